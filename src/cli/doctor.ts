@@ -1,0 +1,64 @@
+import { defineCommand } from 'citty';
+import { release, platform, arch } from 'node:os';
+import { GUARANTEE_NAMES, type Capabilities } from '../core/backend.js';
+import { SANDBOX_BACKENDS, autoBackendName } from '../core/backend-selection.js';
+import { runCommand } from './command.js';
+
+interface DoctorReport {
+  os: string;
+  kernel: string;
+  arch: string;
+  node: string;
+  auto: string | null;
+  backends: Capabilities[];
+}
+
+function collect(): DoctorReport {
+  return {
+    os: platform(),
+    kernel: release(),
+    arch: arch(),
+    node: process.version,
+    auto: autoBackendName() ?? null,
+    backends: SANDBOX_BACKENDS.map((b) => b.probe()),
+  };
+}
+
+function render(r: DoctorReport): string {
+  const out: string[] = [];
+  out.push(`os       ${r.os} ${r.kernel} (${r.arch}), node ${r.node}`);
+  for (const c of r.backends) {
+    out.push('');
+    out.push(`${c.backend.padEnd(9)}${c.available ? 'available' : `UNAVAILABLE: ${c.unavailableReason ?? ''}`}`);
+    if (!c.available && c.fix) out.push(`         fix: ${c.fix}`);
+    for (const [k, v] of Object.entries(c.details)) out.push(`         ${k}: ${v}`);
+  }
+  out.push('');
+  out.push(`auto     ${r.auto ? `picks ${r.auto}` : 'NO USABLE BACKEND: celistra run will refuse (see fixes above)'}`);
+  out.push('');
+  const avail = r.backends.filter((c) => c.available);
+  if (avail.length > 0) {
+    out.push('guarantees on this machine (enforced, or gap: why)');
+    out.push(`  ${'property'.padEnd(17)}${avail.map((c) => c.backend.padEnd(12)).join('')}`);
+    for (const g of GUARANTEE_NAMES) {
+      out.push(`  ${g.padEnd(17)}${avail.map((c) => (c.guarantees[g].status === 'enforced' ? 'enforced' : 'GAP').padEnd(12)).join('')}`);
+    }
+    const gaps = avail.flatMap((c) => GUARANTEE_NAMES.flatMap((g) => {
+      const x = c.guarantees[g];
+      return x.status === 'gap' ? [`  ${c.backend}/${g}: ${x.reason}`] : [];
+    }));
+    if (gaps.length) out.push('', 'gaps:', ...gaps);
+  }
+  return out.join('\n') + '\n';
+}
+
+export default defineCommand({
+  meta: { name: 'doctor', description: 'Show what this machine can enforce: kernel, Landlock ABI, bubblewrap, sandbox-exec, the native addon, and each backend\'s guarantees. Exits 1 when no backend is usable.' },
+  args: { json: { type: 'boolean', description: 'machine-readable output' } },
+  run: ({ args }) =>
+    runCommand(async () => {
+      const report = collect();
+      process.stdout.write(args.json ? JSON.stringify(report, null, 2) + '\n' : render(report));
+      return report.auto ? 0 : 1;
+    }),
+});

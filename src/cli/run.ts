@@ -1,0 +1,60 @@
+import { defineCommand } from 'citty';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CelistraError } from '../core/errors.js';
+import { celistraPaths } from '../core/paths.js';
+import { buildPolicy, type NetworkMode } from '../core/policy.js';
+import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
+import { runInTerminal, runPiped } from '../core/launch.js';
+import { runCommand } from './command.js';
+import { commandAfterDashes, repeatedFlag } from './argv.js';
+
+export default defineCommand({
+  meta: {
+    name: 'run',
+    description: 'Run one command fenced to its workspace: it may write only there and in its private TMPDIR.',
+  },
+  args: {
+    workspace: { type: 'string', description: 'directory the command may write (required)', valueHint: 'DIR' },
+    backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
+    preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
+    'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
+    'deny-read': { type: 'string', description: 'path the command may not read (repeatable); ~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh are always denied', valueHint: 'PATH' },
+    net: { type: 'string', description: 'network: on | off', default: 'on' },
+    verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
+  },
+  run: ({ args, rawArgs }) =>
+    runCommand(async () => {
+      const argv = commandAfterDashes(rawArgs);
+      if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
+      if (!args.workspace) throw new CelistraError('E_USAGE', '--workspace is required', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
+      const net = args.net as NetworkMode;
+      if (net !== 'on' && net !== 'off') throw new CelistraError('E_USAGE', `--net must be on or off, not "${args.net}"`);
+      const backend = parseBackendChoice(args.backend);
+
+      const paths = celistraPaths();
+      const tmpDir = mkdtempSync(join(tmpdir(), 'celistra-run-'));
+      try {
+        const policy = buildPolicy({
+          workspace: args.workspace,
+          allowWrite: repeatedFlag(rawArgs, 'allow-write'),
+          denyRead: repeatedFlag(rawArgs, 'deny-read'),
+          network: net,
+          preset: args.preset,
+          tmpDir,
+          paths,
+        });
+        const plan = planLaunch(backend, policy, argv, process.env as Record<string, string>);
+        if (plan.backend === 'none') {
+          process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
+        }
+        if (args.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
+        const interactive = process.stdin.isTTY && process.stdout.isTTY;
+        const result = interactive ? await runInTerminal(plan) : await runPiped(plan);
+        return result.status;
+      } finally {
+        rmSync(tmpDir, { recursive: true, force: true });
+      }
+    }),
+});

@@ -1,0 +1,32 @@
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Where Celistra keeps things, following the XDG base directory spec. Tests isolate
+ * themselves by setting XDG_STATE_HOME / XDG_CONFIG_HOME / XDG_RUNTIME_DIR.
+ */
+export interface CelistraPaths {
+  home: string;
+  /** Agent specs, audit log, git shadows. */
+  stateDir: string;
+  /** Config file, API token. */
+  configDir: string;
+  /** Control socket, daemon lock. */
+  runtimeDir: string;
+}
+
+export function celistraPaths(env: NodeJS.ProcessEnv = process.env): CelistraPaths {
+  const home = env.HOME || homedir();
+  const stateBase = env.XDG_STATE_HOME || join(home, '.local', 'state');
+  const configBase = env.XDG_CONFIG_HOME || join(home, '.config');
+  // Without XDG_RUNTIME_DIR (no systemd login session, e.g. su or cron) fall back to a
+  // per-user directory in the system temp dir; the daemon creates it 0700.
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
+  const runtimeBase = env.XDG_RUNTIME_DIR || join(tmpdir(), `celistra-${uid}`);
+  return {
+    home,
+    stateDir: join(stateBase, 'celistra'),
+    configDir: join(configBase, 'celistra'),
+    runtimeDir: env.XDG_RUNTIME_DIR ? join(runtimeBase, 'celistra') : runtimeBase,
+  };
+}

@@ -1,0 +1,185 @@
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { CelistraError } from './errors.js';
+import type { CelistraPaths } from './paths.js';
+import { PRESETS, presetNames } from './presets.js';
+import type { GitGrants } from './git-grants.js';
+
+export type NetworkMode = 'on' | 'off';
+
+/**
+ * What an agent may do. Plain data: every path is absolute and realpath'd, so a
+ * backend never has to resolve symlinks itself, and the whole thing serialises to JSON
+ * (the daemon persists it, `doctor` and the audit log print it).
+ */
+export interface Policy {
+  version: 1;
+  /** The agent's own directory: writable. */
+  workspace: string;
+  /** Other writable directories (`--allow-write`, preset state dirs, git grants). */
+  writableRoots: string[];
+  /**
+   * Paths inside writable roots that must stay read-only (a linked worktree's `.git`
+   * pointer, its `gitdir`/`commondir` files). Backends that cannot carve these out
+   * must refuse the policy.
+   */
+  readOnlyPaths: string[];
+  /** Paths the agent must not read (secrets, Celistra's own state). Existing ones only. */
+  denyRead: string[];
+  /** The agent's private temp dir, exported as TMPDIR; backends that can, mount it on /tmp. */
+  tmpDir: string;
+  network: NetworkMode;
+  preset?: string;
+  /** Environment added to the agent's (TMPDIR, preset vars, git vars). */
+  env: Record<string, string>;
+  /** How git is made to work in a linked worktree; absent when not a worktree. */
+  git?: GitGrants;
+}
+
+export interface PolicyInput {
+  workspace: string;
+  allowWrite?: string[];
+  denyRead?: string[];
+  network?: NetworkMode;
+  preset?: string;
+  /** The private temp dir, created by the caller (one per run/agent). */
+  tmpDir: string;
+  paths: CelistraPaths;
+  git?: GitGrants;
+}
+
+/** Secrets no agent should read unless the user says otherwise. */
+export const DEFAULT_DENY_READ = ['~/.ssh', '~/.aws', '~/.gnupg', '~/.config/gh', '~/.netrc', '~/.docker/config.json'];
+
+export function expandHome(p: string, home: string): string {
+  if (p === '~') return home;
+  if (p.startsWith('~/')) return join(home, p.slice(2));
+  return p;
+}
+
+/** realpath, or a clear error naming the flag the path came from. */
+function realDir(p: string, what: string): string {
+  const abs = resolve(p);
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    throw new CelistraError('E_POLICY', `${what} ${abs} does not exist`, 'create it first, or fix the path');
+  }
+  if (!statSync(real).isDirectory()) {
+    throw new CelistraError('E_POLICY', `${what} ${abs} is not a directory`);
+  }
+  return real;
+}
+
+/** realpath when the path exists; otherwise resolve the deepest existing ancestor. */
+export function realpathLoose(p: string): string {
+  const abs = resolve(p);
+  if (existsSync(abs)) return realpathSync(abs);
+  const parent = resolve(abs, '..');
+  if (parent === abs) return abs;
+  return join(realpathLoose(parent), abs.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+}
+
+/** True when `inner` is `outer` or lies beneath it. */
+export function isWithin(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function resolveWorkspace(workspace: string, paths: CelistraPaths): string {
+  const abs = resolve(workspace);
+  let real: string;
+  try {
+    real = realpathSync(abs);
+  } catch {
+    throw new CelistraError('E_WORKSPACE', `workspace ${abs} does not exist`, 'create it, or pass an existing directory to --workspace');
+  }
+  if (!statSync(real).isDirectory()) {
+    throw new CelistraError('E_WORKSPACE', `workspace ${abs} is not a directory`);
+  }
+  if (real === '/') {
+    throw new CelistraError('E_WORKSPACE', 'refusing workspace /: the agent could write the whole system', 'pass the project directory, e.g. --workspace ~/code/myproject');
+  }
+  const home = realpathLoose(paths.home);
+  if (real === home) {
+    throw new CelistraError('E_WORKSPACE', `refusing workspace ${real}: it is your home directory (shell rc files, ~/.ssh, ...)`, 'pass a project directory inside it instead');
+  }
+  for (const own of [paths.stateDir, paths.configDir, paths.runtimeDir]) {
+    const ownReal = realpathLoose(own);
+    if (isWithin(ownReal, real) || isWithin(real, ownReal)) {
+      throw new CelistraError('E_WORKSPACE', `refusing workspace ${real}: it contains or lies inside Celistra's own directory ${ownReal}`, 'an agent must not be able to write Celistra\'s state, config or socket');
+    }
+  }
+  return real;
+}
+
+export function buildPolicy(input: PolicyInput): Policy {
+  const { paths } = input;
+  const home = paths.home;
+  const workspace = resolveWorkspace(input.workspace, paths);
+  const env: Record<string, string> = {};
+  const writable: string[] = [];
+
+  if (input.preset !== undefined) {
+    const preset = PRESETS[input.preset];
+    if (!preset) {
+      throw new CelistraError('E_POLICY', `unknown preset "${input.preset}"`, `known presets: ${presetNames().join(', ')}`);
+    }
+    for (const dir of preset.writableDirs) {
+      const abs = expandHome(dir, home);
+      mkdirSync(abs, { recursive: true, mode: 0o700 });
+      writable.push(realpathSync(abs));
+    }
+    for (const [k, v] of Object.entries(preset.env)) env[k] = expandHome(v, home);
+  }
+  for (const p of input.allowWrite ?? []) writable.push(realDir(expandHome(p, home), '--allow-write path'));
+
+  const tmpDir = realDir(input.tmpDir, 'private temp dir');
+  env.TMPDIR = tmpDir;
+
+  const readOnlyPaths: string[] = [];
+  if (input.git) {
+    writable.push(...input.git.writableRoots);
+    readOnlyPaths.push(...input.git.readOnlyPaths);
+    Object.assign(env, input.git.env);
+  }
+
+  // Celistra's own state, config and socket are never readable by an agent, whatever
+  // the flags say: they hold the API token and the policies.
+  const deny = [...DEFAULT_DENY_READ, ...(input.denyRead ?? [])].map((p) => expandHome(p, home));
+  deny.push(paths.stateDir, paths.configDir, paths.runtimeDir);
+  const denyRead = unique(deny.filter((p) => existsSync(p)).map((p) => realpathSync(p)));
+
+  for (const w of writable) {
+    if (w === '/' || w === realpathLoose(home)) {
+      throw new CelistraError('E_POLICY', `refusing writable root ${w}: too broad`, 'grant a narrower directory');
+    }
+    // A denied path inside a writable root is fine (the backend masks it); a writable
+    // root inside a denied path would hand the secret back.
+    for (const d of denyRead) {
+      if (isWithin(w, d)) {
+        throw new CelistraError('E_POLICY', `writable root ${w} lies inside the read-denied ${d}`);
+      }
+    }
+  }
+
+  const policy: Policy = {
+    version: 1,
+    workspace,
+    writableRoots: unique(writable.filter((w) => w !== workspace)),
+    readOnlyPaths: unique(readOnlyPaths),
+    denyRead,
+    tmpDir,
+    network: input.network ?? 'on',
+    env,
+  };
+  // Absent rather than undefined, so the policy round-trips through JSON unchanged.
+  if (input.preset !== undefined) policy.preset = input.preset;
+  if (input.git !== undefined) policy.git = input.git;
+  return policy;
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildPolicy } from '../src/core/policy.js';
+import { celistraPaths } from '../src/core/paths.js';
+import { CelistraError } from '../src/core/errors.js';
+
+function scratch() {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-policy-')));
+  const home = join(root, 'home');
+  mkdirSync(join(home, '.ssh'), { recursive: true });
+  const ws = join(root, 'ws');
+  mkdirSync(ws);
+  const tmp = join(root, 'tmp');
+  mkdirSync(tmp);
+  const paths = celistraPaths({ HOME: home, XDG_STATE_HOME: join(home, '.local/state'), XDG_CONFIG_HOME: join(home, '.config'), XDG_RUNTIME_DIR: join(root, 'run') });
+  return { root, home, ws, tmp, paths };
+}
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CelistraError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+test('a policy realpaths the workspace and exports the private tmp dir as TMPDIR', () => {
+  const s = scratch();
+  const link = join(s.root, 'ws-link');
+  symlinkSync(s.ws, link);
+  const p = buildPolicy({ workspace: link, tmpDir: s.tmp, paths: s.paths });
+  assert.equal(p.workspace, s.ws);
+  assert.equal(p.env.TMPDIR, s.tmp);
+  assert.equal(p.network, 'on');
+  assert.deepEqual(JSON.parse(JSON.stringify(p)), p);
+});
+
+test('existing secret directories are read-denied by default', () => {
+  const s = scratch();
+  const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths });
+  assert.ok(p.denyRead.includes(join(s.home, '.ssh')));
+});
+
+test('the workspace may not be /, the home directory, or hold Celistra state', () => {
+  const s = scratch();
+  assert.equal(code(() => buildPolicy({ workspace: '/', tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  assert.equal(code(() => buildPolicy({ workspace: s.home, tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  mkdirSync(s.paths.stateDir, { recursive: true });
+  assert.equal(code(() => buildPolicy({ workspace: join(s.home, '.local'), tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+});
+
+test('a missing workspace or a file as workspace is refused', () => {
+  const s = scratch();
+  assert.equal(code(() => buildPolicy({ workspace: join(s.root, 'nope'), tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  const f = join(s.root, 'file');
+  writeFileSync(f, '');
+  assert.equal(code(() => buildPolicy({ workspace: f, tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+});
+
+test('the claude preset makes ~/.claude writable and points CLAUDE_CONFIG_DIR at it', () => {
+  const s = scratch();
+  const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
+  assert.ok(p.writableRoots.includes(join(s.home, '.claude')));
+  assert.equal(p.env.CLAUDE_CONFIG_DIR, join(s.home, '.claude'));
+});
+
+test('an unknown preset is a policy error', () => {
+  const s = scratch();
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'nope' })), 'E_POLICY');
+});
+
+test('a writable root inside a read-denied path is refused', () => {
+  const s = scratch();
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.ssh')] })), 'E_POLICY');
+});
