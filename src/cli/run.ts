@@ -1,12 +1,10 @@
 import { defineCommand } from 'citty';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { buildPolicy, type NetworkMode } from '../core/policy.js';
 import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
 import { runInTerminal, runPiped } from '../core/launch.js';
+import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { runCommand } from './command.js';
 import { commandAfterDashes, repeatedFlag } from './argv.js';
 
@@ -34,7 +32,7 @@ export default defineCommand({
       const backend = parseBackendChoice(args.backend);
 
       const paths = celistraPaths();
-      const tmpDir = mkdtempSync(join(tmpdir(), 'celistra-run-'));
+      const tmpDir = createPrivateTmp(paths, 'run');
       try {
         const policy = buildPolicy({
           workspace: args.workspace,
@@ -54,7 +52,7 @@ export default defineCommand({
         const result = interactive ? await runInTerminal(plan) : await runPiped(plan);
         return result.status;
       } finally {
-        rmSync(tmpDir, { recursive: true, force: true });
+        removePrivateTmp(tmpDir);
       }
     }),
 });

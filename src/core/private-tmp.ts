@@ -1,0 +1,18 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CelistraPaths } from './paths.js';
+
+/**
+ * Each run or agent gets its own temp dir, exported as TMPDIR. It lives under
+ * Celistra's runtime dir, which every policy read-denies, so one agent cannot see
+ * another's temp files; the backend binds only the agent's own dir back in.
+ */
+export function createPrivateTmp(paths: CelistraPaths, label: string): string {
+  const base = join(paths.runtimeDir, 'tmp');
+  mkdirSync(base, { recursive: true, mode: 0o700 });
+  return mkdtempSync(join(base, `${label.replace(/[^A-Za-z0-9_.-]/g, '_')}-`));
+}
+
+export function removePrivateTmp(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
