@@ -1,4 +1,5 @@
-import { defineCommand, runMain, type CommandDef } from 'citty';
+import { defineCommand, runCommand, runMain, showUsage, type CommandDef } from 'citty';
+import { EXIT_CODES, EXIT_CODES_HELP } from './exit-codes.js';
 
 // Subcommands load lazily so `celistra run` pays only for what it uses: startup time
 // is part of every fenced command's cost.
@@ -24,4 +25,26 @@ const main = defineCommand({
   },
 });
 
-runMain(main);
+async function usageWithExitCodes(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
+  await showUsage(cmd, parent);
+  process.stdout.write(`\n${EXIT_CODES_HELP}\n`);
+}
+
+const rawArgs = process.argv.slice(2);
+// Flags after `--` belong to the fenced command (`celistra run ... -- grep --help`), so
+// only Celistra's own part decides whether help was asked for.
+const dash = rawArgs.indexOf('--');
+const own = dash === -1 ? rawArgs : rawArgs.slice(0, dash);
+const asksHelpOrVersion = own.length === 0 || own.some((a) => a === '--help' || a === '-h') || (own.length === 1 && (own[0] === '--version' || own[0] === '-v'));
+
+if (asksHelpOrVersion) {
+  await runMain(main, { rawArgs: own, showUsage: usageWithExitCodes });
+} else {
+  try {
+    await runCommand(main, { rawArgs });
+  } catch (e) {
+    // citty's own errors: unknown command, missing required argument.
+    process.stderr.write(`celistra: ${(e as Error).message.replace(/\x1b\[[0-9;]*m/g, "")}\n  hint: celistra --help lists the commands; every command has --help\n`);
+    process.exit(EXIT_CODES.E_USAGE);
+  }
+}

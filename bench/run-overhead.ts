@@ -1,0 +1,79 @@
+// Startup cost of a fenced command: `celistra run -- true` beside bare `true`, `node -e 0`
+// (the floor of any Node CLI), raw bwrap, and srt. Variants run round-robin so machine
+// noise hits all of them alike. Usage: node dist/bench/run-overhead.js [runs]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { machineLine, median, percentile } from './stats.js';
+
+const runs = Number(process.argv[2] ?? 30);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const celistra = join(root, 'bin', 'celistra.js');
+const scratch = mkdtempSync(join(tmpdir(), 'celistra-bench-run-'));
+const ws = join(scratch, 'ws');
+mkdirSync(ws);
+const env = {
+  ...process.env,
+  HOME: join(scratch, 'home'),
+  XDG_STATE_HOME: join(scratch, 'state'),
+  XDG_CONFIG_HOME: join(scratch, 'config'),
+  XDG_RUNTIME_DIR: join(scratch, 'run'),
+};
+mkdirSync(env.HOME, { recursive: true });
+mkdirSync(env.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+const srtSettings = join(scratch, 'srt.json');
+writeFileSync(srtSettings, JSON.stringify({ filesystem: { allowWrite: [ws], denyRead: [], denyWrite: [] }, network: { allowedDomains: [], deniedDomains: [] } }));
+
+interface Variant {
+  name: string;
+  argv: string[];
+}
+
+const variants: Variant[] = [
+  { name: 'true (bare)', argv: ['true'] },
+  { name: 'node -e 0 (Node floor)', argv: [process.execPath, '-e', '0'] },
+  { name: 'bwrap (raw) true', argv: ['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', ws, ws, '--unshare-all', 'true'] },
+  { name: 'celistra run --backend none', argv: [process.execPath, celistra, 'run', '--backend', 'none', '--workspace', ws, '--', 'true'] },
+  { name: 'celistra run --backend landlock', argv: [process.execPath, celistra, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'true'] },
+  { name: 'celistra run --backend bwrap', argv: [process.execPath, celistra, 'run', '--backend', 'bwrap', '--workspace', ws, '--', 'true'] },
+  { name: 'celistra run (auto)', argv: [process.execPath, celistra, 'run', '--workspace', ws, '--', 'true'] },
+  { name: 'srt true', argv: [join(root, 'node_modules', '.bin', 'srt'), '-s', srtSettings, 'true'] },
+];
+
+function once(v: Variant): number | undefined {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(v.argv[0]!, v.argv.slice(1), { env, stdio: 'ignore' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return r.status === 0 ? ms : undefined;
+}
+
+const usable = variants.filter((v) => once(v) !== undefined);
+const skipped = variants.filter((v) => !usable.includes(v));
+const samples = new Map<string, number[]>(usable.map((v) => [v.name, []]));
+for (let i = 0; i < runs; i++) {
+  for (const v of usable) {
+    const ms = once(v);
+    if (ms !== undefined) samples.get(v.name)!.push(ms);
+  }
+}
+
+const floor = median(samples.get('node -e 0 (Node floor)') ?? [NaN]);
+const srt = median(samples.get('srt true') ?? [NaN]);
+const lines = [
+  `| command | median ms | p90 ms | × node -e 0 | srt ÷ this |`,
+  `|---|---|---|---|---|`,
+  ...usable.map((v) => {
+    const s = samples.get(v.name)!;
+    const m = median(s);
+    return `| ${v.name} | ${m.toFixed(1)} | ${percentile(s, 90).toFixed(1)} | ${(m / floor).toFixed(2)} | ${(srt / m).toFixed(1)} |`;
+  }),
+];
+const report = [
+  `Machine: ${machineLine()}. ${runs} runs each, round-robin, wall time of spawnSync.`,
+  skipped.length ? `Not measured (failed on this machine): ${skipped.map((v) => v.name).join(', ')}.` : '',
+  '',
+  ...lines,
+].join('\n');
+process.stdout.write(report + '\n');

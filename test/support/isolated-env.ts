@@ -1,0 +1,25 @@
+import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A scratch home + XDG dirs so a test never reads or writes the real user's state. */
+export interface IsolatedEnv {
+  root: string;
+  home: string;
+  env: Record<string, string>;
+}
+
+export function isolatedEnv(prefix = 'celistra-test-'): IsolatedEnv {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  const home = join(root, 'home');
+  mkdirSync(home, { recursive: true });
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HOME: home,
+    XDG_STATE_HOME: join(home, '.local', 'state'),
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_RUNTIME_DIR: join(root, 'run'),
+  };
+  mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true, mode: 0o700 });
+  return { root, home, env };
+}
