@@ -1,11 +1,43 @@
-import { allGaps, type Backend } from '../../core/backend.js';
-import { CelistraError } from '../../core/errors.js';
+import type { Backend, Capabilities } from '../../core/backend.js';
+import { rightsUpTo } from './abi.js';
+import { landlockGuarantees } from './guarantees.js';
+import { planLandlock } from './plan.js';
+import { landlockFacts, unavailability, type LandlockFacts } from './probe.js';
 
-// Placeholder until the landlock backend lands; it is never available, so nothing runs through it.
+function details(f: LandlockFacts): Capabilities['details'] {
+  const d: Capabilities['details'] = {
+    abi: f.abi,
+    kernelAbi: f.kernelAbi,
+    rights: rightsUpTo(f.abi).join(' '),
+    userNamespaces: f.userNamespaces,
+    seccomp: f.seccomp,
+    helper: f.helperPath,
+  };
+  if (f.userNamespacesProblem) d.userNamespacesProblem = f.userNamespacesProblem;
+  if (f.forcedAbi !== undefined) d.forcedAbi = f.forcedAbi;
+  if (f.buildProblem) d.build = f.buildProblem;
+  return d;
+}
+
+function probe(): Capabilities {
+  const f = landlockFacts();
+  const missing = unavailability(f);
+  const caps: Capabilities = {
+    backend: 'landlock',
+    available: missing === undefined,
+    details: details(f),
+    guarantees: landlockGuarantees(f),
+  };
+  if (missing) {
+    caps.unavailableReason = missing.reason;
+    caps.fix = missing.fix;
+  }
+  return caps;
+}
+
+/** Linux Landlock, applied by the celistra-exec helper in the child (native/). */
 export const landlockBackend: Backend = {
   name: 'landlock',
-  probe: () => ({ backend: 'landlock', available: false, unavailableReason: 'not built yet', details: {}, guarantees: allGaps('not built yet') }),
-  plan: () => {
-    throw new CelistraError('E_NO_BACKEND', 'landlock backend not built yet');
-  },
+  probe,
+  plan: (policy, argv, baseEnv) => planLandlock(policy, argv, baseEnv, landlockFacts()),
 };

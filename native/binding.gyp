@@ -1,0 +1,53 @@
+{
+  "target_defaults": {
+    "cflags": ["-Wall", "-Wextra", "-O2"],
+    "cflags_c": ["-std=gnu11"]
+  },
+  "conditions": [
+    ["OS=='linux'", {
+      "targets": [
+        {
+          "target_name": "celistra_native",
+          "sources": [
+            "src/addon.cc",
+            "src/landlock-abi.c",
+            "src/user-namespace.c",
+            "src/mount-api.c",
+            "src/namespace-probe.c"
+          ],
+          "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+          "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"]
+        },
+        {
+          "target_name": "celistra-exec",
+          "type": "executable",
+          "sources": [
+            "src/capabilities.c",
+            "src/exec-helper.c",
+            "src/helper-exit.c",
+            "src/helper-options.c",
+            "src/landlock-abi.c",
+            "src/landlock-ruleset.c",
+            "src/mount-api.c",
+            "src/mount-fence.c",
+            "src/network-namespace.c",
+            "src/user-namespace.c"
+          ]
+        }
+      ]
+    }, {
+      "targets": [
+        {
+          "target_name": "celistra_native_unsupported",
+          "type": "none",
+          "actions": [{
+            "action_name": "refuse",
+            "inputs": [],
+            "outputs": ["unsupported"],
+            "action": ["sh", "-c", "echo 'celistra: the Landlock addon is Linux-only' >&2; exit 1"]
+          }]
+        }
+      ]
+    }]
+  ]
+}

@@ -1,0 +1,12 @@
+#ifndef CELISTRA_CAPABILITIES_H
+#define CELISTRA_CAPABILITIES_H
+
+/*
+ * Empty the capability bounding and ambient sets, so the command gets no capability
+ * when it execs, even as uid 0. Otherwise root (or root in our user namespace) could
+ * undo read-only mounts with mount_setattr(2), which Landlock does not mediate, or reach
+ * reboot, clock and network configuration. Exits with HELPER_EXIT_RULESET on failure.
+ */
+void drop_all_capabilities(void);
+
+#endif

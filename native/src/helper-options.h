@@ -1,0 +1,37 @@
+/*
+ * The policy as celistra-exec receives it on its command line (built by
+ * src/backends/landlock/helper-args.ts):
+ *
+ *   celistra-exec [--namespaces] [--net on|off] [--new-session] [--abi-cap N]
+ *                 [--write DIR]... [--tmp DIR] [--read-only PATH]... [--deny-read PATH]...
+ *                 -- COMMAND [ARGS...]
+ *
+ * Every path is absolute and already realpath'd by the Policy builder.
+ */
+#ifndef CELISTRA_HELPER_OPTIONS_H
+#define CELISTRA_HELPER_OPTIONS_H
+
+struct path_list {
+  const char **items;
+  int count;
+};
+
+struct helper_options {
+  struct path_list write;     /* workspace and extra writable roots */
+  const char *tmp;            /* the private temp dir (writable), or NULL */
+  struct path_list read_only; /* carve-outs inside writable roots */
+  struct path_list deny_read;
+  int network_off;
+  int namespaces;  /* use user + mount (+ net) namespaces */
+  int new_session; /* setsid(): leave the caller's controlling terminal */
+  int abi_cap;     /* 0, or the highest ABI to use (tests force degraded kernels) */
+  char **command;
+};
+
+/* Parses argv; on bad input exits with HELPER_EXIT_USAGE and a message. */
+void parse_helper_options(int argc, char **argv, struct helper_options *out);
+
+/* True when `inner` is `outer` or lies beneath it (both absolute, normalised). */
+int path_within(const char *inner, const char *outer);
+
+#endif

@@ -1,0 +1,42 @@
+import type { Guarantee, Guarantees } from '../../core/backend.js';
+import type { LandlockFacts } from './probe.js';
+
+const enforced: Guarantee = { status: 'enforced' };
+const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
+
+/**
+ * What the Landlock backend holds on this machine. One declaration, read by doctor,
+ * conformance and the docs; it follows the probe (ABI, user namespaces), not hopes.
+ */
+export function landlockGuarantees(f: LandlockFacts): Guarantees {
+  const ns = f.userNamespaces;
+  const scoping = f.abi >= 6;
+  let network: Guarantee;
+  if (ns) network = enforced;
+  else if (f.abi >= 4) network = gap('without user namespaces only TCP is cut (Landlock ABI 4 TCP rules): UDP, ICMP and raw sockets stay open');
+  else network = gap('needs user namespaces (network namespace) or Landlock ABI 4 (TCP rules): --net off is refused here');
+  return {
+    'content-writes': enforced,
+    'metadata-writes': ns
+      ? enforced
+      : gap('Landlock cannot restrict chmod, chown, utime or xattrs; the read-only remount that stops them needs user namespaces'),
+    'read-deny': enforced,
+    signals: scoping ? enforced : gap(`signal scoping needs Landlock ABI 6 (Linux 6.12); this machine offers ABI ${f.abi}`),
+    // Landlock (every ABI) forbids ptrace of any process outside the sandbox's domain.
+    ptrace: enforced,
+    'abstract-unix': scoping
+      ? enforced
+      : gap(`abstract unix socket scoping needs Landlock ABI 6 (Linux 6.12); this machine offers ABI ${f.abi}${ns ? ' (with --net off the network namespace isolates them)' : ''}`),
+    'pathname-unix': gap(
+      "Landlock (below ABI 9) cannot restrict connect() to pathname unix sockets the agent can reach; Celistra's own socket is not reachable because its runtime dir is read-denied" +
+        (ns ? ' and masked' : ''),
+    ),
+    network,
+    // The PTY is Celistra's own, and the helper calls setsid() so a piped run has no
+    // controlling terminal at all.
+    tiocsti: enforced,
+    'private-tmp': ns
+      ? enforced
+      : gap('without user namespaces /tmp and /dev/shm are the host\'s (read-only to the agent): what other processes leave there stays readable; TMPDIR is private'),
+  };
+}

@@ -1,0 +1,26 @@
+import type { Policy } from '../../core/policy.js';
+
+/** How the helper will fence this run; decided by plan() from the probe. */
+export interface HelperMode {
+  /** User + mount (+ net) namespaces: read-only remount, masks, private /tmp. */
+  namespaces: boolean;
+  /** Tests only: the highest ABI the helper may use. */
+  abiCap?: number;
+}
+
+/**
+ * The policy as celistra-exec's command line (native/src/helper-options.h documents
+ * the grammar). Paths are already realpath'd by the Policy builder.
+ */
+export function helperArgs(policy: Policy, argv: string[], mode: HelperMode): string[] {
+  const args: string[] = [];
+  if (mode.namespaces) args.push('--namespaces');
+  args.push('--net', policy.network, '--new-session');
+  if (mode.abiCap !== undefined) args.push('--abi-cap', String(mode.abiCap));
+  for (const w of [policy.workspace, ...policy.writableRoots]) args.push('--write', w);
+  args.push('--tmp', policy.tmpDir);
+  for (const p of policy.readOnlyPaths) args.push('--read-only', p);
+  for (const d of policy.denyRead) args.push('--deny-read', d);
+  args.push('--', ...argv);
+  return args;
+}

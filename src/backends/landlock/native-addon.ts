@@ -1,0 +1,61 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** What the addon (native/src/addon.cc) reports about this machine. */
+export interface NativeFacts {
+  landlock: { kernelAbi: number; knownAbi: number };
+  userNamespaces: boolean;
+  userNamespacesError?: string;
+  seccomp: boolean;
+}
+
+interface NativeAddon {
+  probe(): NativeFacts;
+}
+
+/** Where node-gyp puts both targets (see native/binding.gyp). */
+export interface NativeBuild {
+  addonPath: string;
+  helperPath: string;
+}
+
+/** The package root: the nearest ancestor holding both package.json and native/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'native'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return dirname(fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+export function nativeBuild(): NativeBuild {
+  const release = join(packageRoot(), 'native', 'build', 'Release');
+  return { addonPath: join(release, 'celistra_native.node'), helperPath: join(release, 'celistra-exec') };
+}
+
+export type NativeLoad = { ok: true; facts: NativeFacts; build: NativeBuild } | { ok: false; reason: string; build: NativeBuild };
+
+/**
+ * Load the addon and ask it what the kernel offers. The namespace probe forks once,
+ * so callers cache the answer.
+ */
+export function loadNativeFacts(): NativeLoad {
+  const build = nativeBuild();
+  if (process.platform !== 'linux') return { ok: false, reason: `Landlock is Linux-only (this is ${process.platform})`, build };
+  if (!existsSync(build.addonPath)) return { ok: false, reason: `the native addon is not built (${build.addonPath} missing)`, build };
+  try {
+    accessSync(build.helperPath, constants.X_OK);
+  } catch {
+    return { ok: false, reason: `the exec helper is not built (${build.helperPath} missing or not executable)`, build };
+  }
+  try {
+    const addon = createRequire(import.meta.url)(build.addonPath) as NativeAddon;
+    return { ok: true, facts: addon.probe(), build };
+  } catch (e) {
+    return { ok: false, reason: `the native addon failed to load: ${(e as Error).message}`, build };
+  }
+}

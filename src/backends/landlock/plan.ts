@@ -1,0 +1,58 @@
+import type { LaunchPlan } from '../../core/backend.js';
+import { CelistraError } from '../../core/errors.js';
+import { isWithin, type Policy } from '../../core/policy.js';
+import { requiredAbi } from './abi.js';
+import { helperArgs } from './helper-args.js';
+import { unavailability, type LandlockFacts } from './probe.js';
+
+const NO_BACKEND_FIX = 'use --backend bwrap, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 allow them in AppArmor)';
+
+function notesFor(policy: Policy, f: LandlockFacts): string[] {
+  const notes = [`Landlock ABI ${f.abi}${f.forcedAbi !== undefined ? ` (forced by test from kernel ABI ${f.kernelAbi})` : ''}, no capabilities, no_new_privs, new session`];
+  if (f.userNamespaces) {
+    notes.push('user + mount namespace: everything outside the writable roots remounted read-only');
+    if (policy.readOnlyPaths.length) notes.push(`${policy.readOnlyPaths.length} read-only carve-out(s) bind-mounted read-only`);
+    if (policy.denyRead.length) notes.push(`${policy.denyRead.length} read-denied path(s) masked`);
+    const tmpShared = [policy.workspace, ...policy.writableRoots].some((w) => isWithin(w, '/tmp') || isWithin('/tmp', w));
+    notes.push(tmpShared ? '/tmp read-only (a writable root lies under it)' : 'private empty /tmp');
+  } else {
+    notes.push('no user namespaces: read denies by Landlock sibling grants; chmod/chown/utime/xattrs outside not restricted');
+  }
+  if (policy.network === 'off') notes.push(f.userNamespaces ? 'network off via a new network namespace' : 'network off for TCP only (Landlock TCP rules); UDP stays open');
+  if (f.abi >= 6) notes.push('signals and abstract unix sockets scoped to the sandbox');
+  return notes;
+}
+
+/**
+ * Turn a policy into a celistra-exec launch for the machine `f` describes, or refuse
+ * with E_NO_BACKEND naming what is missing. Pure: the probe's answer comes in as data.
+ */
+export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<string, string>, f: LandlockFacts): LaunchPlan {
+  const missing = unavailability(f);
+  if (missing) throw new CelistraError('E_NO_BACKEND', `landlock: ${missing.reason}`, missing.fix);
+  if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given');
+  if (!f.userNamespaces && policy.readOnlyPaths.length > 0) {
+    throw new CelistraError(
+      'E_NO_BACKEND',
+      `landlock: the policy keeps ${policy.readOnlyPaths.join(', ')} read-only inside a writable root, which needs a mount namespace; user namespaces are unavailable here (${f.userNamespacesProblem ?? 'unknown reason'})`,
+      NO_BACKEND_FIX,
+    );
+  }
+  const needed = requiredAbi(policy.network, f.userNamespaces);
+  if (f.abi < needed) {
+    throw new CelistraError(
+      'E_NO_BACKEND',
+      `landlock: --net off without user namespaces needs Landlock ABI ${needed} (TCP rules, Linux 6.7); this machine offers ABI ${f.abi}`,
+      NO_BACKEND_FIX,
+    );
+  }
+  const mode = f.forcedAbi !== undefined ? { namespaces: f.userNamespaces, abiCap: f.abi } : { namespaces: f.userNamespaces };
+  return {
+    backend: 'landlock',
+    file: f.helperPath,
+    args: helperArgs(policy, argv, mode),
+    env: { ...baseEnv, ...policy.env },
+    cwd: policy.workspace,
+    notes: notesFor(policy, f),
+  };
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GUARANTEE_NAMES } from '../src/core/backend.js';
+import { landlockGuarantees } from '../src/backends/landlock/guarantees.js';
+import { requiredAbi, minimumAbi, rightsUpTo } from '../src/backends/landlock/abi.js';
+import type { LandlockFacts } from '../src/backends/landlock/probe.js';
+
+function machine(over: Partial<LandlockFacts> = {}): LandlockFacts {
+  return { built: true, helperPath: '/x/celistra-exec', kernelAbi: 7, abi: 7, userNamespaces: true, seccomp: true, ...over };
+}
+
+test('with ABI 7 and user namespaces every guarantee holds except pathname unix sockets', () => {
+  const g = landlockGuarantees(machine());
+  for (const name of GUARANTEE_NAMES) {
+    if (name === 'pathname-unix') assert.equal(g[name].status, 'gap');
+    else assert.equal(g[name].status, 'enforced', name);
+  }
+});
+
+test('signal and abstract-unix scoping are gaps below ABI 6, with the reason', () => {
+  const g = landlockGuarantees(machine({ abi: 5 }));
+  assert.equal(g.signals.status, 'gap');
+  assert.equal(g['abstract-unix'].status, 'gap');
+  assert.match(g.signals.status === 'gap' ? g.signals.reason : '', /ABI 6/);
+  assert.equal(g.ptrace.status, 'enforced');
+});
+
+test('without user namespaces metadata writes, private /tmp and UDP are declared gaps', () => {
+  const g = landlockGuarantees(machine({ userNamespaces: false }));
+  assert.equal(g['metadata-writes'].status, 'gap');
+  assert.equal(g['private-tmp'].status, 'gap');
+  assert.equal(g.network.status, 'gap');
+  assert.match(g.network.status === 'gap' ? g.network.reason : '', /UDP/);
+  assert.equal(g['content-writes'].status, 'enforced');
+  assert.equal(g['read-deny'].status, 'enforced');
+});
+
+test('the required ABI follows what namespaces can take over', () => {
+  assert.equal(requiredAbi('off', true), 1);
+  assert.equal(requiredAbi('on', false), 3);
+  assert.equal(requiredAbi('off', false), 4);
+  assert.equal(minimumAbi(true), 1);
+  assert.equal(minimumAbi(false), 3);
+});
+
+test('rights are added ABI by ABI', () => {
+  assert.ok(!rightsUpTo(1).includes('fs.refer'));
+  assert.ok(rightsUpTo(2).includes('fs.refer'));
+  assert.ok(!rightsUpTo(2).includes('fs.truncate'));
+  assert.ok(rightsUpTo(4).includes('net.connect_tcp'));
+  assert.ok(!rightsUpTo(4).includes('fs.ioctl_dev'));
+  assert.ok(rightsUpTo(6).includes('scope.signal'));
+  assert.deepEqual(rightsUpTo(9), rightsUpTo(7));
+});

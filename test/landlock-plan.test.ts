@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Policy } from '../src/core/policy.js';
+import { CelistraError } from '../src/core/errors.js';
+import { planLandlock } from '../src/backends/landlock/plan.js';
+import { helperArgs } from '../src/backends/landlock/helper-args.js';
+import type { LandlockFacts } from '../src/backends/landlock/probe.js';
+
+const HELPER = '/opt/celistra/native/build/Release/celistra-exec';
+
+/** A machine like this one: ABI 7, user namespaces working. */
+function machine(over: Partial<LandlockFacts> = {}): LandlockFacts {
+  return { built: true, helperPath: HELPER, kernelAbi: 7, abi: 7, userNamespaces: true, seccomp: true, ...over };
+}
+
+function policy(over: Partial<Policy> = {}): Policy {
+  return {
+    version: 1,
+    workspace: '/work/agents/wt-a',
+    writableRoots: ['/home/u/.cache/tool'],
+    readOnlyPaths: [],
+    denyRead: ['/home/u/.ssh', '/run/user/1000/celistra'],
+    tmpDir: '/run/user/1000/celistra/tmp/run-abc',
+    network: 'on',
+    env: { TMPDIR: '/run/user/1000/celistra/tmp/run-abc' },
+    ...over,
+  };
+}
+
+function refusal(fn: () => unknown): CelistraError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CelistraError) return e;
+    throw e;
+  }
+  assert.fail('expected a refusal');
+}
+
+test('the plan runs the exec helper with the encoded policy, then -- and the command untouched', () => {
+  const plan = planLandlock(policy(), ['git', '--version', '--', '-x'], { PATH: '/usr/bin' }, machine());
+  assert.equal(plan.backend, 'landlock');
+  assert.equal(plan.file, HELPER);
+  assert.deepEqual(plan.args, [
+    '--namespaces', '--net', 'on', '--new-session',
+    '--write', '/work/agents/wt-a', '--write', '/home/u/.cache/tool',
+    '--tmp', '/run/user/1000/celistra/tmp/run-abc',
+    '--deny-read', '/home/u/.ssh', '--deny-read', '/run/user/1000/celistra',
+    '--', 'git', '--version', '--', '-x',
+  ]);
+  assert.equal(plan.cwd, '/work/agents/wt-a');
+});
+
+test('the child environment is the base environment overlaid with the policy environment', () => {
+  const plan = planLandlock(policy(), ['true'], { PATH: '/usr/bin', TMPDIR: '/tmp', HOME: '/home/u' }, machine());
+  assert.deepEqual(plan.env, { PATH: '/usr/bin', TMPDIR: '/run/user/1000/celistra/tmp/run-abc', HOME: '/home/u' });
+});
+
+test('read-only carve-outs are passed to the helper', () => {
+  const args = helperArgs(policy({ readOnlyPaths: ['/work/agents/wt-a/.git'] }), ['true'], { namespaces: true });
+  const i = args.indexOf('--read-only');
+  assert.equal(args[i + 1], '/work/agents/wt-a/.git');
+  assert.ok(i < args.indexOf('--'));
+});
+
+test('read-only carve-outs without user namespaces are refused, naming the path and the fix', () => {
+  const e = refusal(() => planLandlock(policy({ readOnlyPaths: ['/work/agents/wt-a/.git'] }), ['true'], {}, machine({ userNamespaces: false, userNamespacesProblem: 'disabled' })));
+  assert.equal(e.code, 'E_NO_BACKEND');
+  assert.match(e.message, /\/work\/agents\/wt-a\/\.git/);
+  assert.match(e.message, /user namespaces/);
+  assert.match(e.hint ?? '', /bwrap/);
+});
+
+test('without user namespaces the plan asks for Landlock only', () => {
+  const plan = planLandlock(policy(), ['true'], {}, machine({ userNamespaces: false }));
+  assert.ok(!plan.args.includes('--namespaces'));
+  assert.ok(plan.notes.some((n) => /chmod\/chown\/utime\/xattrs outside not restricted/.test(n)));
+});
+
+test('network off without user namespaces needs ABI 4: refused at ABI 3, TCP rules at ABI 4', () => {
+  const off = policy({ network: 'off' });
+  const e = refusal(() => planLandlock(off, ['true'], {}, machine({ userNamespaces: false, abi: 3 })));
+  assert.equal(e.code, 'E_NO_BACKEND');
+  assert.match(e.message, /ABI 4/);
+  const plan = planLandlock(off, ['true'], {}, machine({ userNamespaces: false, abi: 4 }));
+  assert.deepEqual(plan.args.slice(0, 3), ['--net', 'off', '--new-session']);
+  assert.ok(plan.notes.some((n) => /UDP stays open/.test(n)));
+});
+
+test('network off with user namespaces uses a network namespace at any ABI', () => {
+  const plan = planLandlock(policy({ network: 'off' }), ['true'], {}, machine({ abi: 1 }));
+  assert.deepEqual(plan.args.slice(0, 4), ['--namespaces', '--net', 'off', '--new-session']);
+  assert.ok(plan.notes.some((n) => /network namespace/.test(n)));
+});
+
+test('ABI 2 without user namespaces is refused: truncate outside could not be stopped', () => {
+  const e = refusal(() => planLandlock(policy(), ['true'], {}, machine({ userNamespaces: false, abi: 2 })));
+  assert.equal(e.code, 'E_NO_BACKEND');
+  assert.match(e.message, /truncate/);
+});
+
+test('a kernel without Landlock or a missing helper build is refused with a fix', () => {
+  const noLandlock = refusal(() => planLandlock(policy(), ['true'], {}, machine({ kernelAbi: 0, abi: 0 })));
+  assert.equal(noLandlock.code, 'E_NO_BACKEND');
+  assert.match(noLandlock.hint ?? '', /bubblewrap/);
+  const unbuilt = refusal(() => planLandlock(policy(), ['true'], {}, machine({ built: false, buildProblem: 'the exec helper is not built', abi: 0 })));
+  assert.match(unbuilt.message, /exec helper is not built/);
+  assert.match(unbuilt.hint ?? '', /npm rebuild/);
+});
+
+test('a forced (test) ABI is passed on as --abi-cap so the helper uses no more than planned', () => {
+  const plan = planLandlock(policy(), ['true'], {}, machine({ abi: 5, forcedAbi: 5 }));
+  const i = plan.args.indexOf('--abi-cap');
+  assert.equal(plan.args[i + 1], '5');
+  assert.ok(!planLandlock(policy(), ['true'], {}, machine()).args.includes('--abi-cap'));
+});
+
+test('a private /tmp is noted only when no writable root lies under /tmp', () => {
+  assert.ok(planLandlock(policy(), ['true'], {}, machine()).notes.includes('private empty /tmp'));
+  const underTmp = planLandlock(policy({ workspace: '/tmp/ws' }), ['true'], {}, machine());
+  assert.ok(underTmp.notes.some((n) => /\/tmp read-only/.test(n)));
+});

@@ -1,0 +1,177 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCelistra } from '../support/celistra-cli.js';
+import { isolatedEnv } from '../support/isolated-env.js';
+import { landlockBackend } from '../../src/backends/landlock/index.js';
+import { nativeBuild } from '../../src/backends/landlock/native-addon.js';
+import { HELPER_EXIT } from '../../src/backends/landlock/helper-exit-codes.js';
+
+const caps = landlockBackend.probe();
+const skip = caps.available ? false : `landlock backend unavailable here: ${caps.unavailableReason}`;
+const skipNoUserns = skip || (caps.details.userNamespaces ? false : 'no user namespaces here');
+const HELPER = nativeBuild().helperPath;
+
+function stage() {
+  const iso = isolatedEnv('celistra-llhelper-');
+  const ws = join(iso.root, 'ws');
+  const tmp = join(iso.root, 'tmp');
+  const outside = join(iso.root, 'outside');
+  mkdirSync(ws);
+  mkdirSync(tmp);
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'f'), 'outside\n');
+  return { ...iso, ws, tmp, outside, cleanup: () => rmSync(iso.root, { recursive: true, force: true }) };
+}
+
+type Stage = ReturnType<typeof stage>;
+
+/** Run the helper directly: options, then `sh -c script sh args...`. */
+function helper(s: Stage, options: string[], script: string, args: string[] = [], stdio: ('pipe' | 'ignore')[] = ['ignore', 'pipe', 'pipe']) {
+  const r = spawnSync(HELPER, [...options, '--write', s.ws, '--tmp', s.tmp, '--', 'sh', '-c', script, 'sh', ...args], {
+    cwd: s.ws,
+    env: { ...s.env, TMPDIR: s.tmp },
+    stdio,
+    timeout: 30_000,
+  });
+  return { status: r.status, stdout: r.stdout?.toString() ?? '', stderr: r.stderr?.toString() ?? '' };
+}
+
+test('a read-only path inside the workspace can be neither written nor replaced, the rest stays writable', { skip: skipNoUserns }, () => {
+  const s = stage();
+  const pointer = join(s.ws, '.git');
+  writeFileSync(pointer, 'gitdir: /somewhere\n');
+  const before = { content: readFileSync(pointer, 'utf8'), st: lstatSync(pointer) };
+  const r = helper(
+    s,
+    ['--namespaces', '--read-only', pointer],
+    'echo evil > .git 2>/dev/null && echo WROTE; mv .git moved 2>/dev/null && echo RENAMED; rm -f .git 2>/dev/null; ' +
+      'echo y > other && mv other .git 2>/dev/null && echo REPLACED; chmod 777 .git 2>/dev/null && echo CHMOD; echo ok > mine && cat mine',
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'ok\n');
+  const after = lstatSync(pointer);
+  assert.equal(readFileSync(pointer, 'utf8'), before.content);
+  assert.deepEqual([after.mode, after.mtimeMs, after.ino], [before.st.mode, before.st.mtimeMs, before.st.ino]);
+  s.cleanup();
+});
+
+test('the command holds no capabilities, so even root cannot undo a read-only carve-out with mount_setattr, nor from a nested namespace', { skip: skipNoUserns }, () => {
+  const s = stage();
+  const pointer = join(s.ws, '.git');
+  writeFileSync(pointer, 'gitdir: /somewhere\n');
+  // mount_setattr(AT_FDCWD, path, 0, {attr_clr: MOUNT_ATTR_RDONLY}): Landlock does not mediate it.
+  const clearReadOnly = [
+    'import ctypes, os, sys',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    'if len(sys.argv) > 2: print("nested", libc.unshare(0x10000000 | 0x20000))',
+    'attr = (ctypes.c_uint64 * 4)(0, 1, 0, 0)',
+    'r = libc.syscall(442, -100, sys.argv[1].encode(), 0, attr, 32)',
+    'print("CLEARED" if r == 0 else os.strerror(ctypes.get_errno()))',
+  ].join('\n');
+  const r = helper(s, ['--namespaces', '--read-only', pointer], 'grep -E "^Cap(Prm|Eff|Bnd)" /proc/self/status; python3 -c "$1" "$2"; python3 -c "$1" "$2" nested; (echo evil > "$2") 2>/dev/null && echo WROTE; exit 0', [clearReadOnly, pointer]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /CapPrm:\s+0+\n/);
+  assert.match(r.stdout, /CapEff:\s+0+\n/);
+  assert.match(r.stdout, /CapBnd:\s+0+\n/);
+  assert.match(r.stdout, /nested 0\n/, 'the nested user + mount namespace was created');
+  assert.doesNotMatch(r.stdout, /CLEARED|WROTE/);
+  assert.equal(readFileSync(pointer, 'utf8'), 'gitdir: /somewhere\n');
+  s.cleanup();
+});
+
+test('read-only paths without namespaces are refused before the command runs', { skip }, () => {
+  const s = stage();
+  const r = helper(s, ['--read-only', join(s.ws, 'x')], 'touch "$1"', [join(s.ws, 'ran')]);
+  assert.equal(r.status, HELPER_EXIT.namespace);
+  assert.match(r.stderr, /^celistra-exec: read-only paths/);
+  assert.equal(existsSync(join(s.ws, 'ran')), false);
+  s.cleanup();
+});
+
+test('an ABI too low for a Landlock-only fence makes the helper refuse with its own status', { skip }, () => {
+  const s = stage();
+  const marker = join(s.ws, 'ran');
+  const low = helper(s, ['--abi-cap', '2'], 'touch "$1"', [marker]);
+  assert.equal(low.status, HELPER_EXIT.landlockAbi);
+  assert.match(low.stderr, /^celistra-exec: this policy needs Landlock ABI 3/);
+  const netOff = helper(s, ['--abi-cap', '3', '--net', 'off'], 'touch "$1"', [marker]);
+  assert.equal(netOff.status, HELPER_EXIT.landlockAbi);
+  assert.equal(existsSync(marker), false, 'the command never ran');
+  s.cleanup();
+});
+
+test('with namespaces even ABI 1 holds the fence: inside writable, outside not, truncate outside stopped', { skip: skipNoUserns }, () => {
+  const s = stage();
+  const target = join(s.outside, 'f');
+  const r = helper(s, ['--namespaces', '--abi-cap', '1'], 'echo in > in && cat in; echo x > "$1" 2>/dev/null && echo WROTE; truncate -s 0 "$1" 2>/dev/null && echo TRUNC; exit 0', [target]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'in\n');
+  assert.equal(readFileSync(target, 'utf8'), 'outside\n');
+  s.cleanup();
+});
+
+test('with network off the command can still reach a server it starts itself on loopback', { skip: skipNoUserns }, () => {
+  const s = stage();
+  const selfServe = [
+    'import socket',
+    'srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(1)',
+    'c = socket.create_connection(srv.getsockname(), timeout=5)',
+    'print("LOOPBACK-OK")',
+  ].join('\n');
+  const r = helper(s, ['--namespaces', '--net', 'off'], 'python3 -c "$1"', [selfServe]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'LOOPBACK-OK\n');
+  s.cleanup();
+});
+
+test('the command runs with no_new_privs, in its own session, without inherited descriptors', { skip }, () => {
+  const s = stage();
+  const r = helper(
+    s,
+    ['--new-session'],
+    'grep NoNewPrivs /proc/self/status; set -- $(cat /proc/$$/stat); [ "$6" = "$$" ] && echo session-leader; [ -e /proc/$$/fd/3 ] && echo LEAKED-FD; exit 0',
+    [],
+    ['ignore', 'pipe', 'pipe', 'pipe'],
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /NoNewPrivs:\s+1/);
+  assert.match(r.stdout, /session-leader/);
+  assert.doesNotMatch(r.stdout, /LEAKED-FD/);
+  s.cleanup();
+});
+
+test('helper errors are one prefixed line with statuses clear of 126/127 and 128+n', { skip }, () => {
+  const s = stage();
+  const usage = spawnSync(HELPER, ['--bogus'], { encoding: 'utf8' });
+  assert.equal(usage.status, HELPER_EXIT.usage);
+  assert.match(usage.stderr, /^celistra-exec: unknown option --bogus/);
+  const missing = spawnSync(HELPER, ['--write', s.ws, '--', 'no-such-command-celistra'], { encoding: 'utf8', cwd: s.ws, env: s.env });
+  assert.equal(missing.status, HELPER_EXIT.notFound);
+  assert.match(missing.stderr, /^celistra-exec: cannot run no-such-command-celistra/);
+  s.cleanup();
+});
+
+test('celistra run refuses, and runs nothing, when Landlock is forced off or too old', { skip }, () => {
+  const s = stage();
+  const marker = join(s.ws, 'ran');
+  const cases: Record<string, string>[] = [
+    { CELISTRA_LANDLOCK_FORCE_ABI: '0' },
+    { CELISTRA_LANDLOCK_FORCE_ABI: '2', CELISTRA_FORCE_NO_USERNS: '1' },
+  ];
+  for (const force of cases) {
+    const r = runCelistra(['run', '--backend', 'landlock', '--workspace', s.ws, '--', 'touch', marker], { env: { ...s.env, ...force } });
+    assert.equal(r.status, 67, `${JSON.stringify(force)}: ${r.stderr}`);
+    assert.match(r.stderr, /landlock/);
+    assert.match(r.stderr, /hint: /);
+  }
+  const netOff = runCelistra(['run', '--backend', 'landlock', '--net', 'off', '--workspace', s.ws, '--', 'touch', marker], {
+    env: { ...s.env, CELISTRA_LANDLOCK_FORCE_ABI: '3', CELISTRA_FORCE_NO_USERNS: '1' },
+  });
+  assert.equal(netOff.status, 67, netOff.stderr);
+  assert.match(netOff.stderr, /ABI 4/);
+  assert.equal(existsSync(marker), false, 'the command never ran');
+  s.cleanup();
+});
