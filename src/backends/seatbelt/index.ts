@@ -1,11 +1,45 @@
-import { allGaps, type Backend } from '../../core/backend.js';
+import type { Backend, Capabilities, LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
+import type { Policy } from '../../core/policy.js';
+import { SANDBOX_EXEC, probeSeatbelt } from './probe.js';
+import { sandboxExecArgs, seatbeltProfile } from './profile.js';
+import { withInheritedFdsClosed } from './inherited-fds.js';
 
-// Placeholder until the seatbelt backend lands; it is never available, so nothing runs through it.
+let cached: Capabilities | undefined;
+
+// The probe runs sandbox-exec twice; once per process is enough.
+function cachedProbe(): Capabilities {
+  cached ??= probeSeatbelt();
+  return cached;
+}
+
+/** Build the sandbox-exec plan for a policy; separate from the probe so it is testable anywhere. */
+export function seatbeltPlan(policy: Policy, argv: string[], baseEnv: Record<string, string>): LaunchPlan {
+  if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command to run');
+  const profile = seatbeltProfile(policy);
+  return {
+    backend: 'seatbelt',
+    file: SANDBOX_EXEC,
+    args: sandboxExecArgs(profile, withInheritedFdsClosed(argv)),
+    env: { ...baseEnv, ...policy.env },
+    cwd: policy.workspace,
+    notes: [
+      'Seatbelt profile: deny by default; reads allowed except read-denied paths',
+      'writes only in the workspace, writable roots and TMPDIR',
+      policy.network === 'off' ? 'network off (unix sockets in writable roots only)' : 'network on',
+      'inherited file descriptors above 2 closed before the command starts',
+    ],
+  };
+}
+
 export const seatbeltBackend: Backend = {
   name: 'seatbelt',
-  probe: () => ({ backend: 'seatbelt', available: false, unavailableReason: 'not built yet', details: {}, guarantees: allGaps('not built yet') }),
-  plan: () => {
-    throw new CelistraError('E_NO_BACKEND', 'seatbelt backend not built yet');
+  probe: cachedProbe,
+  plan(policy, argv, baseEnv) {
+    const caps = cachedProbe();
+    if (!caps.available) {
+      throw new CelistraError('E_NO_BACKEND', `seatbelt cannot run here: ${caps.unavailableReason ?? 'unknown reason'}`, caps.fix);
+    }
+    return seatbeltPlan(policy, argv, baseEnv);
   },
 };

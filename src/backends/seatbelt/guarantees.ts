@@ -1,0 +1,25 @@
+import type { Guarantees } from '../../core/backend.js';
+
+/** What the generated Seatbelt profile enforces (verified for real only in the macOS CI job). */
+export function seatbeltGuarantees(): Guarantees {
+  return {
+    'content-writes': { status: 'enforced' },
+    // file-write* covers file-write-mode, -times, -xattr, -owner and -flags.
+    'metadata-writes': { status: 'enforced' },
+    'read-deny': { status: 'enforced' },
+    signals: { status: 'enforced' },
+    ptrace: { status: 'enforced' },
+    // macOS has no abstract unix socket namespace: there is nothing outside to reach.
+    'abstract-unix': { status: 'enforced' },
+    'pathname-unix': {
+      status: 'gap',
+      reason: "with network on, unix sockets outside the fence stay reachable (only those in read-denied paths, such as Celistra's daemon socket, are denied); with --net off only sockets in writable roots are",
+    },
+    network: { status: 'enforced' },
+    tiocsti: {
+      status: 'gap',
+      reason: 'sandbox-exec starts no new session: when Celistra is not attached to a terminal it owns (piped mode), the command keeps the caller\'s controlling terminal; interactive runs use Celistra\'s own PTY',
+    },
+    'private-tmp': { status: 'enforced' },
+  };
+}

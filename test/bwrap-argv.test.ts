@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Policy } from '../src/core/policy.js';
+import { CelistraError } from '../src/core/errors.js';
+import { bwrapArgs } from '../src/backends/bwrap/argv.js';
+import { mountSteps } from '../src/backends/bwrap/mount-plan.js';
+
+const OPTS = { asRoot: false };
+
+/** A realistic policy over real directories (mask kinds depend on file vs directory). */
+function stage(base = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-bwrap-argv-')))) {
+  const dirs = {
+    ws: join(base, 'ws'),
+    extra: join(base, 'extra'),
+    ssh: join(base, 'home', '.ssh'),
+    runtime: join(base, 'run', 'celistra'),
+    tmp: join(base, 'run', 'celistra', 'tmp', 'run-1'),
+    secretInWs: join(base, 'ws', 'secrets'),
+  };
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  const netrc = join(base, 'home', '.netrc');
+  writeFileSync(netrc, 'machine x');
+  const gitPointer = join(dirs.ws, '.git');
+  writeFileSync(gitPointer, 'gitdir: /elsewhere');
+  const policy: Policy = {
+    version: 1,
+    workspace: dirs.ws,
+    writableRoots: [dirs.extra],
+    readOnlyPaths: [gitPointer],
+    denyRead: [dirs.ssh, netrc, dirs.runtime, dirs.secretInWs],
+    tmpDir: dirs.tmp,
+    network: 'off',
+    env: { TMPDIR: dirs.tmp },
+  };
+  return { base, dirs, netrc, gitPointer, policy };
+}
+
+/** Index of the option `opt` whose first operand is `path` (e.g. `--bind P P`). */
+function at(args: string[], opt: string, path: string): number {
+  for (let i = 0; i < args.length - 1; i++) if (args[i] === opt && args[i + 1] === path) return i;
+  return -1;
+}
+
+function refusal(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof CelistraError) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+test('the host is mounted read-only first, with a fresh /dev and /proc', () => {
+  const { policy } = stage();
+  const args = bwrapArgs(policy, ['true'], OPTS);
+  const root = at(args, '--ro-bind', '/');
+  assert.equal(args[root + 2], '/');
+  assert.ok(root >= 0 && root < at(args, '--dev', '/dev') && at(args, '--dev', '/dev') < at(args, '--proc', '/proc'));
+  for (const opt of ['--bind', '--tmpfs']) {
+    const first = args.indexOf(opt);
+    if (first !== -1) assert.ok(first > root, `${opt} must come after --ro-bind / /`);
+  }
+});
+
+test('workspace, writable roots and TMPDIR are bound writable onto themselves', () => {
+  const { policy, dirs } = stage();
+  const args = bwrapArgs(policy, ['true'], OPTS);
+  for (const d of [dirs.ws, dirs.extra, dirs.tmp]) {
+    const i = at(args, '--bind', d);
+    assert.ok(i >= 0, `missing --bind ${d}`);
+    assert.equal(args[i + 2], d);
+  }
+});
+
+test('read-denied directories get a tmpfs and read-denied files a nodev device node', () => {
+  const { policy, dirs, netrc } = stage();
+  const args = bwrapArgs(policy, ['true'], OPTS);
+  assert.ok(at(args, '--tmpfs', dirs.ssh) >= 0);
+  const f = at(args, '--ro-bind', '/dev/null');
+  assert.equal(args[f + 2], netrc);
+});
+
+test('the runtime dir is masked before the private TMPDIR inside it is bound back', () => {
+  const { policy, dirs } = stage();
+  const args = bwrapArgs(policy, ['true'], OPTS);
+  const mask = at(args, '--tmpfs', dirs.runtime);
+  const rebind = at(args, '--bind', dirs.tmp);
+  assert.ok(mask >= 0 && rebind > mask, `mask at ${mask}, rebind at ${rebind}`);
+});
+
+test('masks become read-only only after everything inside them is bound', () => {
+  const { policy, dirs } = stage();
+  const args = bwrapArgs(policy, ['true'], OPTS);
+  const remount = at(args, '--remount-ro', dirs.runtime);
+  assert.ok(remount > at(args, '--bind', dirs.tmp));
+  assert.ok(at(args, '--remount-ro', dirs.ssh) > at(args, '--tmpfs', dirs.ssh));
+});
+
+test('a denied directory inside the workspace is masked after the workspace bind', () => {
+  const { policy, dirs } = stage();
+  const args = bwrapArgs(policy, ['true'], OPTS);
+  assert.ok(at(args, '--tmpfs', dirs.secretInWs) > at(args, '--bind', dirs.ws));
+});
+
+test('read-only carve-outs come after the writable bind that contains them', () => {
+  const { policy, dirs, gitPointer } = stage();
+  const args = bwrapArgs(policy, ['true'], OPTS);
+  const ro = at(args, '--ro-bind', gitPointer);
+  assert.ok(ro > at(args, '--bind', dirs.ws));
+  assert.equal(args[ro + 2], gitPointer);
+});
+
+test('a read-only carve-out inside a masked directory is not bound back', () => {
+  const { policy, dirs } = stage();
+  const hidden = join(dirs.ssh, 'config');
+  writeFileSync(hidden, 'Host *');
+  const args = bwrapArgs({ ...policy, readOnlyPaths: [hidden] }, ['true'], OPTS);
+  assert.equal(at(args, '--ro-bind', hidden), -1);
+});
+
+test('a missing read-only path is refused rather than left creatable', () => {
+  const { policy, dirs } = stage();
+  assert.equal(refusal(() => bwrapArgs({ ...policy, readOnlyPaths: [join(dirs.ws, 'nope')] }, ['true'], OPTS)), 'E_NO_BACKEND');
+});
+
+test('a workspace that is itself read-denied is refused', () => {
+  const { policy, dirs } = stage();
+  assert.equal(refusal(() => bwrapArgs({ ...policy, denyRead: [dirs.ws] }, ['true'], OPTS)), 'E_POLICY');
+});
+
+test('network off unshares the network namespace; network on does not', () => {
+  const { policy } = stage();
+  assert.ok(bwrapArgs(policy, ['true'], OPTS).includes('--unshare-net'));
+  assert.ok(!bwrapArgs({ ...policy, network: 'on' }, ['true'], OPTS).includes('--unshare-net'));
+});
+
+test('every plan isolates pid, ipc and uts, dies with its parent and drops capabilities', () => {
+  const { policy } = stage();
+  for (const asRoot of [true, false]) {
+    const args = bwrapArgs(policy, ['true'], { ...OPTS, asRoot });
+    for (const flag of ['--unshare-pid', '--unshare-ipc', '--unshare-uts', '--die-with-parent']) assert.ok(args.includes(flag), flag);
+    const cap = args.indexOf('--cap-drop');
+    assert.equal(args[cap + 1], 'ALL');
+  }
+});
+
+test('a user namespace is requested only when not root', () => {
+  const { policy } = stage();
+  assert.ok(bwrapArgs(policy, ['true'], OPTS).includes('--unshare-user'));
+  assert.ok(!bwrapArgs(policy, ['true'], { ...OPTS, asRoot: true }).includes('--unshare-user'));
+});
+
+test('the command follows -- untouched, after --chdir into the workspace', () => {
+  const { policy, dirs } = stage();
+  const argv = ['sh', '-c', 'echo "$1"', '--', '--bind'];
+  const args = bwrapArgs(policy, argv, OPTS);
+  const dash = args.indexOf('--');
+  assert.deepEqual(args.slice(dash + 1), argv);
+  assert.equal(args[args.indexOf('--chdir') + 1], dirs.ws);
+  assert.ok(args.indexOf('--chdir') < dash);
+});
+
+/** A policy of literal paths, for the /tmp rules (which need no filesystem lookups). */
+function literalPolicy(over: Partial<Policy>): Policy {
+  return { version: 1, workspace: '/srv/ws', writableRoots: [], readOnlyPaths: [], denyRead: [], tmpDir: '/tmp/celistra-0/tmp/run-1', network: 'on', env: {}, ...over };
+}
+
+test('/tmp is a private tmpfs when nothing writable lies under it, with TMPDIR bound back', () => {
+  const steps = mountSteps(literalPolicy({}));
+  assert.deepEqual(steps.map((x) => `${x.kind} ${x.path}`), ['private-tmp /tmp', 'writable /srv/ws', 'writable /tmp/celistra-0/tmp/run-1']);
+});
+
+test('/tmp stays read-only (no tmpfs) when the workspace or a writable root lies under it', () => {
+  for (const policy of [literalPolicy({ workspace: '/tmp/ws' }), literalPolicy({ writableRoots: ['/tmp/cache'] })]) {
+    const steps = mountSteps(policy);
+    assert.ok(!steps.some((x) => x.kind === 'private-tmp'), JSON.stringify(steps));
+  }
+});
+
+test('denied paths under a private /tmp need no mask: the tmpfs already hides them', () => {
+  const steps = mountSteps(literalPolicy({ denyRead: ['/tmp/celistra-0'] }));
+  assert.ok(!steps.some((x) => x.kind === 'mask-dir' || x.kind === 'mask-file'));
+  assert.ok(steps.some((x) => x.kind === 'writable' && x.path === '/tmp/celistra-0/tmp/run-1'));
+});
