@@ -33,6 +33,7 @@ function userExists(name) {
 
 let failed = 0;
 if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) process.exit(1);
+if (run(process.execPath, ['scripts/bundle.js']) !== 0) process.exit(1);
 
 const all = testFiles(join(root, 'dist', 'test'));
 failed += run(process.execPath, ['--test', '--test-concurrency=2', ...all]) !== 0 ? 1 : 0;

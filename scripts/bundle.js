@@ -1,0 +1,17 @@
+// Bundles the `celistra run` fast path into one file (dist/run.mjs): resolving and
+// compiling a few dozen ES modules costs more start-up time than the sandbox itself.
+// Native modules stay external; they are loaded only when needed (a PTY, the audit log).
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['dist/src/cli/run-entry.js'],
+  outfile: 'dist/run.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['node-pty', 'better-sqlite3', '@xterm/*', 'ws'],
+  logLevel: 'warning',
+  // A bundle in ESM has no `require`; some bundled CommonJS dependencies need one.
+  banner: { js: "import { createRequire as __celistraCreateRequire } from 'node:module'; const require = __celistraCreateRequire(import.meta.url);" },
+});
