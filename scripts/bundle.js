@@ -1,11 +1,15 @@
 // Bundles the `celistra run` fast path into one file (dist/run.mjs): resolving and
 // compiling a few dozen ES modules costs more start-up time than the sandbox itself.
-// Native modules stay external; they are loaded only when needed (a PTY, the audit log).
+// Code splitting keeps lazily imported parts (the audit log and its SQLite, the PTY)
+// in their own chunks, so they load only when used.
 import { build } from 'esbuild';
 
 await build({
   entryPoints: ['dist/src/cli/run-entry.js'],
-  outfile: 'dist/run.mjs',
+  outdir: 'dist/run',
+  splitting: true,
+  entryNames: '[name]',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -3,7 +3,7 @@ import run from './run.js';
 import { EXIT_CODES } from './exit-codes.js';
 
 // The fast path for `celistra run`: bin/celistra.js loads this file (bundled by
-// scripts/bundle.js into dist/run.mjs) instead of the full CLI, because every fenced
+// scripts/bundle.js into dist/run/) instead of the full CLI, because every fenced
 // command pays Celistra's start-up time. Help still goes through the full CLI.
 try {
   await runCommand(run, { rawArgs: process.argv.slice(3) });

@@ -5,8 +5,12 @@ import { buildPolicy, type NetworkMode } from '../core/policy.js';
 import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
 import { runInTerminal, runPiped } from '../core/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
+import { RunAudit } from '../core/run-audit.js';
+import { basename } from 'node:path';
 import { runCommand } from './command.js';
 import { commandAfterDashes, repeatedFlag } from './argv.js';
+import { gitGrantsFor } from '../core/worktree-git.js';
+import { findWorktree } from '../core/worktrees.js';
 
 export default defineCommand({
   meta: {
@@ -14,19 +18,23 @@ export default defineCommand({
     description: 'Run one command fenced to its workspace: it may write only there and in its private TMPDIR.',
   },
   args: {
-    workspace: { type: 'string', description: 'directory the command may write (required)', valueHint: 'DIR' },
+    workspace: { type: 'string', description: 'directory the command may write (required unless --worktree)', valueHint: 'DIR' },
+    worktree: { type: 'string', description: 'task worktree NAME (celistra worktree add) of the current repository, as the workspace', valueHint: 'NAME' },
     backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
     preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
     'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
     'deny-read': { type: 'string', description: 'path the command may not read (repeatable); ~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh are always denied', valueHint: 'PATH' },
     net: { type: 'string', description: 'network: on | off', default: 'on' },
+    name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
     verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
   },
   run: ({ args, rawArgs }) =>
     runCommand(async () => {
       const argv = commandAfterDashes(rawArgs);
       if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
-      if (!args.workspace) throw new CelistraError('E_USAGE', '--workspace is required', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
+      if (args.workspace && args.worktree) throw new CelistraError('E_USAGE', 'give --workspace or --worktree, not both');
+      const workspace = args.worktree ? findWorktree(args.worktree).path : args.workspace;
+      if (!workspace) throw new CelistraError('E_USAGE', '--workspace is required', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
       const net = args.net as NetworkMode;
       if (net !== 'on' && net !== 'off') throw new CelistraError('E_USAGE', `--net must be on or off, not "${args.net}"`);
       const backend = parseBackendChoice(args.backend);
@@ -35,13 +43,14 @@ export default defineCommand({
       const tmpDir = createPrivateTmp(paths, 'run');
       try {
         const policy = buildPolicy({
-          workspace: args.workspace,
+          workspace,
           allowWrite: repeatedFlag(rawArgs, 'allow-write'),
           denyRead: repeatedFlag(rawArgs, 'deny-read'),
           network: net,
           preset: args.preset,
           tmpDir,
           paths,
+          git: gitGrantsFor(workspace),
         });
         const plan = planLaunch(backend, policy, argv, process.env as Record<string, string>);
         if (plan.backend === 'none') {
@@ -49,7 +58,10 @@ export default defineCommand({
         }
         if (args.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
         const interactive = process.stdin.isTTY && process.stdout.isTTY;
-        const result = interactive ? await runInTerminal(plan) : await runPiped(plan);
+        const audit = new RunAudit(paths, args.name ?? args.worktree ?? basename(policy.workspace));
+        const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
+        const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
+        await audit.exited(result);
         return result.status;
       } finally {
         removePrivateTmp(tmpDir);

@@ -21,9 +21,15 @@ export function statusFrom(code: number | null, signal: NodeJS.Signals | null): 
  * Run a plan with plain inherited stdio: output reaches our stdout byte for byte,
  * and signals sent to Celistra are passed on to the child.
  */
-export function runPiped(plan: LaunchPlan): Promise<ExitResult> {
+export interface LaunchHooks {
+  /** Called once the child exists, so bookkeeping (the audit log) overlaps its run. */
+  onSpawn?: (pid: number) => void;
+}
+
+export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}): Promise<ExitResult> {
   return new Promise((resolveExit, reject) => {
     const child = spawn(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, stdio: 'inherit' });
+    child.once('spawn', () => hooks.onSpawn?.(child.pid!));
     const forward = (sig: NodeJS.Signals) => () => {
       child.kill(sig);
     };
@@ -48,7 +54,7 @@ export function runPiped(plan: LaunchPlan): Promise<ExitResult> {
  * The child's controlling terminal is our PTY, never the user's, so TIOCSTI from the
  * agent can only inject into its own PTY.
  */
-export async function runInTerminal(plan: LaunchPlan): Promise<ExitResult> {
+export async function runInTerminal(plan: LaunchPlan, hooks: LaunchHooks = {}): Promise<ExitResult> {
   const pty = await import('node-pty');
   const stdin = process.stdin;
   const stdout = process.stdout;
@@ -64,6 +70,7 @@ export async function runInTerminal(plan: LaunchPlan): Promise<ExitResult> {
   } catch (e) {
     throw new CelistraError('E_SPAWN', `could not start ${plan.file}: ${(e as Error).message}`);
   }
+  hooks.onSpawn?.(term.pid);
   const onResize = () => term.resize(stdout.columns || 80, stdout.rows || 24);
   const onInput = (data: Buffer) => term.write(data.toString('binary'));
   stdout.on('resize', onResize);
