@@ -93,3 +93,20 @@ test('in a terminal the command gets its own PTY, not the user\'s', async () => 
   assert.equal(code, 7);
 });
 
+
+test('a run is recorded in the audit log: spawn with env names only, then exit', () => {
+  const s = scratchWorkspace();
+  const env = { ...s.env, CELISTRA_TEST_SECRET: 'hunter2-do-not-log' };
+  const r = runCelistra(['run', '--backend', 'none', '--name', 'audited', '--workspace', s.ws, '--', 'sh', '-c', 'exit 9'], { env });
+  assert.equal(r.status, 9);
+  const h = runCelistra(['history', 'audited', '--json'], { env });
+  assert.equal(h.status, 0, h.stderr);
+  const rows = JSON.parse(h.stdout.toString()) as Array<{ type: string; data: Record<string, unknown> }>;
+  const types = rows.map((row) => row.type);
+  assert.deepEqual(types.sort(), ['exit', 'spawn', 'unsandboxed']);
+  const spawn = rows.find((row) => row.type === 'spawn')!;
+  assert.equal(spawn.data.workspace, s.ws);
+  assert.ok((spawn.data.env as string[]).includes('CELISTRA_TEST_SECRET'));
+  assert.doesNotMatch(h.stdout.toString(), /hunter2/);
+  assert.equal(rows.find((row) => row.type === 'exit')!.data.code, 9);
+});
