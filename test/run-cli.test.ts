@@ -61,6 +61,7 @@ test('usage errors exit 64 and never run the command', () => {
   assert.equal(runCelistra(['run', '--workspace', s.ws, '--backend', 'bogus', '--', 'touch', marker], { env: s.env }).status, 64);
   assert.equal(runCelistra(['run', '--workspace', s.ws, '--net', 'maybe', '--', 'touch', marker], { env: s.env }).status, 64);
   assert.equal(runCelistra(['bogus-command'], { env: s.env }).status, 64);
+  assert.equal(runCelistra(['run', '--alow-write', s.root, '--workspace', s.ws, '--', 'touch', marker], { env: s.env }).status, 64);
   assert.equal(existsSync(marker), false, 'the command must not have run');
 });
 

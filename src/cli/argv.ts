@@ -19,3 +19,17 @@ export function repeatedFlag(rawArgs: string[], name: string): string[] {
   }
   return values;
 }
+
+/**
+ * citty accepts any flag; a typo such as `--alow-write` would silently widen nothing
+ * and confuse. Refuse flags (before `--`) that the command does not define.
+ */
+export function unknownFlags(rawArgs: string[], defined: string[]): string[] {
+  const end = rawArgs.indexOf('--');
+  const own = end === -1 ? rawArgs : rawArgs.slice(0, end);
+  const known = new Set(['help', 'h', ...defined, ...defined.map((d) => `no-${d}`)]);
+  return own
+    .filter((a) => a.startsWith('-') && a !== '-')
+    .map((a) => a.replace(/^--?/, '').split('=')[0]!)
+    .filter((name) => !known.has(name));
+}

@@ -8,29 +8,33 @@ import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { RunAudit } from '../core/run-audit.js';
 import { basename } from 'node:path';
 import { runCommand } from './command.js';
-import { commandAfterDashes, repeatedFlag } from './argv.js';
+import { commandAfterDashes, repeatedFlag, unknownFlags } from './argv.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
 import { findWorktree } from '../core/worktrees.js';
+
+const runArgs = {
+  workspace: { type: 'string', description: 'directory the command may write (required unless --worktree)', valueHint: 'DIR' },
+  worktree: { type: 'string', description: 'task worktree NAME (celistra worktree add) of the current repository, as the workspace', valueHint: 'NAME' },
+  backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
+  preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
+  'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
+  'deny-read': { type: 'string', description: 'path the command may not read (repeatable); ~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh are always denied', valueHint: 'PATH' },
+  net: { type: 'string', description: 'network: on | off', default: 'on' },
+  name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
+  verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
+} as const;
 
 export default defineCommand({
   meta: {
     name: 'run',
     description: 'Run one command fenced to its workspace: it may write only there and in its private TMPDIR.',
   },
-  args: {
-    workspace: { type: 'string', description: 'directory the command may write (required unless --worktree)', valueHint: 'DIR' },
-    worktree: { type: 'string', description: 'task worktree NAME (celistra worktree add) of the current repository, as the workspace', valueHint: 'NAME' },
-    backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
-    preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
-    'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
-    'deny-read': { type: 'string', description: 'path the command may not read (repeatable); ~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh are always denied', valueHint: 'PATH' },
-    net: { type: 'string', description: 'network: on | off', default: 'on' },
-    name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
-    verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
-  },
+  args: runArgs,
   run: ({ args, rawArgs }) =>
     runCommand(async () => {
       const argv = commandAfterDashes(rawArgs);
+      const unknown = unknownFlags(rawArgs, Object.keys(runArgs));
+      if (unknown.length) throw new CelistraError('E_USAGE', `unknown option --${unknown[0]}`, 'celistra run --help lists the options; the command goes after --');
       if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
       if (args.workspace && args.worktree) throw new CelistraError('E_USAGE', 'give --workspace or --worktree, not both');
       const workspace = args.worktree ? findWorktree(args.worktree).path : args.workspace;
