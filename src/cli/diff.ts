@@ -1,11 +1,20 @@
 import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
+import { hostView, worktreeDiff } from '../core/worktree-inspect.js';
+import { findWorktree } from '../core/worktrees.js';
 import { runCommand } from './command.js';
 
-// Placeholder until this command lands: it refuses rather than pretending to work.
 export default defineCommand({
-  meta: { name: 'diff', description: '(not available yet)' },
-  run: () => runCommand(async () => {
-    throw new CelistraError('E_USAGE', '`celistra diff` is not available in this build yet');
-  }),
+  meta: { name: 'diff', description: "A task's changes against its base: its commits plus uncommitted work (new files included)." },
+  args: {
+    name: { type: 'positional', description: 'task name', required: false },
+    repo: { type: 'string', description: 'a directory in the repository (default: current directory)', valueHint: 'DIR' },
+    stat: { type: 'boolean', description: 'a diffstat instead of the patch' },
+  },
+  run: ({ args }) =>
+    runCommand(async () => {
+      if (!args.name) throw new CelistraError('E_USAGE', 'no worktree name given', 'usage: celistra diff NAME [--stat]');
+      const record = findWorktree(args.name, args.repo);
+      process.stdout.write(worktreeDiff(hostView(record), Boolean(args.stat)));
+    }),
 });

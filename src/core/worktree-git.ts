@@ -1,0 +1,54 @@
+import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { GitGrants } from './git-grants.js';
+import { layoutFor, readRecord } from './worktree-record.js';
+import { mirrorMainRefs, shadowReadOnlyPaths } from './worktree-shadow.js';
+
+/** The mechanism's name, as documented in docs/git-in-the-fence.md. */
+export const GIT_MECHANISM = 'shadow-common-dir';
+
+/**
+ * The git grants for a workspace that is a Celistra task worktree, or undefined when it
+ * is not one (a plain directory, a main checkout, a worktree made by `git worktree add`:
+ * git there stays read-only inside the fence).
+ *
+ * The agent may write its worktree's admin dir (HEAD, index, logs, rebase state) and its
+ * shadow common dir (its own objects and refs); inside those, the files that decide where
+ * git looks and what it runs stay read-only. Nothing of the main git dir is writable.
+ * Before returning, the shadow's view of the main branches is refreshed so that
+ * `git log main` inside shows the current main.
+ */
+export function gitGrantsFor(workspace: string): GitGrants | undefined {
+  // A missing or odd workspace is buildPolicy's to report; here it is simply not a worktree.
+  if (!existsSync(workspace) || !lstatSync(realpathSync(workspace)).isDirectory()) return undefined;
+  const worktree = realpathSync(workspace);
+  const pointer = join(worktree, '.git');
+  if (!existsSync(pointer) || !lstatSync(pointer).isFile()) return undefined;
+  const m = /^gitdir: (.+)$/m.exec(readFileSync(pointer, 'utf8'));
+  if (!m) return undefined;
+  // The pointer only says where to look; the record found there (in a directory the
+  // agent cannot write) must name this very worktree before anything is granted.
+  const adminDir = m[1]!.trim();
+  if (basename(adminDir) !== 'admin') return undefined;
+  const container = dirname(adminDir);
+  const name = basename(container);
+  const commonDir = dirname(dirname(dirname(container)));
+  if (basename(dirname(container)) !== 'worktrees' || basename(dirname(dirname(container))) !== 'celistra') return undefined;
+  if (!existsSync(commonDir)) return undefined;
+  const realCommon = realpathSync(commonDir);
+  const record = readRecord(realCommon, name);
+  if (!record || record.path !== worktree || record.commonDir !== realCommon) return undefined;
+  const layout = layoutFor(record.commonDir, name);
+  if (!existsSync(adminDir) || realpathSync(adminDir) !== layout.adminDir) return undefined;
+  mirrorMainRefs(layout, { top: record.repo, commonDir: record.commonDir }, record.branch);
+  return {
+    mechanism: GIT_MECHANISM,
+    worktree,
+    adminDir: layout.adminDir,
+    commonDir: record.commonDir,
+    branch: record.branch,
+    writableRoots: [layout.adminDir, layout.shadowDir],
+    readOnlyPaths: [pointer, join(layout.adminDir, 'gitdir'), join(layout.adminDir, 'commondir'), ...shadowReadOnlyPaths(layout)],
+    env: {},
+  };
+}

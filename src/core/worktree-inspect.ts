@@ -1,0 +1,140 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CelistraError } from './errors.js';
+import { alternatesList, git, gitTry, type GitRunOptions } from './git.js';
+import { layoutFor, type WorktreeRecord } from './worktree-record.js';
+import { readAgentTip, readWorktreeHead } from './worktree-shadow.js';
+
+/**
+ * The host's view of a task worktree. Host git never opens the agent's git dirs as a
+ * repository: it runs against the main git dir (which no agent can write), reads the
+ * agent's objects through GIT_ALTERNATE_OBJECT_DIRECTORIES, takes the agent's branch tip
+ * as a commit id, and builds its own index of the worktree in a private temp dir.
+ */
+export interface HostView {
+  record: WorktreeRecord;
+  /** The agent's branch tip in its shadow (undefined if the agent deleted its branch). */
+  tip: string | undefined;
+  /** The commit checked out in the worktree (usually the tip; another branch or detached). */
+  head: string | undefined;
+  /** Options for git reading the main repository plus the agent's objects. */
+  read: GitRunOptions;
+}
+
+export function hostView(record: WorktreeRecord): HostView {
+  const layout = layoutFor(record.commonDir, record.name);
+  return {
+    record,
+    tip: readAgentTip(layout, record.branch),
+    head: readWorktreeHead(layout),
+    read: {
+      cwd: record.repo,
+      gitDir: record.commonDir,
+      env: { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternatesList([join(layout.shadowDir, 'objects')]) },
+    },
+  };
+}
+
+export function requireTip(view: HostView): string {
+  if (!view.tip) {
+    throw new CelistraError('E_GIT', `the task branch ${view.record.branch} no longer exists in worktree "${view.record.name}"`, 'recreate it inside the worktree (git switch -c ...)');
+  }
+  return view.tip;
+}
+
+/** The commit the task's changes are measured against: where it forked from its base. */
+function forkPoint(view: HostView, tip: string): string {
+  const current = view.record.baseRef ? gitTry(['rev-parse', '--verify', '-q', `${view.record.baseRef}^{commit}`], view.read) : undefined;
+  const base = current?.status === 0 ? current.stdout.trim() : view.record.baseCommit;
+  const mb = gitTry(['merge-base', base, tip], view.read);
+  return mb.status === 0 ? mb.stdout.trim() : view.record.baseCommit;
+}
+
+/**
+ * A throwaway index of the worktree, built from a commit of the task and refreshed against
+ * the files (content hashed, nothing written to any object store), handed to `use`
+ * with options whose new objects go to a private dir. Git "freshens" (touches) an
+ * existing object it is asked to write, so writing is left to what `use` really needs.
+ */
+function withWorktreeIndex<T>(view: HostView, commit: string, use: (opts: GitRunOptions) => T): T {
+  const scratch = mkdtempSync(join(tmpdir(), 'celistra-view-'));
+  try {
+    const objects = join(scratch, 'objects');
+    mkdirSync(objects);
+    const layout = layoutFor(view.record.commonDir, view.record.name);
+    const opts: GitRunOptions = {
+      cwd: view.record.path,
+      gitDir: view.record.commonDir,
+      workTree: view.record.path,
+      env: {
+        GIT_INDEX_FILE: join(scratch, 'index'),
+        GIT_OBJECT_DIRECTORY: objects,
+        GIT_ALTERNATE_OBJECT_DIRECTORIES: alternatesList([join(view.record.commonDir, 'objects'), join(layout.shadowDir, 'objects')]),
+      },
+    };
+    git(['read-tree', commit], opts);
+    gitTry(['update-index', '-q', '--refresh'], opts);
+    return use(opts);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Uncommitted work: tracked files that differ from the worktree's HEAD, or new files not ignored. */
+function hasUncommittedWork(view: HostView, head: string): boolean {
+  return withWorktreeIndex(view, head, (opts) => {
+    if (gitTry(['diff-index', '--quiet', head, '--'], opts).status !== 0) return true;
+    const included = new Set(includedNotIn(head, view));
+    const others = git(['ls-files', '-z', '--others', '--exclude-standard'], opts).split('\0').filter(Boolean);
+    return others.some((p) => !included.has(p));
+  });
+}
+
+const literal = (p: string) => `:(literal)${p}`;
+
+/** The copied-in local files that the task has not committed (those are its work). */
+function includedNotIn(tip: string, view: HostView): string[] {
+  if (view.record.included.length === 0) return [];
+  const committed = new Set(git(['ls-tree', '-r', '-z', '--name-only', tip, '--', ...view.record.included.map(literal)], view.read).split('\0'));
+  return view.record.included.filter((p) => !committed.has(p));
+}
+
+export interface WorktreeState {
+  exists: boolean;
+  tip: string | null;
+  /** Changes not committed to the worktree's HEAD (new files not ignored included). Null when the worktree is gone. */
+  dirty: boolean | null;
+  /** Commits on the task branch not on its base, and on the base not on the task branch. */
+  ahead: number | null;
+  behind: number | null;
+  /** Commits of the task branch that the main repository does not have yet. */
+  unharvested: number | null;
+}
+
+export function worktreeState(view: HostView): WorktreeState {
+  const exists = existsSync(join(view.record.path, '.git'));
+  const tip = view.tip ?? null;
+  if (!tip) return { exists, tip, dirty: null, ahead: null, behind: null, unharvested: null };
+  const base = view.record.baseRef ?? view.record.baseCommit;
+  const counts = gitTry(['rev-list', '--left-right', '--count', `${tip}...${base}`], view.read);
+  const [ahead, behind] = counts.status === 0 ? counts.stdout.trim().split(/\s+/).map(Number) : [null, null];
+  const notInMain = git(['rev-list', '--count', tip, '--not', '--all'], view.read).trim();
+  const dirty = exists ? hasUncommittedWork(view, view.head ?? tip) : null;
+  return { exists, tip, dirty, ahead: ahead ?? null, behind: behind ?? null, unharvested: Number(notInMain) };
+}
+
+/** The task's changes against its fork point: commits plus uncommitted work. */
+export function worktreeDiff(view: HostView, stat: boolean): string {
+  const tip = requireTip(view);
+  const from = forkPoint(view, tip);
+  if (!existsSync(join(view.record.path, '.git'))) {
+    return git(['diff', '--no-ext-diff', '--no-textconv', ...(stat ? ['--stat'] : []), from, tip], view.read);
+  }
+  return withWorktreeIndex(view, tip, (opts) => {
+    git(['add', '-A', '--ignore-errors', '.'], opts);
+    const untrackedIncluded = includedNotIn(tip, view);
+    if (untrackedIncluded.length > 0) git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...untrackedIncluded.map(literal)], opts);
+    return git(['diff', '--cached', '--no-ext-diff', '--no-textconv', ...(stat ? ['--stat'] : []), from], { ...opts, cwd: view.record.repo });
+  });
+}

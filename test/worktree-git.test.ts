@@ -1,0 +1,83 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitGrantsFor } from '../src/core/worktree-git.js';
+import { buildPolicy } from '../src/core/policy.js';
+import { celistraPaths } from '../src/core/paths.js';
+import { celistra, makeRepo, must, scratch, write } from './worktree-fixture.js';
+
+function withTask() {
+  const s = scratch('grants');
+  const repo = makeRepo(s);
+  assert.equal(celistra(['worktree', 'add', 'a'], repo, s.env).status, 0);
+  const container = join(repo, '.git', 'celistra', 'worktrees', 'a');
+  return { s, repo, wt: join(s.root, 'repo-a'), shadow: join(container, 'git'), admin: join(container, 'admin') };
+}
+
+test('a task worktree gets its admin dir and shadow as writable roots, with the git plumbing carved out read-only', () => {
+  const { repo, wt, shadow, admin } = withTask();
+  const g = gitGrantsFor(wt);
+  assert.ok(g);
+  assert.equal(g.mechanism, 'shadow-common-dir');
+  assert.equal(g.branch, 'agent/a');
+  assert.equal(g.commonDir, join(repo, '.git'));
+  assert.deepEqual(g.writableRoots, [admin, shadow]);
+  assert.deepEqual(g.readOnlyPaths.sort(), [
+    join(wt, '.git'),
+    join(admin, 'gitdir'),
+    join(admin, 'commondir'),
+    join(shadow, 'config'),
+    join(shadow, 'hooks'),
+    join(shadow, 'info'),
+    join(shadow, 'worktrees'),
+    join(shadow, 'objects', 'info', 'alternates'),
+  ].sort());
+  assert.deepEqual(g.env, {});
+  for (const root of g.writableRoots) assert.ok(!root.startsWith(join(repo, '.git', 'objects')) && root !== join(repo, '.git'), 'nothing shared is writable');
+});
+
+test('the grants flow into the policy as writable roots and read-only carve-outs', () => {
+  const { s, wt, shadow } = withTask();
+  const tmp = join(s.root, 'tmp');
+  mkdirSync(tmp);
+  const paths = celistraPaths(s.env);
+  const p = buildPolicy({ workspace: wt, tmpDir: tmp, paths, git: gitGrantsFor(wt) });
+  assert.ok(p.writableRoots.includes(shadow));
+  assert.ok(p.readOnlyPaths.includes(join(wt, '.git')));
+  assert.equal(p.git?.branch, 'agent/a');
+});
+
+test('directories that are not Celistra task worktrees get no git grants', () => {
+  const { s, repo, wt } = withTask();
+  assert.equal(gitGrantsFor(repo), undefined, 'the main checkout');
+  assert.equal(gitGrantsFor(s.root), undefined, 'a plain directory');
+  assert.equal(gitGrantsFor(join(s.root, 'missing')), undefined, 'a missing directory');
+  must(`git worktree add -q ${join(s.root, 'plain-wt')}`, repo, s.env);
+  assert.equal(gitGrantsFor(join(s.root, 'plain-wt')), undefined, 'a worktree made by git worktree add');
+  // A directory whose .git file points at task a's git dir is not task a.
+  const forged = join(s.root, 'forged');
+  mkdirSync(forged);
+  write(join(forged, '.git'), readFileSync(join(wt, '.git'), 'utf8'));
+  assert.equal(gitGrantsFor(forged), undefined, 'a forged pointer');
+});
+
+test('the grants refresh the view of main inside the shadow, replacing the agent\'s own moves of it', () => {
+  const { s, repo, wt, shadow } = withTask();
+  must('git update-ref refs/heads/main HEAD~1', wt, s.env);
+  must('echo three >> README && git commit -qam three', repo, s.env);
+  gitGrantsFor(wt);
+  assert.equal(must('git rev-parse main', wt, s.env), must('git rev-parse main', repo, s.env));
+  assert.match(readFileSync(join(shadow, 'packed-refs'), 'utf8'), /refs\/heads\/main/);
+  assert.equal(must('git rev-parse agent/a', wt, s.env), must('git rev-parse main~1', repo, s.env), 'the task branch itself is left alone');
+});
+
+test('refreshing the view of main deletes nothing through a symlink the agent put in its refs', () => {
+  const { s, wt, shadow } = withTask();
+  const outside = join(s.root, 'outside');
+  mkdirSync(join(outside, 'heads'), { recursive: true });
+  write(join(outside, 'heads', 'main'), 'precious\n');
+  must(`mv ${shadow}/refs ${shadow}/refs.real && ln -s ${outside} ${shadow}/refs`, s.root, s.env);
+  gitGrantsFor(wt);
+  assert.equal(readFileSync(join(outside, 'heads', 'main'), 'utf8'), 'precious\n');
+});
