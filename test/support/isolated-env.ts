@@ -16,8 +16,10 @@ export function isolatedEnv(prefix = 'celistra-test-'): IsolatedEnv {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     HOME: home,
-    XDG_STATE_HOME: join(home, '.local', 'state'),
-    XDG_CONFIG_HOME: join(home, '.config'),
+    // Outside the scratch home: tests snapshot the home to prove a fence held, and
+    // Celistra's own writes (the audit log) must not show up as changes there.
+    XDG_STATE_HOME: join(root, 'xdg', 'state'),
+    XDG_CONFIG_HOME: join(root, 'xdg', 'config'),
     XDG_RUNTIME_DIR: join(root, 'run'),
   };
   mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true, mode: 0o700 });
