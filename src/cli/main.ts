@@ -22,6 +22,7 @@ const main = defineCommand({
     pull: lazy(() => import('./pull.js')),
     history: lazy(() => import('./history.js')),
     audit: lazy(() => import('./audit.js')),
+    demo: lazy(() => import('./demo.js')),
   },
 });
 
