@@ -4,7 +4,6 @@
 // conformance suite again as that user, because real users are not root.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, statSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -41,8 +40,10 @@ failed += run(process.execPath, ['dist/src/cli/main.js', 'conformance', '--backe
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 if (isRoot && userExists(testUser)) {
-  // The checkout may sit under /root (mode 0700), so the unprivileged run gets its own copy.
-  const copy = mkdtempSync(join(tmpdir(), 'celistra-test-'));
+  // The checkout may sit under /root (mode 0700), so the unprivileged run gets its own
+  // copy — under /var/tmp, not /tmp: the backends give fenced commands a private /tmp,
+  // which would hide the copy's own binaries from them.
+  const copy = mkdtempSync(join('/var/tmp', 'celistra-test-'));
   chmodSync(copy, 0o755);
   cpSync(root, copy, { recursive: true, filter: (src) => !src.includes('/.git/') });
   run('chown', ['-R', `${testUser}:`, copy]);
