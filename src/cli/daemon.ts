@@ -1,11 +1,158 @@
 import { defineCommand } from 'citty';
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CelistraError } from '../core/errors.js';
+import { celistraPaths } from '../core/paths.js';
+import { DEFAULT_RESTART_POLICY } from '../core/restart-policy.js';
+import { DaemonClient } from '../daemon/client.js';
+import { DAEMON_TITLE, runningDaemonPid } from '../daemon/lock.js';
+import { DEFAULT_SCROLLBACK_KB, startDaemon } from '../daemon/server.js';
+import { launchdPlist, systemdUnit } from '../daemon/service-unit.js';
 import { runCommand } from './command.js';
+import { formatDuration } from './ctl-ls.js';
 
-// Placeholder until this command lands: it refuses rather than pretending to work.
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const CLI = join(dirname(dirname(dirname(MAIN))), 'bin', 'celistra.js');
+
+const daemonArgs = {
+  'scrollback-kb': { type: 'string', description: `scrollback kept per agent, in KiB (default ${DEFAULT_SCROLLBACK_KB})`, valueHint: 'N' },
+  'restart-delay-ms': { type: 'string', description: `first auto-restart delay, doubled per crash (default ${DEFAULT_RESTART_POLICY.baseDelayMs})`, valueHint: 'MS' },
+} as const;
+
+function positiveNumber(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CelistraError('E_USAGE', `${flag} must be a positive number, not "${v}"`);
+  return n;
+}
+
+function daemonFlags(args: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const k of Object.keys(daemonArgs)) if (typeof args[k] === 'string') out.push(`--${k}`, args[k] as string);
+  return out;
+}
+
+const foreground = defineCommand({
+  meta: { name: 'run', description: 'Run the daemon in the foreground (for service managers). SIGTERM stops it; agents keep running.' },
+  args: daemonArgs,
+  run: ({ args }) =>
+    runCommand(async () => {
+      const scrollbackKb = positiveNumber(args['scrollback-kb'], '--scrollback-kb');
+      const baseDelayMs = positiveNumber(args['restart-delay-ms'], '--restart-delay-ms');
+      process.title = DAEMON_TITLE;
+      const daemon = await startDaemon({
+        paths: celistraPaths(),
+        scrollbackKb,
+        restartPolicy: baseDelayMs === undefined ? undefined : { ...DEFAULT_RESTART_POLICY, baseDelayMs },
+      });
+      // Client input is handled where it arrives; anything escaping is a bug to log,
+      // not a reason to drop every agent's API.
+      process.on('uncaughtException', (e) => process.stderr.write(`celistrad: internal error: ${e.stack ?? e.message}\n`));
+      process.on('unhandledRejection', (e) => process.stderr.write(`celistrad: internal error: ${(e as Error)?.stack ?? String(e)}\n`));
+      process.stderr.write(`celistrad: listening on ${daemon.socketPath} (pid ${process.pid})\n`);
+      const signal = await new Promise<string>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      process.stderr.write(`celistrad: ${signal}: stopping; agents keep running in their holders\n`);
+      await daemon.stop();
+      return 0;
+    }),
+});
+
+const start = defineCommand({
+  meta: { name: 'start', description: 'Start the daemon in the background (logs in the state dir).' },
+  args: daemonArgs,
+  run: ({ args }) =>
+    runCommand(async () => {
+      const paths = celistraPaths();
+      const running = runningDaemonPid(paths.runtimeDir);
+      if (running !== undefined) {
+        process.stdout.write(`celistrad is already running (pid ${running})\n`);
+        return 0;
+      }
+      mkdirSync(paths.stateDir, { recursive: true, mode: 0o700 });
+      const logPath = join(paths.stateDir, 'daemon.log');
+      const log = openSync(logPath, 'a', 0o600);
+      const child = spawn(process.execPath, [MAIN, 'daemon', 'run', ...daemonFlags(args)], { detached: true, stdio: ['ignore', log, log] });
+      closeSync(log);
+      let exited: number | null | undefined;
+      child.once('exit', (code) => (exited = code));
+      const client = new DaemonClient(paths);
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && exited === undefined) {
+        try {
+          const status = await client.call<{ pid: number }>('GET', '/v1/status');
+          child.unref();
+          process.stdout.write(`celistrad started (pid ${status.pid}), socket ${client.socketPath}, log ${logPath}\n`);
+          return 0;
+        } catch {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      child.unref();
+      const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-6).join('\n') : '';
+      throw new CelistraError('E_DAEMON', `the daemon did not start${exited !== undefined ? ` (exit ${exited})` : ''}; last log lines:\n${tail}`, `see ${logPath}`);
+    }),
+});
+
+const stop = defineCommand({
+  meta: { name: 'stop', description: 'Stop the background daemon (SIGTERM). Agents keep running; the next daemon picks them up.' },
+  run: () =>
+    runCommand(async () => {
+      const paths = celistraPaths();
+      const pid = runningDaemonPid(paths.runtimeDir);
+      if (pid === undefined) {
+        process.stdout.write('celistrad is not running\n');
+        return 0;
+      }
+      process.kill(pid, 'SIGTERM');
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        if (runningDaemonPid(paths.runtimeDir) !== pid) {
+          process.stdout.write(`celistrad stopped (pid ${pid})\n`);
+          return 0;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new CelistraError('E_DAEMON', `celistrad (pid ${pid}) did not stop within 10 s`, `kill -9 ${pid} is safe: agents live in their holders`);
+    }),
+});
+
+const status = defineCommand({
+  meta: { name: 'status', description: 'Is the daemon running? pid, uptime, agents.' },
+  args: { json: { type: 'boolean', description: 'print JSON' } },
+  run: ({ args }) =>
+    runCommand(async () => {
+      const s = await new DaemonClient(celistraPaths()).call<{ pid: number; uptimeMs: number; agents: number; socketPath: string; version: string; scrollbackBytes: number }>('GET', '/v1/status');
+      if (args.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else process.stdout.write(`celistrad ${s.version} running: pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, ${s.agents} agent(s), socket ${s.socketPath}\n`);
+    }),
+});
+
+const install = defineCommand({
+  meta: { name: 'install', description: 'Write a systemd user unit (Linux) or launchd agent (macOS) and print how to enable it.' },
+  args: { print: { type: 'boolean', description: 'print the unit instead of writing it' } },
+  run: ({ args }) =>
+    runCommand(async () => {
+      const paths = celistraPaths();
+      const configHome = process.env.XDG_CONFIG_HOME || join(paths.home, '.config');
+      const svc = process.platform === 'darwin' ? launchdPlist(process.execPath, CLI, join(paths.stateDir, 'daemon.log')) : systemdUnit(process.execPath, CLI, configHome);
+      if (args.print) {
+        process.stdout.write(svc.content);
+        return 0;
+      }
+      mkdirSync(dirname(svc.path), { recursive: true });
+      writeFileSync(svc.path, svc.content, { mode: 0o644 });
+      process.stdout.write(`wrote ${svc.path}\nenable it with:\n${svc.enable.map((l) => `  ${l}`).join('\n')}\n`);
+    }),
+});
+
 export default defineCommand({
-  meta: { name: 'daemon', description: '(not available yet)' },
-  run: () => runCommand(async () => {
-    throw new CelistraError('E_USAGE', '`celistra daemon` is not available in this build yet');
-  }),
+  meta: { name: 'daemon', description: 'The Celistra daemon (celistrad): `daemon` runs it in the foreground; start | stop | status | install.' },
+  args: daemonArgs,
+  default: 'run',
+  subCommands: { run: foreground, start, stop, status, install },
 });

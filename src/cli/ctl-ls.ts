@@ -1,0 +1,59 @@
+import { defineCommand } from 'citty';
+import type { AgentSummary } from '../core/agent-spec.js';
+import { celistraPaths } from '../core/paths.js';
+import { DaemonClient } from '../daemon/client.js';
+import { runCommand } from './command.js';
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${h % 24}h`;
+}
+
+function stateText(a: AgentSummary): string {
+  if (a.state === 'exited' && a.lastExit) return `exited(${a.lastExit.status})`;
+  if (a.state === 'restarting' && a.restartAt) return `restarting(${formatDuration(Math.max(0, a.restartAt - Date.now()))})`;
+  return a.state;
+}
+
+export function formatAgentTable(agents: AgentSummary[], width: number): string {
+  const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'BACKEND', 'WORKSPACE', 'LAST OUTPUT'];
+  const rows = agents.map((a) => [
+    a.name,
+    stateText(a),
+    a.pid === null ? '-' : String(a.pid),
+    a.uptimeMs === null ? '-' : formatDuration(a.uptimeMs),
+    String(a.restarts),
+    a.unsandboxed ? 'NONE!UNSANDBOXED' : (a.backend ?? '-'),
+    a.branch ? `${a.workspace} [${a.branch}]` : a.workspace,
+    a.lastLine,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fixed = widths.slice(0, -1).reduce((n, w) => n + w + 2, 0);
+  const lastWidth = Math.max(10, width - fixed);
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c.slice(0, lastWidth) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  const out = [line(header), ...rows.map(line)];
+  const unsandboxed = agents.filter((a) => a.unsandboxed).map((a) => a.name);
+  if (unsandboxed.length) out.push(`WARNING: ${unsandboxed.length} agent(s) run UNSANDBOXED (--backend none): ${unsandboxed.join(', ')}`);
+  return `${out.join('\n')}\n`;
+}
+
+export default defineCommand({
+  meta: { name: 'ls', description: 'List the agents: state, pid, uptime, restarts, backend, workspace, last line of output.' },
+  args: { json: { type: 'boolean', description: 'print JSON' } },
+  run: ({ args }) =>
+    runCommand(async () => {
+      const agents = await new DaemonClient(celistraPaths()).listAgents();
+      if (args.json) process.stdout.write(`${JSON.stringify(agents, null, 2)}\n`);
+      else if (agents.length === 0) process.stdout.write('no agents (start one with `celistra ctl spawn --workspace DIR -- CMD`)\n');
+      else process.stdout.write(formatAgentTable(agents, process.stdout.columns || 160));
+    }),
+});

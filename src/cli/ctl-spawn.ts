@@ -1,0 +1,55 @@
+import { defineCommand } from 'citty';
+import { resolve } from 'node:path';
+import type { AgentSummary } from '../core/agent-spec.js';
+import { CelistraError } from '../core/errors.js';
+import { celistraPaths } from '../core/paths.js';
+import { DaemonClient } from '../daemon/client.js';
+import { commandAfterDashes } from './argv.js';
+import { runCommand } from './command.js';
+import { splitCommandLine } from './ctl-command-line.js';
+
+const USAGE = "usage: celistra ctl spawn --workspace DIR [--name NAME] [--auto-restart] -- CMD [ARGS...]   or   ... 'CMD ARGS'";
+
+export default defineCommand({
+  meta: { name: 'spawn', description: 'Start an agent under the daemon, fenced to its workspace, in its own PTY.' },
+  args: {
+    workspace: { type: 'string', description: 'directory the agent may write', valueHint: 'DIR' },
+    name: { type: 'string', description: 'agent name (default: the command name plus a number)' },
+    'auto-restart': { type: 'boolean', description: 'restart after a crash (backoff; >5 crashes in 60 s → crashed-out)' },
+    backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
+    preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
+    worktree: { type: 'string', description: 'run in this task worktree of the current repository (celistra worktree add NAME) instead of --workspace', valueHint: 'NAME' },
+    net: { type: 'string', description: 'network: on | off', default: 'on' },
+    json: { type: 'boolean', description: 'print the new agent as JSON' },
+    command: { type: 'positional', required: false, description: "the command as one string: 'claude --print \"...\"'" },
+  },
+  run: ({ args, rawArgs }) =>
+    runCommand(async () => {
+      let argv = commandAfterDashes(rawArgs);
+      const positionals = (args._ ?? []).map(String);
+      if (argv.length === 0) {
+        if (positionals.length === 1) argv = splitCommandLine(positionals[0]!);
+        else if (positionals.length > 1) throw new CelistraError('E_USAGE', 'give the command after `--`, or as one quoted string', USAGE);
+      }
+      if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given', USAGE);
+      if (!args.workspace && !args.worktree) throw new CelistraError('E_USAGE', '--workspace (or --worktree) is required', USAGE);
+      if (args.workspace && args.worktree) throw new CelistraError('E_USAGE', 'give --workspace or --worktree, not both');
+      const client = new DaemonClient(celistraPaths());
+      const { agent } = await client.call<{ agent: AgentSummary }>('POST', '/v1/agents', {
+        name: args.name,
+        argv,
+        backend: args.backend,
+        preset: args.preset,
+        worktree: args.worktree,
+        repo: args.worktree ? process.cwd() : undefined,
+        workspace: args.workspace ? resolve(args.workspace) : undefined,
+        autoRestart: args['auto-restart'] === true,
+        network: args.net,
+        cols: process.stdout.columns,
+        rows: process.stdout.rows,
+      });
+      if (agent.unsandboxed) process.stderr.write(`celistra: WARNING: agent ${agent.name} runs UNSANDBOXED (--backend none): it can write anywhere you can\n`);
+      if (args.json) process.stdout.write(`${JSON.stringify(agent, null, 2)}\n`);
+      else process.stdout.write(`${agent.name}: running (pid ${agent.pid}, backend ${agent.backend})\n`);
+    }),
+});

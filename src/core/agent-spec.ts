@@ -1,0 +1,87 @@
+import type { BackendChoice } from './backend-selection.js';
+import type { BackendName } from './backend.js';
+import { CelistraError } from './errors.js';
+import type { NetworkMode } from './policy.js';
+
+/** What the user asked for when spawning an agent; persisted, reused for every restart. */
+export interface AgentSpec {
+  name: string;
+  argv: string[];
+  /** Absolute path of the directory the agent may write. */
+  workspace: string;
+  backend: BackendChoice;
+  preset?: string;
+  /** Restart after a crash (non-zero exit or signal) with backoff. */
+  autoRestart: boolean;
+  /** The worktree name it runs in, when spawned with --worktree. */
+  worktree?: string;
+  /** The worktree's branch, shown by `ctl ls`. */
+  branch?: string;
+  network: NetworkMode;
+  createdAt: number;
+}
+
+/**
+ * running: its process is alive. exited: it ended by itself (status in lastExit).
+ * restarting: crashed, waiting out the backoff. crashed-out: too many crashes, waits
+ * for `ctl restart`. stopped: the user killed it.
+ */
+export type AgentState = 'running' | 'exited' | 'restarting' | 'crashed-out' | 'stopped';
+
+export interface AgentExit {
+  code: number | null;
+  signal: string | null;
+  status: number;
+  at: number;
+}
+
+/** An agent as the daemon tracks it: the spec plus the state of its current run. */
+export interface AgentRecord {
+  spec: AgentSpec;
+  state: AgentState;
+  /** The current (or last) run; names its holder's socket. */
+  runId?: string;
+  pid?: number;
+  holderPid?: number;
+  startedAt?: number;
+  /** The backend the current run is fenced by (`none` = unsandboxed). */
+  backend?: BackendName;
+  tmpDir?: string;
+  restarts: number;
+  /** Times of recent crashes, for the crash-loop guard. */
+  crashTimes: number[];
+  lastExit?: AgentExit;
+  /** When a `restarting` agent is due to start again. */
+  restartAt?: number;
+}
+
+/** The API's view of an agent (GET /v1/agents). */
+export interface AgentSummary {
+  name: string;
+  state: AgentState;
+  pid: number | null;
+  /** The holder process that owns its PTY (survives daemon restarts). */
+  holderPid: number | null;
+  startedAt: number | null;
+  uptimeMs: number | null;
+  restarts: number;
+  workspace: string;
+  worktree: string | null;
+  branch: string | null;
+  backend: BackendName | null;
+  unsandboxed: boolean;
+  autoRestart: boolean;
+  argv: string[];
+  lastExit: AgentExit | null;
+  lastLine: string;
+  restartAt: number | null;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function validateAgentName(name: unknown): string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new CelistraError('E_USAGE', `invalid agent name ${JSON.stringify(name)}`, 'use 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit');
+  }
+  return name;
+}

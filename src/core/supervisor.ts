@@ -1,0 +1,544 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { AgentExit, AgentRecord, AgentSpec, AgentSummary } from './agent-spec.js';
+import { validateAgentName } from './agent-spec.js';
+import type { AgentStore } from './agent-store.js';
+import { parseBackendChoice, planLaunch, type BackendChoice } from './backend-selection.js';
+import type { LaunchPlan } from './backend.js';
+import { CelistraError } from './errors.js';
+import { Fanout, type FanoutClient, type StartProvider } from './fanout.js';
+import type { CelistraPaths } from './paths.js';
+import { buildPolicy, type NetworkMode, type Policy } from './policy.js';
+import { createPrivateTmp, removePrivateTmp } from './private-tmp.js';
+import { decideRestart, crashesInWindow, DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
+import { RingBuffer } from './ring-buffer.js';
+import { holderFiles } from '../holder/holder-config.js';
+import { summarizePolicy } from './audit/index.js';
+import { gitGrantsFor } from './worktree-git.js';
+import { findWorktree } from './worktrees.js';
+import { HolderLink } from '../holder/holder-link.js';
+import { launchHolder } from '../holder/launch-holder.js';
+
+/** Where supervisor events go (the audit log, when present). Never throws into the caller. */
+export interface AuditSink {
+  record(event: { type: string; agent?: string; data?: Record<string, unknown> }): void;
+}
+
+export interface SupervisorOptions {
+  paths: CelistraPaths;
+  store: AgentStore;
+  scrollbackBytes: number;
+  restartPolicy?: RestartPolicy;
+  audit?: AuditSink;
+  /** Environment every agent starts from (the backend adds the policy's). */
+  baseEnv?: Record<string, string>;
+}
+
+export interface SpawnRequest {
+  name?: string;
+  argv: string[];
+  workspace?: string;
+  backend?: string;
+  preset?: string;
+  autoRestart?: boolean;
+  worktree?: string;
+  /** A directory of the repository `worktree` belongs to (the client's cwd). */
+  repo?: string;
+  network?: NetworkMode;
+  cols?: number;
+  rows?: number;
+}
+
+export const KILL_SIGNALS = ['HUP', 'INT', 'TERM', 'QUIT', 'KILL'] as const;
+export type KillSignal = (typeof KILL_SIGNALS)[number];
+
+/** How long `restart` waits after SIGTERM before SIGKILL. */
+const RESTART_GRACE_MS = 5_000;
+const LAST_LINE_BYTES = 4096;
+
+/** What the daemon holds in memory per agent beside its persisted record. */
+interface Live {
+  record: AgentRecord;
+  link?: HolderLink;
+  fanout: Fanout;
+  /** The tail of the output, for the last line shown by `ls`. */
+  recent: RingBuffer;
+  cols: number;
+  rows: number;
+  /** The user asked it to stop: its exit is not a crash. */
+  stopRequested: boolean;
+  /** The user asked for a restart: start again as soon as it has exited. */
+  restartRequested: boolean;
+  restartTimer?: NodeJS.Timeout;
+  graceTimer?: NodeJS.Timeout;
+  /** Set while an exit is being collected, so a second report of it is ignored. */
+  collecting: boolean;
+}
+
+/**
+ * The agent fleet: starts each agent run in a holder, reconnects to holders after a
+ * daemon restart, applies the restart policy, and routes input, output and signals.
+ */
+export class Supervisor {
+  private readonly agents = new Map<string, Live>();
+  private readonly paths: CelistraPaths;
+  private readonly store: AgentStore;
+  private readonly restartPolicy: RestartPolicy;
+  private stopping = false;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.paths = opts.paths;
+    this.store = opts.store;
+    this.restartPolicy = opts.restartPolicy ?? DEFAULT_RESTART_POLICY;
+  }
+
+  /** Load every persisted agent and reconnect to the holders of running ones. */
+  async recover(): Promise<void> {
+    for (const record of this.store.all()) {
+      const live = this.track(record);
+      if (record.state === 'running' && record.runId) {
+        await this.reconnect(live);
+      } else if (record.state === 'restarting') {
+        this.scheduleRestart(live, Math.max(0, (record.restartAt ?? Date.now()) - Date.now()));
+      }
+    }
+  }
+
+  private track(record: AgentRecord): Live {
+    const live: Live = {
+      record,
+      fanout: new Fanout(),
+      recent: new RingBuffer(LAST_LINE_BYTES),
+      cols: 80,
+      rows: 24,
+      stopRequested: false,
+      restartRequested: false,
+      collecting: false,
+    };
+    this.agents.set(record.spec.name, live);
+    return live;
+  }
+
+  private async reconnect(live: Live): Promise<void> {
+    const files = holderFiles(this.paths, live.record.runId!);
+    let link: HolderLink;
+    try {
+      link = await HolderLink.open(files.socketPath);
+    } catch {
+      // The holder is gone (killed, or the machine rebooted): its exit file, if any,
+      // says how the agent ended; otherwise it was lost with its holder.
+      const exit = readExitFile(files.exitPath) ?? { code: null, signal: 'SIGKILL', status: 137, at: Date.now() };
+      rmSync(files.exitPath, { force: true });
+      this.onExit(live, exit, 'its holder is gone');
+      return;
+    }
+    live.cols = link.hello.cols;
+    live.rows = link.hello.rows;
+    this.bindLink(live, link);
+    if (link.hello.exit) this.onExit(live, link.hello.exit, 'exited while the daemon was down');
+  }
+
+  private bindLink(live: Live, link: HolderLink): void {
+    live.link = link;
+    // Output printed before this connection is only in the holder's ring: seed the
+    // last-line tail from it. The reply arrives in stream order, so output frames
+    // before it are already included and are not added twice.
+    let seeded = false;
+    live.recent = new RingBuffer(LAST_LINE_BYTES);
+    link.logsNow(LAST_LINE_BYTES, (b) => {
+      if (b) live.recent.write(b);
+      seeded = true;
+    });
+    link.on('output', (data) => {
+      if (seeded) live.recent.write(data);
+      live.fanout.broadcast(data);
+    });
+    link.on('exit', (exit) => this.onExit(live, exit, 'exited'));
+    link.on('close', () => {
+      if (live.link !== link || this.stopping || live.collecting) return;
+      live.link = undefined;
+      const files = holderFiles(this.paths, live.record.runId!);
+      const exit = readExitFile(files.exitPath) ?? { code: null, signal: 'SIGKILL', status: 137, at: Date.now() };
+      this.onExit(live, exit, 'its holder died');
+    });
+  }
+
+  /** Check a request and build its spec, policy and plan without starting anything. */
+  private prepare(spec: AgentSpec, tmpLabel: string): { plan: LaunchPlan; policy: Policy; tmpDir: string } {
+    // As for `celistra run`: a task worktree gets the git grants that let git work in it.
+    const git = gitGrantsFor(spec.workspace);
+    const tmpDir = createPrivateTmp(this.paths, tmpLabel);
+    try {
+      const policy = buildPolicy({ workspace: spec.workspace, preset: spec.preset, network: spec.network, tmpDir, paths: this.paths, git });
+      const plan = planLaunch(spec.backend, policy, spec.argv, this.opts.baseEnv ?? (process.env as Record<string, string>));
+      return { plan, policy, tmpDir };
+    } catch (e) {
+      removePrivateTmp(tmpDir);
+      throw e;
+    }
+  }
+
+  async spawn(req: SpawnRequest): Promise<AgentSummary> {
+    if (this.stopping) throw new CelistraError('E_DAEMON', 'the daemon is stopping');
+    if (!Array.isArray(req.argv) || req.argv.length === 0 || !req.argv.every((a) => typeof a === 'string')) {
+      throw new CelistraError('E_USAGE', 'no command given', 'usage: celistra ctl spawn --workspace DIR -- CMD [ARGS...]');
+    }
+    const backend: BackendChoice = parseBackendChoice(req.backend);
+    let workspace = req.workspace;
+    if (req.worktree !== undefined) {
+      if (workspace !== undefined) throw new CelistraError('E_USAGE', 'give a workspace or a worktree, not both');
+      if (!req.repo) throw new CelistraError('E_USAGE', 'a worktree is named within a repository: "repo" (a directory in it) is required');
+      workspace = findWorktree(req.worktree, req.repo).path;
+    }
+    if (!workspace) throw new CelistraError('E_USAGE', '--workspace is required', 'usage: celistra ctl spawn --workspace DIR -- CMD [ARGS...]');
+    const network = req.network ?? 'on';
+    if (network !== 'on' && network !== 'off') throw new CelistraError('E_USAGE', `network must be on or off, not "${String(network)}"`);
+    const name = validateAgentName(req.name ?? this.defaultName(req.argv[0]!));
+    if (this.agents.has(name)) {
+      throw new CelistraError('E_CONFLICT', `an agent named ${name} already exists`, 'pick another --name, or `celistra ctl rm` the old one');
+    }
+    const spec: AgentSpec = {
+      name,
+      argv: req.argv,
+      workspace: resolve(workspace),
+      backend,
+      autoRestart: req.autoRestart === true,
+      network,
+      createdAt: Date.now(),
+    };
+    if (req.preset !== undefined) spec.preset = req.preset;
+    if (req.worktree !== undefined) spec.worktree = req.worktree;
+    const record: AgentRecord = { spec, state: 'stopped', restarts: 0, crashTimes: [] };
+    // Plan first: a policy or backend refusal must not leave a half-made agent behind.
+    const prepared = this.prepare(spec, name);
+    if (prepared.policy.git) spec.branch = prepared.policy.git.branch;
+    this.store.insert(record);
+    const live = this.track(record);
+    live.cols = clampSize(req.cols, 80);
+    live.rows = clampSize(req.rows, 24);
+    try {
+      await this.startRun(live, prepared);
+    } catch (e) {
+      this.agents.delete(name);
+      this.store.delete(name);
+      throw e;
+    }
+    return this.summary(live);
+  }
+
+  private defaultName(cmd: string): string {
+    const base = (cmd.split('/').pop() ?? 'agent').replace(/[^A-Za-z0-9_.-]/g, '') || 'agent';
+    for (let i = 1; ; i++) {
+      const candidate = `${base}-${i}`.replace(/^[^A-Za-z0-9]+/, '');
+      if (!this.agents.has(candidate)) return candidate;
+    }
+  }
+
+  private async startRun(live: Live, prepared?: { plan: LaunchPlan; policy: Policy; tmpDir: string }): Promise<void> {
+    const { spec } = live.record;
+    const { plan, policy, tmpDir } = prepared ?? this.prepare(spec, spec.name);
+    // Short: unix socket paths are limited to 107 bytes. The name prefix is for people.
+    const runId = `${spec.name.slice(0, 16)}.${randomUUID().slice(0, 8)}`;
+    let started;
+    try {
+      started = await launchHolder(this.paths, { agent: spec.name, runId, plan, cols: live.cols, rows: live.rows, scrollbackBytes: this.opts.scrollbackBytes });
+    } catch (e) {
+      removePrivateTmp(tmpDir);
+      throw e;
+    }
+    const link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
+    const record = live.record;
+    record.state = 'running';
+    record.runId = runId;
+    record.pid = started.pid;
+    record.holderPid = started.holderPid;
+    record.startedAt = Date.now();
+    record.backend = plan.backend;
+    record.tmpDir = tmpDir;
+    delete record.restartAt;
+    live.stopRequested = false;
+    live.restartRequested = false;
+    live.collecting = false;
+    this.store.update(record);
+    this.bindLink(live, link);
+    this.audit('spawn', spec.name, {
+      command: spec.argv,
+      workspace: policy.workspace,
+      branch: spec.branch,
+      backend: plan.backend,
+      policy: summarizePolicy(policy),
+      env: Object.keys(plan.env),
+      pid: started.pid,
+    });
+    if (plan.backend === 'none') this.audit('unsandboxed', spec.name, { command: spec.argv });
+    // A command that ends at once may be gone before we connected: the hello says so.
+    if (link.hello.exit) this.onExit(live, link.hello.exit, 'exited');
+  }
+
+  /** An agent run ended: keep its scrollback, free its holder, and apply the restart policy. */
+  private onExit(live: Live, exit: AgentExit, why: string): void {
+    if (live.collecting) return;
+    live.collecting = true;
+    clearTimeout(live.graceTimer);
+    const link = live.link;
+    const finish = (output: Buffer | undefined) => {
+      if (output) this.store.saveOutput(live.record.spec.name, output);
+      link?.release();
+      live.link = undefined;
+      this.afterExit(live, exit, why);
+    };
+    if (link && !link.closed) link.logsNow(undefined, finish);
+    else finish(undefined);
+  }
+
+  private afterExit(live: Live, exit: AgentExit, why: string): void {
+    const record = live.record;
+    const name = record.spec.name;
+    if (!this.agents.has(name)) return;
+    if (record.tmpDir) removePrivateTmp(record.tmpDir);
+    const files = record.runId ? holderFiles(this.paths, record.runId) : undefined;
+    if (files) {
+      rmSync(files.exitPath, { force: true });
+      // The holder's own log matters only when it has something to say.
+      if (existsSync(files.logPath) && statSync(files.logPath).size === 0) rmSync(files.logPath, { force: true });
+    }
+    delete record.tmpDir;
+    delete record.pid;
+    delete record.holderPid;
+    record.lastExit = exit;
+    const durationMs = record.startedAt ? exit.at - record.startedAt : 0;
+    this.audit('exit', name, { code: exit.code, signal: exit.signal, durationMs, why });
+    live.fanout.closeAll(1000, `agent exited with status ${exit.status}`);
+
+    if (live.restartRequested) {
+      record.restarts++;
+      this.audit('restart', name, { reason: 'user', attempt: record.restarts });
+      this.startAgain(live);
+      return;
+    }
+    const crashed = !live.stopRequested && exit.status !== 0;
+    if (live.stopRequested) record.state = 'stopped';
+    else if (!crashed || !record.spec.autoRestart) record.state = 'exited';
+    else {
+      const now = Date.now();
+      record.crashTimes = crashesInWindow([...record.crashTimes, now], now, this.restartPolicy);
+      const decision = decideRestart(record.crashTimes, now, this.restartPolicy);
+      if (decision.action === 'crashed-out') {
+        record.state = 'crashed-out';
+        this.audit('crashed-out', name, { crashes: decision.crashesInWindow, windowMs: this.restartPolicy.windowMs });
+      } else {
+        record.state = 'restarting';
+        record.restartAt = now + decision.delayMs;
+        this.scheduleRestart(live, decision.delayMs);
+      }
+    }
+    live.stopRequested = false;
+    if (!this.stopping) this.store.update(record);
+  }
+
+  private scheduleRestart(live: Live, delayMs: number): void {
+    clearTimeout(live.restartTimer);
+    live.restartTimer = setTimeout(() => {
+      live.restartTimer = undefined;
+      if (live.record.state !== 'restarting' || this.stopping) return;
+      live.record.restarts++;
+      this.audit('restart', live.record.spec.name, { reason: 'crash', attempt: live.record.restarts, delayMs });
+      this.startAgain(live);
+    }, delayMs);
+  }
+
+  /** Start a new run; a failure (workspace gone, backend refused) leaves it exited with the reason. */
+  private startAgain(live: Live): void {
+    this.startRun(live).catch((e: Error) => {
+      const record = live.record;
+      record.state = 'exited';
+      record.lastExit = { code: null, signal: null, status: 127, at: Date.now() };
+      delete record.restartAt;
+      this.store.update(record);
+      this.audit('exit', record.spec.name, { code: null, signal: null, durationMs: 0, why: `could not start: ${e.message}` });
+    });
+  }
+
+  private get(name: string): Live {
+    const live = this.agents.get(name);
+    if (!live) throw new CelistraError('E_NOT_FOUND', `no agent named ${JSON.stringify(name)}`, '`celistra ctl ls` lists the agents');
+    return live;
+  }
+
+  kill(name: string, signal: string = 'TERM', by = 'api'): AgentSummary {
+    const live = this.get(name);
+    const sig = parseKillSignal(signal);
+    const record = live.record;
+    if (record.state === 'restarting') {
+      clearTimeout(live.restartTimer);
+      record.state = 'stopped';
+      delete record.restartAt;
+      this.store.update(record);
+    } else if (record.state === 'running' && live.link) {
+      live.stopRequested = true;
+      live.link.signal(`SIG${sig}`);
+    } else {
+      throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${record.state})`);
+    }
+    this.audit('kill', name, { signal: `SIG${sig}`, by });
+    return this.summary(live);
+  }
+
+  /** Start it again now: resets the crash count, and clears crashed-out. */
+  async restart(name: string): Promise<AgentSummary> {
+    const live = this.get(name);
+    const record = live.record;
+    record.crashTimes = [];
+    if (record.state === 'running' && live.link) {
+      live.restartRequested = true;
+      live.link.signal('SIGTERM');
+      const link = live.link;
+      live.graceTimer = setTimeout(() => link.signal('SIGKILL'), RESTART_GRACE_MS);
+      return this.summary(live);
+    }
+    clearTimeout(live.restartTimer);
+    record.restarts++;
+    this.audit('restart', name, { reason: 'user', attempt: record.restarts });
+    await this.startRun(live);
+    return this.summary(live);
+  }
+
+  remove(name: string): void {
+    const live = this.get(name);
+    if (live.record.state === 'running') {
+      throw new CelistraError('E_CONFLICT', `agent ${name} is running`, `stop it first: celistra ctl kill ${name}`);
+    }
+    clearTimeout(live.restartTimer);
+    live.fanout.closeAll(1000, 'agent removed');
+    this.agents.delete(name);
+    this.store.delete(name);
+  }
+
+  input(name: string, data: Buffer): void {
+    const live = this.get(name);
+    if (live.record.state !== 'running' || !live.link) throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${live.record.state})`);
+    live.link.input(data);
+  }
+
+  async logs(name: string, bytes?: number): Promise<Buffer> {
+    const live = this.get(name);
+    if (live.link && !live.link.closed) {
+      try {
+        return await live.link.logs(bytes);
+      } catch {
+        // The run ended while asking; its saved output answers below.
+      }
+    }
+    const saved = this.store.output(name) ?? Buffer.alloc(0);
+    return bytes === undefined || bytes >= saved.length ? saved : saved.subarray(saved.length - bytes);
+  }
+
+  /**
+   * Attach a client. `replay: 'screen'` sends the current screen first (for terminals),
+   * `'logs'` the last `bytes` of scrollback (for `logs --follow`); then live output.
+   */
+  attach(name: string, client: FanoutClient, replay: 'screen' | 'logs', bytes?: number): () => void {
+    const live = this.get(name);
+    const link = live.link;
+    if (live.record.state !== 'running' || !link) throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${live.record.state})`, `see its output with: celistra ctl logs ${name}`);
+    // A log reader that fell behind continues from the present: replaying the scrollback
+    // again would repeat what it already printed.
+    const provider: StartProvider =
+      replay === 'screen'
+        ? (_reason, done) => link.snapshotNow((s) => done(s && { kind: 'screen', screen: s.screen, cols: s.cols, rows: s.rows, bytes: s.tail }))
+        : (reason, done) =>
+            reason === 'resync'
+              ? done({ kind: 'logs', screen: '', cols: live.cols, rows: live.rows, bytes: Buffer.alloc(0) })
+              : link.logsNow(bytes, (b) => done(b && { kind: 'logs', screen: '', cols: live.cols, rows: live.rows, bytes: b }));
+    live.fanout.add(client, provider);
+    const fanout = live.fanout;
+    return () => fanout.remove(client);
+  }
+
+  /** The most recently active client's size wins (tmux's `window-size latest`). */
+  resize(name: string, cols: number, rows: number): void {
+    const live = this.agents.get(name);
+    if (!live) return;
+    const c = clampSize(cols, live.cols);
+    const r = clampSize(rows, live.rows);
+    if (c === live.cols && r === live.rows) return;
+    live.cols = c;
+    live.rows = r;
+    live.link?.resize(c, r);
+  }
+
+  audit(type: string, agent: string | undefined, data: Record<string, unknown>): void {
+    try {
+      this.opts.audit?.record({ type, ...(agent ? { agent } : {}), data });
+    } catch {
+      // Auditing must never take the supervisor down; the audit module reports its own losses.
+    }
+  }
+
+  has(name: string): boolean {
+    return this.agents.has(name);
+  }
+
+  summary(live: Live): AgentSummary {
+    const r = live.record;
+    const running = r.state === 'running';
+    return {
+      name: r.spec.name,
+      state: r.state,
+      pid: running ? (r.pid ?? null) : null,
+      holderPid: running ? (r.holderPid ?? null) : null,
+      startedAt: r.startedAt ?? null,
+      uptimeMs: running && r.startedAt ? Date.now() - r.startedAt : null,
+      restarts: r.restarts,
+      workspace: r.spec.workspace,
+      worktree: r.spec.worktree ?? null,
+      branch: r.spec.branch ?? null,
+      backend: r.backend ?? null,
+      unsandboxed: r.backend === 'none',
+      autoRestart: r.spec.autoRestart,
+      argv: r.spec.argv,
+      lastExit: r.lastExit ?? null,
+      lastLine: live.recent.lastLine(),
+      restartAt: r.restartAt ?? null,
+    };
+  }
+
+  list(): AgentSummary[] {
+    return [...this.agents.values()].map((l) => this.summary(l)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  describe(name: string): AgentSummary {
+    return this.summary(this.get(name));
+  }
+
+  /** Stop supervising: agents keep running in their holders for the next daemon. */
+  shutdown(): void {
+    this.stopping = true;
+    for (const live of this.agents.values()) {
+      clearTimeout(live.restartTimer);
+      clearTimeout(live.graceTimer);
+      live.fanout.closeAll(1001, 'daemon stopping');
+      live.link?.detach();
+    }
+  }
+}
+
+function clampSize(n: unknown, fallback: number): number {
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 && n <= 1000 ? n : fallback;
+}
+
+export function parseKillSignal(s: string): KillSignal {
+  const v = s.toUpperCase().replace(/^SIG/, '');
+  if ((KILL_SIGNALS as readonly string[]).includes(v)) return v as KillSignal;
+  throw new CelistraError('E_USAGE', `unknown signal "${s}"`, `choose one of: ${KILL_SIGNALS.join(', ')}`);
+}
+
+function readExitFile(path: string): AgentExit | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as AgentExit;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,108 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import { CelistraError } from '../core/errors.js';
+import type { FanoutClient, StartPayload } from '../core/fanout.js';
+import type { Supervisor } from '../core/supervisor.js';
+import { errorBody } from './http-error.js';
+
+/** Input messages are keystrokes and pastes; a megabyte is far beyond either. */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * WS /v1/agents/:name/attach — the terminal of one agent, for the CLI and the browser.
+ * Server → client: a JSON text message `{type:"screen"|"logs", reason, cols, rows, data}`
+ * first (and again on a resync), then binary messages of raw output. Client → server:
+ * binary messages (keystrokes) or JSON text `{type:"input", data}` /
+ * `{type:"resize", cols, rows}`. The socket closes when the agent exits.
+ */
+export function createAttachHandler(supervisor: Supervisor) {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+
+  return function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    let name: string;
+    let opts: { readOnly: boolean; replay: 'screen' | 'logs'; bytes?: number; cols?: number; rows?: number };
+    try {
+      const url = new URL(req.url ?? '/', 'http://celistra');
+      const m = /^\/v1\/agents\/([^/]+)\/attach$/.exec(url.pathname);
+      if (!m) throw new CelistraError('E_NOT_FOUND', `no WebSocket endpoint ${url.pathname}`);
+      name = decodeURIComponent(m[1]!);
+      const replay = url.searchParams.get('replay') ?? 'screen';
+      if (replay !== 'screen' && replay !== 'logs') throw new CelistraError('E_USAGE', `replay must be screen or logs, not "${replay}"`);
+      const num = (k: string) => {
+        const v = url.searchParams.get(k);
+        if (v === null) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new CelistraError('E_USAGE', `${k} must be a non-negative integer, not "${v}"`);
+        return n;
+      };
+      opts = { readOnly: url.searchParams.get('readOnly') === '1', replay, bytes: num('bytes'), cols: num('cols'), rows: num('rows') };
+      const agent = supervisor.describe(name);
+      if (agent.state !== 'running') throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${agent.state})`);
+    } catch (e) {
+      const { status, body } = errorBody(e);
+      const text = JSON.stringify(body);
+      socket.end(`HTTP/1.1 ${status} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, name, opts));
+  };
+
+  function serve(ws: WebSocket, name: string, opts: { readOnly: boolean; replay: 'screen' | 'logs'; bytes?: number; cols?: number; rows?: number }): void {
+    let size = opts.cols && opts.rows ? { cols: opts.cols, rows: opts.rows } : undefined;
+    const client: FanoutClient = {
+      bufferedAmount: () => ws.bufferedAmount,
+      sendOutput: (data) => ws.send(data, { binary: true }),
+      sendStart: (start: StartPayload, reason) => {
+        ws.send(JSON.stringify({ type: start.kind, reason, cols: start.cols, rows: start.rows, data: start.screen }));
+        if (start.bytes.length) ws.send(start.bytes, { binary: true });
+      },
+      close: (code, reason) => ws.close(code, reason.slice(0, 120)),
+    };
+    const activate = () => {
+      if (size && !opts.readOnly) supervisor.resize(name, size.cols, size.rows);
+    };
+    let detach: () => void;
+    try {
+      activate();
+      detach = supervisor.attach(name, client, opts.replay, opts.bytes);
+    } catch (e) {
+      ws.close(4000 + (errorBody(e).status % 1000), (e as Error).message.slice(0, 120));
+      return;
+    }
+    supervisor.audit('attach', name, { readOnly: opts.readOnly, replay: opts.replay });
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      try {
+        const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+        if (isBinary) {
+          if (opts.readOnly) return;
+          activate();
+          supervisor.input(name, buf);
+          return;
+        }
+        const msg = JSON.parse(buf.toString('utf8')) as { type?: unknown; data?: unknown; cols?: unknown; rows?: unknown };
+        if (msg.type === 'resize') {
+          if (typeof msg.cols !== 'number' || typeof msg.rows !== 'number') throw new CelistraError('E_USAGE', 'resize needs numeric cols and rows');
+          size = { cols: msg.cols, rows: msg.rows };
+          activate();
+        } else if (msg.type === 'input') {
+          if (typeof msg.data !== 'string') throw new CelistraError('E_USAGE', 'input needs a string "data"');
+          if (opts.readOnly) throw new CelistraError('E_USAGE', 'this client attached read-only');
+          activate();
+          supervisor.input(name, Buffer.from(msg.data, 'utf8'));
+        } else {
+          throw new CelistraError('E_USAGE', `unknown message type ${JSON.stringify(msg.type)}`);
+        }
+      } catch (e) {
+        const message = e instanceof SyntaxError ? `malformed JSON message: ${e.message}` : (e as Error).message;
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', message }));
+      }
+    });
+    ws.on('error', () => ws.terminate());
+    ws.on('close', () => {
+      detach();
+      supervisor.audit('detach', name, {});
+    });
+  }
+}

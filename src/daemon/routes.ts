@@ -1,0 +1,140 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CelistraError } from '../core/errors.js';
+import type { Supervisor } from '../core/supervisor.js';
+import { HttpError, sendError, sendJson } from './http-error.js';
+
+/** Request bodies are small JSON documents; anything bigger is refused, not buffered. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface DaemonInfo {
+  version: string;
+  pid: number;
+  startedAt: number;
+  socketPath: string;
+  scrollbackBytes: number;
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'E_USAGE', `request body of ${declared} bytes exceeds the ${MAX_BODY_BYTES}-byte limit`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, 'E_USAGE', `request body exceeds the ${MAX_BODY_BYTES}-byte limit`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch (e) {
+    throw new HttpError(400, 'E_USAGE', `malformed JSON body: ${(e as Error).message}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'E_USAGE', 'the request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function optionalString(body: Record<string, unknown>, key: string): string | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new HttpError(400, 'E_USAGE', `"${key}" must be a string`);
+  return v;
+}
+
+function optionalNumber(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new HttpError(400, 'E_USAGE', `"${key}" must be a number`);
+  return v;
+}
+
+/** Routes of the /v1 API (docs/api.md). Every failure becomes a 4xx/5xx with a message. */
+export function createRouter(supervisor: Supervisor, info: DaemonInfo) {
+  return async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? '/', 'http://celistra');
+      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const method = req.method ?? 'GET';
+      if (parts[0] !== 'v1') throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint ${url.pathname}; the API lives under /v1/`);
+      const [, collection, name, action, ...rest] = parts;
+      const allow = (...methods: string[]) => {
+        if (!methods.includes(method)) throw new HttpError(405, 'E_USAGE', `${method} is not allowed on ${url.pathname} (allowed: ${methods.join(', ')})`);
+      };
+
+      if (collection === 'status' && name === undefined) {
+        allow('GET');
+        return sendJson(res, 200, { ...info, uptimeMs: Date.now() - info.startedAt, agents: supervisor.list().length });
+      }
+      if (collection !== 'agents' || rest.length > 0) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint ${url.pathname}`);
+
+      if (name === undefined) {
+        allow('GET', 'POST');
+        if (method === 'GET') return sendJson(res, 200, { agents: supervisor.list() });
+        const body = await readJson(req);
+        const argv = body.argv;
+        if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new HttpError(400, 'E_USAGE', '"argv" must be an array of strings');
+        const network = optionalString(body, 'network');
+        const agent = await supervisor.spawn({
+          name: optionalString(body, 'name'),
+          argv: argv as string[],
+          workspace: optionalString(body, 'workspace'),
+          backend: optionalString(body, 'backend'),
+          preset: optionalString(body, 'preset'),
+          worktree: optionalString(body, 'worktree'),
+          repo: optionalString(body, 'repo'),
+          autoRestart: body.autoRestart === true,
+          network: network as 'on' | 'off' | undefined,
+          cols: optionalNumber(body, 'cols'),
+          rows: optionalNumber(body, 'rows'),
+        });
+        return sendJson(res, 201, { agent });
+      }
+
+      if (action === undefined) {
+        allow('GET', 'DELETE');
+        if (method === 'GET') return sendJson(res, 200, { agent: supervisor.describe(name) });
+        supervisor.remove(name);
+        return sendJson(res, 200, { removed: name });
+      }
+      switch (action) {
+        case 'kill': {
+          allow('POST');
+          const body = await readJson(req);
+          return sendJson(res, 200, { agent: supervisor.kill(name, optionalString(body, 'signal') ?? 'TERM') });
+        }
+        case 'restart':
+          allow('POST');
+          await readJson(req);
+          return sendJson(res, 200, { agent: await supervisor.restart(name) });
+        case 'input': {
+          allow('POST');
+          const body = await readJson(req);
+          const data = optionalString(body, 'data');
+          if (data === undefined) throw new HttpError(400, 'E_USAGE', '"data" (the text to type) is required');
+          supervisor.input(name, Buffer.from(data, 'utf8'));
+          return sendJson(res, 200, { sent: Buffer.byteLength(data) });
+        }
+        case 'logs': {
+          allow('GET');
+          const raw = url.searchParams.get('bytes');
+          let bytes: number | undefined;
+          if (raw !== null) {
+            bytes = Number(raw);
+            if (!Number.isInteger(bytes) || bytes < 0) throw new HttpError(400, 'E_USAGE', `bytes must be a non-negative integer, not "${raw}"`);
+          }
+          const out = await supervisor.logs(name, bytes);
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': out.length });
+          res.end(out);
+          return;
+        }
+        case 'attach':
+          throw new HttpError(426, 'E_USAGE', 'attach is a WebSocket endpoint: send an Upgrade request');
+        default:
+          throw new CelistraError('E_NOT_FOUND', `no such endpoint ${url.pathname}`);
+      }
+    } catch (e) {
+      sendError(res, e);
+    }
+  };
+}

@@ -1,0 +1,118 @@
+import { createServer, type Server } from 'node:http';
+import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentStore } from '../core/agent-store.js';
+import { CelistraError } from '../core/errors.js';
+import type { CelistraPaths } from '../core/paths.js';
+import type { RestartPolicy } from '../core/restart-policy.js';
+import { Supervisor } from '../core/supervisor.js';
+import { createAttachHandler } from './attach.js';
+import { acquireDaemonLock } from './lock.js';
+import { MAX_SOCKET_PATH } from '../holder/launch-holder.js';
+import { createRouter } from './routes.js';
+import { openAuditLog } from '../core/audit/index.js';
+
+export const DAEMON_VERSION = '0.1.0';
+export const DEFAULT_SCROLLBACK_KB = 64;
+
+export interface DaemonOptions {
+  paths: CelistraPaths;
+  scrollbackKb?: number;
+  restartPolicy?: RestartPolicy;
+}
+
+export interface RunningDaemon {
+  socketPath: string;
+  supervisor: Supervisor;
+  /** Graceful stop: the API goes away, agents keep running in their holders. */
+  stop(): Promise<void>;
+}
+
+export function socketPath(paths: CelistraPaths): string {
+  return join(paths.runtimeDir, 'daemon.sock');
+}
+
+/**
+ * The runtime dir holds the socket and the holders' sockets: it must be ours and 0700.
+ * Without XDG_RUNTIME_DIR it sits in the shared /tmp, where someone else could have
+ * made it first.
+ */
+function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
+    throw new CelistraError('E_DAEMON', `${dir} is not a directory owned by you`, 'remove it, or set XDG_RUNTIME_DIR to a private directory');
+  }
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
+  const { paths } = opts;
+  ensurePrivateDir(paths.runtimeDir);
+  const lock = acquireDaemonLock(paths.runtimeDir);
+  let store: AgentStore | undefined;
+  let server: Server | undefined;
+  try {
+    store = new AgentStore(paths.stateDir);
+    const scrollbackBytes = Math.round((opts.scrollbackKb ?? DEFAULT_SCROLLBACK_KB) * 1024);
+    const audit = openAuditLog({ stateDir: paths.stateDir });
+    const supervisor = new Supervisor({
+      paths,
+      store,
+      scrollbackBytes,
+      restartPolicy: opts.restartPolicy,
+      audit,
+    });
+    await supervisor.recover();
+
+    const sock = socketPath(paths);
+    if (Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
+      throw new CelistraError('E_DAEMON', `the socket path ${sock} is longer than unix sockets allow (${MAX_SOCKET_PATH} bytes)`, 'set XDG_RUNTIME_DIR to a shorter directory');
+    }
+    // The lock is ours, so a socket file left here belongs to a dead daemon.
+    if (existsSync(sock)) rmSync(sock, { force: true });
+    const startedAt = Date.now();
+    const route = createRouter(supervisor, { version: DAEMON_VERSION, pid: process.pid, startedAt, socketPath: sock, scrollbackBytes });
+    server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void route(req, res));
+    server.on('upgrade', createAttachHandler(supervisor));
+    server.on('clientError', (_e, socket) => socket.destroy());
+    const srv = server;
+    const oldMask = process.umask(0o077);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(sock, () => resolve());
+      });
+    } finally {
+      process.umask(oldMask);
+    }
+    chmodSync(sock, 0o600);
+    supervisor.audit('daemon-start', undefined, { pid: process.pid, agents: supervisor.list().length });
+
+    const openStore = store;
+    let stopped: Promise<void> | undefined;
+    return {
+      socketPath: sock,
+      supervisor,
+      stop() {
+        stopped ??= (async () => {
+          supervisor.audit('daemon-stop', undefined, { pid: process.pid });
+          supervisor.shutdown();
+          srv.closeAllConnections();
+          await new Promise<void>((resolve) => srv.close(() => resolve()));
+          rmSync(sock, { force: true });
+          openStore.close();
+          audit.close();
+          lock.release();
+        })();
+        return stopped;
+      },
+    };
+  } catch (e) {
+    server?.close();
+    store?.close();
+    lock.release();
+    throw e;
+  }
+}

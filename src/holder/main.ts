@@ -1,0 +1,233 @@
+/**
+ * A holder: one small process per agent run that owns the agent's PTY, its scrollback
+ * ring and its screen model, and serves them on its own 0600 unix socket. The daemon
+ * is only a client of it, so a daemon crash or upgrade never takes an agent down (the
+ * dtach/conmon pattern). Started detached by the daemon: `node main.js CONFIG_FILE`.
+ */
+import { createServer, type Socket } from 'node:net';
+import { closeSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import * as pty from 'node-pty';
+import { RingBuffer } from '../core/ring-buffer.js';
+import { ScreenModel } from '../core/screen.js';
+import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
+import type { ExitInfo, HolderConfig, HolderHello } from './holder-config.js';
+
+/** Parse backlog at which the PTY is paused, so a flood cannot grow memory without bound. */
+const SCREEN_HIGH_WATER = 4 * 1024 * 1024;
+const SCREEN_LOW_WATER = 1024 * 1024;
+/** Unsent bytes to the daemon at which reading pauses; a daemon stuck this long is dropped. */
+const DAEMON_HIGH_WATER = 1024 * 1024;
+const DAEMON_STUCK_MS = 10_000;
+
+const configPath = process.argv[2];
+if (!configPath) {
+  process.stderr.write('usage: holder CONFIG_FILE\n');
+  process.exit(64);
+}
+const config = JSON.parse(readFileSync(configPath, 'utf8')) as HolderConfig;
+rmSync(configPath, { force: true });
+
+/** fd 3 is a pipe the daemon reads once: one JSON line, then EOF. Synchronous, so it is sent even when we exit right after. */
+let readyReported = false;
+function reportReady(msg: Record<string, unknown>): void {
+  if (readyReported) return;
+  readyReported = true;
+  writeSync(3, `${JSON.stringify(msg)}\n`);
+  closeSync(3);
+}
+
+let term: pty.IPty;
+try {
+  term = pty.spawn(config.plan.file, config.plan.args, {
+    name: config.plan.env.TERM || 'xterm-256color',
+    cols: config.cols,
+    rows: config.rows,
+    cwd: config.plan.cwd,
+    env: config.plan.env,
+    encoding: null,
+  });
+} catch (e) {
+  reportReady({ ok: false, error: (e as Error).message });
+  process.exit(68);
+}
+
+const startedAt = Date.now();
+const ring = new RingBuffer(config.scrollbackBytes);
+const screen = new ScreenModel(config.cols, config.rows);
+let daemon: Socket | undefined;
+let exitInfo: ExitInfo | undefined;
+/** Output captured while a snapshot waits for the parser: the bytes after the snapshot point. */
+const captures = new Set<Buffer[]>();
+const paused = { screen: false, daemon: false };
+let daemonStuckTimer: NodeJS.Timeout | undefined;
+
+function updatePause(): void {
+  if (paused.screen || paused.daemon) term.pause();
+  else term.resume();
+}
+
+function send(frame: Buffer): void {
+  if (!daemon || daemon.destroyed) return;
+  daemon.write(frame);
+  if (!paused.daemon && daemon.writableLength > DAEMON_HIGH_WATER) {
+    paused.daemon = true;
+    updatePause();
+    const stuck = daemon;
+    daemonStuckTimer = setTimeout(() => stuck.destroy(), DAEMON_STUCK_MS);
+  }
+}
+
+// Output read in one turn of the event loop goes out as one frame and one parser write:
+// a flood arrives in 4 KiB reads, and per-read framing would cost more than the bytes.
+let pending: Buffer[] = [];
+let flushScheduled = false;
+
+function flushOutput(): void {
+  flushScheduled = false;
+  if (pending.length === 0) return;
+  const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+  pending = [];
+  ring.write(data);
+  for (const c of captures) c.push(data);
+  screen.write(data, () => {
+    if (paused.screen && screen.backlog < SCREEN_LOW_WATER) {
+      paused.screen = false;
+      updatePause();
+    }
+  });
+  if (!paused.screen && screen.backlog > SCREEN_HIGH_WATER) {
+    paused.screen = true;
+    updatePause();
+  }
+  send(encodeFrame(FrameKind.output, {}, data));
+}
+
+term.onData((d) => {
+  pending.push(d as unknown as Buffer);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushOutput);
+  }
+});
+
+term.onExit(({ exitCode, signal }) => {
+  flushOutput();
+  const sigName = signal ? Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0] ?? null : null;
+  exitInfo = { code: sigName ? null : exitCode, signal: sigName, status: sigName ? 128 + signal! : exitCode, at: Date.now() };
+  // On disk first: if no daemon is connected now, the next one learns the exit from here.
+  writeFileSync(config.exitPath, JSON.stringify(exitInfo), { mode: 0o600 });
+  send(encodeFrame(FrameKind.exit, { ...exitInfo }));
+});
+
+function hello(): HolderHello {
+  const h: HolderHello = { agent: config.agent, runId: config.runId, pid: term.pid, holderPid: process.pid, startedAt, cols: screen.cols, rows: screen.rows };
+  if (exitInfo) h.exit = exitInfo;
+  return h;
+}
+
+function handle(frame: Frame): void {
+  // Replies must cover exactly the output sent before them.
+  flushOutput();
+  switch (frame.kind) {
+    case FrameKind.input:
+      if (!exitInfo) term.write(frame.bytes);
+      break;
+    case FrameKind.resize: {
+      const cols = Number(frame.json.cols);
+      const rows = Number(frame.json.rows);
+      if (Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0 && cols <= 1000 && rows <= 1000) {
+        screen.resize(cols, rows);
+        if (!exitInfo) term.resize(cols, rows);
+      }
+      break;
+    }
+    case FrameKind.signal:
+      if (!exitInfo) term.kill(String(frame.json.signal));
+      break;
+    case FrameKind.snapshotRequest: {
+      const capture: Buffer[] = [];
+      captures.add(capture);
+      void screen.snapshot().then((text) => {
+        captures.delete(capture);
+        send(encodeFrame(FrameKind.snapshot, { id: frame.json.id, screen: text, cols: screen.cols, rows: screen.rows }, Buffer.concat(capture)));
+      });
+      break;
+    }
+    case FrameKind.logsRequest: {
+      const n = Number(frame.json.bytes);
+      send(encodeFrame(FrameKind.logs, { id: frame.json.id, total: ring.total }, ring.tail(Number.isFinite(n) && n >= 0 ? n : undefined)));
+      break;
+    }
+    case FrameKind.release:
+      if (exitInfo) shutdown();
+      break;
+    default:
+      break;
+  }
+}
+
+const server = createServer((sock) => {
+  // One daemon at a time: a new connection means the old daemon is gone.
+  daemon?.destroy();
+  daemon = sock;
+  clearTimeout(daemonStuckTimer);
+  paused.daemon = false;
+  updatePause();
+  const decoder = new FrameDecoder();
+  sock.on('data', (chunk) => {
+    let frames: Frame[];
+    try {
+      frames = decoder.push(chunk);
+    } catch (e) {
+      process.stderr.write(`holder: dropping daemon connection: ${(e as Error).message}\n`);
+      sock.destroy();
+      return;
+    }
+    for (const f of frames) handle(f);
+  });
+  sock.on('drain', () => {
+    if (paused.daemon && sock === daemon) {
+      clearTimeout(daemonStuckTimer);
+      paused.daemon = false;
+      updatePause();
+    }
+  });
+  sock.on('error', () => sock.destroy());
+  sock.on('close', () => {
+    if (sock !== daemon) return;
+    daemon = undefined;
+    clearTimeout(daemonStuckTimer);
+    paused.daemon = false;
+    updatePause();
+  });
+  flushOutput();
+  sock.write(encodeFrame(FrameKind.hello, { ...hello() }));
+});
+
+function shutdown(): void {
+  server.close();
+  rmSync(config.socketPath, { force: true });
+  rmSync(config.exitPath, { force: true });
+  screen.dispose();
+  daemon?.end();
+  setTimeout(() => process.exit(0), 50).unref();
+}
+
+// The holder runs in its own session; a hangup of whoever started it is not its business.
+process.on('SIGHUP', () => {});
+process.on('SIGTERM', () => {
+  if (!exitInfo) term.kill('SIGHUP');
+  shutdown();
+});
+
+const oldMask = process.umask(0o077);
+server.listen(config.socketPath, () => {
+  process.umask(oldMask);
+  reportReady({ ok: true, pid: term.pid, holderPid: process.pid });
+});
+server.on('error', (e) => {
+  reportReady({ ok: false, error: `cannot listen on ${config.socketPath}: ${e.message}` });
+  term.kill('SIGKILL');
+  process.exit(70);
+});
