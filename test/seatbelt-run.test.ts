@@ -1,39 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CELISTRA_BIN, runCelistra } from './support/celistra-cli.js';
-import { isolatedEnv } from './support/isolated-env.js';
+import { fenceStage, snapshotTree } from './support/fence-stage.js';
 
 // The real thing: these run only on macOS (the macos-latest CI job), where sandbox-exec exists.
 const skip = process.platform === 'darwin' ? false : 'Seatbelt runs only on macOS (covered by the macOS CI job)';
 
-function snapshot(p: string): unknown {
-  const st = lstatSync(p, { throwIfNoEntry: false });
-  if (!st) return null;
-  const base = { mode: st.mode, mtimeMs: st.mtimeMs, nlink: st.nlink, size: st.size };
-  if (st.isDirectory()) return { ...base, entries: readdirSync(p).sort().map((e) => [e, snapshot(join(p, e))]) };
-  if (st.isFile()) return { ...base, content: readFileSync(p).toString('base64') };
-  return base;
-}
-
-function stage() {
-  const iso = isolatedEnv('celistra-seatbelt-');
-  const ws = join(iso.root, 'ws');
-  const sibling = join(iso.root, 'wt-b');
-  mkdirSync(ws);
-  mkdirSync(sibling);
-  writeFileSync(join(sibling, 'file'), 'other agent\n');
-  const canary = join(iso.home, 'canary');
-  writeFileSync(canary, 'canary\n');
-  chmodSync(canary, 0o644);
-  utimesSync(canary, new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
-  mkdirSync(join(iso.home, '.ssh'), { mode: 0o700 });
-  writeFileSync(join(iso.home, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
-  return { ...iso, ws, sibling, canary };
-}
+const stage = () => fenceStage('celistra-seatbelt-');
 
 function fenced(s: { ws: string; env: Record<string, string> }, script: string, args: string[] = [], extra: string[] = []) {
   return runCelistra(['run', '--backend', 'seatbelt', '--workspace', s.ws, ...extra, '--', 'sh', '-c', script, 'sh', ...args], { env: s.env });
@@ -49,11 +26,11 @@ test('writes inside the workspace and TMPDIR succeed', { skip }, () => {
 
 test('writes and metadata changes outside fail and leave the host unchanged', { skip }, () => {
   const s = stage();
-  const before = [snapshot(s.sibling), snapshot(s.home)];
+  const before = [snapshotTree(s.sibling), snapshotTree(s.home)];
   const attempts = [`echo x > "$1/new"`, `echo x >> "$1/file"`, `rm "$1/file"`, `mv "$1/file" "$1/moved"`, `echo x >> "$2"`, `chmod 777 "$2"`, `touch -d 2001-01-01T00:00:00 "$2"`, `mv "$2" "$2.old"`];
   const r = fenced(s, `fail=0; for a in ${attempts.map((a) => `'${a}'`).join(' ')}; do if sh -c "$a" sh "$1" "$2" 2>/dev/null; then echo "ALLOWED: $a"; fail=1; fi; done; exit $fail`, [s.sibling, s.canary]);
   assert.equal(r.status, 0, r.stdout.toString() + r.stderr);
-  assert.deepEqual([snapshot(s.sibling), snapshot(s.home)], before);
+  assert.deepEqual([snapshotTree(s.sibling), snapshotTree(s.home)], before);
 });
 
 test('read-denied paths cannot be read', { skip }, () => {
@@ -87,7 +64,7 @@ test('a writable descriptor Celistra inherited does not reach the command', { sk
   const s = stage();
   const outside = join(s.root, 'leaked.txt');
   writeFileSync(outside, 'untouched\n');
-  const before = snapshot(outside);
+  const before = snapshotTree(outside);
   const fd = openSync(outside, 'a');
   try {
     const r = spawnSync(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'seatbelt', '--workspace', s.ws, '--', 'sh', '-c', 'echo pwn >&3 && exit 1; exit 0'], { env: s.env, stdio: ['ignore', 'pipe', 'pipe', fd], encoding: 'utf8' });
@@ -95,5 +72,5 @@ test('a writable descriptor Celistra inherited does not reach the command', { sk
   } finally {
     closeSync(fd);
   }
-  assert.deepEqual(snapshot(outside), before);
+  assert.deepEqual(snapshotTree(outside), before);
 });

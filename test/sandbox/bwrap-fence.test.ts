@@ -1,11 +1,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CELISTRA_BIN, runCelistra } from '../support/celistra-cli.js';
-import { isolatedEnv } from '../support/isolated-env.js';
+import { fenceStage, snapshotTree } from '../support/fence-stage.js';
 import { bwrapBackend } from '../../src/backends/bwrap/index.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 import { buildPolicy } from '../../src/core/policy.js';
@@ -14,32 +14,7 @@ import { createPrivateTmp } from '../../src/core/private-tmp.js';
 
 const skip = locateBwrap(process.env).found ? false : 'bwrap is not installed (apt-get install -y bubblewrap)';
 
-/** Everything about a path a fenced command could change. */
-function snapshot(p: string): unknown {
-  const st = lstatSync(p, { throwIfNoEntry: false });
-  if (!st) return null;
-  const base = { mode: st.mode, mtimeMs: st.mtimeMs, nlink: st.nlink, uid: st.uid, size: st.size };
-  if (st.isDirectory()) return { ...base, entries: readdirSync(p).sort().map((e) => [e, snapshot(join(p, e))]) };
-  if (st.isFile()) return { ...base, content: readFileSync(p).toString('base64') };
-  return base;
-}
-
-/** A workspace, a sibling "other agent" dir, and a home with a canary and a secret. */
-function stage() {
-  const iso = isolatedEnv('celistra-bwrap-');
-  const ws = join(iso.root, 'ws');
-  const sibling = join(iso.root, 'wt-b');
-  mkdirSync(ws);
-  mkdirSync(sibling);
-  writeFileSync(join(sibling, 'file'), 'other agent\n');
-  const canary = join(iso.home, 'canary');
-  writeFileSync(canary, 'canary\n');
-  chmodSync(canary, 0o644);
-  utimesSync(canary, new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
-  mkdirSync(join(iso.home, '.ssh'), { mode: 0o700 });
-  writeFileSync(join(iso.home, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
-  return { ...iso, ws, sibling, canary };
-}
+const stage = () => fenceStage('celistra-bwrap-');
 
 function fenced(s: { ws: string; env: Record<string, string> }, script: string, extra: string[] = [], scriptArgs: string[] = []) {
   return runCelistra(['run', '--backend', 'bwrap', '--workspace', s.ws, ...extra, '--', 'sh', '-c', script, 'sh', ...scriptArgs], { env: s.env });
@@ -76,29 +51,29 @@ test('writes inside the workspace succeed and reach the host', { skip }, () => {
 
 test('writes to a sibling directory fail and leave it unchanged', { skip }, () => {
   const s = stage();
-  const before = snapshot(s.sibling);
+  const before = snapshotTree(s.sibling);
   const d = q(s.sibling);
   const r = attemptAll(s, [`echo x > ${d}/new`, `echo x >> ${d}/file`, `true > ${d}/file`, `rm ${d}/file`, `mv ${d}/file ${d}/moved`, `mkdir ${d}/d`, `ln -s / ${d}/l`, `mkfifo ${d}/p`]);
   assert.equal(r.status, 0, r.stdout.toString() + r.stderr);
-  assert.deepEqual(snapshot(s.sibling), before);
+  assert.deepEqual(snapshotTree(s.sibling), before);
 });
 
 test('the home canary can be neither overwritten, appended, renamed nor deleted', { skip }, () => {
   const s = stage();
-  const before = snapshot(s.home);
+  const before = snapshotTree(s.home);
   const c = q(s.canary);
   const r = attemptAll(s, [`echo pwn > ${c}`, `echo pwn >> ${c}`, `true > ${c}`, `mv ${c} ${c}.old`, `rm -f ${c}`, `ln ${c} ${q(s.ws)}/hardlink && echo pwn >> ${q(s.ws)}/hardlink`]);
   assert.equal(r.status, 0, r.stdout.toString() + r.stderr);
-  assert.deepEqual(snapshot(s.home), before);
+  assert.deepEqual(snapshotTree(s.home), before);
 });
 
 test('metadata of an outside file cannot be changed (chmod, touch -d)', { skip }, () => {
   const s = stage();
-  const before = snapshot(s.canary);
+  const before = snapshotTree(s.canary);
   const c = q(s.canary);
   const r = attemptAll(s, [`chmod 777 ${c}`, `touch -d 2001-01-01 ${c}`, `touch ${c}`, `chown "$(id -u)" ${c}`]);
   assert.equal(r.status, 0, r.stdout.toString() + r.stderr);
-  assert.deepEqual(snapshot(s.canary), before);
+  assert.deepEqual(snapshotTree(s.canary), before);
 });
 
 test('a read-only path inside the workspace can be neither written nor replaced', { skip }, () => {
@@ -110,10 +85,10 @@ test('a read-only path inside the workspace can be neither written nor replaced'
   const tmpDir = createPrivateTmp(paths, 'test');
   const policy = { ...buildPolicy({ workspace: s.ws, tmpDir, paths }), readOnlyPaths: [pointer] };
   const plan = bwrapBackend.plan(policy, ['sh', '-c', 'echo x > .git || echo x >> .git || mv decoy .git || mv .git gone || rm -f .git || exit 0; exit 1'], s.env);
-  const before = snapshot(pointer);
+  const before = snapshotTree(pointer);
   const r = spawnSync(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(snapshot(pointer), before);
+  assert.deepEqual(snapshotTree(pointer), before);
   assert.equal(readFileSync(join(s.ws, 'decoy'), 'utf8'), 'gitdir: /attacker\n');
 });
 
@@ -203,7 +178,7 @@ test('a writable descriptor Celistra inherited does not reach the command', { sk
   const s = stage();
   const outside = join(s.root, 'leaked.txt');
   writeFileSync(outside, 'untouched\n');
-  const before = snapshot(outside);
+  const before = snapshotTree(outside);
   const fd = openSync(outside, 'a');
   try {
     // fd 3 of the CLI, without close-on-exec: what a careless parent process hands down.
@@ -213,5 +188,5 @@ test('a writable descriptor Celistra inherited does not reach the command', { sk
   } finally {
     closeSync(fd);
   }
-  assert.deepEqual(snapshot(outside), before);
+  assert.deepEqual(snapshotTree(outside), before);
 });
