@@ -21,23 +21,32 @@ export interface Preset {
 export const PRESETS: Record<string, Preset> = {
   claude: {
     name: 'claude',
-    description: 'Claude Code: state in ~/.claude (settings, sessions, credentials)',
+    description: 'Claude Code: all state in ~/.claude (CLAUDE_CONFIG_DIR), self-update off',
     writableDirs: ['~/.claude'],
     writableFiles: [],
-    // Claude Code keeps ~/.claude.json beside ~/.claude and rewrites it by rename in
-    // $HOME; CLAUDE_CONFIG_DIR moves it inside ~/.claude so $HOME stays read-only.
-    env: { CLAUDE_CONFIG_DIR: '~/.claude' },
+    env: {
+      // Without it Claude Code keeps ~/.claude.json beside ~/.claude and rewrites it by
+      // write-then-rename (plus a ~/.claude.json.lock dir) in $HOME itself; with it that
+      // file, its lock and its backups all land in ~/.claude and $HOME stays read-only.
+      CLAUDE_CONFIG_DIR: '~/.claude',
+      // The auto-updater runs `npm install -g` into the global prefix: outside any fence,
+      // and an agent must not replace its own binary. It would only fail there.
+      DISABLE_AUTOUPDATER: '1',
+    },
   },
   codex: {
     name: 'codex',
-    description: 'OpenAI Codex CLI: state in ~/.codex',
+    description: 'OpenAI Codex CLI: all state in ~/.codex (CODEX_HOME), including its app-server package and sockets',
+    // Besides config, sqlite state and logs, Codex installs its app-server (~400 MB) under
+    // ~/.codex/packages and binds its control sockets in ~/.codex. Its daemon also locks
+    // /tmp/codex-daemon-<uid>: fine on the private /tmp a fence gives, see docs/presets.md.
     writableDirs: ['~/.codex'],
     writableFiles: [],
     env: { CODEX_HOME: '~/.codex' },
   },
   aider: {
     name: 'aider',
-    description: 'Aider: caches in ~/.aider and ~/.cache',
+    description: 'Aider (unproven here): caches in ~/.aider and ~/.cache/aider',
     writableDirs: ['~/.aider', '~/.cache/aider'],
     writableFiles: [],
     env: {},
