@@ -78,3 +78,17 @@ test('a writable root inside a read-denied path is refused', () => {
   const s = scratch();
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.ssh')] })), 'E_POLICY');
 });
+
+test('a read-denied path inside a writable root is refused, existing or not', () => {
+  const s = scratch();
+  mkdirSync(join(s.ws, 'conf'));
+  writeFileSync(join(s.ws, 'conf', 'secret'), 'TOPSECRET');
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, denyRead: [join(s.ws, 'conf', 'secret')] })), 'E_POLICY');
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, denyRead: [join(s.ws, 'moved-away', 'secret')] })), 'E_POLICY');
+});
+
+test('a default secret inside an extra writable root is refused rather than left unmasked', () => {
+  const s = scratch();
+  mkdirSync(join(s.home, '.config', 'gh'), { recursive: true });
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.config')] })), 'E_POLICY');
+});

@@ -155,11 +155,24 @@ export function buildPolicy(input: PolicyInput): Policy {
     if (w === '/' || w === realpathLoose(home)) {
       throw new CelistraError('E_POLICY', `refusing writable root ${w}: too broad`, 'grant a narrower directory');
     }
-    // A denied path inside a writable root is fine (the backend masks it); a writable
-    // root inside a denied path would hand the secret back.
     for (const d of denyRead) {
+      // A writable root inside a denied path would hand the secret back.
       if (isWithin(w, d)) {
         throw new CelistraError('E_POLICY', `writable root ${w} lies inside the read-denied ${d}`);
+      }
+    }
+  }
+  // A mask inside a writable root does not hold: the agent can rename an ancestor of the
+  // secret, and the next run, no longer finding the path, would not mask it at all.
+  const requestedDeny = (input.denyRead ?? []).map((p) => realpathLoose(expandHome(p, home)));
+  for (const d of unique([...denyRead, ...requestedDeny])) {
+    for (const w of [workspace, ...writable]) {
+      if (isWithin(d, w)) {
+        throw new CelistraError(
+          'E_POLICY',
+          `cannot read-deny ${d}: it lies inside the writable ${w}, where the agent could move it out from under the mask`,
+          'keep secrets outside the directories the agent may write, or grant a narrower directory',
+        );
       }
     }
   }

@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CelistraPaths } from './paths.js';
+import { ensurePrivateDir } from './private-dir.js';
 
 /**
  * Each run or agent gets its own temp dir, exported as TMPDIR. It lives under
@@ -9,7 +10,8 @@ import type { CelistraPaths } from './paths.js';
  */
 export function createPrivateTmp(paths: CelistraPaths, label: string): string {
   const base = join(paths.runtimeDir, 'tmp');
-  mkdirSync(base, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(paths.runtimeDir);
+  ensurePrivateDir(base);
   return mkdtempSync(join(base, `${label.replace(/[^A-Za-z0-9_.-]/g, '_')}-`));
 }
 

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
+import { ensurePrivateDir } from '../core/private-dir.js';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentStore } from '../core/agent-store.js';
 import { CelistraError } from '../core/errors.js';
@@ -32,23 +33,9 @@ export function socketPath(paths: CelistraPaths): string {
   return join(paths.runtimeDir, 'daemon.sock');
 }
 
-/**
- * The runtime dir holds the socket and the holders' sockets: it must be ours and 0700.
- * Without XDG_RUNTIME_DIR it sits in the shared /tmp, where someone else could have
- * made it first.
- */
-function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = lstatSync(dir);
-  const uid = process.getuid?.();
-  if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) {
-    throw new CelistraError('E_DAEMON', `${dir} is not a directory owned by you`, 'remove it, or set XDG_RUNTIME_DIR to a private directory');
-  }
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-}
-
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const { paths } = opts;
+  // The runtime dir holds the socket and the holders' sockets.
   ensurePrivateDir(paths.runtimeDir);
   const lock = acquireDaemonLock(paths.runtimeDir);
   let store: AgentStore | undefined;
