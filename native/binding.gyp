@@ -23,14 +23,18 @@
           "type": "executable",
           "sources": [
             "src/capabilities.c",
+            "src/command-exec.c",
             "src/exec-helper.c",
             "src/helper-exit.c",
             "src/helper-options.c",
             "src/landlock-abi.c",
             "src/landlock-ruleset.c",
+            "src/leftover-processes.c",
             "src/mount-api.c",
             "src/mount-fence.c",
             "src/network-namespace.c",
+            "src/pid-namespace-init.c",
+            "src/signal-relay.c",
             "src/user-namespace.c"
           ]
         }

@@ -52,3 +52,10 @@ test('rights are added ABI by ABI', () => {
   assert.ok(rightsUpTo(6).includes('scope.signal'));
   assert.deepEqual(rightsUpTo(9), rightsUpTo(7));
 });
+
+test('below ABI 6 without user namespaces the signals gap says leftover processes can outlive the agent', () => {
+  const g = landlockGuarantees(machine({ abi: 5, userNamespaces: false }));
+  assert.match(g.signals.status === 'gap' ? g.signals.reason : '', /SIGKILL celistra-exec itself.*outlives it/);
+  const withNs = landlockGuarantees(machine({ abi: 5 }));
+  assert.doesNotMatch(withNs.signals.status === 'gap' ? withNs.signals.reason : '', /outlives/);
+});

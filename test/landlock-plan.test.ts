@@ -75,6 +75,7 @@ test('without user namespaces the plan asks for Landlock only', () => {
   const plan = planLandlock(policy(), ['true'], {}, machine({ userNamespaces: false }));
   assert.ok(!plan.args.includes('--namespaces'));
   assert.ok(plan.notes.some((n) => /chmod\/chown\/utime\/xattrs outside not restricted/.test(n)));
+  assert.ok(plan.notes.some((n) => /subreaper: processes the agent leaves behind are killed/.test(n)));
 });
 
 test('network off without user namespaces needs ABI 4: refused at ABI 3, TCP rules at ABI 4', () => {
@@ -91,6 +92,7 @@ test('network off with user namespaces uses a network namespace at any ABI', () 
   const plan = planLandlock(policy({ network: 'off' }), ['true'], {}, machine({ abi: 1 }));
   assert.deepEqual(plan.args.slice(0, 4), ['--namespaces', '--net', 'off', '--new-session']);
   assert.ok(plan.notes.some((n) => /network namespace/.test(n)));
+  assert.ok(plan.notes.some((n) => /pid namespace: processes the agent leaves behind end with it/.test(n)));
 });
 
 test('ABI 2 without user namespaces is refused: truncate outside could not be stopped', () => {

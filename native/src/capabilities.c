@@ -29,3 +29,9 @@ void drop_all_capabilities(void) {
     helper_fail(HELPER_EXIT_RULESET, 1, "cannot drop capability %d", cap);
   }
 }
+
+void clear_own_capabilities(void) {
+  struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct none[2] = {{0, 0, 0}, {0, 0, 0}};
+  if (syscall(SYS_capset, &header, none) != 0) helper_fail(HELPER_EXIT_RULESET, 1, "cannot clear the helper's capabilities");
+}

@@ -9,4 +9,11 @@
  */
 void drop_all_capabilities(void);
 
+/*
+ * Empty this process's own permitted, effective and inheritable sets. For a helper process
+ * that stays alive without exec'ing (the pid-namespace init): exec would clear them for
+ * the command, but nothing clears them for a process that never execs.
+ */
+void clear_own_capabilities(void);
+
 #endif

@@ -1,25 +1,31 @@
 /*
- * celistra-exec: runs in the child between fork and exec. It applies the fence to
- * itself (namespaces, mounts, Landlock, no_new_privs) and then execs the command, so
- * the supervising Node process is never restricted. See docs/landlock.md.
+ * celistra-exec: runs in the child between fork and exec. It builds the fence
+ * (namespaces, mounts, Landlock, no_new_privs) in processes of its own and runs the
+ * command inside it, so the supervising Node process is never restricted; it stays as
+ * the process Celistra sees, ends everything the command started when the command exits,
+ * and exits the same way. See docs/landlock.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "capabilities.h"
+#include "command-exec.h"
 #include "helper-exit.h"
 #include "helper-options.h"
 #include "landlock-abi.h"
 #include "landlock-ruleset.h"
+#include "leftover-processes.h"
 #include "mount-fence.h"
 #include "network-namespace.h"
+#include "pid-namespace-init.h"
+#include "signal-relay.h"
 #include "user-namespace.h"
 
 #define CELISTRA_SYS_close_range 436
@@ -37,34 +43,16 @@ static int usable_abi(const struct helper_options *o) {
   return abi;
 }
 
-/*
- * execvp reports EACCES when some PATH entry is unreadable to us even if the command
- * exists nowhere; like a shell, call that "not found" unless a file by that name exists.
- */
-static int exec_failure_status(const char *command, int err) {
-  if (err == ENOENT || err == ENOTDIR) return HELPER_EXIT_NOT_FOUND;
-  if (err != EACCES || strchr(command, '/') != NULL) return HELPER_EXIT_CANNOT_EXECUTE;
-  const char *path = getenv("PATH");
-  if (path == NULL) path = "/bin:/usr/bin";
-  while (*path) {
-    const char *end = strchr(path, ':');
-    size_t len = end ? (size_t)(end - path) : strlen(path);
-    char candidate[PATH_MAX];
-    if (len > 0 && (size_t)snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, path, command) < sizeof candidate &&
-        access(candidate, F_OK) == 0) {
-      return HELPER_EXIT_CANNOT_EXECUTE;
-    }
-    path += len + (end ? 1 : 0);
-  }
-  return HELPER_EXIT_NOT_FOUND;
-}
-
 int main(int argc, char **argv) {
   struct helper_options o;
   parse_helper_options(argc, argv, &o);
 
   /* No descriptor from the supervisor (sockets, other agents' PTYs) reaches the command. */
   syscall(CELISTRA_SYS_close_range, 3U, ~0U, 0U);
+
+  /* Every process of the helper, not only the command: the outer helper never execs,
+   * but nothing it could become should gain privileges either. */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) helper_fail(HELPER_EXIT_RULESET, 1, "cannot set no_new_privs");
 
   int abi = usable_abi(&o);
 
@@ -77,12 +65,14 @@ int main(int argc, char **argv) {
    * under Celistra's PTY we already lead our own session and keep that terminal. */
   if (o.new_session && setsid() < 0 && errno != EPERM) helper_fail(HELPER_EXIT_NAMESPACE, 1, "setsid failed");
 
+  pid_t celistra = getppid();
   struct mount_fence mounts = {0};
   if (o.namespaces) {
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof cwd) == NULL) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot read the working directory");
     const char *step = "";
-    if (enter_user_namespace(CLONE_NEWNS, &step) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot enter a user namespace (%s)", step);
+    /* The pid namespace takes effect for our first child, which becomes its init. */
+    if (enter_user_namespace(CLONE_NEWNS | CLONE_NEWPID, &step) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot enter a user namespace (%s)", step);
     apply_mount_fence(&o, &mounts);
     /* Owned by our user namespace, so its own status tells a network failure apart. */
     if (o.network_off) {
@@ -91,14 +81,49 @@ int main(int argc, char **argv) {
     }
     /* The old cwd still points into the pre-bind (now read-only) mount. */
     if (chdir(cwd) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot return to %s", cwd);
+  } else {
+    adopt_orphans();
   }
 
-  drop_all_capabilities();
-  apply_landlock(&o, abi, o.namespaces ? &mounts : NULL);
+  /* Set after the user namespace: a change of credentials clears it. If Celistra is
+   * already gone, nobody would end the agent: stop here. */
+  prctl(PR_SET_PDEATHSIG, PARENT_DIED_SIGNAL, 0, 0, 0);
+  if (getppid() != celistra) _exit(HELPER_EXIT_NAMESPACE);
 
-  execvp(o.command[0], o.command);
-  int err = errno;
-  int status = exec_failure_status(o.command[0], err);
-  errno = status == HELPER_EXIT_NOT_FOUND ? ENOENT : err;
-  helper_fail(status, 1, "cannot run %s", o.command[0]);
+  sigset_t inherited_mask;
+  block_relayed_signals(&inherited_mask);
+  int foreground = holds_terminal_foreground();
+  int report[2] = {-1, -1};
+  if (o.namespaces && pipe2(report, O_CLOEXEC) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot create a pipe");
+
+  pid_t child = fork();
+  if (child < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot fork");
+  if (child == 0) {
+    if (o.namespaces) {
+      close(report[0]);
+      run_namespace_init(&o, abi, &mounts, &inherited_mask, foreground, report[1]);
+    }
+    /* Dies with the helper even if the helper is SIGKILLed before it can end the tree. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    drop_all_capabilities();
+    apply_landlock(&o, abi, NULL);
+    exec_command(&o, &inherited_mask, foreground);
+  }
+  if (o.namespaces) close(report[1]);
+
+  int status = 0;
+  if (relay_until_exit(child, &status) != 0) {
+    /* Celistra died: end the agent; nobody is left to read a status. */
+    kill(child, SIGKILL);
+    if (!o.namespaces) end_leftover_processes();
+    _exit(HELPER_EXIT_NAMESPACE);
+  }
+  if (o.namespaces) {
+    /* The init's own status already is the command's, except for death by a signal. */
+    int command_status;
+    if (read(report[0], &command_status, sizeof command_status) == (ssize_t)sizeof command_status) status = command_status;
+  } else {
+    end_leftover_processes();
+  }
+  exit_like(status);
 }

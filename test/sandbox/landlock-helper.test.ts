@@ -127,18 +127,22 @@ test('with network off the command can still reach a server it starts itself on 
   s.cleanup();
 });
 
-test('the command runs with no_new_privs, in its own session, without inherited descriptors', { skip }, () => {
+test('the command runs with no_new_privs, in the session the helper leads, without inherited descriptors', { skip }, () => {
   const s = stage();
+  // Landlock-only mode: the helper stays as the command's parent and leads a new session.
+  const ownSession = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')[3];
   const r = helper(
     s,
     ['--new-session'],
-    'grep NoNewPrivs /proc/self/status; set -- $(cat /proc/$$/stat); [ "$6" = "$$" ] && echo session-leader; [ -e /proc/$$/fd/3 ] && echo LEAKED-FD; exit 0',
+    'grep NoNewPrivs /proc/self/status; set -- $(cat /proc/$$/stat); [ "$6" = "$PPID" ] && echo "session-of-helper $6"; [ -e /proc/$$/fd/3 ] && echo LEAKED-FD; exit 0',
     [],
     ['ignore', 'pipe', 'pipe', 'pipe'],
   );
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /NoNewPrivs:\s+1/);
-  assert.match(r.stdout, /session-leader/);
+  const session = /session-of-helper (\d+)/.exec(r.stdout)?.[1];
+  assert.ok(session, r.stdout);
+  assert.notEqual(session, ownSession);
   assert.doesNotMatch(r.stdout, /LEAKED-FD/);
   s.cleanup();
 });

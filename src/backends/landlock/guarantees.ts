@@ -21,7 +21,12 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
       ? enforced
       : gap('Landlock cannot restrict chmod, chown, utime or xattrs; the read-only remount that stops them needs user namespaces'),
     'read-deny': enforced,
-    signals: scoping ? enforced : gap(`signal scoping needs Landlock ABI 6 (Linux 6.12); this machine offers ABI ${f.abi}`),
+    signals: scoping
+      ? enforced
+      : gap(
+          `signal scoping needs Landlock ABI 6 (Linux 6.12); this machine offers ABI ${f.abi}` +
+            (ns ? '' : ": the agent can also SIGKILL celistra-exec itself, and then what it left running outlives it (with user namespaces a pid namespace ends it instead)"),
+        ),
     // Landlock (every ABI) forbids ptrace of any process outside the sandbox's domain.
     ptrace: enforced,
     'abstract-unix': scoping

@@ -11,12 +11,14 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
   const notes = [`Landlock ABI ${f.abi}${f.forcedAbi !== undefined ? ` (forced by test from kernel ABI ${f.kernelAbi})` : ''}, no capabilities, no_new_privs, new session`];
   if (f.userNamespaces) {
     notes.push('user + mount namespace: everything outside the writable roots remounted read-only');
+    notes.push('pid namespace: processes the agent leaves behind end with it');
     if (policy.readOnlyPaths.length) notes.push(`${policy.readOnlyPaths.length} read-only carve-out(s) bind-mounted read-only`);
     if (policy.denyRead.length) notes.push(`${policy.denyRead.length} read-denied path(s) masked`);
     const tmpShared = [policy.workspace, ...policy.writableRoots].some((w) => isWithin(w, '/tmp') || isWithin('/tmp', w));
     notes.push(tmpShared ? '/tmp read-only (a writable root lies under it)' : 'private empty /tmp');
   } else {
     notes.push('no user namespaces: read denies by Landlock sibling grants; chmod/chown/utime/xattrs outside not restricted');
+    notes.push('helper as subreaper: processes the agent leaves behind are killed when it exits');
   }
   if (policy.network === 'off') notes.push(f.userNamespaces ? 'network off via a new network namespace' : 'network off for TCP only (Landlock TCP rules); UDP stays open');
   if (f.abi >= 6) notes.push('signals and abstract unix sockets scoped to the sandbox');
