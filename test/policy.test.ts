@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPolicy } from '../src/core/policy.js';
@@ -91,4 +91,46 @@ test('a default secret inside an extra writable root is refused rather than left
   const s = scratch();
   mkdirSync(join(s.home, '.config', 'gh'), { recursive: true });
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.config')] })), 'E_POLICY');
+});
+
+test('a preset keeps the user\'s own protected entries as they are and lists them read-only', () => {
+  const s = scratch();
+  mkdirSync(join(s.home, '.claude', 'hooks'), { recursive: true });
+  writeFileSync(join(s.home, '.claude', 'settings.json'), '{"model":"mine"}\n');
+  writeFileSync(join(s.home, '.claude', 'hooks', 'pre.sh'), 'echo mine\n');
+  const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
+  assert.equal(readFileSync(join(s.home, '.claude', 'settings.json'), 'utf8'), '{"model":"mine"}\n', 'not overwritten by the seed');
+  assert.deepEqual(readdirSync(join(s.home, '.claude', 'hooks')), ['pre.sh']);
+  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude', 'settings.json')));
+  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude', 'hooks')));
+  assert.ok(p.writableRoots.includes(join(s.home, '.claude')), 'the state dir itself stays writable');
+});
+
+test('protected entries are realpath\'d through a symlinked state dir', () => {
+  const s = scratch();
+  const real = join(s.root, 'dotfiles', 'claude');
+  mkdirSync(real, { recursive: true });
+  symlinkSync(real, join(s.home, '.claude'));
+  const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
+  assert.ok(p.writableRoots.includes(real));
+  assert.ok(p.readOnlyPaths.includes(join(real, 'settings.json')));
+  assert.equal(readFileSync(join(real, 'settings.json'), 'utf8'), '{}\n');
+});
+
+test('a protected entry that is a symlink is refused: the agent could replace the link', () => {
+  const s = scratch();
+  mkdirSync(join(s.home, '.claude'));
+  writeFileSync(join(s.root, 'settings.json'), '{}\n');
+  symlinkSync(join(s.root, 'settings.json'), join(s.home, '.claude', 'settings.json'));
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
+  assert.ok(lstatSync(join(s.home, '.claude', 'settings.json')).isSymbolicLink(), 'left as the user had it');
+});
+
+test('a protected entry of the wrong kind is refused', () => {
+  const s = scratch();
+  mkdirSync(join(s.home, '.codex', 'config.toml'), { recursive: true });
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'codex' })), 'E_POLICY');
+  mkdirSync(join(s.home, '.claude'));
+  writeFileSync(join(s.home, '.claude', 'hooks'), 'not a dir\n');
+  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
 });

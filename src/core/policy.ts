@@ -3,6 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CelistraError } from './errors.js';
 import type { CelistraPaths } from './paths.js';
 import { PRESETS, presetNames } from './presets.js';
+import { ensureProtectedEntry } from './preset-protected-entries.js';
 import type { GitGrants } from './git-grants.js';
 
 export type NetworkMode = 'on' | 'off';
@@ -120,6 +121,7 @@ export function buildPolicy(input: PolicyInput): Policy {
   const workspace = resolveWorkspace(input.workspace, paths);
   const env: Record<string, string> = {};
   const writable: string[] = [];
+  const presetReadOnly: string[] = [];
 
   if (input.preset !== undefined) {
     const preset = PRESETS[input.preset];
@@ -131,6 +133,8 @@ export function buildPolicy(input: PolicyInput): Policy {
       mkdirSync(abs, { recursive: true, mode: 0o700 });
       writable.push(realpathSync(abs));
     }
+    // After the dirs exist: each entry lies in one of them (test/sandbox/preset-data.test.ts).
+    for (const entry of preset.protectedEntries) presetReadOnly.push(ensureProtectedEntry(entry, expandHome(entry.path, home)));
     for (const [k, v] of Object.entries(preset.env)) env[k] = expandHome(v, home);
   }
   for (const p of input.allowWrite ?? []) writable.push(realDir(expandHome(p, home), '--allow-write path'));
@@ -138,7 +142,7 @@ export function buildPolicy(input: PolicyInput): Policy {
   const tmpDir = realDir(input.tmpDir, 'private temp dir');
   env.TMPDIR = tmpDir;
 
-  const readOnlyPaths: string[] = [];
+  const readOnlyPaths: string[] = [...presetReadOnly];
   if (input.git) {
     writable.push(...input.git.writableRoots);
     readOnlyPaths.push(...input.git.readOnlyPaths);

@@ -16,7 +16,23 @@ export interface Preset {
   writableFiles: string[];
   /** Extra environment for the agent, `~/` expanded. */
   env: Record<string, string>;
+  /**
+   * Entries inside `writableDirs` that configure what the agent runs (hooks, MCP servers,
+   * plugins, instructions): kept read-only, because the same directory is the user's own
+   * unfenced agent's config, and a fenced agent must not plant code that runs there.
+   * Each is created if missing (a file from `seed`, or an empty 0700 dir): a path that
+   * does not exist cannot be bound read-only, and would leave the agent free to create it.
+   */
+  protectedEntries: ProtectedEntry[];
 }
+
+/** A `~/` path inside one of the preset's `writableDirs`, kept read-only under the fence. */
+export type ProtectedEntry =
+  | { path: string; kind: 'file'; /** Content of the file when it has to be created; must mean "nothing configured". */ seed: string }
+  | { path: string; kind: 'dir' };
+
+const file = (path: string, seed: string): ProtectedEntry => ({ path, kind: 'file', seed });
+const dir = (path: string): ProtectedEntry => ({ path, kind: 'dir' });
 
 export const PRESETS: Record<string, Preset> = {
   claude: {
@@ -33,6 +49,28 @@ export const PRESETS: Record<string, Preset> = {
       // and an agent must not replace its own binary. It would only fail there.
       DISABLE_AUTOUPDATER: '1',
     },
+    // What Claude Code loads from its config dir as configuration or code: settings (hooks,
+    // statusLine, apiKeyHelper, MCP and permission rules), memory, and the directories of
+    // commands, agents, skills, plugins, output styles, rules and workflows; `local/` holds
+    // a local install's `claude` launcher, `chrome/` the browser's native-messaging host
+    // script, `session-env/` the env files sourced before each Bash command. The theme
+    // and onboarding state live elsewhere or fail silently (docs/presets.md).
+    protectedEntries: [
+      file('~/.claude/settings.json', '{}\n'),
+      file('~/.claude/settings.local.json', '{}\n'),
+      file('~/.claude/CLAUDE.md', ''),
+      dir('~/.claude/hooks'),
+      dir('~/.claude/commands'),
+      dir('~/.claude/agents'),
+      dir('~/.claude/skills'),
+      dir('~/.claude/plugins'),
+      dir('~/.claude/output-styles'),
+      dir('~/.claude/rules'),
+      dir('~/.claude/workflows'),
+      dir('~/.claude/local'),
+      dir('~/.claude/chrome'),
+      dir('~/.claude/session-env'),
+    ],
   },
   codex: {
     name: 'codex',
@@ -43,6 +81,20 @@ export const PRESETS: Record<string, Preset> = {
     writableDirs: ['~/.codex'],
     writableFiles: [],
     env: { CODEX_HOME: '~/.codex' },
+    // config.toml carries notify, mcp_servers, profiles and the sandbox settings; hooks.json
+    // runs commands; AGENTS(.override).md are the global instructions (an empty override is
+    // skipped, so seeding one does not shadow AGENTS.md); prompts/ and rules/ (execpolicy:
+    // commands allowed without asking) and plugins/ complete it. Codex's own first-start
+    // write to config.toml is then refused, which it survives (docs/presets.md).
+    protectedEntries: [
+      file('~/.codex/config.toml', ''),
+      file('~/.codex/hooks.json', '{}\n'),
+      file('~/.codex/AGENTS.md', ''),
+      file('~/.codex/AGENTS.override.md', ''),
+      dir('~/.codex/prompts'),
+      dir('~/.codex/rules'),
+      dir('~/.codex/plugins'),
+    ],
   },
   aider: {
     name: 'aider',
@@ -50,6 +102,9 @@ export const PRESETS: Record<string, Preset> = {
     writableDirs: ['~/.aider', '~/.cache/aider'],
     writableFiles: [],
     env: {},
+    // Aider's configuration (.aider.conf.yml, .env) is read from the home and the repo,
+    // neither of which the preset makes writable; its two dirs hold caches only.
+    protectedEntries: [],
   },
 };
 

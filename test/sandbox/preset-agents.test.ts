@@ -5,7 +5,9 @@
  * preset grants. The same agent run unsandboxed (`--backend none`) in another fresh home
  * is the baseline: everything it writes must lie inside the preset's directories, and
  * every state entry it creates must also appear under the fence (a denied write would be
- * missing). docs/presets.md explains what each agent writes and why.
+ * missing), except inside the entries the preset keeps read-only (its config: hooks,
+ * plugins, ...), which fenced must still hold exactly what the preset seeded them with.
+ * docs/presets.md explains what each agent writes and why.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,7 +79,8 @@ const SCRIPTS: Record<AgentName, AgentScript> = {
       const config = JSON.parse(readFileSync(join(state, '.claude.json'), 'utf8'));
       assert.equal(config.hasCompletedOnboarding, true, 'onboarding recorded in ~/.claude/.claude.json');
       assert.equal(config.projects?.[ws]?.hasTrustDialogAccepted, true, 'folder trust recorded in ~/.claude/.claude.json');
-      assert.match(readFileSync(join(state, 'settings.json'), 'utf8'), /"theme"/);
+      // The theme choice goes to settings.json, which the preset keeps read-only (it also
+      // holds hooks): fenced, the write is refused and Claude Code carries on without it.
       assert.ok(readdirSync(join(state, 'backups')).some((n) => n.startsWith('.claude.json.backup.')), 'a backup of .claude.json in ~/.claude/backups');
       assert.ok(!existsSync(join(home, '.claude.json')), 'nothing written beside ~/.claude in $HOME');
     },
@@ -310,6 +313,26 @@ function writesOutsidePreset(agent: AgentName, stage: Stage): string[] {
   return agentWrites(stage).filter((p) => !granted.some((g) => isWithin(join(stage.home, p), g)));
 }
 
+/** True when a home-relative path is, or lies in, one of the preset's protected entries (written unsandboxed, refused fenced, on purpose). */
+function insideProtected(agent: AgentName, rel: string): boolean {
+  return PRESETS[agent]!.protectedEntries.some((e) => isWithin(join('/', rel), join('/', e.path.slice(2))));
+}
+
+/** Each protected entry as the host has it: a file's content, a directory's listing. */
+function protectedContents(agent: AgentName, home: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const e of PRESETS[agent]!.protectedEntries) {
+    const abs = expandHome(e.path, home);
+    out[e.path] = e.kind === 'file' ? readFileSync(abs, 'utf8') : readdirSync(abs);
+  }
+  return out;
+}
+
+/** What a fresh home's protected entries hold once the preset created them: the seeds and empty directories. */
+function seededContents(agent: AgentName): Record<string, string | string[]> {
+  return Object.fromEntries(PRESETS[agent]!.protectedEntries.map((e) => [e.path, e.kind === 'file' ? e.seed : []]));
+}
+
 /** Entries of a host directory created while `fn` ran, removed again (the `none` run's /tmp litter). */
 async function removingNewEntries<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const existed = existsSync(dir);
@@ -364,8 +387,9 @@ for (const agent of ['claude', 'codex'] as const) {
         assert.doesNotMatch(run.output, SANDBOX_ERROR, `sandbox error in ${agent}'s output; final screen:\n${run.finalScreen}`);
         assert.ifError(run.stateError);
         assert.deepEqual(writesOutsidePreset(agent, stage), []);
-        const denied = [...baseline.run.shape].filter((p) => !run.shape.has(p));
+        const denied = [...baseline.run.shape].filter((p) => !run.shape.has(p) && !insideProtected(agent, p));
         assert.deepEqual(denied, [], `written unsandboxed but missing under ${backend}`);
+        assert.deepEqual(protectedContents(agent, stage.home), seededContents(agent), `${agent} changed an entry the preset protects`);
         rmSync(stage.root, { recursive: true, force: true });
       });
 

@@ -1,0 +1,41 @@
+import { lstatSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CelistraError } from './errors.js';
+import type { ProtectedEntry } from './presets.js';
+
+/**
+ * Makes a preset's protected entry exist, as what it is meant to be, so a backend can bind
+ * it read-only, and returns its absolute path. A missing entry is created (a file from its
+ * seed, 0600; a dir, 0700): left missing, the agent could create it itself.
+ *
+ * `abs` is the entry with `~/` expanded. Its parent must already exist (it is the preset's
+ * state dir or inside one); the parent is realpath'd, the entry itself is not followed.
+ */
+export function ensureProtectedEntry(entry: ProtectedEntry, abs: string): string {
+  mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
+  const path = join(realpathSync(dirname(abs)), basename(abs));
+  create(entry, path);
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) {
+    // A read-only bind lands on the link's target; the link itself, in a writable dir,
+    // could still be replaced by one pointing at a file the agent wrote.
+    throw new CelistraError(
+      'E_POLICY',
+      `${path} is a symlink, so the fence cannot keep the agent from replacing it`,
+      `it configures what the agent runs; make it a regular ${entry.kind === 'dir' ? 'directory' : 'file'} (copy the target in place of the link)`,
+    );
+  }
+  if (entry.kind === 'dir' ? !st.isDirectory() : !st.isFile()) {
+    throw new CelistraError('E_POLICY', `${path} should be a ${entry.kind === 'dir' ? 'directory' : 'regular file'}`, 'move it aside, or fix its type');
+  }
+  return path;
+}
+
+function create(entry: ProtectedEntry, path: string): void {
+  try {
+    if (entry.kind === 'dir') mkdirSync(path, { mode: 0o700 });
+    else writeFileSync(path, entry.seed, { flag: 'wx', mode: 0o600 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
