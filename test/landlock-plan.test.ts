@@ -72,7 +72,7 @@ test('read-only carve-outs without user namespaces are refused, naming the path 
 });
 
 test('without user namespaces the plan asks for Landlock only', () => {
-  const plan = planLandlock(policy(), ['true'], {}, machine({ userNamespaces: false }));
+  const plan = planLandlock(policy(), ['true'], {}, machine({ userNamespaces: false }), 1000);
   assert.ok(!plan.args.includes('--namespaces'));
   assert.ok(plan.notes.some((n) => /chmod\/chown\/utime\/xattrs outside not restricted/.test(n)));
   assert.ok(plan.notes.some((n) => /subreaper: processes the agent leaves behind are killed/.test(n)));
@@ -80,10 +80,10 @@ test('without user namespaces the plan asks for Landlock only', () => {
 
 test('network off without user namespaces needs ABI 4: refused at ABI 3, TCP rules at ABI 4', () => {
   const off = policy({ network: 'off' });
-  const e = refusal(() => planLandlock(off, ['true'], {}, machine({ userNamespaces: false, abi: 3 })));
+  const e = refusal(() => planLandlock(off, ['true'], {}, machine({ userNamespaces: false, abi: 3 }), 1000));
   assert.equal(e.code, 'E_NO_BACKEND');
   assert.match(e.message, /ABI 4/);
-  const plan = planLandlock(off, ['true'], {}, machine({ userNamespaces: false, abi: 4 }));
+  const plan = planLandlock(off, ['true'], {}, machine({ userNamespaces: false, abi: 4 }), 1000);
   assert.deepEqual(plan.args.slice(0, 3), ['--net', 'off', '--new-session']);
   assert.ok(plan.notes.some((n) => /UDP stays open/.test(n)));
 });
@@ -121,4 +121,13 @@ test('a private /tmp is noted only when no writable root lies under /tmp', () =>
   assert.ok(planLandlock(policy(), ['true'], {}, machine()).notes.includes('private empty /tmp'));
   const underTmp = planLandlock(policy({ workspace: '/tmp/ws' }), ['true'], {}, machine());
   assert.ok(underTmp.notes.some((n) => /\/tmp read-only/.test(n)));
+});
+
+test('root without user namespaces is refused unless the metadata gap is accepted explicitly', () => {
+  const e = refusal(() => planLandlock(policy(), ['true'], {}, machine({ userNamespaces: false }), 0));
+  assert.equal(e.code, 'E_NO_BACKEND');
+  assert.match(e.message, /chmod\/chown any system file/);
+  const plan = planLandlock(policy(), ['true'], { CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS: 'accept-metadata-gap' }, machine({ userNamespaces: false }), 0);
+  assert.equal(plan.backend, 'landlock');
+  assert.equal(planLandlock(policy(), ['true'], {}, machine(), 0).backend, 'landlock', 'root with user namespaces is fine');
 });

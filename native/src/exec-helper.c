@@ -71,8 +71,10 @@ int main(int argc, char **argv) {
     char cwd[PATH_MAX];
     if (getcwd(cwd, sizeof cwd) == NULL) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot read the working directory");
     const char *step = "";
-    /* The pid namespace takes effect for our first child, which becomes its init. */
-    if (enter_user_namespace(CLONE_NEWNS | CLONE_NEWPID, &step) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot enter a user namespace (%s)", step);
+    /* The pid namespace takes effect for our first child, which becomes its init. A
+     * private IPC namespace keeps SysV shared memory, semaphores and message queues of
+     * the host and of other agents out of reach (Landlock does not cover them). */
+    if (enter_user_namespace(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC, &step) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot enter a user namespace (%s)", step);
     apply_mount_fence(&o, &mounts);
     /* Owned by our user namespace, so its own status tells a network failure apart. */
     if (o.network_off) {

@@ -12,7 +12,7 @@ const caps = landlockBackend.probe();
 const skip = caps.available ? false : `landlock backend unavailable here: ${caps.unavailableReason}`;
 const MODES: { name: string; env: Record<string, string> }[] = [
   { name: 'with user namespaces', env: {} },
-  { name: 'Landlock only (user namespaces forced off)', env: { CELISTRA_FORCE_NO_USERNS: '1' } },
+  { name: 'Landlock only (user namespaces forced off)', env: { CELISTRA_FORCE_NO_USERNS: '1', CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS: 'accept-metadata-gap' } },
 ];
 
 /** Everything about a path a fenced command could change. */

@@ -5,6 +5,13 @@ import { requiredAbi } from './abi.js';
 import { helperArgs } from './helper-args.js';
 import { unavailability, type LandlockFacts } from './probe.js';
 
+/**
+ * Without namespaces Landlock cannot stop chmod/chown/utime, and a root agent owns
+ * every system file: it could make /etc/shadow world-writable or plant a setuid binary.
+ * Root without user namespaces is refused unless this is set to `accept-metadata-gap`.
+ */
+export const ROOT_WITHOUT_USERNS_ENV = 'CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS';
+
 const NO_BACKEND_FIX = 'use --backend bwrap, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 allow them in AppArmor)';
 
 function notesFor(policy: Policy, f: LandlockFacts): string[] {
@@ -12,6 +19,7 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
   if (f.userNamespaces) {
     notes.push('user + mount namespace: everything outside the writable roots remounted read-only');
     notes.push('pid namespace: processes the agent leaves behind end with it');
+    notes.push('IPC namespace: no SysV shared memory, semaphores or queues of the host or other agents');
     if (policy.readOnlyPaths.length) notes.push(`${policy.readOnlyPaths.length} read-only carve-out(s) bind-mounted read-only`);
     if (policy.denyRead.length) notes.push(`${policy.denyRead.length} read-denied path(s) masked`);
     const tmpShared = [policy.workspace, ...policy.writableRoots].some((w) => isWithin(w, '/tmp') || isWithin('/tmp', w));
@@ -27,9 +35,10 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
 
 /**
  * Turn a policy into a celistra-exec launch for the machine `f` describes, or refuse
- * with E_NO_BACKEND naming what is missing. Pure: the probe's answer comes in as data.
+ * with E_NO_BACKEND naming what is missing. Pure: the probe's answer and the caller's
+ * uid come in as data.
  */
-export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<string, string>, f: LandlockFacts): LaunchPlan {
+export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<string, string>, f: LandlockFacts, uid = process.getuid?.() ?? -1): LaunchPlan {
   const missing = unavailability(f);
   if (missing) throw new CelistraError('E_NO_BACKEND', `landlock: ${missing.reason}`, missing.fix);
   if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given');
@@ -46,6 +55,13 @@ export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<str
       'E_NO_BACKEND',
       `landlock: --net off without user namespaces needs Landlock ABI ${needed} (TCP rules, Linux 6.7); this machine offers ABI ${f.abi}`,
       NO_BACKEND_FIX,
+    );
+  }
+  if (!f.userNamespaces && uid === 0 && baseEnv[ROOT_WITHOUT_USERNS_ENV] !== 'accept-metadata-gap') {
+    throw new CelistraError(
+      'E_NO_BACKEND',
+      'landlock: running as root without user namespaces, the agent could chmod/chown any system file (Landlock does not restrict metadata)',
+      `use --backend bwrap, enable user namespaces, run as a normal user, or set ${ROOT_WITHOUT_USERNS_ENV}=accept-metadata-gap to accept that gap`,
     );
   }
   const mode = f.forcedAbi !== undefined ? { namespaces: f.userNamespaces, abiCap: f.abi } : { namespaces: f.userNamespaces };
