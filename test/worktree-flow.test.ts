@@ -17,7 +17,7 @@ test('a new user adds two task worktrees, commits in each under the fence, revie
     assert.equal(added.status, 0, added.stderr);
     const path = join(s.root, `repo-${name}`);
     assert.equal(added.stdout.trim(), path);
-    assert.match(added.stderr, /running setup: echo preparing/);
+    assert.match(added.stderr, /running setup \(backend (landlock|bwrap)\): echo preparing/);
     assert.match(added.stderr, /preparing/);
     assert.equal(readFileSync(join(path, '.env'), 'utf8'), 'API_KEY=abc\n', '.worktreeinclude files are copied');
     assert.ok(existsSync(join(path, 'setup-ran')), 'the setup command ran in the worktree');

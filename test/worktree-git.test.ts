@@ -31,8 +31,15 @@ test('a task worktree gets its admin dir and shadow as writable roots, with the 
     join(shadow, 'hooks'),
     join(shadow, 'info'),
     join(shadow, 'worktrees'),
-    join(shadow, 'objects', 'info', 'alternates'),
+    join(shadow, 'objects', 'info'),
   ].sort());
+  // A carve-out under a writable parent is undone by renaming the parent: each must be a
+  // direct child of a writable root, the one exception being objects/info (checked by the host).
+  for (const p of g.readOnlyPaths) {
+    const parent = join(p, '..');
+    const direct = [...g.writableRoots, wt].includes(parent);
+    assert.ok(direct || p === join(shadow, 'objects', 'info'), `${p} is nested below a writable directory`);
+  }
   assert.deepEqual(g.env, {});
   for (const root of g.writableRoots) assert.ok(!root.startsWith(join(repo, '.git', 'objects')) && root !== join(repo, '.git'), 'nothing shared is writable');
 });

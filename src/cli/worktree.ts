@@ -1,12 +1,13 @@
 import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { addWorktree, findWorktree, listWorktrees, removeWorktree, type WorktreeListing } from '../core/worktrees.js';
+import { runWorktreeSetup } from '../core/worktree-setup.js';
 import { runCommand } from './command.js';
 
 const add = defineCommand({
   meta: {
     name: 'add',
-    description: 'Create a task worktree: branch agent/NAME from the base, in ../<repo>-NAME, with .worktreeinclude files copied and the setup command (.celistra.json worktree.setup) run.',
+    description: 'Create a task worktree: branch agent/NAME from the base, in ../<repo>-NAME, with .worktreeinclude files copied and the setup command (.celistra.json worktree.setup) run fenced to the new worktree.',
   },
   args: {
     name: { type: 'positional', description: 'task name (letters, digits, . _ -)', required: false },
@@ -14,17 +15,14 @@ const add = defineCommand({
     base: { type: 'string', description: 'branch, tag or commit to start from (default: the current branch)', valueHint: 'REF' },
     path: { type: 'string', description: 'where to create the worktree (default: ../<repo>-NAME)', valueHint: 'DIR' },
     json: { type: 'boolean', description: 'print the created worktree as JSON' },
+    'setup-unsandboxed': { type: 'boolean', description: 'run the setup command UNSANDBOXED when no sandbox backend is available (warned and audited)' },
   },
   run: ({ args }) =>
     runCommand(async () => {
       if (!args.name) throw new CelistraError('E_USAGE', 'no worktree name given', 'usage: celistra worktree add NAME [--repo DIR] [--base REF] [--path DIR]');
-      const result = addWorktree({
-        name: args.name,
-        repo: args.repo,
-        base: args.base,
-        path: args.path,
-        progress: (line) => process.stderr.write(`celistra: ${line}\n`),
-      });
+      const progress = (line: string) => process.stderr.write(`celistra: ${line}\n`);
+      const result = addWorktree({ name: args.name, repo: args.repo, base: args.base, path: args.path, progress });
+      if (result.setup) await runWorktreeSetup(result.record, result.setup, { unsandboxed: args['setup-unsandboxed'], progress });
       if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else process.stdout.write(`${result.record.path}\n`);
     }),

@@ -71,12 +71,56 @@ export function gitEnvironment(opts: Pick<GitRunOptions, 'gitDir' | 'workTree' |
   return env;
 }
 
+/**
+ * Filter drivers are named by `.gitattributes` — which the agent writes in its tree —
+ * and defined in the user's config (git-lfs installs one globally). Any host git that
+ * reads or writes worktree content (`add`, `update-index --refresh`, a checkout) would
+ * run the driver's clean/smudge command on the agent's say-so. Git 2.39 has no switch to
+ * ignore in-tree attributes, so every filter driver the repository's config defines is
+ * overridden to nothing (an empty command is no filter) and made optional: content is
+ * then read and written byte for byte. Read afresh for every call, not cached: the
+ * daemon lives for days, and a driver configured after a cached read would run.
+ */
+export function neutralizedFilters(gitDir: string, cwd: string): Record<string, string> {
+  const r = spawnSync('git', ['config', '-z', '--get-regexp', '^filter\\.'], { cwd, env: gitEnvironment({ gitDir }), encoding: 'utf8' });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new CelistraError('E_GIT', 'git is not installed', 'install it: apt-get install -y git');
+  // Status 1: no filter is configured anywhere. Anything else: we cannot tell, so refuse.
+  if (r.error || (r.status !== 0 && r.status !== 1)) {
+    throw new CelistraError('E_GIT', `could not read the filter drivers configured for ${gitDir}: ${r.error?.message ?? r.stderr.trim()}`, 'fix the git configuration (git config --list shows the problem)');
+  }
+  const names = new Set<string>();
+  for (const entry of (r.stdout ?? '').split('\0')) {
+    const key = entry.slice(0, entry.includes('\n') ? entry.indexOf('\n') : undefined);
+    const last = key.lastIndexOf('.');
+    if (key.startsWith('filter.') && last > 'filter.'.length) names.add(key.slice('filter.'.length, last));
+  }
+  const settings = [...names].flatMap((n) => [
+    [`filter.${n}.clean`, ''],
+    [`filter.${n}.smudge`, ''],
+    [`filter.${n}.process`, ''],
+    [`filter.${n}.required`, 'false'],
+  ]);
+  // GIT_CONFIG_KEY_n rather than -c: a driver name may hold '=', which -c would split on.
+  const env: Record<string, string> = { GIT_CONFIG_COUNT: String(settings.length) };
+  settings.forEach(([k, v], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = k!;
+    env[`GIT_CONFIG_VALUE_${i}`] = v!;
+  });
+  return env;
+}
+
+/** The environment of a hardened host git: no inherited GIT_*, no filter driver. */
+function hardenedEnvironment(opts: GitRunOptions): Record<string, string> {
+  const env = gitEnvironment(opts);
+  return opts.gitDir ? { ...env, ...neutralizedFilters(opts.gitDir, opts.cwd) } : env;
+}
+
 /** Run git and return whatever happened; never throws for a non-zero status. */
 export function gitTry(args: string[], opts: GitRunOptions): GitResult {
   const hardening = HARDENING_CONFIG.flatMap((kv) => ['-c', kv]);
   const r = spawnSync('git', ['--no-pager', ...hardening, ...args], {
     cwd: opts.cwd,
-    env: gitEnvironment(opts),
+    env: hardenedEnvironment(opts),
     input: opts.input,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
@@ -104,7 +148,7 @@ export function gitPipe(from: { args: string[]; opts: GitRunOptions }, to: { arg
   const hardening = HARDENING_CONFIG.flatMap((kv) => ['-c', kv]);
   const a = spawnSync('git', ['--no-pager', ...hardening, ...from.args], {
     cwd: from.opts.cwd,
-    env: gitEnvironment(from.opts),
+    env: hardenedEnvironment(from.opts),
     input: from.opts.input,
     maxBuffer: 4 * 1024 * 1024 * 1024,
   });

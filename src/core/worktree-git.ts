@@ -2,7 +2,8 @@ import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { GitGrants } from './git-grants.js';
 import { layoutFor, readRecord } from './worktree-record.js';
-import { mirrorMainRefs, shadowReadOnlyPaths } from './worktree-shadow.js';
+import { CelistraError } from './errors.js';
+import { mirrorMainRefs, shadowReadOnlyPaths, verifyShadowObjectStore } from './worktree-shadow.js';
 
 /** The mechanism's name, as documented in docs/git-in-the-fence.md. */
 export const GIT_MECHANISM = 'shadow-common-dir';
@@ -40,6 +41,9 @@ export function gitGrantsFor(workspace: string): GitGrants | undefined {
   if (!record || record.path !== worktree || record.commonDir !== realCommon) return undefined;
   const layout = layoutFor(record.commonDir, name);
   if (!existsSync(adminDir) || realpathSync(adminDir) !== layout.adminDir) return undefined;
+  verifyShadowObjectStore(layout, record.commonDir);
+  const readOnlyPaths = [pointer, join(layout.adminDir, 'gitdir'), join(layout.adminDir, 'commondir'), ...shadowReadOnlyPaths(layout)];
+  refuseMovedCarveOuts(readOnlyPaths);
   mirrorMainRefs(layout, { top: record.repo, commonDir: record.commonDir }, record.branch);
   return {
     mechanism: GIT_MECHANISM,
@@ -48,7 +52,21 @@ export function gitGrantsFor(workspace: string): GitGrants | undefined {
     commonDir: record.commonDir,
     branch: record.branch,
     writableRoots: [layout.adminDir, layout.shadowDir],
-    readOnlyPaths: [pointer, join(layout.adminDir, 'gitdir'), join(layout.adminDir, 'commondir'), ...shadowReadOnlyPaths(layout)],
+    readOnlyPaths,
     env: {},
   };
+}
+
+/**
+ * A carve-out protects the path the backend binds read-only; if an earlier unfenced run
+ * replaced one with a symlink (or a directory on the way with one), the bind would land
+ * elsewhere. Each must be its own realpath.
+ */
+function refuseMovedCarveOuts(paths: string[]): void {
+  for (const p of paths) {
+    const real = existsSync(p) ? realpathSync(p) : undefined;
+    if (real !== p) {
+      throw new CelistraError('E_GIT', `the git state of this task worktree was tampered with: ${p} ${real ? `resolves to ${real}` : 'is missing'}`, 'inspect it by hand, or remove the worktree with `celistra worktree rm NAME --force`');
+    }
+  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CelistraError } from './errors.js';
 import { alternatesList, git, gitTry, type GitRunOptions } from './git.js';
 import { layoutFor, type WorktreeRecord } from './worktree-record.js';
-import { readAgentTip, readWorktreeHead } from './worktree-shadow.js';
+import { readAgentTip, readWorktreeHead, verifyShadowObjectStore } from './worktree-shadow.js';
 
 /**
  * The host's view of a task worktree. Host git never opens the agent's git dirs as a
@@ -24,6 +24,7 @@ export interface HostView {
 
 export function hostView(record: WorktreeRecord): HostView {
   const layout = layoutFor(record.commonDir, record.name);
+  verifyShadowObjectStore(layout, record.commonDir);
   return {
     record,
     tip: readAgentTip(layout, record.branch),

@@ -36,12 +36,57 @@ const SHADOW_CONFIG: ReadonlyArray<[string, string]> = [
   ['core.logallrefupdates', 'true'],
   // `git gc` in a bare repository would refresh info/refs, which is read-only here.
   ['repack.updateserverinfo', 'false'],
+  // ... and write objects/info/commit-graph: objects/info is read-only (it holds alternates).
+  ['gc.writeCommitGraph', 'false'],
 ];
 
-/** Files and dirs of the shadow that the agent may read but never write. */
+/**
+ * Files and dirs of the shadow that the agent may read but never write. A carve-out is
+ * only as strong as its parent: the agent can rename a writable parent away and put a
+ * directory of its own making in its place. So each is a direct child of the shadow
+ * (whose parent, the container, is not writable) — except `objects/info`, whose parent
+ * `objects/` git must write. That one is carved out whole, so `mv objects/info` fails,
+ * and the host checks the chain (verifyShadowObjectStore) before reading through it,
+ * which catches `mv objects` too.
+ */
 export function shadowReadOnlyPaths(layout: WorktreeLayout): string[] {
   const s = layout.shadowDir;
-  return [join(s, 'config'), join(s, 'hooks'), join(s, 'info'), join(s, 'worktrees'), join(s, 'objects', 'info', 'alternates')];
+  return [join(s, 'config'), join(s, 'hooks'), join(s, 'info'), join(s, 'worktrees'), shadowObjectsInfo(layout)];
+}
+
+function shadowObjectsInfo(layout: WorktreeLayout): string {
+  return join(layout.shadowDir, 'objects', 'info');
+}
+
+/** The one line Celistra writes to the shadow's `objects/info/alternates`. */
+function alternatesContent(commonDir: string): string {
+  return `${join(commonDir, 'objects')}\n`;
+}
+
+/**
+ * Host git reads the agent's objects through `<shadow>/objects`, and git follows the
+ * `info/alternates` of every object dir it opens, recursively. Before any host git
+ * reads through it, the chain must be exactly what Celistra made: real directories (no
+ * symlink, no renamed-in replacement) and an alternates file naming only the main
+ * repository's objects. Anything else is refused, not repaired: the host reads nothing.
+ */
+export function verifyShadowObjectStore(layout: WorktreeLayout, commonDir: string): void {
+  const objects = join(layout.shadowDir, 'objects');
+  const info = shadowObjectsInfo(layout);
+  const alternates = join(info, 'alternates');
+  const tampered = (what: string) =>
+    new CelistraError(
+      'E_GIT',
+      `the object store of task worktree ${layout.container} was tampered with: ${what}`,
+      `Celistra does not read through it; inspect it by hand, or remove the worktree with \`celistra worktree rm --force\` (its unharvested commits are then lost)`,
+    );
+  for (const dir of [objects, info]) {
+    const st = lstatSync(dir, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) throw tampered(`${dir} is ${st ? (st.isSymbolicLink() ? 'a symlink' : 'not a directory') : 'missing'}`);
+  }
+  const st = lstatSync(alternates, { throwIfNoEntry: false });
+  if (!st?.isFile()) throw tampered(`${alternates} is ${st ? 'not a regular file' : 'missing'}`);
+  if (readFileSync(alternates, 'utf8') !== alternatesContent(commonDir)) throw tampered(`${alternates} names other object dirs`);
 }
 
 export function createShadow(layout: WorktreeLayout, repo: MainRepo, branch: string, baseCommit: string): void {
@@ -50,7 +95,7 @@ export function createShadow(layout: WorktreeLayout, repo: MainRepo, branch: str
     mkdirSync(join(s, d), { recursive: true, mode: 0o755 });
   }
   writeFileSync(join(s, 'HEAD'), `ref: refs/heads/${branch}\n`);
-  writeFileSync(join(s, 'objects', 'info', 'alternates'), `${join(repo.commonDir, 'objects')}\n`);
+  writeFileSync(join(s, 'objects', 'info', 'alternates'), alternatesContent(repo.commonDir));
   const mainExclude = join(repo.commonDir, 'info', 'exclude');
   writeFileSync(join(s, 'info', 'exclude'), existsSync(mainExclude) && lstatSync(mainExclude).isFile() ? readFileSync(mainExclude) : '');
   writeShadowConfig(s, repo);

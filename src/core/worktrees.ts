@@ -3,8 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import { CelistraError } from './errors.js';
 import { git, gitTry } from './git.js';
 import { harvestBranch } from './worktree-harvest.js';
-import { hostView, worktreeState, type WorktreeState } from './worktree-inspect.js';
-import { copyIncludedFiles, runSetup, setupCommand } from './worktree-prepare.js';
+import { hostView, worktreeState, type HostView, type WorktreeState } from './worktree-inspect.js';
+import { copyIncludedFiles, setupCommand } from './worktree-prepare.js';
 import { containersDir, layoutFor, readRecord, recordNames, validateWorktreeName, writeRecord, type WorktreeRecord } from './worktree-record.js';
 import { defaultWorktreePath, findCommonDir, findMainRepo, requireCommits, type MainRepo } from './worktree-repo.js';
 import { createShadow, excludeFromShadow } from './worktree-shadow.js';
@@ -18,12 +18,16 @@ export interface AddOptions {
   repo?: string;
   base?: string;
   path?: string;
-  /** Progress lines for a person ("copied .env", "running setup: npm ci"). */
+  /** Progress lines for a person ("created ...", "copied .env"). */
   progress?: (line: string) => void;
 }
 
 export interface AddResult {
   record: WorktreeRecord;
+  /**
+   * The repository's setup command, not yet run: the caller runs it fenced with
+   * runWorktreeSetup (worktree-setup.ts), since the tree may be an agent's work.
+   */
   setup?: string;
 }
 
@@ -95,11 +99,6 @@ export function addWorktree(opts: AddOptions): AddResult {
   }
   opts.progress?.(`created ${worktree} on branch ${branch} from ${base} (${baseCommit.slice(0, 12)})`);
   for (const f of record.included) opts.progress?.(`copied ${f}`);
-  if (setup) {
-    opts.progress?.(`running setup: ${setup}`);
-    runSetup(setup, worktree);
-    opts.progress?.('setup done');
-  }
   return { record, ...(setup ? { setup } : {}) };
 }
 
@@ -179,14 +178,44 @@ export interface RemoveResult {
  */
 export function removeWorktree(record: WorktreeRecord, opts: RemoveOptions): RemoveResult {
   const layout = layoutFor(record.commonDir, record.name);
-  const view = hostView(record);
-  const state = worktreeState(view);
   const main = { cwd: record.repo, gitDir: record.commonDir };
+  const ref = `refs/heads/${record.branch}`;
+  const mainTip = gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();
+  const view = tamperedOrView(record, opts.force);
+  if (view) refuseLosingWork(record, view, mainTip, opts);
+  else if (opts.deleteBranch && gitTry(['symbolic-ref', '-q', 'HEAD'], main).stdout.trim() === ref) {
+    throw new CelistraError('E_CONFLICT', `the main checkout has ${record.branch} checked out`, 'switch it to another branch first; nothing was changed');
+  }
+  if (existsSync(join(record.path, '.git')) && lstatSync(join(record.path, '.git')).isFile()) {
+    rmSync(record.path, { recursive: true, force: true });
+  }
+  rmSync(layout.container, { recursive: true, force: true });
+  if (opts.deleteBranch && mainTip) git(['update-ref', '-d', ref, mainTip], main);
+  const kept = opts.deleteBranch ? '' : gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();
+  return { branchKept: kept || null, branchDeleted: Boolean(opts.deleteBranch && mainTip) };
+}
+
+/**
+ * The host view of a task, or undefined when its git state was tampered with and the
+ * user forces removal: nothing is read through it then, so nothing is harvested.
+ */
+function tamperedOrView(record: WorktreeRecord, force: boolean | undefined): HostView | undefined {
+  try {
+    return hostView(record);
+  } catch (e) {
+    if (force && e instanceof CelistraError && e.code === 'E_GIT') return undefined;
+    throw e;
+  }
+}
+
+/** Refuse removal that would lose uncommitted or unmerged work; harvest the task's commits. */
+function refuseLosingWork(record: WorktreeRecord, view: HostView, mainTip: string, opts: RemoveOptions): void {
+  const main = { cwd: record.repo, gitDir: record.commonDir };
+  const ref = `refs/heads/${record.branch}`;
+  const state = worktreeState(view);
   if (state.dirty && !opts.force) {
     throw new CelistraError('E_CONFLICT', `worktree "${record.name}" has uncommitted changes`, 'commit them inside the worktree, or pass --force to drop them; nothing was changed');
   }
-  const ref = `refs/heads/${record.branch}`;
-  const mainTip = gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();
   if (opts.deleteBranch) {
     const read = { ...main, env: view.read.env };
     const tips = [view.tip, mainTip].filter((t): t is string => Boolean(t));
@@ -210,11 +239,4 @@ export function removeWorktree(record: WorktreeRecord, opts: RemoveOptions): Rem
       }
     }
   }
-  if (existsSync(join(record.path, '.git')) && lstatSync(join(record.path, '.git')).isFile()) {
-    rmSync(record.path, { recursive: true, force: true });
-  }
-  rmSync(layout.container, { recursive: true, force: true });
-  if (opts.deleteBranch && mainTip) git(['update-ref', '-d', ref, mainTip], main);
-  const kept = opts.deleteBranch ? '' : gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();
-  return { branchKept: kept || null, branchDeleted: Boolean(opts.deleteBranch && mainTip) };
 }

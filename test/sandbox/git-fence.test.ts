@@ -68,6 +68,8 @@ for (const backend of ['bwrap', 'landlock'] as const) {
       'shadow info/attributes': `echo "* diff=x" > ${st.shadowA}/info/attributes`,
       'shadow worktrees (git worktree add inside)': 'git worktree add -q ./inner',
       'shadow alternates': `echo /tmp > ${st.shadowA}/objects/info/alternates`,
+      'shadow alternates (rename objects/info away)': `mv ${st.shadowA}/objects/info ${st.shadowA}/objects/info.moved && mkdir ${st.shadowA}/objects/info && echo /etc > ${st.shadowA}/objects/info/alternates`,
+      'shadow objects/info (new file)': `echo x > ${st.shadowA}/objects/info/http-alternates`,
       'own .git pointer (write)': 'echo "gitdir: /tmp" > .git',
       'own .git pointer (unlink)': 'rm -f .git',
       'own .git pointer (rename)': 'mv .git .git-moved',
@@ -98,7 +100,7 @@ for (const backend of ['bwrap', 'landlock'] as const) {
       .map(([name, cmd]) => `( ${cmd} ) >/dev/null 2>&1; echo "${name}=$?"`)
       .join('\n');
     const ownWritable = (l: string) => !l.startsWith(`${st.shadowA}`) && !l.startsWith(`${st.adminA}`) && !l.startsWith(`${st.wtA}`);
-    const carveOuts = [join(st.shadowA, 'config'), join(st.shadowA, 'hooks'), join(st.shadowA, 'info'), join(st.shadowA, 'worktrees'), join(st.shadowA, 'objects', 'info', 'alternates'), join(st.adminA, 'gitdir'), join(st.adminA, 'commondir'), join(st.wtA, '.git')];
+    const carveOuts = [join(st.shadowA, 'config'), join(st.shadowA, 'hooks'), join(st.shadowA, 'info'), join(st.shadowA, 'worktrees'), join(st.shadowA, 'objects', 'info'), join(st.adminA, 'gitdir'), join(st.adminA, 'commondir'), join(st.wtA, '.git')];
     const host = () => [snapshot(st.repo).split('\n').filter(ownWritable).join('\n'), snapshot(st.wtB), snapshot(...carveOuts)].join('\n');
     const before = host();
     const r = celistra(['run', '--backend', backend, '--worktree', 'a', '--', 'sh', '-c', script], st.repo, st.s.env);
@@ -112,5 +114,22 @@ for (const backend of ['bwrap', 'landlock'] as const) {
     assert.equal(celistra(['diff', 'a'], st.repo, st.s.env).status, 0);
     must('git status --short', st.wtA, st.s.env);
     assert.ok(!existsSync(marker), 'a planted command ran');
+  });
+
+  test(`${backend}: an object store the agent rebuilt around a moved objects/ is refused by the host`, { skip }, () => {
+    const st = stage(`gitobjects-${backend}`);
+    // objects/ itself must stay writable for git, so renaming it is allowed inside; what
+    // matters is that no host git then reads through the agent's own alternates.
+    const script = `cd ${st.shadowA} && mv objects objects.moved && mkdir -p objects/info && echo /etc > objects/info/alternates && cp -r objects.moved/pack objects/`;
+    const r = celistra(['run', '--backend', backend, '--worktree', 'a', '--', 'sh', '-c', script], st.repo, st.s.env);
+    assert.equal(r.status, 0, `the rename of objects/ is expected to succeed inside the fence: ${r.stderr}`);
+    const mainGit = join(st.repo, '.git');
+    const before = snapshot(mainGit).split('\n').filter((l) => !l.startsWith(st.containerA)).join('\n');
+    for (const args of [['diff', 'a'], ['pull', 'a'], ['run', '--backend', backend, '--worktree', 'a', '--', 'true']]) {
+      const host = celistra(args, st.repo, st.s.env);
+      assert.equal(host.status, 69, `${args.join(' ')} read through the agent's alternates: ${host.stderr}`);
+      assert.match(host.stderr, /tampered with/);
+    }
+    assert.equal(snapshot(mainGit).split('\n').filter((l) => !l.startsWith(st.containerA)).join('\n'), before, 'the main repository changed');
   });
 }
