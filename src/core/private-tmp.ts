@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CelistraPaths } from './paths.js';
 import { ensurePrivateDir } from './private-dir.js';
@@ -16,5 +16,11 @@ export function createPrivateTmp(paths: CelistraPaths, label: string): string {
 }
 
 export function removePrivateTmp(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+  // Usually empty: a plain rmdir is much cheaper than a recursive walk, and this runs
+  // on every `celistra run` exit.
+  try {
+    rmdirSync(dir);
+  } catch {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

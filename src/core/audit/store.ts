@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { sqliteNativeBinding } from '../sqlite-binding.js';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditEventType, AuditRow } from './events.js';
@@ -73,7 +74,8 @@ export class AuditStore {
     // command, workspace and environment variable an agent was given. SQLite gives
     // the -wal and -shm files the same mode.
     closeSync(openSync(path, 'a', 0o600));
-    const db = new Database(path, { timeout: WRITE_BUSY_TIMEOUT_MS });
+    const nativeBinding = sqliteNativeBinding();
+    const db = new Database(path, { timeout: WRITE_BUSY_TIMEOUT_MS, ...(nativeBinding ? { nativeBinding } : {}) });
     try {
       // A newer Celistra's database is left exactly as it is, down to its journal mode.
       assertNotNewer(db);
