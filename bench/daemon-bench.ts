@@ -5,14 +5,17 @@
  *   2. Keystroke-to-echo latency (p50/p99): direct node-pty, `celistra` attach, tmux.
  *   3. 100 idle agents: spawn time, daemon + holder memory (RSS and PSS), idle CPU.
  * Run: npx tsc -p tsconfig.json && node dist/bench/daemon-bench.js [--mb N] [--runs N] [--agents N]
+ *   [--baseline DIR]: also measure the built Celistra tree in DIR (e.g. the last commit,
+ *   exported with `git archive HEAD | tar -x -C DIR`, node_modules linked, tsc run there),
+ *   interleaved run by run with this tree, so before and after share one run's load.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import type WebSocket from 'ws';
-import { cleanup, makeSandbox, sleep, startDaemonProcess, waitFor, type Sandbox } from '../test/daemon-harness.js';
+import { cleanup, makeSandbox, sleep, startDaemonProcess, waitFor, type DaemonProcess, type Sandbox } from '../test/daemon-harness.js';
 import { machineLine, median, percentile } from './stats.js';
 
 const argv = process.argv.slice(2);
@@ -24,10 +27,27 @@ const MB = flag('mb', 100);
 const RUNS = flag('runs', 3);
 const AGENTS = flag('agents', 100);
 const KEYS = flag('keys', 300);
+const BASELINE = argv.includes('--baseline') ? argv[argv.indexOf('--baseline') + 1] : undefined;
 const BYTES = MB * 1_000_000;
 const LINE = 'x'.repeat(79);
 /** Prints BYTES of 80-byte lines after a go line, so clients can attach first. */
 const FLOOD = `read go; yes '${LINE}' | head -c ${BYTES}`;
+
+/** A daemon from another built tree (the baseline), in its own sandbox. */
+async function startBaselineDaemon(dir: string): Promise<{ sb: Sandbox; daemon: DaemonProcess }> {
+  const main = join(dir, 'dist', 'src', 'cli', 'main.js');
+  if (!existsSync(main)) throw new Error(`--baseline ${dir}: no ${main} (build that tree first)`);
+  const sb = makeSandbox();
+  const proc = spawn(process.execPath, [main, 'daemon', 'run'], { env: sb.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const status = await waitFor('the baseline daemon', async () => {
+    if (proc.exitCode !== null) throw new Error(`baseline daemon exited with ${proc.exitCode}: ${err}`);
+    return sb.client.call<{ pid: number }>('GET', '/v1/status').catch(() => undefined);
+  });
+  return { sb, daemon: { proc, pid: status.pid, stderr: () => err, exited } };
+}
 
 // ---------- throughput ----------
 
@@ -210,6 +230,7 @@ const fmt = (n: number, d = 0) => n.toFixed(d);
 async function main(): Promise<void> {
   const sb = makeSandbox();
   const daemon = await startDaemonProcess(sb);
+  const baseline = BASELINE ? await startBaselineDaemon(BASELINE) : undefined;
   const lines: string[] = [];
   const log = (s: string) => {
     process.stdout.write(`${s}\n`);
@@ -218,17 +239,25 @@ async function main(): Promise<void> {
   try {
     log(`# celistrad benchmarks\n`);
     log(`Machine: ${machineLine()}. Date: ${new Date().toISOString()}. Load average at start: ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work was running on this machine).`);
-    log(`Command: \`npx tsc -p tsconfig.json && node dist/bench/daemon-bench.js --mb ${MB} --runs ${RUNS} --agents ${AGENTS} --keys ${KEYS}\`\n`);
+    log(`Command: \`npx tsc -p tsconfig.json && node dist/bench/daemon-bench.js --mb ${MB} --runs ${RUNS} --agents ${AGENTS} --keys ${KEYS}${BASELINE ? ` --baseline ${BASELINE}` : ''}\`\n`);
 
     const floor: number[] = [];
     const d0: number[] = [];
     const d1: number[] = [];
     const d10: number[] = [];
     const tm: number[] = [];
+    const b0: number[] = [];
+    const b1: number[] = [];
+    const b10: number[] = [];
     let recv1 = 0;
     let recv10: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       floor.push(await floorRun());
+      if (baseline) {
+        b0.push((await daemonRun(baseline.sb, 0, run)).ms);
+        b1.push((await daemonRun(baseline.sb, 1, run)).ms);
+        b10.push((await daemonRun(baseline.sb, 10, run)).ms);
+      }
       d0.push((await daemonRun(sb, 0, run)).ms);
       const one = await daemonRun(sb, 1, run);
       d1.push(one.ms);
@@ -247,6 +276,11 @@ async function main(): Promise<void> {
     const tmuxMs = median(tm);
     const row = (label: string, ms: number) => log(`| ${label} | ${fmt(ms)} | ${fmt(rate(ms), 1)} | ${fmt(fl / ms, 2)}× | ${fmt(tmuxMs / ms, 2)}× |`);
     row('node-pty direct read (floor)', fl);
+    if (baseline) {
+      row('before (baseline), 0 clients', median(b0));
+      row('before (baseline), 1 client', median(b1));
+      row('before (baseline), 10 clients', median(b10));
+    }
     row('celistrad, 0 clients', median(d0));
     row('celistrad, 1 client', median(d1));
     row('celistrad, 10 clients', median(d10));
@@ -256,6 +290,7 @@ async function main(): Promise<void> {
 
     const lf = await latencyFloor();
     const ld = await latencyDaemon(sb);
+    const lb = baseline ? await latencyDaemon(baseline.sb) : undefined;
     const lt = await latencyTmux(sb.root);
     log(`## Keystroke-to-echo latency (${lf.length} keystrokes, cat in the PTY; the tty echoes)\n`);
     log('| path | p50 ms | p99 ms | p99 vs tmux |');
@@ -263,6 +298,7 @@ async function main(): Promise<void> {
     const lrow = (label: string, s: number[]) => log(`| ${label} | ${fmt(median(s), 3)} | ${fmt(percentile(s, 99), 3)} | ${fmt(percentile(s, 99) / percentile(lt, 99), 2)}× |`);
     lrow('node-pty direct (floor)', lf);
     lrow('celistrad attach (WebSocket over unix socket, holder, sandboxed with auto)', ld);
+    if (lb) lrow('before (baseline) attach, same path', lb);
     lrow('tmux attach', lt);
     log('');
 
@@ -286,20 +322,23 @@ async function main(): Promise<void> {
     log('## Against the targets of issue 5');
     log('');
     const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
-    log(`- 10 clients at least half the floor: ${fmt(tenVsFloor, 2)}× — ${verdict(tenVsFloor >= 0.5)}`);
-    log(`- 10 clients no slower than tmux with 1: ${fmt(tenVsTmux, 2)}× — ${verdict(tenVsTmux >= 1)}`);
+    const before = (ratio: number) => (baseline ? ` (before: ${fmt(ratio, 2)}×)` : '');
+    log(`- 10 clients at least half the floor: ${fmt(tenVsFloor, 2)}× — ${verdict(tenVsFloor >= 0.5)}${before(fl / median(b10))}`);
+    log(`- 10 clients no slower than tmux with 1: ${fmt(tenVsTmux, 2)}× — ${verdict(tenVsTmux >= 1)}${before(tmuxMs / median(b10))}`);
     log(`- echo p99 under 5 ms: ${fmt(p99, 2)} ms — ${verdict(p99 < 5)}`);
     log(`- idle CPU near zero: ${fmt(idle.idleCpuPct, 2)} % — ${verdict(idle.idleCpuPct < 1)}`);
     log('');
     log('## How to read these');
     log('');
     log('- Everything ran on one 2-core machine, which also runs the producer (`yes | head`), the holder, the daemon and the clients (all clients live in the benchmark process). Other work on the machine during the run shows up as noise; compare rows of the same run, not runs.');
-    log('- The daemon path is PTY → holder (scrollback ring, @xterm/headless screen model) → unix socket → daemon → WebSocket per client. The holder\'s terminal parsing is the largest CPU cost per byte; tmux parses in C. The agent is paused only when the parser is 4 MiB behind.');
+    log('- The daemon path is PTY → holder (scrollback ring; output batched up to 64 KiB / 2 ms while a stream is under way) → unix socket → daemon → WebSocket per client. The holder\'s @xterm/headless screen model parses asynchronously behind that path (an attach gets its screen at a parsed offset plus the bytes after it); it is the largest CPU cost per byte (tmux parses in C), and the agent is paused when the parser is 4 MiB behind.');
+    if (BASELINE) log(`- "before (baseline)" rows: the same benchmark against the build in ${BASELINE} (the previous commit: \`git archive HEAD | tar -x -C DIR\`, node_modules linked, tsc), with its own daemon, interleaved run by run with this tree's rows so both see the same load. There the holder sent one frame per event-loop turn (often one 4 KiB PTY read).`);
     log('- Throughput rows with clients end when every client has received the close that follows the last byte; the 0-client row ends when the daemon reports the exit.');
     log('- Latency: one keystroke at a time, timed from send to the echoed character arriving at the client; the PTY line discipline echoes. The celistrad agent is sandboxed (backend auto); tmux and the floor are not.');
     log('- Spawn time covers the API call, policy and plan, the sandbox helper, and starting a node holder (the bulk of it).');
   } finally {
     await cleanup(sb, daemon);
+    if (baseline) await cleanup(baseline.sb, baseline.daemon);
   }
   const out = new URL('../../docs/benchmarks/daemon.md', import.meta.url).pathname;
   mkdirSync(join(out, '..'), { recursive: true });

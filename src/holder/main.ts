@@ -9,7 +9,7 @@ import { closeSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:
 import { constants as osConstants } from 'node:os';
 import * as pty from 'node-pty';
 import { RingBuffer } from '../core/ring-buffer.js';
-import { ScreenModel } from '../core/screen.js';
+import { ScreenFeed } from '../core/screen-feed.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
 import type { ExitInfo, HolderConfig, HolderHello } from './holder-config.js';
 
@@ -54,13 +54,18 @@ try {
 
 const startedAt = Date.now();
 const ring = new RingBuffer(config.scrollbackBytes);
-const screen = new ScreenModel(config.cols, config.rows);
+const screen = new ScreenFeed(config.cols, config.rows, onScreenProgress);
 let daemon: Socket | undefined;
 let exitInfo: ExitInfo | undefined;
-/** Output captured while a snapshot waits for the parser: the bytes after the snapshot point. */
-const captures = new Set<Buffer[]>();
 const paused = { screen: false, daemon: false };
 let daemonStuckTimer: NodeJS.Timeout | undefined;
+
+function onScreenProgress(): void {
+  if (paused.screen && screen.backlog < SCREEN_LOW_WATER) {
+    paused.screen = false;
+    updatePause();
+  }
+}
 
 function updatePause(): void {
   if (paused.screen || paused.daemon) term.pause();
@@ -78,24 +83,36 @@ function send(frame: Buffer): void {
   }
 }
 
-// Output read in one turn of the event loop goes out as one frame and one parser write:
-// a flood arrives in 4 KiB reads, and per-read framing would cost more than the bytes.
+// Output goes out in batches: one frame to the daemon and one parser write per batch,
+// not per PTY read (a flood arrives in 4 KiB reads, and every frame costs a syscall
+// here, a decode and a WebSocket message per client in the daemon). A batch goes out
+// on the next turn of the event loop, unless a stream is under way (the last batch was
+// at least STREAMING_BYTES and under COALESCE_MS ago): then reads are gathered for up
+// to COALESCE_MS or COALESCE_BYTES. A keystroke echo or a TUI redraw is never held
+// back. The daemon gets each batch at once; parsing runs asynchronously behind it.
+const COALESCE_MS = 2;
+const COALESCE_BYTES = 64 * 1024;
+const STREAMING_BYTES = 1024;
 let pending: Buffer[] = [];
-let flushScheduled = false;
+let pendingBytes = 0;
+let lastFlushAt = 0;
+let lastFlushBytes = 0;
+let scheduled: { immediate?: NodeJS.Immediate; timeout?: NodeJS.Timeout } | undefined;
 
 function flushOutput(): void {
-  flushScheduled = false;
+  if (scheduled) {
+    if (scheduled.immediate) clearImmediate(scheduled.immediate);
+    if (scheduled.timeout) clearTimeout(scheduled.timeout);
+    scheduled = undefined;
+  }
   if (pending.length === 0) return;
-  const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+  const data = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
   pending = [];
+  pendingBytes = 0;
+  lastFlushAt = performance.now();
+  lastFlushBytes = data.length;
   ring.write(data);
-  for (const c of captures) c.push(data);
-  screen.write(data, () => {
-    if (paused.screen && screen.backlog < SCREEN_LOW_WATER) {
-      paused.screen = false;
-      updatePause();
-    }
-  });
+  screen.write(data);
   if (!paused.screen && screen.backlog > SCREEN_HIGH_WATER) {
     paused.screen = true;
     updatePause();
@@ -104,10 +121,13 @@ function flushOutput(): void {
 }
 
 term.onData((d) => {
-  pending.push(d as unknown as Buffer);
-  if (!flushScheduled) {
-    flushScheduled = true;
-    setImmediate(flushOutput);
+  const chunk = d as unknown as Buffer;
+  pending.push(chunk);
+  pendingBytes += chunk.length;
+  if (pendingBytes >= COALESCE_BYTES) flushOutput();
+  else if (!scheduled) {
+    const streaming = lastFlushBytes >= STREAMING_BYTES && performance.now() - lastFlushAt < COALESCE_MS;
+    scheduled = streaming ? { timeout: setTimeout(flushOutput, COALESCE_MS) } : { immediate: setImmediate(flushOutput) };
   }
 });
 
@@ -145,15 +165,14 @@ function handle(frame: Frame): void {
     case FrameKind.signal:
       if (!exitInfo) term.kill(String(frame.json.signal));
       break;
-    case FrameKind.snapshotRequest: {
-      const capture: Buffer[] = [];
-      captures.add(capture);
-      void screen.snapshot().then((text) => {
-        captures.delete(capture);
-        send(encodeFrame(FrameKind.snapshot, { id: frame.json.id, screen: text, cols: screen.cols, rows: screen.rows }, Buffer.concat(capture)));
+    case FrameKind.snapshotRequest:
+      screen.snapshot((at) => {
+        // Everything read so far goes out first, so the tail (from the snapshot's offset
+        // to here) ends exactly where the live output after this reply begins.
+        flushOutput();
+        send(encodeFrame(FrameKind.snapshot, { id: frame.json.id, screen: at.screen, cols: at.cols, rows: at.rows }, screen.bytesSince(at.offset)));
       });
       break;
-    }
     case FrameKind.logsRequest: {
       const n = Number(frame.json.bytes);
       send(encodeFrame(FrameKind.logs, { id: frame.json.id, total: ring.total }, ring.tail(Number.isFinite(n) && n >= 0 ? n : undefined)));
