@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
-import { backendByName } from '../src/core/backend-selection.js';
-import type { BackendName } from '../src/core/backend.js';
-import { agent, cleanup, isAlive, makeSandbox, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
+import { backendByName } from '../../src/core/backend-selection.js';
+import type { BackendName } from '../../src/core/backend.js';
+import { agent, cleanup, isAlive, makeSandbox, spawnAgent, startDaemonProcess, waitFor } from '../daemon-harness.js';
 
 for (const backend of ['landlock', 'bwrap'] as BackendName[]) {
   const caps = backendByName(backend).probe();
