@@ -65,8 +65,8 @@ test('a missing workspace or a file as workspace is refused', () => {
 test('the claude preset makes ~/.claude writable and points CLAUDE_CONFIG_DIR at it', () => {
   const s = scratch();
   const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
-  assert.ok(p.writableRoots.includes(join(s.home, '.claude')));
-  assert.equal(p.env.CLAUDE_CONFIG_DIR, join(s.home, '.claude'));
+  assert.ok(p.writableRoots.includes(join(s.home, '.claude-celistra')));
+  assert.equal(p.env.CLAUDE_CONFIG_DIR, join(s.home, '.claude-celistra'));
 });
 
 test('an unknown preset is a policy error', () => {
@@ -95,22 +95,22 @@ test('a default secret inside an extra writable root is refused rather than left
 
 test('a preset keeps the user\'s own protected entries as they are and lists them read-only', () => {
   const s = scratch();
-  mkdirSync(join(s.home, '.claude', 'hooks'), { recursive: true });
-  writeFileSync(join(s.home, '.claude', 'settings.json'), '{"model":"mine"}\n');
-  writeFileSync(join(s.home, '.claude', 'hooks', 'pre.sh'), 'echo mine\n');
+  mkdirSync(join(s.home, '.claude-celistra', 'hooks'), { recursive: true });
+  writeFileSync(join(s.home, '.claude-celistra', 'settings.json'), '{"model":"mine"}\n');
+  writeFileSync(join(s.home, '.claude-celistra', 'hooks', 'pre.sh'), 'echo mine\n');
   const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
-  assert.equal(readFileSync(join(s.home, '.claude', 'settings.json'), 'utf8'), '{"model":"mine"}\n', 'not overwritten by the seed');
-  assert.deepEqual(readdirSync(join(s.home, '.claude', 'hooks')), ['pre.sh']);
-  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude', 'settings.json')));
-  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude', 'hooks')));
-  assert.ok(p.writableRoots.includes(join(s.home, '.claude')), 'the state dir itself stays writable');
+  assert.equal(readFileSync(join(s.home, '.claude-celistra', 'settings.json'), 'utf8'), '{"model":"mine"}\n', 'not overwritten by the seed');
+  assert.deepEqual(readdirSync(join(s.home, '.claude-celistra', 'hooks')), ['pre.sh']);
+  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude-celistra', 'settings.json')));
+  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude-celistra', 'hooks')));
+  assert.ok(p.writableRoots.includes(join(s.home, '.claude-celistra')), 'the state dir itself stays writable');
 });
 
 test('protected entries are realpath\'d through a symlinked state dir', () => {
   const s = scratch();
   const real = join(s.root, 'dotfiles', 'claude');
   mkdirSync(real, { recursive: true });
-  symlinkSync(real, join(s.home, '.claude'));
+  symlinkSync(real, join(s.home, '.claude-celistra'));
   const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
   assert.ok(p.writableRoots.includes(real));
   assert.ok(p.readOnlyPaths.includes(join(real, 'settings.json')));
@@ -119,18 +119,28 @@ test('protected entries are realpath\'d through a symlinked state dir', () => {
 
 test('a protected entry that is a symlink is refused: the agent could replace the link', () => {
   const s = scratch();
-  mkdirSync(join(s.home, '.claude'));
+  mkdirSync(join(s.home, '.claude-celistra'));
   writeFileSync(join(s.root, 'settings.json'), '{}\n');
-  symlinkSync(join(s.root, 'settings.json'), join(s.home, '.claude', 'settings.json'));
+  symlinkSync(join(s.root, 'settings.json'), join(s.home, '.claude-celistra', 'settings.json'));
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
-  assert.ok(lstatSync(join(s.home, '.claude', 'settings.json')).isSymbolicLink(), 'left as the user had it');
+  assert.ok(lstatSync(join(s.home, '.claude-celistra', 'settings.json')).isSymbolicLink(), 'left as the user had it');
 });
 
 test('a protected entry of the wrong kind is refused', () => {
   const s = scratch();
-  mkdirSync(join(s.home, '.codex', 'config.toml'), { recursive: true });
+  mkdirSync(join(s.home, '.codex-celistra', 'config.toml'), { recursive: true });
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'codex' })), 'E_POLICY');
-  mkdirSync(join(s.home, '.claude'));
-  writeFileSync(join(s.home, '.claude', 'hooks'), 'not a dir\n');
+  mkdirSync(join(s.home, '.claude-celistra'));
+  writeFileSync(join(s.home, '.claude-celistra', 'hooks'), 'not a dir\n');
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
+});
+
+test('agent presets never grant the user\'s own agent config dirs, which the unfenced agent reads', () => {
+  const s = scratch();
+  for (const preset of ['claude', 'codex']) {
+    const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset });
+    for (const own of ['.claude', '.codex']) {
+      assert.ok(!p.writableRoots.some((w) => w === join(s.home, own) || w.startsWith(join(s.home, own) + '/')), `${preset} must not grant ~/${own}`);
+    }
+  }
 });

@@ -37,14 +37,16 @@ const dir = (path: string): ProtectedEntry => ({ path, kind: 'dir' });
 export const PRESETS: Record<string, Preset> = {
   claude: {
     name: 'claude',
-    description: 'Claude Code: all state in ~/.claude (CLAUDE_CONFIG_DIR), self-update off',
-    writableDirs: ['~/.claude'],
+    description: 'Claude Code: state in its own ~/.claude-celistra (CLAUDE_CONFIG_DIR), not your ~/.claude; self-update off',
+    writableDirs: ['~/.claude-celistra'],
     writableFiles: [],
     env: {
-      // Without it Claude Code keeps ~/.claude.json beside ~/.claude and rewrites it by
-      // write-then-rename (plus a ~/.claude.json.lock dir) in $HOME itself; with it that
-      // file, its lock and its backups all land in ~/.claude and $HOME stays read-only.
-      CLAUDE_CONFIG_DIR: '~/.claude',
+      // A config dir of its own, not the user's ~/.claude: whatever a fenced agent writes
+      // there (hooks, MCP servers in a planted .config.json, ...) would otherwise run in
+      // the user's next unfenced `claude`. The price: fenced agents log in once and do
+      // not share your settings. It also keeps .claude.json (rewritten by rename, with a
+      // lock dir) out of $HOME, which stays read-only.
+      CLAUDE_CONFIG_DIR: '~/.claude-celistra',
       // The auto-updater runs `npm install -g` into the global prefix: outside any fence,
       // and an agent must not replace its own binary. It would only fail there.
       DISABLE_AUTOUPDATER: '1',
@@ -56,44 +58,46 @@ export const PRESETS: Record<string, Preset> = {
     // script, `session-env/` the env files sourced before each Bash command. The theme
     // and onboarding state live elsewhere or fail silently (docs/presets.md).
     protectedEntries: [
-      file('~/.claude/settings.json', '{}\n'),
-      file('~/.claude/settings.local.json', '{}\n'),
-      file('~/.claude/CLAUDE.md', ''),
-      dir('~/.claude/hooks'),
-      dir('~/.claude/commands'),
-      dir('~/.claude/agents'),
-      dir('~/.claude/skills'),
-      dir('~/.claude/plugins'),
-      dir('~/.claude/output-styles'),
-      dir('~/.claude/rules'),
-      dir('~/.claude/workflows'),
-      dir('~/.claude/local'),
-      dir('~/.claude/chrome'),
-      dir('~/.claude/session-env'),
+      file('~/.claude-celistra/settings.json', '{}\n'),
+      file('~/.claude-celistra/settings.local.json', '{}\n'),
+      file('~/.claude-celistra/CLAUDE.md', ''),
+      dir('~/.claude-celistra/hooks'),
+      dir('~/.claude-celistra/commands'),
+      dir('~/.claude-celistra/agents'),
+      dir('~/.claude-celistra/skills'),
+      dir('~/.claude-celistra/plugins'),
+      dir('~/.claude-celistra/output-styles'),
+      dir('~/.claude-celistra/rules'),
+      dir('~/.claude-celistra/workflows'),
+      dir('~/.claude-celistra/local'),
+      dir('~/.claude-celistra/chrome'),
+      dir('~/.claude-celistra/session-env'),
     ],
   },
   codex: {
     name: 'codex',
-    description: 'OpenAI Codex CLI: all state in ~/.codex (CODEX_HOME), including its app-server package and sockets',
+    description: 'OpenAI Codex CLI: state in its own ~/.codex-celistra (CODEX_HOME), not your ~/.codex',
     // Besides config, sqlite state and logs, Codex installs its app-server (~400 MB) under
-    // ~/.codex/packages and binds its control sockets in ~/.codex. Its daemon also locks
+    // ~/.codex-celistra/packages and binds its control sockets in ~/.codex. Its daemon also locks
     // /tmp/codex-daemon-<uid>: fine on the private /tmp a fence gives, see docs/presets.md.
-    writableDirs: ['~/.codex'],
+    writableDirs: ['~/.codex-celistra'],
     writableFiles: [],
-    env: { CODEX_HOME: '~/.codex' },
+    // Its own home for the same reason as claude's: config.toml's notify/mcp_servers would
+    // otherwise run in the user's unfenced codex.
+    env: { CODEX_HOME: '~/.codex-celistra' },
     // config.toml carries notify, mcp_servers, profiles and the sandbox settings; hooks.json
     // runs commands; AGENTS(.override).md are the global instructions (an empty override is
     // skipped, so seeding one does not shadow AGENTS.md); prompts/ and rules/ (execpolicy:
     // commands allowed without asking) and plugins/ complete it. Codex's own first-start
     // write to config.toml is then refused, which it survives (docs/presets.md).
     protectedEntries: [
-      file('~/.codex/config.toml', ''),
-      file('~/.codex/hooks.json', '{}\n'),
-      file('~/.codex/AGENTS.md', ''),
-      file('~/.codex/AGENTS.override.md', ''),
-      dir('~/.codex/prompts'),
-      dir('~/.codex/rules'),
-      dir('~/.codex/plugins'),
+      file('~/.codex-celistra/config.toml', ''),
+      file('~/.codex-celistra/hooks.json', '{}\n'),
+      file('~/.codex-celistra/AGENTS.md', ''),
+      file('~/.codex-celistra/AGENTS.override.md', ''),
+      dir('~/.codex-celistra/prompts'),
+      dir('~/.codex-celistra/rules'),
+      dir('~/.codex-celistra/plugins'),
     ],
   },
   aider: {

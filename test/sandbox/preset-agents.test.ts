@@ -74,14 +74,14 @@ const SCRIPTS: Record<AgentName, AgentScript> = {
     env: { ANTHROPIC_AUTH_TOKEN: 'celistra-test-not-a-real-token' },
     args: [],
     requiredState: (home, ws) => {
-      const state = join(home, '.claude');
+      const state = join(home, '.claude-celistra');
       // Written by write-then-rename under a mkdir lock: proves renames inside ~/.claude work.
       const config = JSON.parse(readFileSync(join(state, '.claude.json'), 'utf8'));
-      assert.equal(config.hasCompletedOnboarding, true, 'onboarding recorded in ~/.claude/.claude.json');
-      assert.equal(config.projects?.[ws]?.hasTrustDialogAccepted, true, 'folder trust recorded in ~/.claude/.claude.json');
+      assert.equal(config.hasCompletedOnboarding, true, 'onboarding recorded in ~/.claude-celistra/.claude.json');
+      assert.equal(config.projects?.[ws]?.hasTrustDialogAccepted, true, 'folder trust recorded in ~/.claude-celistra/.claude.json');
       // The theme choice goes to settings.json, which the preset keeps read-only (it also
       // holds hooks): fenced, the write is refused and Claude Code carries on without it.
-      assert.ok(readdirSync(join(state, 'backups')).some((n) => n.startsWith('.claude.json.backup.')), 'a backup of .claude.json in ~/.claude/backups');
+      assert.ok(readdirSync(join(state, 'backups')).some((n) => n.startsWith('.claude.json.backup.')), 'a backup of .claude.json in ~/.claude-celistra/backups');
       assert.ok(!existsSync(join(home, '.claude.json')), 'nothing written beside ~/.claude in $HOME');
     },
   },
@@ -92,11 +92,11 @@ const SCRIPTS: Record<AgentName, AgentScript> = {
     env: {},
     args: AGENTS_UNDER_TMP ? ['--no-daemon'] : [],
     requiredState: (home) => {
-      const state = join(home, '.codex');
-      for (const f of ['config.toml', 'installation_id']) assert.ok(lstatSync(join(state, f)).isFile(), `~/.codex/${f} written`);
+      const state = join(home, '.codex-celistra');
+      for (const f of ['config.toml', 'installation_id']) assert.ok(lstatSync(join(state, f)).isFile(), `~/.codex-celistra/${f} written`);
       assert.ok(readdirSync(state).some((n) => /\.sqlite$/.test(n)), 'sqlite state in ~/.codex');
       if (AGENTS_UNDER_TMP) return;
-      assert.ok(lstatSync(join(state, 'app-server-daemon', 'daemon.pid')).isFile(), '~/.codex/app-server-daemon/daemon.pid written');
+      assert.ok(lstatSync(join(state, 'app-server-daemon', 'daemon.pid')).isFile(), '~/.codex-celistra/app-server-daemon/daemon.pid written');
       // The daemon binds its socket in /tmp/codex-daemon-<uid> and links it into ~/.codex.
       assert.match(readlinkSync(join(state, 'app-server-control', 'app-server-control.sock')), /^\/tmp\/codex-daemon-\d+\//, 'control socket linked into ~/.codex');
       assert.match(readlinkSync(join(state, 'packages', 'app-server-daemon', 'current')), /releases/, 'app-server package installed and switched by rename');

@@ -157,12 +157,12 @@ describe('the claude preset under landlock without user namespaces', { skip: BAC
   test('is refused, since Landlock alone cannot keep an entry of a writable dir read-only', () => {
     const s = stage(tmpdir());
     try {
-      const r = runCelistra(['run', '--backend', 'landlock', '--preset', 'claude', '--workspace', s.ws, '--', 'sh', '-c', `echo planted > ${q(join(s.home, '.claude', 'settings.json'))}`], {
+      const r = runCelistra(['run', '--backend', 'landlock', '--preset', 'claude', '--workspace', s.ws, '--', 'sh', '-c', `echo planted > ${q(join(s.home, '.claude-celistra', 'settings.json'))}`], {
         env: { ...s.env, CELISTRA_FORCE_NO_USERNS: '1' },
       });
       assert.notEqual(r.status, 0, 'the run must not start');
       assert.match(r.stderr, /read-only/);
-      assert.equal(readFileSync(join(s.home, '.claude', 'settings.json'), 'utf8'), '{}\n', 'only the seed, not the planted content');
+      assert.equal(readFileSync(join(s.home, '.claude-celistra', 'settings.json'), 'utf8'), '{}\n', 'only the seed, not the planted content');
     } finally {
       s.cleanup();
     }
