@@ -12,7 +12,8 @@ test('a crash loop is restarted with growing delays, then crashed-out after more
     const out = await waitFor('crashed-out', async () => {
       const a = await agent(sb, 'crasher');
       return a.state === 'crashed-out' ? a : undefined;
-    }, 20_000);
+      // Six holder starts on a loaded 2-core CI machine can exceed 20 s; stay inside the 60 s window.
+    }, 55_000);
     const elapsed = Date.now() - started;
     assert.equal(out.restarts, 5, 'five restarts, then it gives up on the sixth crash');
     assert.equal(out.lastExit?.status, 3);
