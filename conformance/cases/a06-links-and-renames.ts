@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Case } from '../case.js';
 import { lit, sh } from '../quoting.js';
+import { PY_TRY } from '../python-try.js';
 
 /** A hard link from outside into wt-a would make the outside file writable through wt-a; renames move data across the fence. */
 const c: Case = {
@@ -20,13 +21,7 @@ const c: Case = {
         name: 'python link/rename both ways',
         via: 'python3',
         script: `import os, sys
-ok = []
-def t(n, fn):
-    try:
-        fn(); ok.append(n)
-    except OSError:
-        pass
-def link_write():
+${PY_TRY}def link_write():
     os.link(${lit(src)}, 'conf-06-py-hl'); open('conf-06-py-hl', 'a').write('x')
 t('link', link_write)
 open('conf-06-py-out', 'w').write('x')

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Attempt, Case } from '../case.js';
 import { lit, sh } from '../quoting.js';
+import { PY_TRY } from '../python-try.js';
 
 /** Symlinks the agent plants in its own worktree, pointing out of it. */
 const c: Case = {
@@ -32,13 +33,7 @@ console.log(ok.join(' '));process.exit(ok.length?0:1);`,
       name: 'python symlinks: final, middle, dangling, / (O_CREAT through links)',
       via: 'python3',
       script: `import os, sys
-ok = []
-def t(n, fn):
-    try:
-        fn(); ok.append(n)
-    except OSError:
-        pass
-def final():
+${PY_TRY}def final():
     os.symlink('${wtbRel}/work.txt', 'conf-08-p-final'); open('conf-08-p-final', 'a').write('x')
 def middle():
     os.symlink('${wtbRel}', 'conf-08-p-mid'); open('conf-08-p-mid/conf-08-p-through', 'w').write('x')

@@ -2,6 +2,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Attempt, Case } from '../case.js';
 import { lit, sh } from '../quoting.js';
+import { PY_TRY } from '../python-try.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/celistra.js', import.meta.url));
 
@@ -68,13 +69,7 @@ const c: Case = {
       name: 'python write config, hooks, wt-b HEAD, own pointer',
       via: 'python3',
       script: `import os, sys
-ok = []
-def t(n, fn):
-    try:
-        fn(); ok.append(n)
-    except OSError:
-        pass
-t('config', lambda: open(${lit(join(g, 'config'))}, 'a').write('[core]\\n\\tfsmonitor = true\\n'))
+${PY_TRY}t('config', lambda: open(${lit(join(g, 'config'))}, 'a').write('[core]\\n\\tfsmonitor = true\\n'))
 t('shadow config', lambda: open(${lit(join(sa, 'config'))}, 'a').write('[core]\\n\\tfsmonitor = true\\n'))
 t('hook', lambda: open(${lit(join(g, 'hooks', 'pre-commit'))}, 'w').write('#!/bin/sh\\n'))
 t('wt-b HEAD', lambda: open(${lit(join(s.adminB, 'HEAD'))}, 'w').write('ref: refs/heads/main\\n'))

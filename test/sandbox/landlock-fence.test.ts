@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CELISTRA_BIN, runCelistra } from '../support/celistra-cli.js';
-import { isolatedEnv } from '../support/isolated-env.js';
+import { fenceStage, snapshotTree } from '../support/fence-stage.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
 
 const caps = landlockBackend.probe();
@@ -15,37 +15,7 @@ const MODES: { name: string; env: Record<string, string> }[] = [
   { name: 'Landlock only (user namespaces forced off)', env: { CELISTRA_FORCE_NO_USERNS: '1', CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS: 'accept-metadata-gap' } },
 ];
 
-/** Everything about a path a fenced command could change. */
-function snapshot(p: string): unknown {
-  const st = lstatSync(p, { throwIfNoEntry: false });
-  if (!st) return null;
-  const base = { mode: st.mode, mtimeMs: st.mtimeMs, nlink: st.nlink, uid: st.uid, size: st.size };
-  if (st.isDirectory()) return { ...base, entries: readdirSync(p).sort().map((e) => [e, snapshot(join(p, e))]) };
-  if (st.isFile()) return { ...base, content: readFileSync(p).toString('base64') };
-  return base;
-}
-
-/** A workspace, a sibling "other agent" dir, and a home with a canary and a secret. */
-function stage(base?: string) {
-  const iso = isolatedEnv('celistra-landlock-');
-  const root = base ? realpathSync(mkdtempSync(join(base, 'celistra-landlock-'))) : iso.root;
-  const ws = join(root, 'ws');
-  const sibling = join(root, 'wt-b');
-  mkdirSync(ws);
-  mkdirSync(sibling);
-  writeFileSync(join(sibling, 'file'), 'other agent\n');
-  const canary = join(iso.home, 'canary');
-  writeFileSync(canary, 'canary\n');
-  chmodSync(canary, 0o644);
-  utimesSync(canary, new Date('2020-01-02T03:04:05Z'), new Date('2020-01-02T03:04:05Z'));
-  mkdirSync(join(iso.home, '.ssh'), { mode: 0o700 });
-  writeFileSync(join(iso.home, '.ssh', 'id_ed25519'), 'PRIVATE KEY\n');
-  const cleanup = () => {
-    rmSync(iso.root, { recursive: true, force: true });
-    if (base) rmSync(root, { recursive: true, force: true });
-  };
-  return { ...iso, ws, sibling, canary, cleanup };
-}
+const stage = (base?: string) => fenceStage('celistra-landlock-', base);
 
 type Stage = ReturnType<typeof stage>;
 
@@ -67,7 +37,7 @@ for (const mode of MODES) {
 
   test(`${mode.name}: writes to a sibling worktree and the home canary fail and leave the host unchanged`, { skip }, () => {
     const s = stage();
-    const before = [snapshot(s.sibling), snapshot(s.home)];
+    const before = [snapshotTree(s.sibling), snapshotTree(s.home)];
     const r = fenced(
       s,
       'fails=0; for t in "$1/file" "$1/new" "$2"; do (echo evil > "$t") 2>/dev/null && echo "WROTE $t"; done; ' +
@@ -77,7 +47,7 @@ for (const mode of MODES) {
     );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout.toString(), '', 'no write outside the workspace may succeed');
-    assert.deepEqual([snapshot(s.sibling), snapshot(s.home)], before);
+    assert.deepEqual([snapshotTree(s.sibling), snapshotTree(s.home)], before);
     s.cleanup();
   });
 
@@ -177,7 +147,7 @@ for (const mode of MODES) {
 
 test('with user namespaces: chmod, utime and truncate outside the workspace fail (read-only remount)', { skip: skip || (caps.details.userNamespaces ? false : 'no user namespaces here') }, () => {
   const s = stage();
-  const before = [snapshot(s.sibling), snapshot(s.home)];
+  const before = [snapshotTree(s.sibling), snapshotTree(s.home)];
   const r = fenced(
     s,
     'chmod 600 "$1" 2>/dev/null && echo CHMOD; touch -d 2001-01-01 "$1" 2>/dev/null && echo UTIME; truncate -s 0 "$1" 2>/dev/null && echo TRUNC; chmod 700 "$2" 2>/dev/null && echo CHMODDIR; exit 0',
@@ -185,7 +155,7 @@ test('with user namespaces: chmod, utime and truncate outside the workspace fail
   );
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.toString(), '');
-  assert.deepEqual([snapshot(s.sibling), snapshot(s.home)], before);
+  assert.deepEqual([snapshotTree(s.sibling), snapshotTree(s.home)], before);
   s.cleanup();
 });
 
