@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Attempt } from './case.js';
 import { lit, sh } from './quoting.js';
+import { PY_TRY } from './python-try.js';
 
 /** A place outside the fence, with an existing file and an existing empty dir to aim at. */
 export interface WriteTarget {
@@ -44,13 +45,7 @@ console.log(ok.join(' '));process.exit(ok.length?0:1);`,
     name: `python os ops on ${t.label}`,
     via: 'python3',
     script: `import os, sys
-ok = []
-def t(name, f):
-    try:
-        f(); ok.append(name)
-    except OSError:
-        pass
-D, F, E = ${lit(t.dir)}, ${lit(t.file)}, ${lit(t.emptyDir)}
+${PY_TRY}D, F, E = ${lit(t.dir)}, ${lit(t.file)}, ${lit(t.emptyDir)}
 N = lambda s: os.path.join(D, 'conf-${prefix}-py-' + s)
 t('create', lambda: os.close(os.open(N('new'), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)))
 t('mkdir', lambda: os.mkdir(N('dir')))
@@ -84,13 +79,7 @@ console.log(ok.join(' '));process.exit(ok.length?0:1);`,
       name: `python chmod/utime/setxattr/chown ${label}`,
       via: 'python3',
       script: `import os, sys
-ok = []
-def t(name, f):
-    try:
-        f(); ok.append(name)
-    except OSError:
-        pass
-F = ${lit(file)}
+${PY_TRY}F = ${lit(file)}
 t('chmod', lambda: os.chmod(F, 0o777))
 t('utime', lambda: os.utime(F, (1, 1)))
 t('setxattr', lambda: os.setxattr(F, 'user.celistra', b'x'))

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Attempt, Case } from '../case.js';
 import { lit, sh } from '../quoting.js';
+import { PY_TRY } from '../python-try.js';
 
 /** Truncation is its own right in Landlock (ABI 3): O_TRUNC, truncate(2), ftruncate and creat() over outside files. */
 const c: Case = {
@@ -16,13 +17,7 @@ const c: Case = {
         name: `python O_TRUNC/truncate/creat/ftruncate ${f}`,
         via: 'python3',
         script: `import ctypes, os, sys
-F = ${lit(f)}; ok = []
-def t(n, fn):
-    try:
-        fn(); ok.append(n)
-    except OSError:
-        pass
-t('O_TRUNC', lambda: os.close(os.open(F, os.O_WRONLY | os.O_TRUNC)))
+F = ${lit(f)}; ${PY_TRY}t('O_TRUNC', lambda: os.close(os.open(F, os.O_WRONLY | os.O_TRUNC)))
 t('truncate', lambda: os.truncate(F, 2))
 def creat():
     fd = ctypes.CDLL(None, use_errno=True).creat(F.encode(), 0o644)

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Case } from '../case.js';
 import { lit, sh } from '../quoting.js';
+import { PY_TRY } from '../python-try.js';
 
 /** Special files are writes too: a fifo, a socket, a device node or a symlink planted in wt-b. */
 const c: Case = {
@@ -19,13 +20,7 @@ const c: Case = {
         name: 'python mkfifo/mknod/bind/symlink',
         via: 'python3',
         script: `import os, socket, stat, sys
-ok = []
-def t(n, fn):
-    try:
-        fn(); ok.append(n)
-    except OSError:
-        pass
-t('mkfifo', lambda: os.mkfifo(${lit(p('fifo-py'))}))
+${PY_TRY}t('mkfifo', lambda: os.mkfifo(${lit(p('fifo-py'))}))
 t('mknod', lambda: os.mknod(${lit(p('dev-py'))}, stat.S_IFCHR | 0o666, os.makedev(1, 3)))
 t('bind', lambda: socket.socket(socket.AF_UNIX).bind(${lit(p('sock-py'))}))
 t('symlink', lambda: os.symlink('/', ${lit(p('link-py'))}))

@@ -30,3 +30,13 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
   process.exit(status);
 }
 
+
+/**
+ * citty's own errors (unknown command, missing argument) arrive as plain errors with
+ * terminal colours in the message: report them as usage errors, exit 64.
+ */
+export function exitWithUsageError(e: unknown, hint: string): never {
+  const message = (e as Error)?.message ?? String(e);
+  process.stderr.write(`celistra: ${message.replace(/\x1b\[[0-9;]*m/g, '')}\n  hint: ${hint}\n`);
+  process.exit(EXIT_CODES.E_USAGE);
+}

@@ -1,5 +1,6 @@
 import { defineCommand, runCommand, runMain, showUsage, type CommandDef } from 'citty';
-import { EXIT_CODES, EXIT_CODES_HELP } from './exit-codes.js';
+import { EXIT_CODES_HELP } from './exit-codes.js';
+import { exitWithUsageError } from './command.js';
 
 // Subcommands load lazily so `celistra run` pays only for what it uses: startup time
 // is part of every fenced command's cost.
@@ -44,8 +45,6 @@ if (asksHelpOrVersion) {
   try {
     await runCommand(main, { rawArgs });
   } catch (e) {
-    // citty's own errors: unknown command, missing required argument.
-    process.stderr.write(`celistra: ${(e as Error).message.replace(/\x1b\[[0-9;]*m/g, "")}\n  hint: celistra --help lists the commands; every command has --help\n`);
-    process.exit(EXIT_CODES.E_USAGE);
+    exitWithUsageError(e, 'celistra --help lists the commands; every command has --help');
   }
 }
