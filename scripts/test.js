@@ -45,7 +45,9 @@ if (isRoot && userExists(testUser)) {
   // which would hide the copy's own binaries from them.
   const copy = mkdtempSync(join('/var/tmp', 'celistra-test-'));
   chmodSync(copy, 0o755);
-  cpSync(root, copy, { recursive: true, filter: (src) => !src.includes('/.git/') });
+  // verbatimSymlinks: by default cpSync rewrites relative links (node_modules/.bin/*) to
+  // absolute paths into the original checkout, which the unprivileged user may not reach.
+  cpSync(root, copy, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('/.git/') });
   run('chown', ['-R', `${testUser}:`, copy]);
   const userTests = testFiles(join(copy, 'dist', 'test', 'sandbox'));
   const asUser = (args) => run('runuser', ['-u', testUser, '--', 'env', `HOME=/home/${testUser}`, process.execPath, ...args], { cwd: copy });
