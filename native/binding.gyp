@@ -21,6 +21,7 @@
         {
           "target_name": "celistra-exec",
           "type": "executable",
+          "ldflags": ["<!@(sh static-link-flags.sh)"],
           "sources": [
             "src/capabilities.c",
             "src/command-exec.c",
