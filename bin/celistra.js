@@ -1,17 +1,30 @@
 #!/usr/bin/env node
-// `celistra run` takes a bundled fast path (dist/run/run-entry.mjs) unless help is asked for;
-// everything else loads the full CLI.
+'use strict';
+// CommonJS (bin/package.json), so `celistra run` starts without Node's ES module loader.
+// `run` takes the bundled fast path (dist/run/, built by scripts/bundle.js) unless help is
+// asked for; everything else loads the full CLI.
+const { join } = require('node:path');
+
 const args = process.argv.slice(2);
 const dash = args.indexOf('--');
 const own = dash === -1 ? args : args.slice(0, dash);
 const fast = own[0] === 'run' && !own.includes('--help') && !own.includes('-h');
+
+function fullCli() {
+  import('../dist/src/cli/main.js').catch((e) => {
+    process.stderr.write(`celistra: ${e && e.message ? e.message : e}\n`);
+    process.exit(79); // E_INTERNAL (src/cli/exit-codes.ts)
+  });
+}
+
+let loader;
 if (fast) {
   try {
-    await import('../dist/run/run-entry.mjs');
+    loader = require('../dist/run/run-loader.cjs');
   } catch (e) {
-    if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('run-entry.mjs')) throw e;
-    await import('../dist/src/cli/main.js');
+    // Built with tsc alone (no bundle): the full CLI runs `run` too, only slower.
+    if (!e || e.code !== 'MODULE_NOT_FOUND') throw e;
   }
-} else {
-  await import('../dist/src/cli/main.js');
 }
+if (loader) loader.runBundle(join(__dirname, '..', 'dist', 'run', 'run-entry.cjs'));
+else fullCli();

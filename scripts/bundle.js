@@ -1,26 +1,28 @@
-// Bundles the `celistra run` fast path into one file (dist/run.mjs): resolving and
-// compiling a few dozen ES modules costs more start-up time than the sandbox itself.
-// Code splitting keeps lazily imported parts (the audit log and its SQLite, the PTY)
-// in their own chunks, so they load only when used. better-sqlite3's JavaScript is
-// bundled too (its addon is loaded by path, see src/core/sqlite-binding.ts).
+// Bundles the `celistra run` fast path into dist/run/: resolving and compiling a few dozen
+// ES modules costs more start-up time than the sandbox itself.
+// - run-entry.cjs: the run command with everything it imports, CommonJS so that
+//   run-loader can start it through V8's code cache (src/cli/run-loader.ts). The audit
+//   log's SQLite part is in it but evaluated only if the audit spool cannot be written.
+// - run-loader.cjs: that loader, small and compiled normally.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
-// Chunk names carry content hashes: start clean so stale chunks do not pile up.
 rmSync('dist/run', { recursive: true, force: true });
 
-await build({
-  entryPoints: ['dist/src/cli/run-entry.js'],
-  outdir: 'dist/run',
-  splitting: true,
-  entryNames: '[name]',
-  outExtension: { '.js': '.mjs' },
+const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
-  external: ['node-pty', 'bindings', '@xterm/*', 'ws'],
+  outExtension: { '.js': '.cjs' },
+  outdir: 'dist/run',
   logLevel: 'warning',
-  // A bundle in ESM has no `require`; some bundled CommonJS dependencies need one.
-  banner: { js: "import { createRequire as __celistraCreateRequire } from 'node:module'; const require = __celistraCreateRequire(import.meta.url);" },
-});
+  // import.meta does not exist in CommonJS; the modules use it only for their own URL.
+  define: { 'import.meta.url': '__celistraModuleUrl' },
+  banner: { js: "const __celistraModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // import() of bundled or external code becomes require(): no ES module loader at all.
+  supported: { 'dynamic-import': false },
+};
+
+await build({ ...common, entryPoints: ['dist/src/cli/run-entry.js'], external: ['node-pty', 'bindings', '@xterm/*', 'ws'] });
+await build({ ...common, entryPoints: ['dist/src/cli/run-loader.js'] });

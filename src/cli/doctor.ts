@@ -3,6 +3,7 @@ import { release, platform, arch } from 'node:os';
 import { GUARANTEE_NAMES, type Capabilities } from '../core/backend.js';
 import { SANDBOX_BACKENDS, autoBackendName } from '../core/backend-selection.js';
 import { runCommand } from './command.js';
+import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 
 interface DoctorReport {
   os: string;
@@ -14,6 +15,8 @@ interface DoctorReport {
 }
 
 function collect(): DoctorReport {
+  // The diagnosis is of the machine as it is now, not as a previous run saw it.
+  forgetLandlockProbe();
   return {
     os: platform(),
     kernel: release(),

@@ -6,7 +6,10 @@ import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
 import { runInTerminal, runPiped } from '../core/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { RunAudit } from '../core/run-audit.js';
+import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
+import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
+import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { runCommand } from './command.js';
 import { commandAfterDashes, repeatedFlag, unknownFlags } from './argv.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
@@ -44,6 +47,9 @@ export default defineCommand({
       const backend = parseBackendChoice(args.backend);
 
       const paths = celistraPaths();
+      // Celistra's own dirs must exist before the policy is built: a missing one is not
+      // read-denied, and a writable root around it (--allow-write ~/.local) is not refused.
+      for (const own of [paths.stateDir, paths.configDir]) mkdirSync(own, { recursive: true, mode: 0o700 });
       const tmpDir = createPrivateTmp(paths, 'run');
       try {
         const policy = buildPolicy({
@@ -66,6 +72,9 @@ export default defineCommand({
         const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
         const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
         await audit.exited(result);
+        // The helper could not set up the fence (its 120–124 statuses): the machine may have
+        // changed since its probe was cached (user namespaces switched off, say).
+        if (plan.backend === 'landlock' && result.code !== null && result.code >= HELPER_EXIT.usage && result.code <= HELPER_EXIT.ruleset) forgetLandlockProbe();
         return result.status;
       } finally {
         removePrivateTmp(tmpDir);

@@ -2,15 +2,30 @@ import type { LaunchPlan } from './backend.js';
 import type { ExitResult } from './launch.js';
 import type { CelistraPaths } from './paths.js';
 import type { Policy } from './policy.js';
-import type { AuditLog } from './audit/index.js';
+import type { AuditEventInput } from './audit/events.js';
+import { summarizePolicy } from './audit/events.js';
+import { redactEnv } from './audit/redaction.js';
+import { AuditSpool } from './audit/spool.js';
+import { finishedSpoolFiles } from './audit/spool-intake.js';
+
+/**
+ * Finished spool files that make a `run` chain the spool itself on its way out, when
+ * nothing else (the daemon, `history`) has: about one run in this many pays for opening
+ * the database, and the spool never grows without bound.
+ */
+export const SPOOL_INTAKE_THRESHOLD = 64;
 
 /**
  * The audit trail of one `celistra run`: spawn (and `unsandboxed` for --backend none)
- * once the child exists, exit when it ends. The log is opened only after the child has
- * started, so loading SQLite overlaps the command instead of delaying it.
+ * once the child exists, exit when it ends. Events go to the audit spool (a line per
+ * event in a file of our own, see audit/spool.ts), not to SQLite: opening the database
+ * costs more than the rest of a fenced `true`. If the spool cannot be written (a full
+ * disk, a read-only state dir), the events go through the audit log itself, which
+ * buffers, retries and records the loss.
  */
 export class RunAudit {
-  private log?: Promise<AuditLog>;
+  private spool: AuditSpool | undefined;
+  private fallback: Promise<import('./audit/index.js').AuditLog> | undefined;
   private startedAt = Date.now();
 
   constructor(
@@ -20,33 +35,61 @@ export class RunAudit {
 
   spawned(plan: LaunchPlan, policy: Policy, argv: string[], pid: number): void {
     this.startedAt = Date.now();
-    this.log = import('./audit/index.js').then((audit) => {
-      const log = audit.openAuditLog({ stateDir: this.paths.stateDir });
-      log.record({
-        type: 'spawn',
-        agent: this.agent,
-        data: {
-          command: argv,
-          workspace: policy.workspace,
-          ...(policy.git ? { branch: policy.git.branch } : {}),
-          backend: plan.backend,
-          policy: audit.summarizePolicy(policy),
-          env: audit.redactEnv(plan.env),
-          pid,
-          via: 'run',
-        },
-      });
-      if (plan.backend === 'none') {
-        log.record({ type: 'unsandboxed', agent: this.agent, data: { command: argv, workspace: policy.workspace, via: 'run' } });
-      }
-      return log;
+    this.record({
+      type: 'spawn',
+      agent: this.agent,
+      data: {
+        command: argv,
+        workspace: policy.workspace,
+        ...(policy.git ? { branch: policy.git.branch } : {}),
+        backend: plan.backend,
+        policy: summarizePolicy(policy),
+        env: redactEnv(plan.env),
+        pid,
+        via: 'run',
+      },
     });
+    if (plan.backend === 'none') {
+      this.record({ type: 'unsandboxed', agent: this.agent, data: { command: argv, workspace: policy.workspace, via: 'run' } });
+    }
   }
 
   async exited(result: ExitResult): Promise<void> {
-    const log = await this.log;
-    if (!log) return;
-    log.record({ type: 'exit', agent: this.agent, data: { code: result.code, signal: result.signal, durationMs: Date.now() - this.startedAt } });
-    log.close();
+    this.record({ type: 'exit', agent: this.agent, data: { code: result.code, signal: result.signal, durationMs: Date.now() - this.startedAt } });
+    try {
+      this.spool?.finish();
+    } catch {
+      // The events are in the file already; intake takes an .open file once we are gone.
+    }
+    if (this.fallback) (await this.fallback.catch(() => undefined))?.close();
+    else if (finishedSpoolFiles(this.paths.stateDir) >= SPOOL_INTAKE_THRESHOLD) await this.chainSpool();
+  }
+
+  private record(e: AuditEventInput): void {
+    if (!this.fallback) {
+      try {
+        this.spool ??= AuditSpool.create(this.paths.stateDir);
+        this.spool.record(e);
+        return;
+      } catch {
+        this.fallback = this.openLog();
+      }
+    }
+    // record() never throws; an audit module that fails to load loses the event, never the run.
+    this.fallback.then((log) => log.record(e)).catch(() => undefined);
+  }
+
+  private async openLog(): Promise<import('./audit/index.js').AuditLog> {
+    const audit = await import('./audit/index.js');
+    return audit.openAuditLog({ stateDir: this.paths.stateDir });
+  }
+
+  /** Opening the log chains the spool (audit-log.ts); closing it writes nothing else. */
+  private async chainSpool(): Promise<void> {
+    try {
+      (await this.openLog()).close();
+    } catch {
+      // The spool stays for the next reader; the command's outcome does not depend on it.
+    }
   }
 }

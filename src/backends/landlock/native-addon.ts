@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheFacts, cachedFacts } from './probe-cache.js';
 
 /** What the addon (native/src/addon.cc) reports about this machine. */
 export interface NativeFacts {
@@ -40,10 +41,10 @@ export function nativeBuild(): NativeBuild {
 export type NativeLoad = { ok: true; facts: NativeFacts; build: NativeBuild } | { ok: false; reason: string; build: NativeBuild };
 
 /**
- * Load the addon and ask it what the kernel offers. The namespace probe forks once,
- * so callers cache the answer.
+ * Load the addon and ask it what the kernel offers. The namespace probe forks once, so
+ * callers keep the answer; with `cache`, it is also kept between runs (probe-cache.ts).
  */
-export function loadNativeFacts(): NativeLoad {
+export function loadNativeFacts(opts: { cache?: boolean } = {}): NativeLoad {
   const build = nativeBuild();
   if (process.platform !== 'linux') return { ok: false, reason: `Landlock is Linux-only (this is ${process.platform})`, build };
   if (!existsSync(build.addonPath)) return { ok: false, reason: `the native addon is not built (${build.addonPath} missing)`, build };
@@ -52,9 +53,13 @@ export function loadNativeFacts(): NativeLoad {
   } catch {
     return { ok: false, reason: `the exec helper is not built (${build.helperPath} missing or not executable)`, build };
   }
+  const known = opts.cache ? cachedFacts(build.addonPath) : undefined;
+  if (known) return { ok: true, facts: known, build };
   try {
     const addon = createRequire(import.meta.url)(build.addonPath) as NativeAddon;
-    return { ok: true, facts: addon.probe(), build };
+    const facts = addon.probe();
+    if (opts.cache) cacheFacts(build.addonPath, facts);
+    return { ok: true, facts, build };
   } catch (e) {
     return { ok: false, reason: `the native addon failed to load: ${(e as Error).message}`, build };
   }

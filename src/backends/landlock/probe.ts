@@ -31,7 +31,7 @@ export interface LandlockFacts {
 let cached: NativeLoad | undefined;
 
 function nativeLoad(): NativeLoad {
-  cached ??= loadNativeFacts();
+  cached ??= loadNativeFacts({ cache: true });
   return cached;
 }
 

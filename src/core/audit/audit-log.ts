@@ -8,6 +8,7 @@ import { DEFAULT_RETENTION_DAYS, prune, pruneIsDue, AUTO_PRUNE_INTERVAL_MS, type
 import { NewerSchemaError } from './schema.js';
 import type { ChainRow, VerifyResult } from './hash-chain.js';
 import { AuditStore, toAuditRow, UnreadableDatabaseError, WRITE_BUSY_TIMEOUT_MS, type AuditQuery, type PendingEvent } from './store.js';
+import { takeSpool } from './spool-intake.js';
 
 export interface AuditLogOptions {
   /** Celistra's state dir (celistraPaths().stateDir); the database is `<stateDir>/audit.db`. */
@@ -88,6 +89,7 @@ interface Drops {
 
 class SqliteAuditLog implements AuditLog {
   readonly path: string;
+  private readonly stateDir: string;
   private readonly now: () => number;
   private readonly retentionDays: number;
   private readonly maxBuffered: number;
@@ -116,6 +118,7 @@ class SqliteAuditLog implements AuditLog {
   };
 
   constructor(opts: AuditLogOptions) {
+    this.stateDir = opts.stateDir;
     this.path = join(opts.stateDir, 'audit.db');
     this.now = opts.now ?? Date.now;
     this.retentionDays = opts.retentionDays ?? DEFAULT_RETENTION_DAYS;
@@ -286,6 +289,16 @@ class SqliteAuditLog implements AuditLog {
     this.store = store;
     this.storeIdentity = identity ?? fileIdentity(this.path);
     this.autoPrune(store);
+    this.takeSpooled(store);
+  }
+
+  /** Chain what `celistra run` processes spooled (spool.ts); on failure it waits for the next try. */
+  private takeSpooled(store: AuditStore): void {
+    try {
+      this.notify(takeSpool(store, this.stateDir));
+    } catch (e) {
+      this.lastFailure = describe(e);
+    }
   }
 
   /**
@@ -396,7 +409,10 @@ class SqliteAuditLog implements AuditLog {
     this.flushWaiting(WRITE_BUSY_TIMEOUT_MS);
     this.followReplacedFile();
     const store = this.ensureStore();
-    if (store) return store;
+    if (store) {
+      this.takeSpooled(store);
+      return store;
+    }
     if (this.unusable) throw new CelistraError('E_AUDIT', this.unusable.message, 'upgrade Celistra to read this audit log');
     throw new CelistraError('E_AUDIT', `cannot open the audit log ${this.path}: ${this.lastFailure}`);
   }

@@ -1,0 +1,78 @@
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+import { celistraPaths } from '../core/paths.js';
+
+/**
+ * Starts the `celistra run` bundle (dist/run/run-entry.cjs) through V8's code cache.
+ * Compiling the bundle's functions is most of the CPU time `run` adds to Node's own
+ * start-up (docs/benchmarks/run-overhead.md); with the cache V8 deserialises them
+ * instead. Node 20 has no compile cache of its own for CommonJS (module.enableCompileCache
+ * arrived in 22.1), hence vm.Script with cachedData.
+ *
+ * The cache is executable code for V8, so it lives where fenced agents can never write:
+ * Celistra's state directory (0700, refused as a writable root and read-denied by every
+ * policy). Its name carries the Node version, the architecture and the bundle's size and
+ * mtime; V8 also refuses a cache made by another V8 or for another source length. A
+ * missing or refused cache costs nothing but this run's compile, and is rewritten when
+ * the process exits.
+ */
+export function runBundle(bundlePath: string): void {
+  const source = readFileSync(bundlePath, 'utf8');
+  const cachePath = codeCachePath(bundlePath);
+  const cachedData = readOwnCodeCache(cachePath);
+  // The CommonJS wrapper, as Node's own loader builds it.
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundlePath, cachedData });
+  if (cachedData === undefined || script.cachedDataRejected) {
+    // At exit the functions this run compiled are in the cache too, not only the top level.
+    process.once('exit', () => writeCodeCache(cachePath, () => script.createCachedData()));
+  }
+  const module = { exports: {} };
+  const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+  wrapper(module.exports, createRequire(bundlePath), module, bundlePath, dirname(bundlePath));
+}
+
+function codeCachePath(bundlePath: string): string {
+  const st = statSync(bundlePath);
+  const key = `${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}`;
+  return join(celistraPaths().stateDir, 'code-cache', `run-${key}.v8`);
+}
+
+/**
+ * The cache only if this user alone could have written it: a state dir shared with
+ * another user (say, root running with a user's HOME) must not hand them our process.
+ * Checked on the open descriptor, so the file cannot be swapped between check and read.
+ */
+function readOwnCodeCache(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    const ours = st.isFile() && st.uid === process.geteuid?.() && (st.mode & 0o022) === 0;
+    return ours ? readFileSync(fd) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Atomic (write, then rename), so a concurrent run never reads half a cache; never throws. */
+function writeCodeCache(path: string, data: () => Buffer): void {
+  try {
+    const dir = dirname(path);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Caches for other Node versions or older bundles are dead weight now.
+    for (const old of readdirSync(dir)) if (join(dir, old) !== path) unlinkSync(join(dir, old));
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, data(), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // A read-only or full state dir: the next run compiles again, nothing else is lost.
+  }
+}
