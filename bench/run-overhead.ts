@@ -2,7 +2,7 @@
 // (the floor of any Node CLI), raw bwrap, and srt. Variants run round-robin so machine
 // noise hits all of them alike. Usage: node dist/bench/run-overhead.js [runs]
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,27 +29,54 @@ writeFileSync(srtSettings, JSON.stringify({ filesystem: { allowWrite: [ws], deny
 interface Variant {
   name: string;
   argv: string[];
+  /** Runs before every measured run, outside the timing. */
+  before?: () => void;
 }
+
+// A first run after an install or upgrade: no V8 code cache, no cached Landlock probe.
+const coldEnv = { ...env, XDG_STATE_HOME: join(scratch, 'cold-state'), XDG_RUNTIME_DIR: join(scratch, 'cold-run') };
+mkdirSync(coldEnv.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+const forgetCaches = () => {
+  rmSync(join(coldEnv.XDG_STATE_HOME, 'celistra', 'code-cache'), { recursive: true, force: true });
+  rmSync(join(coldEnv.XDG_RUNTIME_DIR, 'celistra', 'landlock-probe.json'), { force: true });
+};
 
 const variants: Variant[] = [
   { name: 'true (bare)', argv: ['true'] },
   { name: 'node -e 0 (Node floor)', argv: [process.execPath, '-e', '0'] },
+  { name: 'node: spawn true and wait (CommonJS)', argv: [process.execPath, '-e', "require('node:child_process').spawn('true', { stdio: 'inherit' }).on('exit', (c) => process.exit(c))"] },
   { name: 'bwrap (raw) true', argv: ['bwrap', '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--bind', ws, ws, '--unshare-all', 'true'] },
   { name: 'celistra run --backend none', argv: [process.execPath, celistra, 'run', '--backend', 'none', '--workspace', ws, '--', 'true'] },
   { name: 'celistra run --backend landlock', argv: [process.execPath, celistra, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'true'] },
   { name: 'celistra run --backend bwrap', argv: [process.execPath, celistra, 'run', '--backend', 'bwrap', '--workspace', ws, '--', 'true'] },
   { name: 'celistra run (auto)', argv: [process.execPath, celistra, 'run', '--workspace', ws, '--', 'true'] },
+  { name: 'celistra run --backend landlock, first run (no caches)', argv: [process.execPath, celistra, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'true'], before: forgetCaches },
   { name: 'srt true', argv: [join(root, 'node_modules', '.bin', 'srt'), '-s', srtSettings, 'true'] },
 ];
 
+/**
+ * CPU time of reaped children (user + system), in clock ticks (1/100 s on Linux). Too
+ * coarse for one run, unbiased summed over many; unlike wall time it does not grow when
+ * other work on the machine delays the run.
+ */
+function childCpuTicks(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[13]) + Number(fields[14]);
+}
+const cpuTicks = new Map<string, number>();
+
 function once(v: Variant): number | undefined {
+  v.before?.();
+  const ticks0 = childCpuTicks();
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(v.argv[0]!, v.argv.slice(1), { env, stdio: 'ignore' });
+  const r = spawnSync(v.argv[0]!, v.argv.slice(1), { env: v.before ? coldEnv : env, stdio: 'ignore' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  cpuTicks.set(v.name, (cpuTicks.get(v.name) ?? 0) + childCpuTicks() - ticks0);
   return r.status === 0 ? ms : undefined;
 }
 
 const usable = variants.filter((v) => once(v) !== undefined);
+cpuTicks.clear();
 const skipped = variants.filter((v) => !usable.includes(v));
 const samples = new Map<string, number[]>(usable.map((v) => [v.name, []]));
 for (let i = 0; i < runs; i++) {
@@ -61,13 +88,17 @@ for (let i = 0; i < runs; i++) {
 
 const floor = median(samples.get('node -e 0 (Node floor)') ?? [NaN]);
 const srt = median(samples.get('srt true') ?? [NaN]);
+const cpuMs = (name: string) => ((cpuTicks.get(name) ?? NaN) * 10) / runs;
+const floorCpu = cpuMs('node -e 0 (Node floor)');
+const srtCpu = cpuMs('srt true');
 const lines = [
-  `| command | median ms | p90 ms | × node -e 0 | srt ÷ this |`,
-  `|---|---|---|---|---|`,
+  `| command | median ms | p90 ms | × node -e 0 | srt ÷ this | CPU ms per run | CPU × node -e 0 | srt CPU ÷ this |`,
+  `|---|---|---|---|---|---|---|---|`,
   ...usable.map((v) => {
     const s = samples.get(v.name)!;
     const m = median(s);
-    return `| ${v.name} | ${m.toFixed(1)} | ${percentile(s, 90).toFixed(1)} | ${(m / floor).toFixed(2)} | ${(srt / m).toFixed(1)} |`;
+    const c = cpuMs(v.name);
+    return `| ${v.name} | ${m.toFixed(1)} | ${percentile(s, 90).toFixed(1)} | ${(m / floor).toFixed(2)} | ${(srt / m).toFixed(1)} | ${c.toFixed(1)} | ${(c / floorCpu).toFixed(2)} | ${(srtCpu / c).toFixed(1)} |`;
   }),
 ];
 const report = [
@@ -77,3 +108,4 @@ const report = [
   ...lines,
 ].join('\n');
 process.stdout.write(report + '\n');
+rmSync(scratch, { recursive: true, force: true });

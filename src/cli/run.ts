@@ -8,6 +8,7 @@ import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { RunAudit } from '../core/run-audit.js';
 import { mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
+import { isatty } from 'node:tty';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { runCommand } from './command.js';
@@ -67,7 +68,9 @@ export default defineCommand({
           process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
         }
         if (args.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
-        const interactive = process.stdin.isTTY && process.stdout.isTTY;
+        // isatty, not process.stdin.isTTY: touching process.stdin builds a stream (and loads
+        // Node's stream modules) that piped runs never use.
+        const interactive = isatty(0) && isatty(1);
         const audit = new RunAudit(paths, args.name ?? args.worktree ?? basename(policy.workspace));
         const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
         const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
