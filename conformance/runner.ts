@@ -172,7 +172,9 @@ function caseReport(c: Case, attempts: AttemptReport[]): CaseReport {
 
 function grantedBy(launch: Launch, stage: Stage): string[] {
   const preset = launch.preset ? PRESETS[launch.preset] : undefined;
-  return (preset?.writableDirs ?? []).map((d) => expandHome(d, stage.home));
+  // A state dir's base is created by Celistra itself on the first launch, beside the agent's own dir in it.
+  const dirs = [...(preset?.writableDirs ?? []), ...(preset?.stateDir ? [preset.stateDir.base] : [])];
+  return dirs.map((d) => expandHome(d, stage.home));
 }
 
 async function runCustom(c: Case, ctx: CaseContext, caps: Capabilities): Promise<AttemptReport[]> {

@@ -7,6 +7,7 @@ import type { Policy } from '../src/core/policy.js';
 import { CelistraError } from '../src/core/errors.js';
 import { bwrapArgs } from '../src/backends/bwrap/argv.js';
 import { mountSteps } from '../src/backends/bwrap/mount-plan.js';
+import { bwrapDegraded } from '../src/backends/bwrap/guarantees.js';
 
 const OPTS = { asRoot: false };
 
@@ -178,6 +179,15 @@ test('/tmp stays read-only (no tmpfs) when the workspace or a writable root lies
   for (const policy of [literalPolicy({ workspace: '/tmp/ws' }), literalPolicy({ writableRoots: ['/tmp/cache'] })]) {
     const steps = mountSteps(policy);
     assert.ok(!steps.some((x) => x.kind === 'private-tmp'), JSON.stringify(steps));
+  }
+});
+
+test('a writable root under /tmp marks private-tmp degraded in the plan, naming the root and the fix', () => {
+  assert.equal(bwrapDegraded(literalPolicy({})), undefined);
+  for (const policy of [literalPolicy({ workspace: '/tmp/ws' }), literalPolicy({ writableRoots: ['/tmp/cache'] })]) {
+    const degraded = bwrapDegraded(policy);
+    assert.deepEqual(Object.keys(degraded ?? {}), ['private-tmp']);
+    assert.match(degraded!['private-tmp']!, /^\/tmp\/(ws|cache) lies under \/tmp, so \/tmp is the host's, read-only/);
   }
 });
 

@@ -120,7 +120,23 @@ test('a forced (test) ABI is passed on as --abi-cap so the helper uses no more t
 test('a private /tmp is noted only when no writable root lies under /tmp', () => {
   assert.ok(planLandlock(policy(), ['true'], {}, machine()).notes.includes('private empty /tmp'));
   const underTmp = planLandlock(policy({ workspace: '/tmp/ws' }), ['true'], {}, machine());
-  assert.ok(underTmp.notes.some((n) => /\/tmp read-only/.test(n)));
+  assert.ok(underTmp.notes.some((n) => /private-tmp NOT held: \/tmp stays the host's, read-only/.test(n)));
+});
+
+test('a writable root under /tmp marks private-tmp degraded in the plan, naming the root and the fix', () => {
+  assert.equal(planLandlock(policy(), ['true'], {}, machine()).degraded, undefined);
+  for (const over of [{ workspace: '/tmp/ws' }, { writableRoots: ['/tmp/cache'] }]) {
+    const plan = planLandlock(policy(over), ['true'], {}, machine());
+    const why = plan.degraded?.['private-tmp'] ?? '';
+    assert.match(why, new RegExp(`${over.workspace ?? over.writableRoots![0]} lies under /tmp`));
+    assert.match(why, /Fix: put the workspace outside \/tmp/);
+    assert.deepEqual(Object.keys(plan.degraded ?? {}), ['private-tmp']);
+  }
+});
+
+test('without user namespaces private-tmp is a machine-wide gap, so no plan marks it degraded', () => {
+  const plan = planLandlock(policy({ workspace: '/tmp/ws' }), ['true'], {}, machine({ userNamespaces: false }), 1000);
+  assert.equal(plan.degraded, undefined);
 });
 
 test('root without user namespaces is refused unless the metadata gap is accepted explicitly', () => {

@@ -4,6 +4,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPolicy } from '../src/core/policy.js';
+import { agentStateDirPath } from '../src/core/preset-state-dir.js';
 import { celistraPaths } from '../src/core/paths.js';
 import { CelistraError } from '../src/core/errors.js';
 
@@ -62,11 +63,18 @@ test('a missing workspace or a file as workspace is refused', () => {
   assert.equal(code(() => buildPolicy({ workspace: f, tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
 });
 
-test('the claude preset makes ~/.claude writable and points CLAUDE_CONFIG_DIR at it', () => {
+/** The claude preset's state dir for the scratch workspace. */
+function claudeDir(s: { home: string; ws: string }): string {
+  return agentStateDirPath(join(s.home, '.claude-celistra'), s.ws);
+}
+
+test('the claude preset makes the agent\'s own dir under ~/.claude-celistra writable and points CLAUDE_CONFIG_DIR at it', () => {
   const s = scratch();
   const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
-  assert.ok(p.writableRoots.includes(join(s.home, '.claude-celistra')));
-  assert.equal(p.env.CLAUDE_CONFIG_DIR, join(s.home, '.claude-celistra'));
+  assert.match(claudeDir(s), /\/\.claude-celistra\/agents\/ws-[0-9a-f]{16}$/);
+  assert.ok(p.writableRoots.includes(claudeDir(s)));
+  assert.equal(p.env.CLAUDE_CONFIG_DIR, claudeDir(s));
+  assert.ok(!p.writableRoots.includes(join(s.home, '.claude-celistra')), 'the shared base is not writable');
 });
 
 test('an unknown preset is a policy error', () => {
@@ -93,45 +101,47 @@ test('a default secret inside an extra writable root is refused rather than left
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.config')] })), 'E_POLICY');
 });
 
-test('a preset keeps the user\'s own protected entries as they are and lists them read-only', () => {
+test('a preset keeps the protected entries already in the agent\'s dir as they are and lists them read-only', () => {
   const s = scratch();
-  mkdirSync(join(s.home, '.claude-celistra', 'hooks'), { recursive: true });
-  writeFileSync(join(s.home, '.claude-celistra', 'settings.json'), '{"model":"mine"}\n');
-  writeFileSync(join(s.home, '.claude-celistra', 'hooks', 'pre.sh'), 'echo mine\n');
+  const dir = claudeDir(s);
+  mkdirSync(join(dir, 'hooks'), { recursive: true });
+  writeFileSync(join(dir, 'settings.json'), '{"model":"mine"}\n');
+  writeFileSync(join(dir, 'hooks', 'pre.sh'), 'echo mine\n');
   const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
-  assert.equal(readFileSync(join(s.home, '.claude-celistra', 'settings.json'), 'utf8'), '{"model":"mine"}\n', 'not overwritten by the seed');
-  assert.deepEqual(readdirSync(join(s.home, '.claude-celistra', 'hooks')), ['pre.sh']);
-  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude-celistra', 'settings.json')));
-  assert.ok(p.readOnlyPaths.includes(join(s.home, '.claude-celistra', 'hooks')));
-  assert.ok(p.writableRoots.includes(join(s.home, '.claude-celistra')), 'the state dir itself stays writable');
+  assert.equal(readFileSync(join(dir, 'settings.json'), 'utf8'), '{"model":"mine"}\n', 'not overwritten by the seed');
+  assert.deepEqual(readdirSync(join(dir, 'hooks')), ['pre.sh']);
+  assert.ok(p.readOnlyPaths.includes(join(dir, 'settings.json')));
+  assert.ok(p.readOnlyPaths.includes(join(dir, 'hooks')));
+  assert.ok(p.writableRoots.includes(dir), 'the state dir itself stays writable');
 });
 
-test('protected entries are realpath\'d through a symlinked state dir', () => {
+test('the agent\'s dir is realpath\'d through a symlinked state base', () => {
   const s = scratch();
   const real = join(s.root, 'dotfiles', 'claude');
   mkdirSync(real, { recursive: true });
   symlinkSync(real, join(s.home, '.claude-celistra'));
   const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
-  assert.ok(p.writableRoots.includes(real));
-  assert.ok(p.readOnlyPaths.includes(join(real, 'settings.json')));
-  assert.equal(readFileSync(join(real, 'settings.json'), 'utf8'), '{}\n');
+  const dir = agentStateDirPath(real, s.ws);
+  assert.ok(p.writableRoots.includes(dir));
+  assert.ok(p.readOnlyPaths.includes(join(dir, 'settings.json')));
+  assert.equal(readFileSync(join(dir, 'settings.json'), 'utf8'), '{}\n');
 });
 
 test('a protected entry that is a symlink is refused: the agent could replace the link', () => {
   const s = scratch();
-  mkdirSync(join(s.home, '.claude-celistra'));
+  mkdirSync(claudeDir(s), { recursive: true });
   writeFileSync(join(s.root, 'settings.json'), '{}\n');
-  symlinkSync(join(s.root, 'settings.json'), join(s.home, '.claude-celistra', 'settings.json'));
+  symlinkSync(join(s.root, 'settings.json'), join(claudeDir(s), 'settings.json'));
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
-  assert.ok(lstatSync(join(s.home, '.claude-celistra', 'settings.json')).isSymbolicLink(), 'left as the user had it');
+  assert.ok(lstatSync(join(claudeDir(s), 'settings.json')).isSymbolicLink(), 'left as the user had it');
 });
 
 test('a protected entry of the wrong kind is refused', () => {
   const s = scratch();
-  mkdirSync(join(s.home, '.codex-celistra', 'config.toml'), { recursive: true });
+  mkdirSync(join(agentStateDirPath(join(s.home, '.codex-celistra'), s.ws), 'config.toml'), { recursive: true });
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'codex' })), 'E_POLICY');
-  mkdirSync(join(s.home, '.claude-celistra'));
-  writeFileSync(join(s.home, '.claude-celistra', 'hooks'), 'not a dir\n');
+  mkdirSync(claudeDir(s), { recursive: true });
+  writeFileSync(join(claudeDir(s), 'hooks'), 'not a dir\n');
   assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
 });
 

@@ -68,6 +68,8 @@ export default defineCommand({
           process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
         }
         if (args.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
+        // A guarantee the backend declares for this machine that this policy's shape undoes: said on every run.
+        for (const [guarantee, why] of Object.entries(plan.degraded ?? {})) process.stderr.write(`celistra: warning: ${guarantee} is not held for this run: ${why}\n`);
         // isatty, not process.stdin.isTTY: touching process.stdin builds a stream (and loads
         // Node's stream modules) that piped runs never use.
         const interactive = isatty(0) && isatty(1);

@@ -42,6 +42,12 @@ export interface LaunchPlan {
   cwd: string;
   /** Human-readable notes ("network off via a new net namespace", ...). */
   notes: string[];
+  /**
+   * Guarantees the probe declares enforced on this machine that this plan does not hold,
+   * because of this policy's shape (e.g. a workspace under /tmp), each with why and the
+   * fix. Absent when the plan holds everything the probe declares.
+   */
+  degraded?: Partial<Record<GuaranteeName, string>>;
 }
 
 export type BackendName = 'landlock' | 'bwrap' | 'seatbelt' | 'none';

@@ -3,7 +3,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CelistraError } from './errors.js';
 import type { CelistraPaths } from './paths.js';
 import { PRESETS, presetNames } from './presets.js';
-import { ensureProtectedEntry } from './preset-protected-entries.js';
+import { prepareAgentStateDir } from './preset-state-dir.js';
 import type { GitGrants } from './git-grants.js';
 
 export type NetworkMode = 'on' | 'off';
@@ -122,6 +122,7 @@ export function buildPolicy(input: PolicyInput): Policy {
   const env: Record<string, string> = {};
   const writable: string[] = [];
   const presetReadOnly: string[] = [];
+  let ownStateDir: string | undefined;
 
   if (input.preset !== undefined) {
     const preset = PRESETS[input.preset];
@@ -133,9 +134,14 @@ export function buildPolicy(input: PolicyInput): Policy {
       mkdirSync(abs, { recursive: true, mode: 0o700 });
       writable.push(realpathSync(abs));
     }
-    // After the dirs exist: each entry lies in one of them (test/sandbox/preset-data.test.ts).
-    for (const entry of preset.protectedEntries) presetReadOnly.push(ensureProtectedEntry(entry, expandHome(entry.path, home)));
     for (const [k, v] of Object.entries(preset.env)) env[k] = expandHome(v, home);
+    if (preset.stateDir) {
+      const state = prepareAgentStateDir(preset.stateDir, expandHome(preset.stateDir.base, home), workspace);
+      writable.push(state.dir);
+      ownStateDir = state.dir;
+      presetReadOnly.push(...state.readOnly);
+      env[preset.stateDir.envVar] = state.dir;
+    }
   }
   for (const p of input.allowWrite ?? []) writable.push(realDir(expandHome(p, home), '--allow-write path'));
 
@@ -166,6 +172,7 @@ export function buildPolicy(input: PolicyInput): Policy {
       }
     }
   }
+  refuseSharedAgentState([workspace, ...writable], ownStateDir, home);
   // A mask inside a writable root does not hold: the agent can rename an ancestor of the
   // secret, and the next run, no longer finding the path, would not mask it at all.
   const requestedDeny = (input.denyRead ?? []).map((p) => realpathLoose(expandHome(p, home)));
@@ -195,6 +202,28 @@ export function buildPolicy(input: PolicyInput): Policy {
   if (input.preset !== undefined) policy.preset = input.preset;
   if (input.git !== undefined) policy.git = input.git;
   return policy;
+}
+
+/**
+ * The presets' state bases hold every agent's own state dir and the user's login: a
+ * writable root that contains a base, or lies inside one without being the single state
+ * dir this policy's preset made, would let one agent plant what another loads.
+ */
+function refuseSharedAgentState(roots: string[], ownStateDir: string | undefined, home: string): void {
+  for (const preset of Object.values(PRESETS)) {
+    if (!preset.stateDir) continue;
+    const base = realpathLoose(expandHome(preset.stateDir.base, home));
+    for (const r of roots) {
+      if (r === ownStateDir) continue;
+      if (isWithin(base, r) || isWithin(r, base)) {
+        throw new CelistraError(
+          'E_POLICY',
+          `refusing writable ${r}: it ${isWithin(base, r) ? 'contains' : 'lies inside'} ${base}, where each fenced ${preset.name} agent keeps its own state and your login`,
+          'grant a directory outside it; with --preset each agent gets its own state dir there',
+        );
+      }
+    }
+  }
 }
 
 function unique(xs: string[]): string[] {

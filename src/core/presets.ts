@@ -6,7 +6,13 @@
 export interface Preset {
   name: string;
   description: string;
-  /** Directories the agent keeps its state in; created (0700) if missing, then writable. */
+  /** A state dir of the agent's own, one per workspace (see AgentStateDir). */
+  stateDir?: AgentStateDir;
+  /**
+   * Directories shared by every agent run with this preset; created (0700) if missing,
+   * then writable. Whatever one fenced agent writes there, the next one reads: keep this
+   * to caches, and prefer `stateDir` for anything the agent loads as configuration.
+   */
   writableDirs: string[];
   /**
    * Single files in the home directory the agent rewrites. Many agents write these by
@@ -16,17 +22,36 @@ export interface Preset {
   writableFiles: string[];
   /** Extra environment for the agent, `~/` expanded. */
   env: Record<string, string>;
+}
+
+/**
+ * Where an agent keeps its state when two fenced agents must never share it: each
+ * workspace gets `<base>/agents/<key>/`, the key derived from the workspace's real path,
+ * and only that directory is writable. `base` itself is never writable by an agent; it
+ * holds what the user sets up once for all of them (the login), copied in at each start.
+ */
+export interface AgentStateDir {
+  /** `~/` path of the directory holding every agent's own state dir. */
+  base: string;
+  /** The env var through which the agent finds its state dir. */
+  envVar: string;
   /**
-   * Entries inside `writableDirs` that configure what the agent runs (hooks, MCP servers,
-   * plugins, instructions): kept read-only, because the same directory is the user's own
-   * unfenced agent's config, and a fenced agent must not plant code that runs there.
+   * Files the user puts in `base` once (the agent's login), copied into each agent's
+   * state dir at start when the copy is missing or older. The agent may rewrite its copy
+   * (a token refresh); the original stays read-only to every agent.
+   */
+  fromBase: string[];
+  /**
+   * Entries inside the agent's state dir that configure what the agent runs (hooks, MCP
+   * servers, plugins, instructions), relative to it: kept read-only, so the agent cannot
+   * plant code that its own next run, or the user resuming its session unfenced, loads.
    * Each is created if missing (a file from `seed`, or an empty 0700 dir): a path that
    * does not exist cannot be bound read-only, and would leave the agent free to create it.
    */
   protectedEntries: ProtectedEntry[];
 }
 
-/** A `~/` path inside one of the preset's `writableDirs`, kept read-only under the fence. */
+/** A path inside the agent's state dir (relative to it), kept read-only under the fence. */
 export type ProtectedEntry =
   | { path: string; kind: 'file'; /** Content of the file when it has to be created; must mean "nothing configured". */ seed: string }
   | { path: string; kind: 'dir' };
@@ -37,78 +62,90 @@ const dir = (path: string): ProtectedEntry => ({ path, kind: 'dir' });
 export const PRESETS: Record<string, Preset> = {
   claude: {
     name: 'claude',
-    description: 'Claude Code: state in its own ~/.claude-celistra (CLAUDE_CONFIG_DIR), not your ~/.claude; self-update off',
-    writableDirs: ['~/.claude-celistra'],
+    description: 'Claude Code: state in ~/.claude-celistra/agents/<workspace key> (CLAUDE_CONFIG_DIR), not your ~/.claude; self-update off',
+    // A config dir per agent, never the user's ~/.claude nor one shared by fenced agents:
+    // whatever an agent writes there (a .config.json with MCP servers, shell snapshots,
+    // session files, ...) is loaded by whoever next uses that dir. It also keeps
+    // .claude.json (rewritten by rename, with a lock dir) out of $HOME, which stays
+    // read-only. The login (.credentials.json, from `claude /login` with
+    // CLAUDE_CONFIG_DIR=~/.claude-celistra) is copied in from the shared base.
+    stateDir: {
+      base: '~/.claude-celistra',
+      envVar: 'CLAUDE_CONFIG_DIR',
+      fromBase: ['.credentials.json'],
+      // What Claude Code loads from its config dir as configuration or code: settings (hooks,
+      // statusLine, apiKeyHelper, MCP and permission rules), memory, and the directories of
+      // commands, agents, skills, plugins, output styles, rules and workflows; `local/` holds
+      // a local install's `claude` launcher, `chrome/` the browser's native-messaging host
+      // script, `session-env/` the env files sourced before each Bash command. The theme
+      // and onboarding state live elsewhere or fail silently (docs/presets.md).
+      protectedEntries: [
+        file('settings.json', '{}\n'),
+        file('settings.local.json', '{}\n'),
+        file('CLAUDE.md', ''),
+        dir('hooks'),
+        dir('commands'),
+        dir('agents'),
+        dir('skills'),
+        dir('plugins'),
+        dir('output-styles'),
+        dir('rules'),
+        dir('workflows'),
+        dir('local'),
+        dir('chrome'),
+        dir('session-env'),
+      ],
+    },
+    writableDirs: [],
     writableFiles: [],
     env: {
-      // A config dir of its own, not the user's ~/.claude: whatever a fenced agent writes
-      // there (hooks, MCP servers in a planted .config.json, ...) would otherwise run in
-      // the user's next unfenced `claude`. The price: fenced agents log in once and do
-      // not share your settings. It also keeps .claude.json (rewritten by rename, with a
-      // lock dir) out of $HOME, which stays read-only.
-      CLAUDE_CONFIG_DIR: '~/.claude-celistra',
       // The auto-updater runs `npm install -g` into the global prefix: outside any fence,
       // and an agent must not replace its own binary. It would only fail there.
       DISABLE_AUTOUPDATER: '1',
     },
-    // What Claude Code loads from its config dir as configuration or code: settings (hooks,
-    // statusLine, apiKeyHelper, MCP and permission rules), memory, and the directories of
-    // commands, agents, skills, plugins, output styles, rules and workflows; `local/` holds
-    // a local install's `claude` launcher, `chrome/` the browser's native-messaging host
-    // script, `session-env/` the env files sourced before each Bash command. The theme
-    // and onboarding state live elsewhere or fail silently (docs/presets.md).
-    protectedEntries: [
-      file('~/.claude-celistra/settings.json', '{}\n'),
-      file('~/.claude-celistra/settings.local.json', '{}\n'),
-      file('~/.claude-celistra/CLAUDE.md', ''),
-      dir('~/.claude-celistra/hooks'),
-      dir('~/.claude-celistra/commands'),
-      dir('~/.claude-celistra/agents'),
-      dir('~/.claude-celistra/skills'),
-      dir('~/.claude-celistra/plugins'),
-      dir('~/.claude-celistra/output-styles'),
-      dir('~/.claude-celistra/rules'),
-      dir('~/.claude-celistra/workflows'),
-      dir('~/.claude-celistra/local'),
-      dir('~/.claude-celistra/chrome'),
-      dir('~/.claude-celistra/session-env'),
-    ],
   },
   codex: {
     name: 'codex',
-    description: 'OpenAI Codex CLI: state in its own ~/.codex-celistra (CODEX_HOME), not your ~/.codex',
-    // Besides config, sqlite state and logs, Codex installs its app-server (~400 MB) under
-    // ~/.codex-celistra/packages and binds its control sockets in ~/.codex. Its daemon also locks
-    // /tmp/codex-daemon-<uid>: fine on the private /tmp a fence gives, see docs/presets.md.
-    writableDirs: ['~/.codex-celistra'],
+    description: 'OpenAI Codex CLI: state in ~/.codex-celistra/agents/<workspace key> (CODEX_HOME), not your ~/.codex',
+    // Its own home per agent for the same reasons as claude's: config.toml's
+    // notify/mcp_servers, sessions and memories would otherwise reach the user's unfenced
+    // codex or another fenced one. Besides config, sqlite state and logs, Codex installs its
+    // app-server (~400 MB) under CODEX_HOME/packages, so once per workspace. Its daemon also
+    // locks /tmp/codex-daemon-<uid>: fine on the private /tmp a fence gives (docs/presets.md).
+    // The login (auth.json, from `codex login` with CODEX_HOME=~/.codex-celistra) is
+    // copied in from the shared base.
+    stateDir: {
+      base: '~/.codex-celistra',
+      envVar: 'CODEX_HOME',
+      fromBase: ['auth.json'],
+      // config.toml carries notify, mcp_servers, profiles and the sandbox settings; hooks.json
+      // runs commands; AGENTS(.override).md are the global instructions (an empty override is
+      // skipped, so seeding one does not shadow AGENTS.md); prompts/ and rules/ (execpolicy:
+      // commands allowed without asking) and plugins/ complete it. Codex's own first-start
+      // write to config.toml is then refused, which it survives (docs/presets.md).
+      protectedEntries: [
+        file('config.toml', ''),
+        file('hooks.json', '{}\n'),
+        file('AGENTS.md', ''),
+        file('AGENTS.override.md', ''),
+        dir('prompts'),
+        dir('rules'),
+        dir('plugins'),
+      ],
+    },
+    writableDirs: [],
     writableFiles: [],
-    // Its own home for the same reason as claude's: config.toml's notify/mcp_servers would
-    // otherwise run in the user's unfenced codex.
-    env: { CODEX_HOME: '~/.codex-celistra' },
-    // config.toml carries notify, mcp_servers, profiles and the sandbox settings; hooks.json
-    // runs commands; AGENTS(.override).md are the global instructions (an empty override is
-    // skipped, so seeding one does not shadow AGENTS.md); prompts/ and rules/ (execpolicy:
-    // commands allowed without asking) and plugins/ complete it. Codex's own first-start
-    // write to config.toml is then refused, which it survives (docs/presets.md).
-    protectedEntries: [
-      file('~/.codex-celistra/config.toml', ''),
-      file('~/.codex-celistra/hooks.json', '{}\n'),
-      file('~/.codex-celistra/AGENTS.md', ''),
-      file('~/.codex-celistra/AGENTS.override.md', ''),
-      dir('~/.codex-celistra/prompts'),
-      dir('~/.codex-celistra/rules'),
-      dir('~/.codex-celistra/plugins'),
-    ],
+    env: {},
   },
   aider: {
     name: 'aider',
     description: 'Aider (unproven here): caches in ~/.aider and ~/.cache/aider',
     writableDirs: ['~/.aider', '~/.cache/aider'],
     writableFiles: [],
-    env: {},
     // Aider's configuration (.aider.conf.yml, .env) is read from the home and the repo,
-    // neither of which the preset makes writable; its two dirs hold caches only.
-    protectedEntries: [],
+    // neither of which the preset makes writable; its two dirs hold caches only, shared by
+    // every fenced aider (it has no env var to move them per agent).
+    env: {},
   },
 };
 

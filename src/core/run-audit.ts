@@ -43,6 +43,7 @@ export class RunAudit {
         workspace: policy.workspace,
         ...(policy.git ? { branch: policy.git.branch } : {}),
         backend: plan.backend,
+        ...(plan.degraded ? { degraded: Object.keys(plan.degraded) } : {}),
         policy: summarizePolicy(policy),
         env: redactEnv(plan.env),
         pid,

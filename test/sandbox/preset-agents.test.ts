@@ -19,6 +19,7 @@ import xtermHeadless from '@xterm/headless';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { expandHome, isWithin } from '../../src/core/policy.js';
 import { PRESETS } from '../../src/core/presets.js';
+import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { celistraPaths } from '../../src/core/paths.js';
 
 type AgentName = 'claude' | 'codex';
@@ -74,14 +75,14 @@ const SCRIPTS: Record<AgentName, AgentScript> = {
     env: { ANTHROPIC_AUTH_TOKEN: 'celistra-test-not-a-real-token' },
     args: [],
     requiredState: (home, ws) => {
-      const state = join(home, '.claude-celistra');
+      const state = agentStateDir('claude', home, ws);
       // Written by write-then-rename under a mkdir lock: proves renames inside ~/.claude work.
       const config = JSON.parse(readFileSync(join(state, '.claude.json'), 'utf8'));
-      assert.equal(config.hasCompletedOnboarding, true, 'onboarding recorded in ~/.claude-celistra/.claude.json');
-      assert.equal(config.projects?.[ws]?.hasTrustDialogAccepted, true, 'folder trust recorded in ~/.claude-celistra/.claude.json');
+      assert.equal(config.hasCompletedOnboarding, true, 'onboarding recorded in the agent\'s .claude.json');
+      assert.equal(config.projects?.[ws]?.hasTrustDialogAccepted, true, 'folder trust recorded in the agent\'s .claude.json');
       // The theme choice goes to settings.json, which the preset keeps read-only (it also
       // holds hooks): fenced, the write is refused and Claude Code carries on without it.
-      assert.ok(readdirSync(join(state, 'backups')).some((n) => n.startsWith('.claude.json.backup.')), 'a backup of .claude.json in ~/.claude-celistra/backups');
+      assert.ok(readdirSync(join(state, 'backups')).some((n) => n.startsWith('.claude.json.backup.')), 'a backup of .claude.json in the agent\'s backups/');
       assert.ok(!existsSync(join(home, '.claude.json')), 'nothing written beside ~/.claude in $HOME');
     },
   },
@@ -91,12 +92,12 @@ const SCRIPTS: Record<AgentName, AgentScript> = {
     done: /Sign in with ChatGPT/,
     env: {},
     args: AGENTS_UNDER_TMP ? ['--no-daemon'] : [],
-    requiredState: (home) => {
-      const state = join(home, '.codex-celistra');
-      for (const f of ['config.toml', 'installation_id']) assert.ok(lstatSync(join(state, f)).isFile(), `~/.codex-celistra/${f} written`);
+    requiredState: (home, ws) => {
+      const state = agentStateDir('codex', home, ws);
+      for (const f of ['config.toml', 'installation_id']) assert.ok(lstatSync(join(state, f)).isFile(), `the agent's ${f} written`);
       assert.ok(readdirSync(state).some((n) => /\.sqlite$/.test(n)), 'sqlite state in ~/.codex');
       if (AGENTS_UNDER_TMP) return;
-      assert.ok(lstatSync(join(state, 'app-server-daemon', 'daemon.pid')).isFile(), '~/.codex-celistra/app-server-daemon/daemon.pid written');
+      assert.ok(lstatSync(join(state, 'app-server-daemon', 'daemon.pid')).isFile(), 'the agent\'s app-server-daemon/daemon.pid written');
       // The daemon binds its socket in /tmp/codex-daemon-<uid> and links it into ~/.codex.
       assert.match(readlinkSync(join(state, 'app-server-control', 'app-server-control.sock')), /^\/tmp\/codex-daemon-\d+\//, 'control socket linked into ~/.codex');
       assert.match(readlinkSync(join(state, 'packages', 'app-server-daemon', 'current')), /releases/, 'app-server package installed and switched by rename');
@@ -269,11 +270,20 @@ function listTree(dir: string): string[] {
   return out.sort();
 }
 
+/** The agent's own state dir under its preset's base (the workspace's realpath names it). */
+function agentStateDir(agent: AgentName, home: string, ws: string): string {
+  return agentStateDirPath(expandHome(PRESETS[agent]!.stateDir!.base, home), ws);
+}
+
+/** `<base>/agents/<key>` as one folded name: each stage's workspace, and so its key, differs. */
+const AGENT_DIR = new RegExp(`^(${Object.values(PRESETS).flatMap((p) => (p.stateDir ? [p.stateDir.base.slice(2).replace(/[.]/g, '\\.')] : [])).join('|')})/agents/[^/]+`);
+
 /** The agent's state entries two levels deep, names with pids, times and random parts folded. */
 function stateShape(home: string): Set<string> {
   const transient = /\.tmp|\.staging\.|\.lock$/;
   return new Set(
     listTree(home)
+      .map((p) => p.replace(AGENT_DIR, '$1/AGENT'))
       .filter((p) => p.split('/').length <= 3 && !transient.test(p))
       .map((p) => p.replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID').replace(/\d+/g, 'N')),
   );
@@ -307,22 +317,32 @@ function agentWrites(stage: Stage): string[] {
   });
 }
 
-/** What the agent wrote in its home outside the preset's writable dirs. */
+/**
+ * What the agent wrote in its home outside its own state dir and the preset's writable
+ * dirs. The state dir's parents (the base and its agents/ dir) are Celistra's doing.
+ */
 function writesOutsidePreset(agent: AgentName, stage: Stage): string[] {
-  const granted = PRESETS[agent]!.writableDirs.map((d) => expandHome(d, stage.home));
-  return agentWrites(stage).filter((p) => !granted.some((g) => isWithin(join(stage.home, p), g)));
+  const own = agentStateDir(agent, stage.home, stage.ws);
+  const granted = [own, ...PRESETS[agent]!.writableDirs.map((d) => expandHome(d, stage.home))];
+  return agentWrites(stage).filter((p) => {
+    const abs = join(stage.home, p);
+    return !granted.some((g) => isWithin(abs, g)) && !isWithin(own, abs);
+  });
 }
 
-/** True when a home-relative path is, or lies in, one of the preset's protected entries (written unsandboxed, refused fenced, on purpose). */
-function insideProtected(agent: AgentName, rel: string): boolean {
-  return PRESETS[agent]!.protectedEntries.some((e) => isWithin(join('/', rel), join('/', e.path.slice(2))));
+/** True when a folded state-shape path is, or lies in, one of the preset's protected entries (written unsandboxed, refused fenced, on purpose). */
+function insideProtected(agent: AgentName, shaped: string): boolean {
+  const state = PRESETS[agent]!.stateDir!;
+  const dir = join('/', state.base.slice(2), 'AGENT');
+  return state.protectedEntries.some((e) => isWithin(join('/', shaped), join(dir, e.path)));
 }
 
 /** Each protected entry as the host has it: a file's content, a directory's listing. */
-function protectedContents(agent: AgentName, home: string): Record<string, string | string[]> {
+function protectedContents(agent: AgentName, stage: Stage): Record<string, string | string[]> {
+  const dir = agentStateDir(agent, stage.home, stage.ws);
   const out: Record<string, string | string[]> = {};
-  for (const e of PRESETS[agent]!.protectedEntries) {
-    const abs = expandHome(e.path, home);
+  for (const e of PRESETS[agent]!.stateDir!.protectedEntries) {
+    const abs = join(dir, e.path);
     out[e.path] = e.kind === 'file' ? readFileSync(abs, 'utf8') : readdirSync(abs);
   }
   return out;
@@ -330,7 +350,7 @@ function protectedContents(agent: AgentName, home: string): Record<string, strin
 
 /** What a fresh home's protected entries hold once the preset created them: the seeds and empty directories. */
 function seededContents(agent: AgentName): Record<string, string | string[]> {
-  return Object.fromEntries(PRESETS[agent]!.protectedEntries.map((e) => [e.path, e.kind === 'file' ? e.seed : []]));
+  return Object.fromEntries(PRESETS[agent]!.stateDir!.protectedEntries.map((e) => [e.path, e.kind === 'file' ? e.seed : []]));
 }
 
 /** Entries of a host directory created while `fn` ran, removed again (the `none` run's /tmp litter). */
@@ -389,7 +409,7 @@ for (const agent of ['claude', 'codex'] as const) {
         assert.deepEqual(writesOutsidePreset(agent, stage), []);
         const denied = [...baseline.run.shape].filter((p) => !run.shape.has(p) && !insideProtected(agent, p));
         assert.deepEqual(denied, [], `written unsandboxed but missing under ${backend}`);
-        assert.deepEqual(protectedContents(agent, stage.home), seededContents(agent), `${agent} changed an entry the preset protects`);
+        assert.deepEqual(protectedContents(agent, stage), seededContents(agent), `${agent} changed an entry the preset protects`);
         rmSync(stage.root, { recursive: true, force: true });
       });
 

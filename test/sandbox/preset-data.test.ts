@@ -1,16 +1,18 @@
 /**
  * Rules every preset must keep, so that adding one cannot quietly widen the fence:
  * its grants are named directories inside the home (never the home itself), any
- * state directory it points the agent at through an env var is one of those grants, and
- * each entry it keeps read-only lies strictly inside a grant and is created before the run.
+ * state directory it points the agent at through an env var is one of those grants (or
+ * the agent's own dir under its state base, and nothing else there), and each entry it
+ * keeps read-only lies inside the agent's state dir and is created before the run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPolicy, expandHome, isWithin } from '../../src/core/policy.js';
 import { celistraPaths } from '../../src/core/paths.js';
 import { PRESETS } from '../../src/core/presets.js';
+import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { isolatedEnv } from '../support/isolated-env.js';
 
 for (const preset of Object.values(PRESETS)) {
@@ -31,18 +33,26 @@ for (const preset of Object.values(PRESETS)) {
     }
   });
 
-  test(`every entry the ${preset.name} preset protects lies strictly inside one of its writable dirs`, () => {
-    const home = '/home/someone';
-    const granted = preset.writableDirs.map((d) => expandHome(d, home));
-    for (const entry of preset.protectedEntries) {
-      assert.match(entry.path, /^~\/[^/]/, `${entry.path} must be a path inside the home`);
-      assert.doesNotMatch(entry.path, /(^|\/)\.\.(\/|$)|\/$/, `${entry.path} must not climb out with .. or end in /`);
-      const abs = expandHome(entry.path, home);
-      // Outside a grant it is read-only anyway; the grant itself read-only would undo the preset.
-      assert.ok(granted.some((g) => isWithin(abs, g) && abs !== g), `${entry.path} is not strictly inside a writable dir of the preset`);
+  test(`every entry the ${preset.name} preset protects is a plain path inside the agent's state dir`, () => {
+    const entries = preset.stateDir?.protectedEntries ?? [];
+    for (const entry of entries) {
+      // Relative to the agent's own state dir: outside it an entry is read-only anyway, and
+      // the dir itself read-only would undo the preset.
+      assert.match(entry.path, /^[^/~]/, `${entry.path} must be relative to the state dir`);
+      assert.doesNotMatch(entry.path, /(^|\/)\.\.?(\/|$)|\/$/, `${entry.path} must not climb out with .. or end in /`);
     }
-    assert.equal(new Set(preset.protectedEntries.map((e) => e.path)).size, preset.protectedEntries.length, 'no entry listed twice');
+    assert.equal(new Set(entries.map((e) => e.path)).size, entries.length, 'no entry listed twice');
   });
+
+  if (preset.stateDir) {
+    const state = preset.stateDir;
+    test(`the ${preset.name} preset's state base is a named directory inside the home, and its env var is set only from it`, () => {
+      assert.match(state.base, /^~\/[^/]/);
+      assert.doesNotMatch(state.base, /(^|\/)\.\.(\/|$)/);
+      assert.ok(!(state.envVar in preset.env), `${state.envVar} comes from the per-agent state dir, not from the static env`);
+      for (const name of state.fromBase) assert.match(name, /^[^/]+$/, `${name} must be a file name in the base`);
+    });
+  }
 
   test(`building a policy with the ${preset.name} preset creates its dirs 0700 and makes them writable roots`, () => {
     const iso = isolatedEnv(`celistra-preset-data-${preset.name}-`);
@@ -59,18 +69,26 @@ for (const preset of Object.values(PRESETS)) {
     }
     assert.ok(!policy.writableRoots.includes(iso.home), 'the home itself is never writable');
     for (const [name, value] of Object.entries(preset.env)) assert.equal(policy.env[name], expandHome(value, iso.home));
-    for (const entry of preset.protectedEntries) {
-      const abs = expandHome(entry.path, iso.home);
-      const st = lstatSync(abs);
-      assert.ok(policy.readOnlyPaths.includes(abs), `${abs} is kept read-only`);
-      if (entry.kind === 'file') {
-        assert.ok(st.isFile(), `${abs} created as a file`);
-        assert.equal(st.mode & 0o777, 0o600, `${abs} mode`);
-        assert.equal(readFileSync(abs, 'utf8'), entry.seed);
-      } else {
-        assert.ok(st.isDirectory(), `${abs} created as a directory`);
-        assert.equal(st.mode & 0o777, 0o700, `${abs} mode`);
-        assert.deepEqual(readdirSync(abs), []);
+    if (preset.stateDir) {
+      const base = expandHome(preset.stateDir.base, iso.home);
+      const own = agentStateDirPath(base, realpathSync(ws));
+      assert.equal(policy.env[preset.stateDir.envVar], own);
+      assert.ok(policy.writableRoots.includes(own), `${own} is a writable root`);
+      assert.ok(!policy.writableRoots.some((w) => isWithin(base, w) || (isWithin(w, base) && w !== own)), 'nothing else of the base is writable');
+      for (const d of [base, join(base, 'agents'), own]) assert.equal(statSync(d).mode & 0o777, 0o700, `${d} mode`);
+      for (const entry of preset.stateDir.protectedEntries) {
+        const abs = join(own, entry.path);
+        const st = lstatSync(abs);
+        assert.ok(policy.readOnlyPaths.includes(abs), `${abs} is kept read-only`);
+        if (entry.kind === 'file') {
+          assert.ok(st.isFile(), `${abs} created as a file`);
+          assert.equal(st.mode & 0o777, 0o600, `${abs} mode`);
+          assert.equal(readFileSync(abs, 'utf8'), entry.seed);
+        } else {
+          assert.ok(st.isDirectory(), `${abs} created as a directory`);
+          assert.equal(st.mode & 0o777, 0o700, `${abs} mode`);
+          assert.deepEqual(readdirSync(abs), []);
+        }
       }
     }
     rmSync(iso.root, { recursive: true, force: true });

@@ -1,8 +1,8 @@
 /**
- * A preset's state dir is also the user's own, unfenced agent's config dir. The entries
- * that configure what that agent runs (hooks, MCP servers, plugins, instructions) must
- * stay read-only under the fence, or a fenced agent could plant code that runs unfenced
- * the next time the user starts the agent. For every preset, backend and protected entry,
+ * A preset's state dir is the agent's config dir, read again by its next run and by the
+ * user resuming its session. The entries that configure what the agent runs (hooks, MCP
+ * servers, plugins, instructions) must stay read-only under the fence, or a fenced agent
+ * could plant code that runs outside the task it was given. For every preset, backend and protected entry,
  * each way of changing it is tried from inside the fence: every attempt must fail and the
  * host entry must be unchanged (content, mode, mtime, listing). In the same run, a write
  * elsewhere in the state dir must succeed: the agent keeps its state.
@@ -17,7 +17,8 @@ import { snapshotTree } from '../support/fence-stage.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 import { expandHome } from '../../src/core/policy.js';
-import { PRESETS, type ProtectedEntry } from '../../src/core/presets.js';
+import { PRESETS, type AgentStateDir, type ProtectedEntry } from '../../src/core/presets.js';
+import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 
 const landlock = landlockBackend.probe();
 const BACKENDS: { name: 'landlock' | 'bwrap'; skip: string | false }[] = [
@@ -94,11 +95,17 @@ function attacks(entry: ProtectedEntry, p: string, userFiles: boolean): string[]
   ];
 }
 
-/** The preset's dirs with every protected entry already there, as a user who has configured the agent has them. */
-function userHome(s: Stage, entries: ProtectedEntry[], writableDirs: string[]): void {
-  for (const d of writableDirs) mkdirSync(expandHome(d, s.home), { recursive: true, mode: 0o700 });
-  for (const entry of entries) {
-    const p = expandHome(entry.path, s.home);
+/** The agent's state dir for this stage's workspace. */
+function agentDir(s: Stage, state: AgentStateDir): string {
+  return agentStateDirPath(expandHome(state.base, s.home), s.ws);
+}
+
+/** The agent's state dir with every protected entry already there, as a configured agent has it. */
+function userHome(s: Stage, state: AgentStateDir): void {
+  const dir = agentDir(s, state);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const entry of state.protectedEntries) {
+    const p = join(dir, entry.path);
     if (entry.kind === 'file') writeFileSync(p, USER_CONTENT, { mode: 0o600 });
     else {
       mkdirSync(p, { recursive: true, mode: 0o700 });
@@ -115,7 +122,8 @@ function attemptAll(s: Stage, backend: string, preset: string, attempts: string[
   return runCelistra(['run', '--backend', backend, '--preset', preset, '--workspace', s.ws, '--', 'sh', '-c', script, 'sh', ...attempts], { env: s.env });
 }
 
-for (const preset of Object.values(PRESETS).filter((p) => p.protectedEntries.length > 0)) {
+for (const preset of Object.values(PRESETS).filter((p) => (p.stateDir?.protectedEntries.length ?? 0) > 0)) {
+  const state = preset.stateDir!;
   for (const backend of BACKENDS) {
     describe(`the ${preset.name} preset under ${backend.name}`, { skip: backend.skip }, () => {
       for (const [existing, parent] of [true, false].flatMap((e) => LAYOUTS.map((l) => [e, l] as const))) {
@@ -123,23 +131,23 @@ for (const preset of Object.values(PRESETS).filter((p) => p.protectedEntries.len
         test(`${how} cannot be written, replaced, moved or deleted, and stay unchanged on the host (home in ${parent})`, () => {
           const s = stage(parent);
           try {
-            if (existing) userHome(s, preset.protectedEntries, preset.writableDirs);
+            if (existing) userHome(s, state);
             // A dry run creates the missing entries (the policy does, before the fence is up).
             const dry = runCelistra(['run', '--backend', backend.name, '--preset', preset.name, '--workspace', s.ws, '--', 'true'], { env: s.env });
             assert.equal(dry.status, 0, dry.stderr);
-            const paths = preset.protectedEntries.map((e) => expandHome(e.path, s.home));
+            const stateDir = agentDir(s, state);
+            const paths = state.protectedEntries.map((e) => join(stateDir, e.path));
             const before = paths.map((p) => snapshotTree(p));
             for (const [i, p] of paths.entries()) assert.notEqual(before[i], null, `${p} exists before the attack`);
             if (existing) {
-              for (const [i, entry] of preset.protectedEntries.entries()) {
+              for (const [i, entry] of state.protectedEntries.entries()) {
                 const snap = before[i] as { content?: string; entries?: unknown[] };
                 if (entry.kind === 'file') assert.equal(Buffer.from(snap.content!, 'base64').toString(), USER_CONTENT, `${entry.path} keeps the user's content`);
                 else assert.equal(snap.entries!.length, 1, `${entry.path} keeps the user's files`);
               }
             }
-            const stateDir = expandHome(preset.writableDirs[0]!, s.home);
             const control = `echo state > ${q(join(stateDir, 'agent-state.json'))}.tmp && mv ${q(join(stateDir, 'agent-state.json'))}.tmp ${q(join(stateDir, 'agent-state.json'))}`;
-            const attempts = preset.protectedEntries.flatMap((e, i) => attacks(e, paths[i]!, existing));
+            const attempts = state.protectedEntries.flatMap((e, i) => attacks(e, paths[i]!, existing));
             const r = attemptAll(s, backend.name, preset.name, attempts, control);
             assert.equal(r.status, 0, `${r.stdout.toString()}${r.stderr}`);
             assert.deepEqual(paths.map((p) => snapshotTree(p)), before);
@@ -157,12 +165,13 @@ describe('the claude preset under landlock without user namespaces', { skip: BAC
   test('is refused, since Landlock alone cannot keep an entry of a writable dir read-only', () => {
     const s = stage(tmpdir());
     try {
-      const r = runCelistra(['run', '--backend', 'landlock', '--preset', 'claude', '--workspace', s.ws, '--', 'sh', '-c', `echo planted > ${q(join(s.home, '.claude-celistra', 'settings.json'))}`], {
+      const settings = join(agentDir(s, PRESETS.claude!.stateDir!), 'settings.json');
+      const r = runCelistra(['run', '--backend', 'landlock', '--preset', 'claude', '--workspace', s.ws, '--', 'sh', '-c', `echo planted > ${q(settings)}`], {
         env: { ...s.env, CELISTRA_FORCE_NO_USERNS: '1' },
       });
       assert.notEqual(r.status, 0, 'the run must not start');
       assert.match(r.stderr, /read-only/);
-      assert.equal(readFileSync(join(s.home, '.claude-celistra', 'settings.json'), 'utf8'), '{}\n', 'only the seed, not the planted content');
+      assert.equal(readFileSync(settings, 'utf8'), '{}\n', 'only the seed, not the planted content');
     } finally {
       s.cleanup();
     }

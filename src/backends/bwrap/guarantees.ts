@@ -1,4 +1,7 @@
-import type { Guarantees } from '../../core/backend.js';
+import type { LaunchPlan, Guarantees } from '../../core/backend.js';
+import type { Policy } from '../../core/policy.js';
+import { wantsPrivateTmp } from './mount-plan.js';
+import { sharedTmpReason } from '../host-tmp-gap.js';
 
 /**
  * What bwrap enforces, as this backend configures it. The same table feeds `doctor`,
@@ -23,4 +26,9 @@ export function bwrapGuarantees(): Guarantees {
     tiocsti: { status: 'enforced' },
     'private-tmp': { status: 'enforced' },
   };
+}
+
+/** What this policy's plan does not hold of the table above (see LaunchPlan.degraded). */
+export function bwrapDegraded(policy: Policy): LaunchPlan['degraded'] {
+  return wantsPrivateTmp(policy) ? undefined : { 'private-tmp': sharedTmpReason(policy) };
 }

@@ -7,6 +7,7 @@ import { FORCE_NO_USERNS_ENV } from './userns-diagnosis.js';
 import { probeBwrap, runningAsRoot } from './probe.js';
 import { wantsPrivateTmp } from './mount-plan.js';
 import { launcherArgs, locateBash } from './launcher.js';
+import { bwrapDegraded } from './guarantees.js';
 
 // The probe spawns bwrap twice; once per process is enough unless the inputs change.
 const probeCache = new Map<string, Capabilities>();
@@ -24,7 +25,7 @@ function cachedProbe(): Capabilities {
 function notes(policy: Policy, asRoot: boolean): string[] {
   return [
     'host mounted read-only; workspace, writable roots and TMPDIR bound writable',
-    wantsPrivateTmp(policy) ? '/tmp is a private tmpfs' : '/tmp stays read-only (a writable root lies under it)',
+    wantsPrivateTmp(policy) ? '/tmp is a private tmpfs' : "private-tmp NOT held: /tmp stays the host's, read-only (a writable root lies under it)",
     `${policy.denyRead.length} read-denied path(s) masked`,
     policy.network === 'off' ? 'network off via a new network namespace' : 'network on (host network namespace)',
     asRoot ? 'running as root: no user namespace, all capabilities dropped' : 'unprivileged user namespace',
@@ -45,7 +46,7 @@ export const bwrapBackend: Backend = {
     }
     if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command to run');
     const asRoot = runningAsRoot();
-    return {
+    const plan: LaunchPlan = {
       backend: 'bwrap',
       file: locateBash(),
       args: launcherArgs(bwrap, bwrapArgs(policy, argv, { asRoot })),
@@ -53,5 +54,8 @@ export const bwrapBackend: Backend = {
       cwd: policy.workspace,
       notes: notes(policy, asRoot),
     };
+    const degraded = bwrapDegraded(policy);
+    if (degraded) plan.degraded = degraded;
+    return plan;
   },
 };

@@ -1,5 +1,7 @@
-import type { Guarantee, Guarantees } from '../../core/backend.js';
+import type { Guarantee, Guarantees, LaunchPlan } from '../../core/backend.js';
+import { isWithin, type Policy } from '../../core/policy.js';
 import type { LandlockFacts } from './probe.js';
+import { sharedTmpReason } from '../host-tmp-gap.js';
 
 const enforced: Guarantee = { status: 'enforced' };
 const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
@@ -44,4 +46,18 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
       ? enforced
       : gap('without user namespaces /tmp and /dev/shm are the host\'s (read-only to the agent): what other processes leave there stays readable; TMPDIR is private'),
   };
+}
+
+/**
+ * True when the helper keeps the host's /tmp (read-only) instead of a private one: it
+ * mirrors wants_private_tmp() in native/src/mount-fence.c, which decides at run time.
+ */
+export function landlockKeepsHostTmp(policy: Policy): boolean {
+  return [policy.workspace, ...policy.writableRoots].some((w) => isWithin(w, '/tmp') || isWithin('/tmp', w));
+}
+
+/** What this policy's plan does not hold of the machine's declaration (see LaunchPlan.degraded). */
+export function landlockDegraded(policy: Policy, f: LandlockFacts): LaunchPlan['degraded'] {
+  // Without namespaces private-tmp is already declared a gap for the whole machine.
+  return f.userNamespaces && landlockKeepsHostTmp(policy) ? { 'private-tmp': sharedTmpReason(policy) } : undefined;
 }

@@ -1,8 +1,9 @@
 import type { LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
-import { isWithin, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
 import { requiredAbi } from './abi.js';
 import { helperArgs } from './helper-args.js';
+import { landlockDegraded, landlockKeepsHostTmp } from './guarantees.js';
 import { unavailability, type LandlockFacts } from './probe.js';
 
 /**
@@ -22,8 +23,7 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
     notes.push('IPC namespace: no SysV shared memory, semaphores or queues of the host or other agents');
     if (policy.readOnlyPaths.length) notes.push(`${policy.readOnlyPaths.length} read-only carve-out(s) bind-mounted read-only`);
     if (policy.denyRead.length) notes.push(`${policy.denyRead.length} read-denied path(s) masked`);
-    const tmpShared = [policy.workspace, ...policy.writableRoots].some((w) => isWithin(w, '/tmp') || isWithin('/tmp', w));
-    notes.push(tmpShared ? '/tmp read-only (a writable root lies under it)' : 'private empty /tmp');
+    notes.push(landlockKeepsHostTmp(policy) ? "private-tmp NOT held: /tmp stays the host's, read-only (a writable root lies under it)" : 'private empty /tmp');
   } else {
     notes.push('no user namespaces: read denies by Landlock sibling grants; chmod/chown/utime/xattrs outside not restricted');
     notes.push('helper as subreaper: processes the agent leaves behind are killed when it exits');
@@ -65,7 +65,7 @@ export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<str
     );
   }
   const mode = f.forcedAbi !== undefined ? { namespaces: f.userNamespaces, abiCap: f.abi } : { namespaces: f.userNamespaces };
-  return {
+  const plan: LaunchPlan = {
     backend: 'landlock',
     file: f.helperPath,
     args: helperArgs(policy, argv, mode),
@@ -73,4 +73,7 @@ export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<str
     cwd: policy.workspace,
     notes: notesFor(policy, f),
   };
+  const degraded = landlockDegraded(policy, f);
+  if (degraded) plan.degraded = degraded;
+  return plan;
 }

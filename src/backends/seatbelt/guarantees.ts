@@ -20,6 +20,11 @@ export function seatbeltGuarantees(): Guarantees {
       status: 'gap',
       reason: 'sandbox-exec starts no new session: when Celistra is not attached to a terminal it owns (piped mode), the command keeps the caller\'s controlling terminal; interactive runs use Celistra\'s own PTY',
     },
-    'private-tmp': { status: 'enforced' },
+    // The profile forbids writes outside the writable roots and TMPDIR, but allows reads
+    // everywhere except the denied paths: /tmp (/private/tmp) stays the host's, shared.
+    'private-tmp': {
+      status: 'gap',
+      reason: "/tmp (/private/tmp) is the host's, read-only to the agent but readable: what other agents and processes leave there is visible, and unix sockets there are reachable with network on; TMPDIR is private",
+    },
   };
 }

@@ -1,0 +1,120 @@
+/**
+ * The private-tmp guarantee, checked against what the fence really gives. With the
+ * workspace outside /tmp both Linux backends mount an empty /tmp: another agent's /tmp
+ * files and sockets are absent. With the workspace under /tmp they keep the host's /tmp,
+ * read-only, and the plan must say that private-tmp is not held (LaunchPlan.degraded):
+ * this test shows the declaration is the truth in both layouts, reads and socket connects
+ * reaching the host's /tmp exactly when the plan says so, and writes failing in both.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { runCelistra } from '../support/celistra-cli.js';
+import { snapshotTree } from '../support/fence-stage.js';
+import { landlockBackend } from '../../src/backends/landlock/index.js';
+import { bwrapBackend } from '../../src/backends/bwrap/index.js';
+import { buildPolicy } from '../../src/core/policy.js';
+import { celistraPaths } from '../../src/core/paths.js';
+import type { Backend } from '../../src/core/backend.js';
+
+const OLD = new Date('2020-01-02T03:04:05Z');
+const SECRET = 'CELISTRA-OTHER-AGENT-TMP-SECRET';
+const BACKENDS: { backend: Backend; skip: string | false }[] = [landlockBackend, bwrapBackend].map((backend) => {
+  const caps = backend.probe();
+  return { backend, skip: caps.available ? false : `${backend.name} unavailable here: ${caps.unavailableReason}` };
+});
+
+/** Another agent's objects in the host's /tmp: a file with a secret, and a listening unix socket. */
+let other: string;
+let server: Server;
+
+before(async () => {
+  other = realpathSync(mkdtempSync('/tmp/celistra-other-agent-'));
+  writeFileSync(join(other, 'scratch.txt'), `${SECRET}\n`);
+  utimesSync(join(other, 'scratch.txt'), OLD, OLD);
+  server = createServer((c) => c.destroy());
+  await new Promise<void>((resolve) => server.listen(join(other, 'agent.sock'), resolve));
+  utimesSync(other, OLD, OLD);
+});
+
+after(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(other, { recursive: true, force: true });
+});
+
+function stage(parent: string) {
+  const root = realpathSync(mkdtempSync(join(parent, 'celistra-private-tmp-')));
+  const home = join(root, 'home');
+  const ws = join(root, 'ws');
+  mkdirSync(home);
+  mkdirSync(ws);
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HOME: home,
+    XDG_STATE_HOME: join(root, 'xdg', 'state'),
+    XDG_CONFIG_HOME: join(root, 'xdg', 'config'),
+    XDG_RUNTIME_DIR: join(root, 'run'),
+  };
+  mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
+  return { root, ws, env, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** What the backend's plan declares for a workspace in `s`. */
+function declared(backend: Backend, s: ReturnType<typeof stage>): string | undefined {
+  const tmpDir = join(s.root, 'plan-tmp');
+  mkdirSync(tmpDir);
+  const policy = buildPolicy({ workspace: s.ws, tmpDir, paths: celistraPaths(s.env) });
+  return backend.plan(policy, ['true'], {}).degraded?.['private-tmp'];
+}
+
+/** One line per probe: READ/CONNECT/WRITE-TMP/WRITE-OTHER/WRITE-TMPDIR followed by ok or no. */
+function probeScript(): string {
+  const file = join(other, 'scratch.txt');
+  const sock = join(other, 'agent.sock');
+  return [
+    `if cat '${file}' 2>/dev/null | grep -q ${SECRET}; then echo READ ok; else echo READ no; fi`,
+    `if python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" '${sock}' 2>/dev/null; then echo CONNECT ok; else echo CONNECT no; fi`,
+    `if echo x > /tmp/celistra-planted-$$ 2>/dev/null; then echo WRITE-TMP ok; else echo WRITE-TMP no; fi`,
+    `if echo x > '${join(other, 'planted')}' 2>/dev/null; then echo WRITE-OTHER ok; else echo WRITE-OTHER no; fi`,
+    `if echo x > "$TMPDIR/mine" 2>/dev/null; then echo WRITE-TMPDIR ok; else echo WRITE-TMPDIR no; fi`,
+  ].join('\n');
+}
+
+function outcomes(stdout: string): Record<string, string> {
+  return Object.fromEntries(stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+}
+
+for (const { backend, skip } of BACKENDS) {
+  describe(`private-tmp under ${backend.name}`, { skip }, () => {
+    test('with the workspace outside /tmp, the plan holds private-tmp and the host /tmp objects are absent', () => {
+      const s = stage('/var/tmp');
+      try {
+        assert.equal(declared(backend, s), undefined);
+        const before = snapshotTree(other);
+        const r = runCelistra(['run', '--backend', backend.name, '--workspace', s.ws, '--', 'sh', '-c', probeScript()], { env: s.env });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(outcomes(r.stdout.toString()), { READ: 'no', CONNECT: 'no', 'WRITE-TMP': 'ok', 'WRITE-OTHER': 'no', 'WRITE-TMPDIR': 'ok' });
+        assert.deepEqual(snapshotTree(other), before, "the other agent's /tmp dir changed");
+      } finally {
+        s.cleanup();
+      }
+    });
+
+    test('with the workspace under /tmp, the plan declares private-tmp degraded, and that is what the agent gets', () => {
+      const s = stage('/tmp');
+      try {
+        assert.match(declared(backend, s) ?? '', /lies under \/tmp, so \/tmp is the host's, read-only/);
+        const before = snapshotTree(other);
+        const r = runCelistra(['run', '--backend', backend.name, '--workspace', s.ws, '--', 'sh', '-c', probeScript()], { env: s.env });
+        assert.equal(r.status, 0, r.stderr);
+        // The gap, as declared: the host's /tmp is readable and its sockets reachable; writes still fail.
+        assert.deepEqual(outcomes(r.stdout.toString()), { READ: 'ok', CONNECT: 'ok', 'WRITE-TMP': 'no', 'WRITE-OTHER': 'no', 'WRITE-TMPDIR': 'ok' });
+        assert.deepEqual(snapshotTree(other), before, "the other agent's /tmp dir changed");
+      } finally {
+        s.cleanup();
+      }
+    });
+  });
+}
