@@ -1,6 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { userInfo } from 'node:os';
 import { allEnforced, type Backend, type Capabilities } from '../src/core/backend.js';
@@ -10,6 +8,7 @@ import type { Attempt, AttemptOutput, Case, CaseContext, Expectation, Launch, Se
 import { FencedSession, type SessionTarget } from './fenced-session.js';
 import { agentOwnChanges, protectedWatches } from './protected-paths.js';
 import { diffSnapshots, takeSnapshot } from './snapshot.js';
+import { spawnsRecorded, supervisorFilesStamp } from './supervisor-writes.js';
 import { buildStage, destroyStage, type Stage } from './stage.js';
 import { promiseFor, statusOf, worst, type Observed, type Promised, type Status } from './verdict.js';
 import { startWitnesses, type Witnesses } from './witnesses.js';
@@ -131,34 +130,18 @@ async function judgeAttempt(j: Judge, session: FencedSession | { refused: string
 }
 
 /**
- * `celistra run` records each launch in the audit log (in the state dir) a moment after
- * the command starts. Wait for the records of this case's launches (the other agent and
- * the driver), then for the log's files to stop moving, so no attempt is blamed for the
- * supervisor's own writes.
+ * `celistra run` records each launch (in the audit spool or log, in the state dir) a
+ * moment after the command starts. Wait for the records of this case's launches (the other
+ * agent and the driver), then for the supervisor's files to stop moving, so no attempt is
+ * blamed for the supervisor's own writes.
  */
 async function supervisorQuiet(stage: Stage, launches: number, maxMs = 10_000): Promise<void> {
-  const db = join(stage.paths.stateDir, 'audit.db');
-  const files = [db, `${db}-wal`, `${db}-shm`];
   const deadline = Date.now() + maxMs;
-  const spawns = (): number => {
-    if (!existsSync(db)) return 0;
-    try {
-      const conn = new Database(db, { readonly: true, fileMustExist: true });
-      try {
-        return (conn.prepare("SELECT count(*) AS n FROM events WHERE type = 'spawn'").get() as { n: number }).n;
-      } finally {
-        conn.close();
-      }
-    } catch {
-      return 0;
-    }
-  };
-  while (spawns() < launches && Date.now() < deadline) await sleep(50);
-  const stamp = () => files.map((f) => statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0).join(',');
-  let last = stamp();
+  while (spawnsRecorded(stage) < launches && Date.now() < deadline) await sleep(50);
+  let last = supervisorFilesStamp(stage);
   while (Date.now() < deadline) {
     await sleep(150);
-    const now = stamp();
+    const now = supervisorFilesStamp(stage);
     if (now === last) return;
     last = now;
   }

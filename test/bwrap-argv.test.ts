@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Policy } from '../src/core/policy.js';
@@ -175,20 +175,47 @@ test('/tmp is a private tmpfs when nothing writable lies under it, with TMPDIR b
   assert.deepEqual(steps.map((x) => `${x.kind} ${x.path}`), ['private-tmp /tmp', 'writable /srv/ws', 'writable /tmp/celistra-0/tmp/run-1']);
 });
 
-test('/tmp stays read-only (no tmpfs) when the workspace or a writable root lies under it', () => {
-  for (const policy of [literalPolicy({ workspace: '/tmp/ws' }), literalPolicy({ writableRoots: ['/tmp/cache'] })]) {
-    const steps = mountSteps(policy);
-    assert.ok(!steps.some((x) => x.kind === 'private-tmp'), JSON.stringify(steps));
-  }
+test('a writable root under /tmp comes back inside the private /tmp with its top-level dir, read-only', () => {
+  // Real dirs: a top that does not exist is not kept (there is nothing to bind).
+  const stage = realpathSync(mkdtempSync('/tmp/celistra-argv-stage-'));
+  const cache = realpathSync(mkdtempSync('/tmp/celistra-argv-cache-'));
+  const steps = mountSteps(literalPolicy({ workspace: `${stage}/wt-a`, writableRoots: [`${stage}/main/.git/celistra/worktrees/a`, cache] }));
+  assert.deepEqual(steps.map((x) => `${x.kind} ${x.path}`), [
+    'private-tmp /tmp',
+    `tmp-top ${stage}`,
+    `tmp-top ${cache}`,
+    `writable ${cache}`,
+    `writable ${stage}/wt-a`,
+    'writable /tmp/celistra-0/tmp/run-1',
+    `writable ${stage}/main/.git/celistra/worktrees/a`,
+  ]);
+  const args = bwrapArgs(literalPolicy({ workspace: `${stage}/wt-a` }), ['true'], OPTS);
+  const at = args.indexOf('/tmp') - 1;
+  assert.deepEqual(args.slice(at, at + 8), ['--tmpfs', '/tmp', '--ro-bind', stage, stage, '--bind', `${stage}/wt-a`, `${stage}/wt-a`]);
 });
 
-test('a writable root under /tmp marks private-tmp degraded in the plan, naming the root and the fix', () => {
+test('a command given by a path under /tmp keeps its top-level dir too, where its symlink leads included', () => {
+  const tool = realpathSync(mkdtempSync('/tmp/celistra-argv-tool-'));
+  const pkg = realpathSync(mkdtempSync('/tmp/celistra-argv-pkg-'));
+  writeFileSync(join(pkg, 'cli.js'), '');
+  symlinkSync(join(pkg, 'cli.js'), join(tool, 'agent'));
+  const steps = mountSteps(literalPolicy({}), [join(tool, 'agent'), '--help']);
+  assert.deepEqual(steps.filter((x) => x.kind === 'tmp-top').map((x) => x.path).sort(), [pkg, tool].sort());
+});
+
+test('a denied path inside a re-exposed top is masked; one elsewhere in /tmp is hidden by the tmpfs', () => {
+  const steps = mountSteps(literalPolicy({ workspace: '/tmp/stage/ws', denyRead: ['/tmp/celistra-0'] }));
+  assert.ok(!steps.some((x) => x.path === '/tmp/celistra-0'), JSON.stringify(steps));
+});
+
+test('only a writable root that is /tmp or holds it keeps the host /tmp, and marks private-tmp degraded', () => {
   assert.equal(bwrapDegraded(literalPolicy({})), undefined);
-  for (const policy of [literalPolicy({ workspace: '/tmp/ws' }), literalPolicy({ writableRoots: ['/tmp/cache'] })]) {
-    const degraded = bwrapDegraded(policy);
-    assert.deepEqual(Object.keys(degraded ?? {}), ['private-tmp']);
-    assert.match(degraded!['private-tmp']!, /^\/tmp\/(ws|cache) lies under \/tmp, so \/tmp is the host's, read-only/);
-  }
+  assert.equal(bwrapDegraded(literalPolicy({ workspace: '/tmp/ws' })), undefined);
+  const policy = literalPolicy({ writableRoots: ['/tmp'] });
+  assert.ok(!mountSteps(policy).some((x) => x.kind === 'private-tmp'));
+  const degraded = bwrapDegraded(policy);
+  assert.deepEqual(Object.keys(degraded ?? {}), ['private-tmp']);
+  assert.match(degraded!['private-tmp']!, /^the writable \/tmp is or holds \/tmp, so the agent shares the host's \/tmp/);
 });
 
 test('denied paths under a private /tmp need no mask: the tmpfs already hides them', () => {

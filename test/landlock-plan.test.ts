@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import type { Policy } from '../src/core/policy.js';
 import { CelistraError } from '../src/core/errors.js';
@@ -117,25 +118,37 @@ test('a forced (test) ABI is passed on as --abi-cap so the helper uses no more t
   assert.ok(!planLandlock(policy(), ['true'], {}, machine()).args.includes('--abi-cap'));
 });
 
-test('a private /tmp is noted only when no writable root lies under /tmp', () => {
+test('a private /tmp is noted unless a writable root is /tmp or holds it', () => {
   assert.ok(planLandlock(policy(), ['true'], {}, machine()).notes.includes('private empty /tmp'));
-  const underTmp = planLandlock(policy({ workspace: '/tmp/ws' }), ['true'], {}, machine());
-  assert.ok(underTmp.notes.some((n) => /private-tmp NOT held: \/tmp stays the host's, read-only/.test(n)));
+  // Under /tmp the root comes back inside the private /tmp with its top-level dir, read-only.
+  assert.ok(planLandlock(policy({ workspace: '/tmp/stage/ws' }), ['true'], {}, machine()).notes.includes('private empty /tmp'));
+  const holding = planLandlock(policy({ writableRoots: ['/tmp'] }), ['true'], {}, machine());
+  assert.ok(holding.notes.some((n) => /private-tmp NOT held: \/tmp is the host's/.test(n)));
 });
 
-test('a writable root under /tmp marks private-tmp degraded in the plan, naming the root and the fix', () => {
+test('with namespaces the helper is told which top-level /tmp entries to keep: those of writable roots and of the command', () => {
+  const stage = realpathSync(mkdtempSync('/tmp/celistra-plan-stage-'));
+  const keep = (args: string[]) => args.flatMap((a, i) => (a === '--keep-tmp' ? [args[i + 1]] : []));
+  assert.deepEqual(keep(helperArgs(policy({ workspace: `${stage}/ws` }), ['true'], { namespaces: true })), [stage]);
+  mkdirSync(`${stage}/bin`);
+  writeFileSync(`${stage}/bin/tool`, '');
+  assert.deepEqual(keep(helperArgs(policy(), [`${stage}/bin/tool`], { namespaces: true })), [stage]);
+  // Without namespaces there is no private /tmp to keep anything in.
+  assert.deepEqual(keep(helperArgs(policy({ workspace: `${stage}/ws` }), ['true'], { namespaces: false })), []);
+});
+
+test('only a writable root that is /tmp or holds it marks private-tmp degraded, naming the root and the fix', () => {
   assert.equal(planLandlock(policy(), ['true'], {}, machine()).degraded, undefined);
-  for (const over of [{ workspace: '/tmp/ws' }, { writableRoots: ['/tmp/cache'] }]) {
-    const plan = planLandlock(policy(over), ['true'], {}, machine());
-    const why = plan.degraded?.['private-tmp'] ?? '';
-    assert.match(why, new RegExp(`${over.workspace ?? over.writableRoots![0]} lies under /tmp`));
-    assert.match(why, /Fix: put the workspace outside \/tmp/);
-    assert.deepEqual(Object.keys(plan.degraded ?? {}), ['private-tmp']);
-  }
+  assert.equal(planLandlock(policy({ workspace: '/tmp/ws' }), ['true'], {}, machine()).degraded, undefined);
+  assert.equal(planLandlock(policy({ writableRoots: ['/tmp/cache'] }), ['true'], {}, machine()).degraded, undefined);
+  const plan = planLandlock(policy({ writableRoots: ['/tmp'] }), ['true'], {}, machine());
+  assert.deepEqual(Object.keys(plan.degraded ?? {}), ['private-tmp']);
+  assert.match(plan.degraded!['private-tmp']!, /the writable \/tmp is or holds \/tmp/);
+  assert.match(plan.degraded!['private-tmp']!, /Fix: grant a directory inside \/tmp instead/);
 });
 
 test('without user namespaces private-tmp is a machine-wide gap, so no plan marks it degraded', () => {
-  const plan = planLandlock(policy({ workspace: '/tmp/ws' }), ['true'], {}, machine({ userNamespaces: false }), 1000);
+  const plan = planLandlock(policy({ writableRoots: ['/tmp'] }), ['true'], {}, machine({ userNamespaces: false }), 1000);
   assert.equal(plan.degraded, undefined);
 });
 

@@ -1,3 +1,4 @@
+import { isSupervisorWrite } from '../supervisor-writes.js';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Case, CaseContext, CustomResult } from '../case.js';
@@ -35,10 +36,9 @@ async function outlive(ctx: CaseContext): Promise<CustomResult[]> {
   const survivors = processesWithEnv(mark);
   await sleep(2500);
   // This check spans a whole `celistra run`, which records the launch and the exit in
-  // the audit log on the host side: those writes are the supervisor's, not the agent's.
+  // its state dir on the host side: those writes are the supervisor's, not the agent's.
   const agentOwn = agentOwnChanges(stage);
-  const auditLog = join(stage.paths.stateDir, 'audit.db');
-  const changes = diffSnapshots(before, takeSnapshot(watches), (p, change, b, a) => p.startsWith(auditLog) || (p === stage.paths.stateDir && change === 'changed') || agentOwn(p, change, b, a));
+  const changes = diffSnapshots(before, takeSnapshot(watches), (p, change, b, a) => isSupervisorWrite(stage, p, change) || agentOwn(p, change, b, a));
   for (const pid of processesWithEnv(mark)) {
     try {
       process.kill(pid, 'SIGKILL');

@@ -6,7 +6,7 @@
 #include "helper-exit.h"
 
 static int takes_value(const char *option) {
-  static const char *const with_value[] = {"--net", "--abi-cap", "--write", "--tmp", "--read-only", "--deny-read", NULL};
+  static const char *const with_value[] = {"--net", "--abi-cap", "--write", "--tmp", "--read-only", "--deny-read", "--keep-tmp", NULL};
   for (const char *const *o = with_value; *o; o++) {
     if (strcmp(option, *o) == 0) return 1;
   }
@@ -61,6 +61,14 @@ void parse_helper_options(int argc, char **argv, struct helper_options *out) {
       i++;
     } else if (strcmp(a, "--deny-read") == 0) {
       push(&out->deny_read, value, argc);
+      i++;
+    } else if (strcmp(a, "--keep-tmp") == 0) {
+      /* Exactly /tmp/<name>: anything wider would show the host's whole /tmp. */
+      const char *name = strncmp(value, "/tmp/", 5) == 0 ? value + 5 : "";
+      if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        helper_fail(HELPER_EXIT_USAGE, 0, "--keep-tmp must name an entry directly in /tmp, not %s", value);
+      }
+      push(&out->keep_tmp, value, argc);
       i++;
     }
   }

@@ -4,6 +4,7 @@
  *
  *   celistra-exec [--namespaces] [--net on|off] [--new-session] [--abi-cap N]
  *                 [--write DIR]... [--tmp DIR] [--read-only PATH]... [--deny-read PATH]...
+ *                 [--keep-tmp /tmp/NAME]...
  *                 -- COMMAND [ARGS...]
  *
  * Every path is absolute and already realpath'd by the Policy builder.
@@ -21,6 +22,7 @@ struct helper_options {
   const char *tmp;            /* the private temp dir (writable), or NULL */
   struct path_list read_only; /* carve-outs inside writable roots */
   struct path_list deny_read;
+  struct path_list keep_tmp;  /* top-level /tmp/<x> entries shown read-only in the private /tmp */
   int network_off;
   int namespaces;  /* use user + mount (+ net) namespaces */
   int new_session; /* setsid(): leave the caller's controlling terminal */

@@ -22,10 +22,23 @@
 
 int wants_private_tmp(const struct helper_options *o) {
   for (int i = 0; i < o->write.count; i++) {
-    if (path_within(o->write.items[i], TMP) || path_within(TMP, o->write.items[i])) return 0;
+    if (path_within(TMP, o->write.items[i])) return 0; /* the root is /tmp or holds it */
   }
   struct stat st;
   return stat(TMP, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The top-level /tmp/<x> dirs the plan keeps (--keep-tmp: those holding a writable root
+ * or the command) come back read-only inside the private /tmp, so a worktree there reads
+ * its main repository beside it. Everything else in the host's /tmp (other users' and
+ * agents' files, tmux and ssh-agent sockets) stays out of sight.
+ */
+static int within_a_top(const struct path_list *tops, const char *path) {
+  for (int i = 0; i < tops->count; i++) {
+    if (path_within(path, tops->items[i])) return 1;
+  }
+  return 0;
 }
 
 /* Creates the missing components of `path` (inside a mask or the new /tmp). */
@@ -54,9 +67,14 @@ static int writable_roots(const struct helper_options *o, const char **out) {
   return n;
 }
 
+/* Hidden by the new /tmp: under /tmp and not brought back with a top. */
+static int hidden_by_private_tmp(const struct path_list *tops, const char *path, int private_tmp) {
+  return private_tmp && path_within(path, TMP) && !within_a_top(tops, path);
+}
+
 /* A writable root that a mask or the new /tmp would hide, so it is re-attached after. */
-static int hidden_by_masks(const struct helper_options *o, const char *root, int private_tmp) {
-  if (private_tmp && path_within(root, TMP)) return 1;
+static int hidden_by_masks(const struct helper_options *o, const struct path_list *tops, const char *root, int private_tmp) {
+  if (hidden_by_private_tmp(tops, root, private_tmp)) return 1;
   for (int i = 0; i < o->deny_read.count; i++) {
     if (path_within(root, o->deny_read.items[i])) return 1;
   }
@@ -91,6 +109,9 @@ void apply_mount_fence(const struct helper_options *o, struct mount_fence *out) 
   int reexpose_fd[root_count];
 
   out->private_tmp = wants_private_tmp(o);
+  struct path_list none = {NULL, 0};
+  const struct path_list tops = out->private_tmp ? o->keep_tmp : none;
+  int top_fd[tops.count + 1];
   out->private_shm = 0;
   out->private_pts = 0;
 
@@ -123,7 +144,7 @@ void apply_mount_fence(const struct helper_options *o, struct mount_fence *out) 
 
   for (int i = 0; i < root_count; i++) {
     reexpose_fd[i] = -1;
-    if (!hidden_by_masks(o, roots[i], out->private_tmp)) continue;
+    if (!hidden_by_masks(o, &tops, roots[i], out->private_tmp)) continue;
     reexpose_fd[i] = ma_clone_tree(roots[i]);
     if (reexpose_fd[i] < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot keep %s reachable under a mask", roots[i]);
   }
@@ -131,7 +152,7 @@ void apply_mount_fence(const struct helper_options *o, struct mount_fence *out) 
   int empty_source = -1;
   for (int i = 0; i < o->deny_read.count; i++) {
     const char *d = o->deny_read.items[i];
-    if (out->private_tmp && path_within(d, TMP)) continue; /* the new /tmp hides it */
+    if (hidden_by_private_tmp(&tops, d, out->private_tmp)) continue; /* the new /tmp hides it */
     struct stat st;
     if (lstat(d, &st) != 0) {
       if (errno == ENOENT) continue;
@@ -147,7 +168,27 @@ void apply_mount_fence(const struct helper_options *o, struct mount_fence *out) 
   }
   if (empty_source >= 0) close(empty_source);
 
+  /* Cloned after the masks and binds inside them, so each top comes back with them. */
+  int top_is_dir[tops.count + 1];
+  for (int i = 0; i < tops.count; i++) {
+    struct stat st;
+    if (stat(tops.items[i], &st) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot keep %s in the private /tmp", tops.items[i]);
+    top_is_dir[i] = S_ISDIR(st.st_mode);
+    top_fd[i] = ma_clone_tree(tops.items[i]);
+    if (top_fd[i] < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot keep %s reachable in the private /tmp", tops.items[i]);
+  }
   if (out->private_tmp && mount("tmpfs", TMP, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot mount a private /tmp");
+  for (int i = 0; i < tops.count; i++) {
+    /* A command kept from /tmp may be a file right in it: its mount point is an empty file. */
+    if (top_is_dir[i]) make_dirs(tops.items[i]);
+    else {
+      int fd = open(tops.items[i], O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+      if (fd < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot create mount point %s", tops.items[i]);
+      close(fd);
+    }
+    if (ma_attach(top_fd[i], tops.items[i]) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot re-attach %s", tops.items[i]);
+    close(top_fd[i]);
+  }
 
   struct stat shm;
   if (stat(SHM, &shm) == 0 && S_ISDIR(shm.st_mode)) {
@@ -177,7 +218,7 @@ void apply_mount_fence(const struct helper_options *o, struct mount_fence *out) 
   /* Masks were writable only so that re-attached roots could get their mount points. */
   for (int i = 0; i < o->deny_read.count; i++) {
     const char *d = o->deny_read.items[i];
-    if (out->private_tmp && path_within(d, TMP)) continue;
+    if (hidden_by_private_tmp(&tops, d, out->private_tmp)) continue;
     struct stat st;
     if (lstat(d, &st) == 0 && S_ISDIR(st.st_mode) && ma_set_readonly(d, 1, 0) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot make the mask of %s read-only", d);
   }

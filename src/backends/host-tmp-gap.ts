@@ -1,16 +1,53 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, normalize } from 'node:path';
 import { isWithin, type Policy } from '../core/policy.js';
 
+const TMP = '/tmp';
+
 /**
- * Why a namespace backend's private /tmp does not hold for this policy. Both Linux
- * backends keep the host's /tmp (read-only) when a writable root lies under it, because a
- * fresh tmpfs would hide that root's siblings (a worktree reads its main repository).
- * What the agent then gets is checked by test/sandbox/private-tmp-under-tmp.test.ts.
+ * How the namespace backends (landlock with user namespaces, bwrap) give an agent its own
+ * /tmp. An empty tmpfs goes on /tmp; a writable root under /tmp comes back inside it with
+ * the top-level /tmp/<x> that holds it, read-only (a worktree there reads its main
+ * repository beside it, as anything outside /tmp stays readable), and so does the one
+ * holding the command (tmpTops). Everything else in the
+ * host's /tmp — other agents' files, tmux and ssh-agent sockets — is absent. Only a
+ * writable root that is /tmp or holds it makes the host's /tmp the agent's, and then
+ * private-tmp is not held (checked by test/sandbox/private-tmp-under-tmp.test.ts).
  */
+export function rootsHoldingTmp(policy: Policy): string[] {
+  return [policy.workspace, ...policy.writableRoots].filter((w) => isWithin(TMP, w));
+}
+
+/**
+ * The top-level /tmp/<x> entries kept (read-only) in the private /tmp: those holding a
+ * writable root, and the one holding the command when it is given by an absolute path
+ * (a tool in a checkout under /tmp). Not the private TMPDIR: it comes back alone.
+ */
+export function tmpTops(policy: Policy, argv: readonly string[] = []): string[] {
+  const tops = new Set<string>();
+  const keep = (p: string) => {
+    if (p !== TMP && isWithin(p, TMP)) tops.add(`${TMP}/${p.slice(TMP.length + 1).split('/')[0]}`);
+  };
+  for (const w of [policy.workspace, ...policy.writableRoots]) keep(w);
+  const command = argv[0];
+  if (command !== undefined && isAbsolute(command)) {
+    try {
+      // Both the path given and where it leads (node_modules/.bin links into the package).
+      keep(normalize(command));
+      keep(realpathSync(command));
+    } catch {
+      // Missing: the sandbox reports "not found" as it would anyway.
+    }
+  }
+  return [...tops].filter((t) => existsSync(t));
+}
+
+/** Why private-tmp does not hold for this policy (rootsHoldingTmp is not empty). */
 export function sharedTmpReason(policy: Policy): string {
-  const under = [policy.workspace, ...policy.writableRoots].filter((w) => isWithin(w, '/tmp') || isWithin('/tmp', w));
+  const holding = rootsHoldingTmp(policy);
   return (
-    `${under.join(', ')} ${under.length === 1 ? 'lies' : 'lie'} under /tmp, so /tmp is the host's, read-only, not a private one: ` +
-    'the agent can read what other agents and processes leave in /tmp and connect to unix sockets there (a tmux or ssh-agent socket there lets it run commands or use keys outside the fence); ' +
-    'TMPDIR and /dev/shm stay private. Fix: put the workspace outside /tmp'
+    `the writable ${holding.join(', ')} ${holding.length === 1 ? 'is or holds' : 'are or hold'} /tmp, so the agent shares the host's /tmp: ` +
+    'it can read and change what other agents and processes leave there and connect to unix sockets there (a tmux or ssh-agent socket lets it run commands or use keys outside the fence); ' +
+    'TMPDIR and /dev/shm stay private. Fix: grant a directory inside /tmp instead'
   );
 }

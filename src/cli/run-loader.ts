@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { celistraPaths } from '../core/paths.js';
+import { EXIT_CODES } from './exit-codes.js';
 
 /**
  * Starts the `celistra run` bundle (dist/run/run-entry.cjs) through V8's code cache.
@@ -26,7 +27,10 @@ export function runBundle(bundlePath: string): void {
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: bundlePath, cachedData });
   if (cachedData === undefined || script.cachedDataRejected) {
     // At exit the functions this run compiled are in the cache too, not only the top level.
-    process.once('exit', () => writeCodeCache(cachePath, () => script.createCachedData()));
+    // A run Celistra refused (one of its own exit statuses) leaves nothing behind, not even this.
+    process.once('exit', (code) => {
+      if (!Object.values(EXIT_CODES).includes(code)) writeCodeCache(cachePath, () => script.createCachedData());
+    });
   }
   const module = { exports: {} };
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;

@@ -1,10 +1,9 @@
 /**
- * The private-tmp guarantee, checked against what the fence really gives. With the
- * workspace outside /tmp both Linux backends mount an empty /tmp: another agent's /tmp
- * files and sockets are absent. With the workspace under /tmp they keep the host's /tmp,
- * read-only, and the plan must say that private-tmp is not held (LaunchPlan.degraded):
- * this test shows the declaration is the truth in both layouts, reads and socket connects
- * reaching the host's /tmp exactly when the plan says so, and writes failing in both.
+ * The private-tmp guarantee, checked against what the fence really gives. Both Linux
+ * backends mount an empty /tmp: another agent's /tmp files and sockets are absent. A
+ * workspace under /tmp comes back inside it with its top-level /tmp/<x>, read-only, so a
+ * sibling there is readable (as anything outside /tmp is) but not writable. Only a
+ * writable root that holds /tmp itself keeps the host's /tmp, and the plan says so.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -102,16 +101,47 @@ for (const { backend, skip } of BACKENDS) {
       }
     });
 
-    test('with the workspace under /tmp, the plan declares private-tmp degraded, and that is what the agent gets', () => {
+    test('with the workspace under /tmp, /tmp is still private; its top-level dir comes back read-only', () => {
       const s = stage('/tmp');
       try {
-        assert.match(declared(backend, s) ?? '', /lies under \/tmp, so \/tmp is the host's, read-only/);
+        assert.equal(declared(backend, s), undefined);
+        const sibling = join(s.root, 'sibling.txt');
+        writeFileSync(sibling, 'SIBLING\n');
+        utimesSync(sibling, OLD, OLD);
         const before = snapshotTree(other);
-        const r = runCelistra(['run', '--backend', backend.name, '--workspace', s.ws, '--', 'sh', '-c', probeScript()], { env: s.env });
+        const siblingBefore = snapshotTree(sibling);
+        const script = [
+          probeScript(),
+          `if grep -q SIBLING '${sibling}' 2>/dev/null; then echo READ-SIBLING ok; else echo READ-SIBLING no; fi`,
+          `if echo x >> '${sibling}' 2>/dev/null; then echo WRITE-SIBLING ok; else echo WRITE-SIBLING no; fi`,
+          `if echo x > '${join(s.ws, 'mine')}' 2>/dev/null; then echo WRITE-WS ok; else echo WRITE-WS no; fi`,
+        ].join('\n');
+        const r = runCelistra(['run', '--backend', backend.name, '--workspace', s.ws, '--', 'sh', '-c', script], { env: s.env });
         assert.equal(r.status, 0, r.stderr);
-        // The gap, as declared: the host's /tmp is readable and its sockets reachable; writes still fail.
-        assert.deepEqual(outcomes(r.stdout.toString()), { READ: 'ok', CONNECT: 'ok', 'WRITE-TMP': 'no', 'WRITE-OTHER': 'no', 'WRITE-TMPDIR': 'ok' });
+        assert.deepEqual(outcomes(r.stdout.toString()), {
+          READ: 'no',
+          CONNECT: 'no',
+          'WRITE-TMP': 'ok',
+          'WRITE-OTHER': 'no',
+          'WRITE-TMPDIR': 'ok',
+          'READ-SIBLING': 'ok',
+          'WRITE-SIBLING': 'no',
+          'WRITE-WS': 'ok',
+        });
         assert.deepEqual(snapshotTree(other), before, "the other agent's /tmp dir changed");
+        assert.deepEqual(snapshotTree(sibling), siblingBefore, "the workspace's sibling changed");
+      } finally {
+        s.cleanup();
+      }
+    });
+
+    test('a writable root that holds /tmp keeps the host /tmp, and the plan says private-tmp is not held', () => {
+      const s = stage('/var/tmp');
+      try {
+        const tmpDir = join(s.root, 'plan-tmp');
+        mkdirSync(tmpDir);
+        const policy = buildPolicy({ workspace: s.ws, allowWrite: ['/tmp'], tmpDir, paths: celistraPaths(s.env) });
+        assert.match(backend.plan(policy, ['true'], {}).degraded?.['private-tmp'] ?? '', /the writable \/tmp is or holds \/tmp/);
       } finally {
         s.cleanup();
       }

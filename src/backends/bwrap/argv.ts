@@ -35,6 +35,7 @@ function stepArgs(step: MountStep): string[] {
     case 'writable':
       return ['--bind', step.path, step.path];
     case 'read-only':
+    case 'tmp-top':
       return ['--ro-bind', step.path, step.path];
     case 'mask-dir':
       return ['--tmpfs', step.path];
@@ -46,7 +47,7 @@ function stepArgs(step: MountStep): string[] {
 
 /** The whole bwrap argv (without the program name) for a policy and command. */
 export function bwrapArgs(policy: Policy, argv: string[], opts: BwrapArgvOptions): string[] {
-  const steps = mountSteps(policy);
+  const steps = mountSteps(policy, argv);
   const args = [
     ...isolationArgs(opts, policy.network),
     // The host, read-only: writes and metadata changes (chmod, utime, xattr) fail with EROFS.

@@ -25,7 +25,7 @@ function cachedProbe(): Capabilities {
 function notes(policy: Policy, asRoot: boolean): string[] {
   return [
     'host mounted read-only; workspace, writable roots and TMPDIR bound writable',
-    wantsPrivateTmp(policy) ? '/tmp is a private tmpfs' : "private-tmp NOT held: /tmp stays the host's, read-only (a writable root lies under it)",
+    wantsPrivateTmp(policy) ? '/tmp is a private tmpfs' : "private-tmp NOT held: /tmp is the host's (a writable root is /tmp or holds it)",
     `${policy.denyRead.length} read-denied path(s) masked`,
     policy.network === 'off' ? 'network off via a new network namespace' : 'network on (host network namespace)',
     asRoot ? 'running as root: no user namespace, all capabilities dropped' : 'unprivileged user namespace',

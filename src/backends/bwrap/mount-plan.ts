@@ -1,6 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { CelistraError } from '../../core/errors.js';
 import { isWithin, type Policy } from '../../core/policy.js';
+import { rootsHoldingTmp, tmpTops } from '../host-tmp-gap.js';
 
 /**
  * One filesystem step inside the sandbox. bwrap applies its mount options in argv
@@ -10,6 +11,8 @@ import { isWithin, type Policy } from '../../core/policy.js';
 export type MountStep =
   /** A private, writable tmpfs on /tmp (nothing shared with other agents). */
   | { kind: 'private-tmp'; path: string }
+  /** The host's /tmp/<x> holding a writable root or the command, read-only inside the private /tmp (host-tmp-gap.ts). */
+  | { kind: 'tmp-top'; path: string }
   /** The host directory, writable (workspace, writable roots, the private TMPDIR). */
   | { kind: 'writable'; path: string }
   /** A path inside a writable root put back read-only (e.g. a worktree's `.git` pointer). */
@@ -20,7 +23,7 @@ export type MountStep =
   | { kind: 'mask-file'; path: string };
 
 /** Rank at equal paths: a mask must win over a bind of the same path, a carve-out over a writable bind. */
-const RANK: Record<MountStep['kind'], number> = { 'private-tmp': 0, writable: 1, 'read-only': 2, 'mask-dir': 3, 'mask-file': 3 };
+const RANK: Record<MountStep['kind'], number> = { 'private-tmp': 0, 'tmp-top': 1, writable: 2, 'read-only': 3, 'mask-dir': 4, 'mask-file': 4 };
 
 const TMP = '/tmp';
 
@@ -28,13 +31,9 @@ function depth(p: string): number {
   return p === '/' ? 0 : p.split('/').length - 1;
 }
 
-/**
- * /tmp gets a private tmpfs only when nothing the agent must reach lives under it: a
- * workspace under /tmp usually needs its siblings readable (a worktree reads the main
- * repository's objects), and a tmpfs would hide them. Then /tmp stays read-only instead.
- */
+/** /tmp gets a private tmpfs unless a writable root is /tmp or holds it (host-tmp-gap.ts). */
 export function wantsPrivateTmp(policy: Policy): boolean {
-  return ![policy.workspace, ...policy.writableRoots].some((p) => isWithin(p, TMP));
+  return rootsHoldingTmp(policy).length === 0;
 }
 
 function isDirectory(p: string): boolean | undefined {
@@ -52,12 +51,15 @@ function isDirectory(p: string): boolean | undefined {
  * TMPDIR inside Celistra's (denied) runtime dir is bound back over the mask.
  * Reads the filesystem (file or directory?) but never changes it.
  */
-export function mountSteps(policy: Policy): MountStep[] {
+export function mountSteps(policy: Policy, argv: readonly string[] = []): MountStep[] {
   const steps: MountStep[] = [];
   const privateTmp = wantsPrivateTmp(policy);
-  const hiddenByPrivateTmp = (p: string) => privateTmp && isWithin(p, TMP);
+  const tops = privateTmp ? tmpTops(policy, argv) : [];
+  const hiddenByPrivateTmp = (p: string) => privateTmp && isWithin(p, TMP) && !tops.some((t) => isWithin(p, t));
 
   if (privateTmp) steps.push({ kind: 'private-tmp', path: TMP });
+  // bwrap takes bind sources from the host's root, so these come from the real /tmp.
+  for (const t of tops) steps.push({ kind: 'tmp-top', path: t });
   for (const p of [policy.workspace, ...policy.writableRoots, policy.tmpDir]) steps.push({ kind: 'writable', path: p });
 
   const masked: string[] = [];

@@ -1,7 +1,7 @@
 import type { Guarantee, Guarantees, LaunchPlan } from '../../core/backend.js';
-import { isWithin, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
 import type { LandlockFacts } from './probe.js';
-import { sharedTmpReason } from '../host-tmp-gap.js';
+import { rootsHoldingTmp, sharedTmpReason } from '../host-tmp-gap.js';
 
 const enforced: Guarantee = { status: 'enforced' };
 const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
@@ -53,7 +53,7 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
  * mirrors wants_private_tmp() in native/src/mount-fence.c, which decides at run time.
  */
 export function landlockKeepsHostTmp(policy: Policy): boolean {
-  return [policy.workspace, ...policy.writableRoots].some((w) => isWithin(w, '/tmp') || isWithin('/tmp', w));
+  return rootsHoldingTmp(policy).length > 0;
 }
 
 /** What this policy's plan does not hold of the machine's declaration (see LaunchPlan.degraded). */

@@ -1,4 +1,5 @@
 import type { Policy } from '../../core/policy.js';
+import { tmpTops } from '../host-tmp-gap.js';
 
 /** How the helper will fence this run; decided by plan() from the probe. */
 export interface HelperMode {
@@ -21,6 +22,7 @@ export function helperArgs(policy: Policy, argv: string[], mode: HelperMode): st
   args.push('--tmp', policy.tmpDir);
   for (const p of policy.readOnlyPaths) args.push('--read-only', p);
   for (const d of policy.denyRead) args.push('--deny-read', d);
+  if (mode.namespaces) for (const t of tmpTops(policy, argv)) args.push('--keep-tmp', t);
   args.push('--', ...argv);
   return args;
 }

@@ -23,7 +23,7 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
     notes.push('IPC namespace: no SysV shared memory, semaphores or queues of the host or other agents');
     if (policy.readOnlyPaths.length) notes.push(`${policy.readOnlyPaths.length} read-only carve-out(s) bind-mounted read-only`);
     if (policy.denyRead.length) notes.push(`${policy.denyRead.length} read-denied path(s) masked`);
-    notes.push(landlockKeepsHostTmp(policy) ? "private-tmp NOT held: /tmp stays the host's, read-only (a writable root lies under it)" : 'private empty /tmp');
+    notes.push(landlockKeepsHostTmp(policy) ? "private-tmp NOT held: /tmp is the host's (a writable root is /tmp or holds it)" : 'private empty /tmp');
   } else {
     notes.push('no user namespaces: read denies by Landlock sibling grants; chmod/chown/utime/xattrs outside not restricted');
     notes.push('helper as subreaper: processes the agent leaves behind are killed when it exits');
