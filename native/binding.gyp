@@ -38,6 +38,14 @@
             "src/signal-relay.c",
             "src/user-namespace.c"
           ]
+        },
+        {
+          "target_name": "celistra-audit",
+          "type": "executable",
+          "sources": [
+            "src/audit-netlink.c",
+            "src/audit-reader.c"
+          ]
         }
       ]
     }, {

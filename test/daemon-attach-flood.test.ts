@@ -12,15 +12,18 @@ const ROWS = 24;
 const JUST_AFTER = 16;
 
 /**
- * ~12 MB of output dense with what a cut can break: SGR colours, cursor moves, line
- * erases, OSC titles and 2- and 3-byte UTF-8 characters, in odd-sized writes, so the
- * holder's reads (and the parser's snapshot points) fall inside sequences. It writes
+ * ~12 MB of output in odd-sized writes, so the holder's reads (and the parser's snapshot
+ * points) fall inside sequences. Mode "dense": SGR colours, cursor moves, line erases,
+ * OSC titles and 2- and 3-byte UTF-8 characters on every line. Mode "log": coloured log
+ * lines with UTF-8 and line erases, a cursor move and a title only every 3000 lines —
+ * text the holder's model skips as it scrolls off (src/core/screen-skip.ts). It writes
  * the same bytes to a file: the reference. `stty -opost -echo` keeps the PTY from adding \r or echoing "go".
  */
 const GENERATOR = String.raw`
 import sys, time
 out = sys.stdout.buffer
 ref = open(sys.argv[1], 'wb')
+dense = sys.argv[2] == 'dense'
 total = 0
 i = 0
 while total < 12_000_000:
@@ -28,9 +31,9 @@ while total < 12_000_000:
     for _ in range(37):
         i += 1
         parts.append(('\x1b[3%dm%d \u00e9\u4e2d\x1b[1;4%dm%s\x1b[0m\x1b[K\r\n' % (i % 8, i, (i * 3) % 8, 'ab\u00fc' * (i % 23))).encode())
-        if i % 11 == 0:
+        if i % (11 if dense else 3000) == 0:
             parts.append(('\x1b[%d;%dH\x1b[7m<%d>\x1b[27m' % (1 + i % 24, 1 + (i * 7) % 70, i)).encode())
-        if i % 97 == 0:
+        if i % (97 if dense else 3000) == 0:
             parts.append(('\x1b]0;title %d\x07' % i).encode())
     chunk = b''.join(parts)
     for off in range(0, len(chunk), 1531):
@@ -117,44 +120,46 @@ function referenceScreen(output: Buffer): Promise<string> {
   return new Promise((resolve) => term.write(new Uint8Array(output), () => resolve(serializer.serialize({ scrollback: 0 }))));
 }
 
-test('clients attaching during heavy output end on exactly the screen of a reference parse of the same bytes', { timeout: 180_000 }, async () => {
-  const sb = makeSandbox();
-  const daemon = await startDaemonProcess(sb);
-  try {
-    const gen = join(sb.workspace, 'gen.py');
-    const refPath = join(sb.workspace, 'reference.bin');
-    writeFileSync(gen, GENERATOR);
-    await spawnAgent(sb, 'flood', ['sh', '-c', `stty -opost -echo; read go; exec python3 ${gen} ${refPath}`], { backend: 'none', cols: COLS, rows: ROWS });
-    const playbacks = [playback(await sb.client.attach('flood', { readOnly: 1 }))];
-    await sb.client.call('POST', '/v1/agents/flood/input', { data: 'go\r' });
-    // Attach at staggered points while the flood runs: the holder's parser is then
-    // behind the output it has already sent, and snapshots land mid-stream.
-    await waitFor('the flood to begin', async () => (await sb.client.logs('flood')).length > 0 || undefined);
-    for (const delay of [0, 100, 250]) {
-      await sleep(delay);
-      playbacks.push(playback(await sb.client.attach('flood', { readOnly: 1 })));
+for (const mode of ['dense', 'log']) {
+  test(`clients attaching during heavy output (${mode}) end on exactly the screen of a reference parse of the same bytes`, { timeout: 180_000 }, async () => {
+    const sb = makeSandbox();
+    const daemon = await startDaemonProcess(sb);
+    try {
+      const gen = join(sb.workspace, 'gen.py');
+      const refPath = join(sb.workspace, 'reference.bin');
+      writeFileSync(gen, GENERATOR);
+      await spawnAgent(sb, 'flood', ['sh', '-c', `stty -opost -echo; read go; exec python3 ${gen} ${refPath} ${mode}`], { backend: 'none', cols: COLS, rows: ROWS });
+      const playbacks = [playback(await sb.client.attach('flood', { readOnly: 1 }))];
+      await sb.client.call('POST', '/v1/agents/flood/input', { data: 'go\r' });
+      // Attach at staggered points while the flood runs: the holder's parser is then
+      // behind the output it has already sent, and snapshots land mid-stream.
+      await waitFor('the flood to begin', async () => (await sb.client.logs('flood')).length > 0 || undefined);
+      for (const delay of [0, 100, 250]) {
+        await sleep(delay);
+        playbacks.push(playback(await sb.client.attach('flood', { readOnly: 1 })));
+      }
+      const clients = await Promise.all(playbacks);
+      const reference = readFileSync(refPath);
+      assert.ok(reference.length > 12_000_000, 'the generator wrote its whole output');
+      const expected = await referenceScreen(reference);
+      assert.match(expected, /done/, 'the reference ends on the final screen');
+      let midStream = 0;
+      for (const [i, c] of clients.entries()) {
+        const label = `client ${i} (screens: ${c.screens.join(', ')}; ${c.bytesAfterScreen} bytes after the last)`;
+        assert.equal(c.screens[0], 'attach', `${label}: its screen came first`);
+        // Everything after a screen is the exact stream from the screen's offset to the
+        // end, so that offset is known: the screen must equal the reference parsed to it.
+        const offset = reference.length - c.bytesAfterScreen;
+        assert.ok(offset >= 0, `${label}: no byte was sent twice`);
+        if (offset > 0) midStream++;
+        assert.equal(c.atScreen, await referenceScreen(reference.subarray(0, offset)), `${label}: the screen is the reference screen at offset ${offset}`);
+        assert.equal(c.justAfterScreen, await referenceScreen(reference.subarray(0, offset + JUST_AFTER)), `${label}: the screen and the next ${JUST_AFTER} bytes are the reference`);
+        assert.equal(c.final, expected, `${label}: it ends on the reference screen`);
+      }
+      assert.ok(midStream > 0, 'at least one client got a screen taken in the middle of the flood');
+      await waitFor('exited', async () => (await sb.client.call<{ agent: { state: string } }>('GET', '/v1/agents/flood')).agent.state === 'exited' || undefined);
+    } finally {
+      await cleanup(sb, daemon);
     }
-    const clients = await Promise.all(playbacks);
-    const reference = readFileSync(refPath);
-    assert.ok(reference.length > 12_000_000, 'the generator wrote its whole output');
-    const expected = await referenceScreen(reference);
-    assert.match(expected, /done/, 'the reference ends on the final screen');
-    let midStream = 0;
-    for (const [i, c] of clients.entries()) {
-      const label = `client ${i} (screens: ${c.screens.join(', ')}; ${c.bytesAfterScreen} bytes after the last)`;
-      assert.equal(c.screens[0], 'attach', `${label}: its screen came first`);
-      // Everything after a screen is the exact stream from the screen's offset to the
-      // end, so that offset is known: the screen must equal the reference parsed to it.
-      const offset = reference.length - c.bytesAfterScreen;
-      assert.ok(offset >= 0, `${label}: no byte was sent twice`);
-      if (offset > 0) midStream++;
-      assert.equal(c.atScreen, await referenceScreen(reference.subarray(0, offset)), `${label}: the screen is the reference screen at offset ${offset}`);
-      assert.equal(c.justAfterScreen, await referenceScreen(reference.subarray(0, offset + JUST_AFTER)), `${label}: the screen and the next ${JUST_AFTER} bytes are the reference`);
-      assert.equal(c.final, expected, `${label}: it ends on the reference screen`);
-    }
-    assert.ok(midStream > 0, 'at least one client got a screen taken in the middle of the flood');
-    await waitFor('exited', async () => (await sb.client.call<{ agent: { state: string } }>('GET', '/v1/agents/flood')).agent.state === 'exited' || undefined);
-  } finally {
-    await cleanup(sb, daemon);
-  }
-});
+  });
+}

@@ -68,6 +68,7 @@ test('an agent that exits while the daemon is down is reported, with its output,
     const { HolderLink } = await import('../src/holder/holder-link.js');
     const link = await HolderLink.open(`${sb.paths.runtimeDir}/holders/${holderSocket}`);
     const exited = new Promise((r) => link.once('exit', r));
+    link.start();
     link.input(Buffer.from('late\r'));
     await exited;
     link.detach();

@@ -19,6 +19,10 @@ const CLI = join(dirname(dirname(dirname(MAIN))), 'bin', 'celistra.js');
 const daemonArgs = {
   'scrollback-kb': { type: 'string', description: `scrollback kept per agent, in KiB (default ${DEFAULT_SCROLLBACK_KB})`, valueHint: 'N' },
   'restart-delay-ms': { type: 'string', description: `first auto-restart delay, doubled per crash (default ${DEFAULT_RESTART_POLICY.baseDelayMs})`, valueHint: 'MS' },
+  'enable-kernel-audit': {
+    type: 'boolean',
+    description: 'turn the kernel audit subsystem on if it is off (host-wide; root only), so Landlock denials reach the audit log; switched back off when the daemon stops (docs/audit.md)',
+  },
 } as const;
 
 function positiveNumber(v: string | undefined, flag: string): number | undefined {
@@ -30,7 +34,10 @@ function positiveNumber(v: string | undefined, flag: string): number | undefined
 
 function daemonFlags(args: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const k of Object.keys(daemonArgs)) if (typeof args[k] === 'string') out.push(`--${k}`, args[k] as string);
+  for (const k of Object.keys(daemonArgs)) {
+    if (typeof args[k] === 'string') out.push(`--${k}`, args[k] as string);
+    else if (args[k] === true) out.push(`--${k}`);
+  }
   return out;
 }
 
@@ -46,6 +53,7 @@ const foreground = defineCommand({
         paths: celistraPaths(),
         scrollbackKb,
         restartPolicy: baseDelayMs === undefined ? undefined : { ...DEFAULT_RESTART_POLICY, baseDelayMs },
+        enableKernelAudit: args['enable-kernel-audit'] === true,
       });
       // Client input is handled where it arrives; anything escaping is a bug to log,
       // not a reason to drop every agent's API.

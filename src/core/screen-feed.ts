@@ -64,8 +64,7 @@ export class ScreenFeed {
 
   /** In stream order: output written before the resize is parsed at the old size. */
   resize(cols: number, rows: number): void {
-    if (this.model.backlog === 0) this.model.resize(cols, rows);
-    else this.model.whenParsed(() => this.model.resize(cols, rows));
+    this.model.resize(cols, rows);
   }
 
   /**

@@ -1,11 +1,17 @@
 import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
+import { skipScrolledOff } from './screen-skip.js';
 
 const { Terminal } = xtermHeadless;
 
 interface InputHandlerInternals {
   _parser?: { currentState?: number };
   _utf8Decoder?: { interim?: Uint8Array };
+}
+
+interface CoreInternals {
+  _inputHandler?: InputHandlerInternals;
+  buffer?: { scrollTop?: number; scrollBottom?: number; ybase?: number; lines?: { maxLength?: number } };
 }
 
 /**
@@ -19,11 +25,30 @@ export class ScreenModel {
   /** Bytes handed to the parser; parsing runs asynchronously behind this. */
   private queued = 0;
   private parsed = 0;
+  /**
+   * Skipping text that scrolls off (screen-skip.ts) needs the parser in ground state with
+   * a full-screen scroll region where a run of plain chunks starts. Each chunk is scanned
+   * as it is written, continuing the run (`carry`); a non-plain item ends the run and the
+   * next chunk starts a new one on the assumption that the parser is in ground state
+   * there. The assumption is checked when the chunk before it has been parsed (or holds
+   * from the start, a blank terminal); only then (`runVerified`) does the model skip.
+   */
+  private carry: Buffer | undefined = Buffer.alloc(0);
+  private runVerified = true;
+  /** Writes and resizes handed to xterm; the run was assumed to start after `runAfterSeq`. */
+  private seq = 0;
+  private runAfterSeq = 0;
+  private pendingResizes = 0;
+  /** The rows output written now will be parsed at: resizes wait for earlier output. */
+  private streamRows: number;
+  /** Output bytes the parser did not have to read (replaced by fewer, screen-skip.ts). */
+  skippedBytes = 0;
 
   constructor(cols: number, rows: number) {
     // No scrollback in the model: attach redraws the screen only (the byte scrollback is
     // the ring's job), and trimming scrollback lines costs ~12% of parse speed in a flood.
     this.term = new Terminal({ cols, rows, scrollback: 0, allowProposedApi: true });
+    this.streamRows = rows;
     this.term.loadAddon(this.serializer);
   }
 
@@ -40,10 +65,18 @@ export class ScreenModel {
     return this.queued - this.parsed;
   }
 
-  write(data: Uint8Array, onParsed?: () => void): void {
+  write(data: Buffer, onParsed?: () => void): void {
+    if (!this.carry) this.startRun();
     this.queued += data.length;
-    this.term.write(data, () => {
+    const seq = ++this.seq;
+    const skipped = skipScrolledOff(data, this.streamRows, this.carry);
+    const feed = this.runVerified ? skipped.feed : data;
+    this.carry = skipped.carry;
+    if (!this.carry) this.runVerified = false;
+    this.skippedBytes += data.length - feed.length;
+    this.term.write(feed, () => {
       this.parsed += data.length;
+      this.checkpoint(seq);
       onParsed?.();
     });
   }
@@ -53,8 +86,53 @@ export class ScreenModel {
     this.term.write('', done);
   }
 
+  /** In stream order: output written before the resize is parsed at the old size. */
   resize(cols: number, rows: number): void {
-    this.term.resize(cols, rows);
+    const seq = ++this.seq;
+    this.streamRows = rows;
+    // The run's line counts were for the old size: a new run starts after the resize.
+    this.carry = undefined;
+    this.runVerified = false;
+    this.pendingResizes++;
+    const apply = () => {
+      this.pendingResizes--;
+      this.term.resize(cols, rows);
+      this.checkpoint(seq);
+    };
+    if (this.backlog === 0) apply();
+    else this.whenParsed(apply);
+  }
+
+  private startRun(): void {
+    this.carry = Buffer.alloc(0);
+    this.runVerified = false;
+    this.runAfterSeq = this.seq;
+    // Everything before is parsed already: check now, no later checkpoint will.
+    if (this.backlog === 0 && this.pendingResizes === 0) this.checkpoint(this.seq);
+  }
+
+  /**
+   * Write or resize `seq` has just taken effect, so the parser state is known exactly
+   * here: where the current run was assumed to start, check the assumption. A run that
+   * fails it is abandoned; the next write starts a new one.
+   */
+  private checkpoint(seq: number): void {
+    if (this.runVerified || seq !== this.runAfterSeq) return;
+    // Internals missing (another xterm version) mean "unknown": no skipping then.
+    const core = (this.term as unknown as { _core?: CoreInternals })._core;
+    const handler = core?._inputHandler;
+    const buffer = core?.buffer;
+    const ground =
+      handler?._parser?.currentState === 0 &&
+      handler._utf8Decoder?.interim?.[0] === 0 &&
+      buffer?.scrollTop === 0 &&
+      buffer.scrollBottom === this.term.rows - 1 &&
+      // No lines above the screen: the alternate buffer keeps some after the terminal
+      // shrinks, and the serializer shows them, so text scrolled there is not gone.
+      buffer.ybase === 0 &&
+      buffer.lines?.maxLength === this.term.rows;
+    if (ground && this.carry) this.runVerified = true;
+    else this.carry = undefined;
   }
 
   /** Bytes parsed so far (call from a write callback, or between tasks, for exactness). */
@@ -70,7 +148,7 @@ export class ScreenModel {
    * is what every snapshot assumed before this check existed.
    */
   atSequenceBoundary(): boolean {
-    const handler = (this.term as unknown as { _core?: { _inputHandler?: InputHandlerInternals } })._core?._inputHandler;
+    const handler = (this.term as unknown as { _core?: CoreInternals })._core?._inputHandler;
     const state = handler?._parser?.currentState;
     const interim = handler?._utf8Decoder?.interim;
     return (state === undefined || state === 0) && (interim === undefined || interim[0] === 0);

@@ -15,6 +15,7 @@ import { decideRestart, crashesInWindow, DEFAULT_RESTART_POLICY, type RestartPol
 import { RingBuffer } from './ring-buffer.js';
 import { holderFiles } from '../holder/holder-config.js';
 import { summarizePolicy } from './audit/index.js';
+import type { AgentProcesses } from './audit/denial-attribution.js';
 import { gitGrantsFor } from './worktree-git.js';
 import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
@@ -56,6 +57,8 @@ export type KillSignal = (typeof KILL_SIGNALS)[number];
 /** How long `restart` waits after SIGTERM before SIGKILL. */
 const RESTART_GRACE_MS = 5_000;
 const LAST_LINE_BYTES = 4096;
+/** How long an ended run's pids still identify its agent: its denials are reported after it. */
+const ENDED_RUN_PIDS_MS = 60_000;
 
 /** What the daemon holds in memory per agent beside its persisted record. */
 interface Live {
@@ -74,6 +77,8 @@ interface Live {
   graceTimer?: NodeJS.Timeout;
   /** Set while an exit is being collected, so a second report of it is ignored. */
   collecting: boolean;
+  /** The last run's helper and holder pids, kept after it ends (see agentProcesses). */
+  lastRunPids?: number[];
 }
 
 /**
@@ -162,6 +167,8 @@ export class Supervisor {
       const exit = readExitFile(files.exitPath) ?? { code: null, signal: 'SIGKILL', status: 137, at: Date.now() };
       this.onExit(live, exit, 'its holder died');
     });
+    // Only now: an exit that came in the hello's chunk is delivered to the listener above.
+    link.start();
   }
 
   /** Check a request and build its spec, policy and plan without starting anything. */
@@ -256,6 +263,7 @@ export class Supervisor {
     record.startedAt = Date.now();
     record.backend = plan.backend;
     record.tmpDir = tmpDir;
+    live.lastRunPids = [started.pid, started.holderPid];
     delete record.restartAt;
     live.stopRequested = false;
     live.restartRequested = false;
@@ -267,6 +275,7 @@ export class Supervisor {
       workspace: policy.workspace,
       branch: spec.branch,
       backend: plan.backend,
+      ...(plan.degraded ? { degraded: Object.keys(plan.degraded) } : {}),
       policy: summarizePolicy(policy),
       env: Object.keys(plan.env),
       pid: started.pid,
@@ -474,6 +483,26 @@ export class Supervisor {
     } catch {
       // Auditing must never take the supervisor down; the audit module reports its own losses.
     }
+  }
+
+  /**
+   * Agents with their exec helper and holder pids: the roots their sandboxes hang from.
+   * Runs that ended in the last minute are included, since the kernel reports a
+   * denial after the fact and a short command may be gone by then.
+   */
+  agentProcesses(): AgentProcesses[] {
+    const out: AgentProcesses[] = [];
+    const now = Date.now();
+    for (const [agent, live] of this.agents) {
+      const { state, pid, holderPid, lastExit } = live.record;
+      if (state === 'running') {
+        const pids = [pid, holderPid].filter((p): p is number => typeof p === 'number');
+        if (pids.length > 0) out.push({ agent, pids });
+      } else if (live.lastRunPids && lastExit && now - lastExit.at < ENDED_RUN_PIDS_MS) {
+        out.push({ agent, pids: live.lastRunPids });
+      }
+    }
+    return out;
   }
 
   has(name: string): boolean {

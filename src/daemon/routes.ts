@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CelistraError } from '../core/errors.js';
+import type { AuditLog } from '../core/audit/index.js';
 import type { Supervisor } from '../core/supervisor.js';
+import { parseEventsQuery, toAuditQuery } from './events-query.js';
 import { HttpError, sendError, sendJson } from './http-error.js';
 
 /** Request bodies are small JSON documents; anything bigger is refused, not buffered. */
@@ -49,12 +51,20 @@ function optionalNumber(body: Record<string, unknown>, key: string): number | un
   return v;
 }
 
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, 'E_USAGE', `malformed percent-encoding in the path: "${part.slice(0, 64)}"`);
+  }
+}
+
 /** Routes of the /v1 API (docs/api.md). Every failure becomes a 4xx/5xx with a message. */
-export function createRouter(supervisor: Supervisor, info: DaemonInfo) {
+export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pick<AuditLog, 'query'>) {
   return async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://celistra');
-      const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+      const parts = url.pathname.split('/').filter(Boolean).map(decodePathPart);
       const method = req.method ?? 'GET';
       if (parts[0] !== 'v1') throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint ${url.pathname}; the API lives under /v1/`);
       const [, collection, name, action, ...rest] = parts;
@@ -65,6 +75,13 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo) {
       if (collection === 'status' && name === undefined) {
         allow('GET');
         return sendJson(res, 200, { ...info, uptimeMs: Date.now() - info.startedAt, agents: supervisor.list().length });
+      }
+      if (collection === 'events' && action === undefined) {
+        if (name === 'stream') throw new HttpError(426, 'E_USAGE', 'the event stream is a WebSocket endpoint: send an Upgrade request');
+        if (name !== undefined) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint ${url.pathname}`);
+        allow('GET');
+        const query = parseEventsQuery(url.searchParams, Date.now());
+        return sendJson(res, 200, { events: audit.query(toAuditQuery(query)) });
       }
       if (collection !== 'agents' || rest.length > 0) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint ${url.pathname}`);
 

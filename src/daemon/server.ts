@@ -11,7 +11,9 @@ import { createAttachHandler } from './attach.js';
 import { acquireDaemonLock } from './lock.js';
 import { MAX_SOCKET_PATH } from '../holder/launch-holder.js';
 import { createRouter } from './routes.js';
+import { createEventStream } from './events-stream.js';
 import { openAuditLog } from '../core/audit/index.js';
+import { startDenialCollector, type DenialCollectionStatus, type DenialCollector } from './denial-collector.js';
 
 export const DAEMON_VERSION = '0.1.0';
 export const DEFAULT_SCROLLBACK_KB = 64;
@@ -20,11 +22,20 @@ export interface DaemonOptions {
   paths: CelistraPaths;
   scrollbackKb?: number;
   restartPolicy?: RestartPolicy;
+  /**
+   * Switch kernel audit on (host-wide) if it is off, so that Landlock denials are logged,
+   * and back off when the daemon stops. Only on explicit request (docs/audit.md).
+   */
+  enableKernelAudit?: boolean;
+  /** Where the daemon's one-line notices go (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export interface RunningDaemon {
   socketPath: string;
   supervisor: Supervisor;
+  /** Whether sandbox denials are being collected, and if not, why. */
+  denials(): DenialCollectionStatus;
   /** Graceful stop: the API goes away, agents keep running in their holders. */
   stop(): Promise<void>;
 }
@@ -40,6 +51,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const lock = acquireDaemonLock(paths.runtimeDir);
   let store: AgentStore | undefined;
   let server: Server | undefined;
+  let denialCollector: DenialCollector | undefined;
   try {
     store = new AgentStore(paths.stateDir);
     const scrollbackBytes = Math.round((opts.scrollbackKb ?? DEFAULT_SCROLLBACK_KB) * 1024);
@@ -60,9 +72,32 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // The lock is ours, so a socket file left here belongs to a dead daemon.
     if (existsSync(sock)) rmSync(sock, { force: true });
     const startedAt = Date.now();
-    const route = createRouter(supervisor, { version: DAEMON_VERSION, pid: process.pid, startedAt, socketPath: sock, scrollbackBytes });
+    const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const collector = await startDenialCollector({
+      agents: () => supervisor.agentProcesses(),
+      record: (agent, data) => supervisor.audit('denial', agent, data),
+      enableKernelAudit: opts.enableKernelAudit,
+      log,
+    });
+    denialCollector = collector;
+    const denialStatus = collector.status();
+    log(`celistrad: sandbox denials: ${denialStatus.reason}`);
+    // A variable, not a literal: the status endpoint spreads it, and the getter keeps it live.
+    const info = {
+      version: DAEMON_VERSION,
+      pid: process.pid,
+      startedAt,
+      socketPath: sock,
+      scrollbackBytes,
+      get denials() {
+        return collector.status();
+      },
+    };
+    const route = createRouter(supervisor, info, audit);
     server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void route(req, res));
-    server.on('upgrade', createAttachHandler(supervisor));
+    const attach = createAttachHandler(supervisor);
+    const events = createEventStream(audit);
+    server.on('upgrade', (req, socket, head) => (events.handles(req) ? events.onUpgrade(req, socket, head) : attach(req, socket, head)));
     server.on('clientError', (_e, socket) => socket.destroy());
     const srv = server;
     const oldMask = process.umask(0o077);
@@ -75,17 +110,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       process.umask(oldMask);
     }
     chmodSync(sock, 0o600);
-    supervisor.audit('daemon-start', undefined, { pid: process.pid, agents: supervisor.list().length });
+    supervisor.audit('daemon-start', undefined, {
+      pid: process.pid,
+      agents: supervisor.list().length,
+      denials: { collecting: denialStatus.collecting, reason: denialStatus.reason, kernelAuditEnabledByDaemon: denialStatus.kernelAuditEnabledByDaemon },
+    });
 
     const openStore = store;
     let stopped: Promise<void> | undefined;
     return {
       socketPath: sock,
       supervisor,
+      denials: () => collector.status(),
       stop() {
         stopped ??= (async () => {
+          await collector.stop();
           supervisor.audit('daemon-stop', undefined, { pid: process.pid });
           supervisor.shutdown();
+          events.close();
           srv.closeAllConnections();
           await new Promise<void>((resolve) => srv.close(() => resolve()));
           rmSync(sock, { force: true });
@@ -97,6 +139,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       },
     };
   } catch (e) {
+    // It may have switched kernel audit on (opt-in) and runs a reader: undo both.
+    await denialCollector?.stop();
     server?.close();
     store?.close();
     lock.release();

@@ -27,11 +27,25 @@ export class HolderLink extends EventEmitter<LinkEvents> {
   private nextId = 1;
   closed = false;
 
+  /**
+   * Frames decoded before start(): the hello and, for a command that ends at once, its
+   * exit frame often arrive in one chunk, and an 'exit' emitted before the supervisor has
+   * attached its listener would be lost (the agent would stay "running" forever).
+   */
+  private held: Frame[] | undefined = [];
+
   private constructor(
     private readonly sock: Socket,
     readonly hello: HolderHello,
   ) {
     super();
+  }
+
+  /** Deliver the frames held since the hello, then every later one as it comes. Call once listening. */
+  start(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const f of held) this.onFrame(f);
   }
 
   /** Connect and read the holder's hello; rejects when nobody listens. */
@@ -79,6 +93,10 @@ export class HolderLink extends EventEmitter<LinkEvents> {
   }
 
   private onFrame(f: Frame): void {
+    if (this.held) {
+      this.held.push(f);
+      return;
+    }
     switch (f.kind) {
       case FrameKind.output:
         this.emit('output', f.bytes);
