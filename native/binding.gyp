@@ -10,6 +10,7 @@
           "target_name": "celistra_native",
           "sources": [
             "src/addon.cc",
+            "src/exec-replace.c",
             "src/landlock-abi.c",
             "src/user-namespace.c",
             "src/mount-api.c",
@@ -26,6 +27,7 @@
             "src/capabilities.c",
             "src/command-exec.c",
             "src/exec-helper.c",
+            "src/exit-report.c",
             "src/helper-exit.c",
             "src/helper-options.c",
             "src/landlock-abi.c",

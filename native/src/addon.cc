@@ -1,8 +1,15 @@
-// celistra_native: what the Landlock backend needs to know about this machine. It
-// only probes; the fence itself is applied by celistra-exec in the child process.
+// celistra_native: what the Landlock backend needs to know about this machine, and the
+// exec that turns `celistra run` into celistra-exec. The fence itself is applied by
+// celistra-exec, never in the Node process.
 #include <napi.h>
 
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
 extern "C" {
+#include "exec-replace.h"
 #include "landlock-abi.h"
 #include "namespace-probe.h"
 }
@@ -44,7 +51,50 @@ Napi::Value RightsForAbi(const Napi::CallbackInfo& info) {
   return out;
 }
 
+std::vector<std::string> Strings(Napi::Env env, const Napi::Value& v, const char* what) {
+  std::vector<std::string> out;
+  if (!v.IsArray()) {
+    Napi::TypeError::New(env, std::string(what) + " must be an array of strings").ThrowAsJavaScriptException();
+    return out;
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value item = a.Get(i);
+    if (!item.IsString()) {
+      Napi::TypeError::New(env, std::string(what) + " must be an array of strings").ThrowAsJavaScriptException();
+      return {};
+    }
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+// execReplacing(file, argv, env: ["K=V", ...], cwd): returns only on failure (throws).
+Napi::Value ExecReplacing(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString() || !info[3].IsString()) {
+    Napi::TypeError::New(env, "execReplacing(file, argv, env, cwd)").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  std::string file = info[0].As<Napi::String>().Utf8Value();
+  std::vector<std::string> args = Strings(env, info[1], "argv");
+  if (env.IsExceptionPending()) return env.Null();
+  std::vector<std::string> vars = Strings(env, info[2], "env");
+  if (env.IsExceptionPending()) return env.Null();
+  std::string cwd = info[3].As<Napi::String>().Utf8Value();
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  exec_replacing(file.c_str(), argv.data(), envp.data(), cwd.c_str());
+  Napi::Error::New(env, std::string("cannot run ") + file + ": " + std::strerror(errno)).ThrowAsJavaScriptException();
+  return env.Null();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("rightsForAbi", Napi::Function::New(env, RightsForAbi));
   return exports;

@@ -17,6 +17,7 @@
 
 #include "capabilities.h"
 #include "command-exec.h"
+#include "exit-report.h"
 #include "helper-exit.h"
 #include "helper-options.h"
 #include "landlock-abi.h"
@@ -49,6 +50,9 @@ int main(int argc, char **argv) {
 
   /* No descriptor from the supervisor (sockets, other agents' PTYs) reaches the command. */
   syscall(CELISTRA_SYS_close_range, 3U, ~0U, 0U);
+
+  /* After `celistra run` exec'd into us: from here on we are its child (exit-report.c). */
+  report_exit_when_done(&o);
 
   /* Every process of the helper, not only the command: the outer helper never execs,
    * but nothing it could become should gain privileges either. */

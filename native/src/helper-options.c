@@ -6,7 +6,7 @@
 #include "helper-exit.h"
 
 static int takes_value(const char *option) {
-  static const char *const with_value[] = {"--net", "--abi-cap", "--write", "--tmp", "--read-only", "--deny-read", "--keep-tmp", NULL};
+  static const char *const with_value[] = {"--net", "--abi-cap", "--write", "--tmp", "--read-only", "--deny-read", "--keep-tmp", "--spool", "--audit-agent-json", "--started-ms", "--probe-cache", NULL};
   for (const char *const *o = with_value; *o; o++) {
     if (strcmp(option, *o) == 0) return 1;
   }
@@ -35,6 +35,8 @@ void parse_helper_options(int argc, char **argv, struct helper_options *out) {
       out->namespaces = 1;
     } else if (strcmp(a, "--new-session") == 0) {
       out->new_session = 1;
+    } else if (strcmp(a, "--remove-tmp") == 0) {
+      out->remove_tmp = 1;
     } else if (!takes_value(a)) {
       helper_fail(HELPER_EXIT_USAGE, 0, "unknown option %s (usage: celistra-exec [options] -- COMMAND [ARGS...])", a);
     } else if (value == NULL) {
@@ -62,6 +64,21 @@ void parse_helper_options(int argc, char **argv, struct helper_options *out) {
     } else if (strcmp(a, "--deny-read") == 0) {
       push(&out->deny_read, value, argc);
       i++;
+    } else if (strcmp(a, "--spool") == 0 || strcmp(a, "--probe-cache") == 0) {
+      if (value[0] != '/') helper_fail(HELPER_EXIT_USAGE, 0, "path must be absolute: %s", value);
+      if (strcmp(a, "--spool") == 0) out->spool = value;
+      else out->probe_cache = value;
+      i++;
+    } else if (strcmp(a, "--audit-agent-json") == 0) {
+      if (value[0] != '"' || strlen(value) > 4096) helper_fail(HELPER_EXIT_USAGE, 0, "--audit-agent-json needs a JSON string");
+      out->audit_agent_json = value;
+      i++;
+    } else if (strcmp(a, "--started-ms") == 0) {
+      char *end;
+      long long ms = strtoll(value, &end, 10);
+      if (*end != '\0' || ms <= 0) helper_fail(HELPER_EXIT_USAGE, 0, "--started-ms needs a time in ms, not %s", value);
+      out->started_ms = ms;
+      i++;
     } else if (strcmp(a, "--keep-tmp") == 0) {
       /* Exactly /tmp/<name>: anything wider would show the host's whole /tmp. */
       const char *name = strncmp(value, "/tmp/", 5) == 0 ? value + 5 : "";
@@ -74,6 +91,7 @@ void parse_helper_options(int argc, char **argv, struct helper_options *out) {
   }
   if (i >= argc) helper_fail(HELPER_EXIT_USAGE, 0, "no command after --");
   if (out->write.count == 0) helper_fail(HELPER_EXIT_USAGE, 0, "at least one --write directory (the workspace) is required");
+  if (out->spool && (!out->audit_agent_json || out->started_ms == 0)) helper_fail(HELPER_EXIT_USAGE, 0, "--spool needs --audit-agent-json and --started-ms");
   out->command = argv + i;
 }
 

@@ -5,6 +5,7 @@
  *   celistra-exec [--namespaces] [--net on|off] [--new-session] [--abi-cap N]
  *                 [--write DIR]... [--tmp DIR] [--read-only PATH]... [--deny-read PATH]...
  *                 [--keep-tmp /tmp/NAME]...
+ *                 [--spool FILE --audit-agent-json JSON --started-ms MS [--remove-tmp] [--probe-cache FILE]]
  *                 -- COMMAND [ARGS...]
  *
  * Every path is absolute and already realpath'd by the Policy builder.
@@ -23,6 +24,12 @@ struct helper_options {
   struct path_list read_only; /* carve-outs inside writable roots */
   struct path_list deny_read;
   struct path_list keep_tmp;  /* top-level /tmp/<x> entries shown read-only in the private /tmp */
+  /* Set when `celistra run` exec'd into the helper (exit-report.c): */
+  const char *spool;            /* its audit spool file, for the exit event */
+  const char *audit_agent_json; /* the agent's name as a JSON string, rendered by Celistra */
+  long long started_ms;         /* when the run started (ms since the epoch) */
+  int remove_tmp;               /* remove --tmp when the command has ended */
+  const char *probe_cache;      /* dropped when the fence cannot be built (src/backends/landlock/probe-cache.ts) */
   int network_off;
   int namespaces;  /* use user + mount (+ net) namespaces */
   int new_session; /* setsid(): leave the caller's controlling terminal */

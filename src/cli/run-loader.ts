@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 import { celistraPaths } from '../core/paths.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { onBeforeExec } from '../core/before-exec-event.js';
 
 /**
  * Starts the `celistra run` bundle (dist/run/run-entry.cjs) through V8's code cache.
@@ -31,6 +32,8 @@ export function runBundle(bundlePath: string): void {
     process.once('exit', (code) => {
       if (!Object.values(EXIT_CODES).includes(code)) writeCodeCache(cachePath, () => script.createCachedData());
     });
+    // A run that becomes celistra-exec never reaches 'exit' (src/core/launch-exec.ts).
+    onBeforeExec(() => writeCodeCache(cachePath, () => script.createCachedData()));
   }
   const module = { exports: {} };
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;

@@ -6,9 +6,10 @@ import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
 import { runInTerminal, runPiped } from '../core/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { RunAudit } from '../core/run-audit.js';
-import { mkdirSync } from 'node:fs';
+import { execIntoHelper } from '../core/launch-exec.js';
+import { fstatSync, mkdirSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { runCommand } from './command.js';
@@ -70,10 +71,11 @@ export default defineCommand({
         if (args.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
         // A guarantee the backend declares for this machine that this policy's shape undoes: said on every run.
         for (const [guarantee, why] of Object.entries(plan.degraded ?? {})) process.stderr.write(`celistra: warning: ${guarantee} is not held for this run: ${why}\n`);
-        // isatty, not process.stdin.isTTY: touching process.stdin builds a stream (and loads
-        // Node's stream modules) that piped runs never use.
-        const interactive = isatty(0) && isatty(1);
-        const audit = new RunAudit(paths, args.name ?? args.worktree ?? basename(policy.workspace));
+        const interactive = isTerminal(0) && isTerminal(1);
+        const agent = args.name ?? args.worktree ?? basename(policy.workspace);
+        const audit = new RunAudit(paths, agent);
+        // Returns only when the run cannot hand itself over to celistra-exec.
+        if (!interactive) execIntoHelper(plan, policy, argv, audit, agent);
         const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
         const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
         await audit.exited(result);
@@ -86,3 +88,17 @@ export default defineCommand({
       }
     }),
 });
+
+/**
+ * Not process.stdin.isTTY, and node:tty only when it can matter: both build on Node's net
+ * and stream modules (~3 ms), which a run with piped or redirected stdio never needs.
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    if (!fstatSync(fd).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  return tty.isatty(fd);
+}

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { childProcess } from './child-process-on-demand.js';
 import { CelistraError } from './errors.js';
 
 /**
@@ -82,7 +82,7 @@ export function gitEnvironment(opts: Pick<GitRunOptions, 'gitDir' | 'workTree' |
  * daemon lives for days, and a driver configured after a cached read would run.
  */
 export function neutralizedFilters(gitDir: string, cwd: string): Record<string, string> {
-  const r = spawnSync('git', ['config', '-z', '--get-regexp', '^filter\\.'], { cwd, env: gitEnvironment({ gitDir }), encoding: 'utf8' });
+  const r = childProcess().spawnSync('git', ['config', '-z', '--get-regexp', '^filter\\.'], { cwd, env: gitEnvironment({ gitDir }), encoding: 'utf8' });
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new CelistraError('E_GIT', 'git is not installed', 'install it: apt-get install -y git');
   // Status 1: no filter is configured anywhere. Anything else: we cannot tell, so refuse.
   if (r.error || (r.status !== 0 && r.status !== 1)) {
@@ -118,7 +118,7 @@ function hardenedEnvironment(opts: GitRunOptions): Record<string, string> {
 /** Run git and return whatever happened; never throws for a non-zero status. */
 export function gitTry(args: string[], opts: GitRunOptions): GitResult {
   const hardening = HARDENING_CONFIG.flatMap((kv) => ['-c', kv]);
-  const r = spawnSync('git', ['--no-pager', ...hardening, ...args], {
+  const r = childProcess().spawnSync('git', ['--no-pager', ...hardening, ...args], {
     cwd: opts.cwd,
     env: hardenedEnvironment(opts),
     input: opts.input,
@@ -146,7 +146,7 @@ export function git(args: string[], opts: GitRunOptions): string {
 /** Pipe one git command's stdout into another's stdin (binary-safe). */
 export function gitPipe(from: { args: string[]; opts: GitRunOptions }, to: { args: string[]; opts: GitRunOptions }): string {
   const hardening = HARDENING_CONFIG.flatMap((kv) => ['-c', kv]);
-  const a = spawnSync('git', ['--no-pager', ...hardening, ...from.args], {
+  const a = childProcess().spawnSync('git', ['--no-pager', ...hardening, ...from.args], {
     cwd: from.opts.cwd,
     env: hardenedEnvironment(from.opts),
     input: from.opts.input,

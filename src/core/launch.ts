@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childProcess } from './child-process-on-demand.js';
 import { constants as osConstants } from 'node:os';
 import { CelistraError } from './errors.js';
 import type { LaunchPlan } from './backend.js';
@@ -28,7 +28,7 @@ export interface LaunchHooks {
 
 export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}): Promise<ExitResult> {
   return new Promise((resolveExit, reject) => {
-    const child = spawn(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, stdio: 'inherit' });
+    const child = childProcess().spawn(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, stdio: 'inherit' });
     child.once('spawn', () => hooks.onSpawn?.(child.pid!));
     const forward = (sig: NodeJS.Signals) => () => {
       child.kill(sig);

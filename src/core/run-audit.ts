@@ -55,6 +55,21 @@ export class RunAudit {
     }
   }
 
+  /**
+   * For a run that exec's into celistra-exec (exit-report.c writes the exit event): the
+   * spawn event, with our pid (exec keeps it), in the spool. Returns the spool file, or
+   * undefined when the spool cannot be written (then the run spawns and waits instead).
+   */
+  spawnedBeforeExec(plan: LaunchPlan, policy: Policy, argv: string[]): string | undefined {
+    try {
+      this.spool ??= AuditSpool.create(this.paths.stateDir);
+    } catch {
+      return undefined;
+    }
+    this.spawned(plan, policy, argv, process.pid);
+    return this.fallback ? undefined : this.spool.openPath;
+  }
+
   async exited(result: ExitResult): Promise<void> {
     this.record({ type: 'exit', agent: this.agent, data: { code: result.code, signal: result.signal, durationMs: Date.now() - this.startedAt } });
     try {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../../core/child-process-on-demand.js';
 import { allGaps, type Capabilities } from '../../core/backend.js';
 import { bwrapGuarantees } from './guarantees.js';
 import { isolationArgs } from './argv.js';
@@ -39,7 +39,7 @@ export function probeBwrap(env: NodeJS.ProcessEnv = process.env): Capabilities {
   const asRoot = runningAsRoot();
   const details: Capabilities['details'] = { path: loc.path, found_via: loc.via, as_root: asRoot, user_namespace: asRoot ? 'not needed (root; capabilities dropped)' : 'required', ...usernsSwitches() };
 
-  const version = spawnSync(loc.path, ['--version'], { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS });
+  const version = childProcess().spawnSync(loc.path, ['--version'], { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS });
   if (version.error || version.status !== 0) {
     return unavailable(`${loc.path} --version failed: ${version.error?.message ?? firstLine(version.stderr)}`, 'reinstall bubblewrap: apt-get install --reinstall bubblewrap', details);
   }
@@ -58,7 +58,7 @@ export function probeBwrap(env: NodeJS.ProcessEnv = process.env): Capabilities {
     '--', 'true',
   ];
   // Through the launch script, as a real plan is (it adds --new-session here: not a session leader).
-  const trial = spawnSync(bash, launcherArgs(loc.path, trialArgs), { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
+  const trial = childProcess().spawnSync(bash, launcherArgs(loc.path, trialArgs), { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
   if (trial.error || trial.status !== 0) {
     const said = trial.error?.message ?? (firstLine(trial.stderr) || `exit status ${trial.status}`);
     details.trial_run = `failed: ${said}`;

@@ -14,7 +14,11 @@ export interface NativeFacts {
 
 interface NativeAddon {
   probe(): NativeFacts;
+  execReplacing(file: string, argv: string[], env: string[], cwd: string): never;
 }
+
+/** Replaces this process with `file` (exec-replace.c); only returns by throwing. */
+export type ExecReplacing = (file: string, argv: string[], env: string[], cwd: string) => never;
 
 /** Where node-gyp puts both targets (see native/binding.gyp). */
 export interface NativeBuild {
@@ -39,6 +43,18 @@ export function nativeBuild(): NativeBuild {
 }
 
 export type NativeLoad = { ok: true; facts: NativeFacts; build: NativeBuild } | { ok: false; reason: string; build: NativeBuild };
+
+/** The addon's exec, or undefined when the addon cannot be loaded (then Celistra spawns instead). */
+export function loadExecReplacing(): ExecReplacing | undefined {
+  const build = nativeBuild();
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const addon = createRequire(import.meta.url)(build.addonPath) as Partial<NativeAddon>;
+    return typeof addon.execReplacing === 'function' ? addon.execReplacing : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Load the addon and ask it what the kernel offers. The namespace probe forks once, so

@@ -25,6 +25,11 @@ interface CacheFile {
   facts: NativeFacts;
 }
 
+/** Where the answer is kept (celistra-exec drops it too when it cannot build the fence: --probe-cache). */
+export function landlockProbeCachePath(): string {
+  return cachePath();
+}
+
 function cachePath(): string {
   return join(celistraPaths().runtimeDir, CACHE_FILE);
 }

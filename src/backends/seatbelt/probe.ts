@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { childProcess } from '../../core/child-process-on-demand.js';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ export function probeSeatbelt(platform: NodeJS.Platform = process.platform, sand
     for (const network of ['off', 'on'] as const) {
       // The same path a real command takes: bash closing descriptors, then the command.
       const args = sandboxExecArgs(seatbeltProfile(trialPolicy(dir, network)), withInheritedFdsClosed(['/usr/bin/true']));
-      const trial = spawnSync(sandboxExec, args, { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS });
+      const trial = childProcess().spawnSync(sandboxExec, args, { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS });
       if (trial.error || trial.status !== 0) {
         const said = trial.error?.message ?? (trial.stderr.trim().split('\n')[0] || `exit status ${trial.status}`);
         details.trial_run = `failed (network ${network}): ${said}`;

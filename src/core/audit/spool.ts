@@ -78,6 +78,11 @@ export class AuditSpool {
     return spool;
   }
 
+  /** The file, while it is open (`celistra run` hands it to celistra-exec for the exit event). */
+  get openPath(): string {
+    return join(this.dir, this.base + OPEN_SUFFIX);
+  }
+
   /** Append one event; throws on a write error (a full disk) so the caller can fall back. */
   record(e: AuditEventInput): void {
     if (this.fd === undefined) throw new Error('the audit spool is closed');

@@ -1,0 +1,37 @@
+import type { LaunchPlan } from './backend.js';
+import { emitBeforeExec } from './before-exec-event.js';
+import { CelistraError } from './errors.js';
+import type { Policy } from './policy.js';
+import type { RunAudit } from './run-audit.js';
+import { loadExecReplacing } from '../backends/landlock/native-addon.js';
+import { landlockProbeCachePath } from '../backends/landlock/probe-cache.js';
+
+/**
+ * A piped `celistra run` under the Landlock backend does not spawn celistra-exec and wait:
+ * it becomes it (execve through the addon, native/src/exec-replace.c). That saves forking
+ * Node, loading Node's child-process machinery, and Node's own teardown at the end, and no
+ * Node process sits beside the command while it runs. The helper's first process then
+ * stays outside the fence and does what Node did after the command (exit-report.c): the
+ * exit event in this run's audit spool, removing the private TMPDIR, the exit status
+ * (128+n for signal n). Signals sent to Celistra's pid reach the helper, which passes
+ * them on as it did under Node.
+ *
+ * Returns without doing anything when it cannot (no addon, an audit spool that cannot be
+ * written): the caller then spawns as usual. Throws E_SPAWN when the exec itself failed.
+ */
+export function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: string[], audit: RunAudit, agent: string): void {
+  if (plan.backend !== 'landlock') return;
+  const exec = loadExecReplacing();
+  if (!exec) return;
+  const spool = audit.spawnedBeforeExec(plan, policy, argv);
+  if (!spool) return;
+  const report = ['--spool', spool, '--audit-agent-json', JSON.stringify(agent), '--started-ms', String(Date.now()), '--remove-tmp', '--probe-cache', landlockProbeCachePath()];
+  const env = Object.entries(plan.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  emitBeforeExec();
+  try {
+    exec(plan.file, [plan.file, ...report, ...plan.args], env, plan.cwd);
+  } catch (e) {
+    void audit.exited({ status: 126, code: null, signal: null });
+    throw new CelistraError('E_SPAWN', `could not start ${plan.file}: ${(e as Error).message}`);
+  }
+}

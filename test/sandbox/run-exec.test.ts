@@ -1,0 +1,104 @@
+/**
+ * A piped `celistra run` under the Landlock backend becomes celistra-exec (exec, no Node
+ * process beside the command; src/core/launch-exec.ts), and the helper's first process
+ * does what Node did after the command (native/src/exit-report.c). These tests hold it to
+ * everything a spawned run promised: byte-exact stdio, the exit status, 128+n for a
+ * signal sent to Celistra, the exit event in the audit log, and no private TMPDIR left
+ * behind — removed without following a link the command planted there.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readlinkSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CELISTRA_BIN, runCelistra } from '../support/celistra-cli.js';
+import { isolatedEnv } from '../support/isolated-env.js';
+import { landlockBackend } from '../../src/backends/landlock/index.js';
+import { openAuditLog } from '../../src/core/audit/index.js';
+import { snapshotTree } from '../support/fence-stage.js';
+
+const caps = landlockBackend.probe();
+const skip = caps.available ? false : `landlock unavailable here: ${caps.unavailableReason}`;
+
+function stage() {
+  const iso = isolatedEnv('celistra-run-exec-');
+  const ws = join(iso.root, 'ws');
+  mkdirSync(ws);
+  return { ...iso, ws };
+}
+
+function history(env: Record<string, string>) {
+  const r = runCelistra(['history', '--json'], { env });
+  assert.equal(r.status, 0, r.stderr.toString());
+  return JSON.parse(r.stdout.toString()) as { type: string; agent: string; data: Record<string, unknown> }[];
+}
+
+function privateTmpLeft(env: Record<string, string>): string[] {
+  try {
+    return readdirSync(join(env.XDG_RUNTIME_DIR!, 'celistra', 'tmp'));
+  } catch {
+    return [];
+  }
+}
+
+describe('celistra run exec into the Landlock helper', { skip }, () => {
+  test('stdin and stdout pass byte for byte, and the exit status is the command\'s', () => {
+    const s = stage();
+    const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const r = spawnSync(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--workspace', s.ws, '--', 'sh', '-c', 'cat; exit 9'], { env: s.env, input: bytes });
+    assert.equal(r.status, 9, r.stderr.toString());
+    assert.deepEqual(r.stdout, bytes);
+  });
+
+  test('while the command runs, the process Celistra started is celistra-exec, not Node', async () => {
+    const s = stage();
+    const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--workspace', s.ws, '--', 'sh', '-c', 'echo started; sleep 2'], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const exe = readlinkSync(`/proc/${child.pid}/exe`);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    assert.match(exe, /celistra-exec$/);
+    assert.equal(await exited, 0);
+  });
+
+  test('a SIGTERM sent to Celistra reaches the command; Celistra exits 143 and the log says so', async () => {
+    const s = stage();
+    const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--name', 'term-me', '--workspace', s.ws, '--', 'sh', '-c', 'echo ready; sleep 30'], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    child.kill('SIGTERM');
+    assert.deepEqual(await exited, [143, null]);
+    const rows = history(s.env).filter((r) => r.agent === 'term-me');
+    assert.deepEqual(rows.map((r) => r.type), ['exit', 'spawn']);
+    assert.deepEqual({ code: rows[0]!.data.code, signal: rows[0]!.data.signal }, { code: null, signal: 'SIGTERM' });
+  });
+
+  test('the exit event is written by the helper, with the code and a real duration, and chains like any other', () => {
+    const s = stage();
+    const r = runCelistra(['run', '--backend', 'landlock', '--name', 'timed', '--workspace', s.ws, '--', 'sh', '-c', 'sleep 0.3; exit 4'], { env: s.env });
+    assert.equal(r.status, 4, r.stderr.toString());
+    const rows = history(s.env).filter((x) => x.agent === 'timed');
+    assert.deepEqual(rows.map((x) => x.type), ['exit', 'spawn']);
+    assert.equal(rows[0]!.data.code, 4);
+    assert.equal(rows[0]!.data.signal, null);
+    assert.ok(Number(rows[0]!.data.durationMs) >= 300, `durationMs ${rows[0]!.data.durationMs}`);
+    const log = openAuditLog({ stateDir: join(s.env.XDG_STATE_HOME!, 'celistra') });
+    assert.equal(log.verify().ok, true);
+    log.close();
+  });
+
+  test('the private TMPDIR is removed with what the command left there, never through a planted link', () => {
+    const s = stage();
+    const outside = join(s.root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'keep.txt'), 'KEEP\n');
+    const before = snapshotTree(outside);
+    // The link's target is read-only to the command, but the cleanup runs outside the fence:
+    // it must remove the link itself, not what it points to.
+    const script = `mkdir -p "$TMPDIR/a/b" && echo x > "$TMPDIR/a/b/f" && ln -s '${outside}' "$TMPDIR/link" && ln -s '${join(outside, 'keep.txt')}' "$TMPDIR/a/file-link"`;
+    const r = runCelistra(['run', '--backend', 'landlock', '--workspace', s.ws, '--', 'sh', '-c', script], { env: s.env });
+    assert.equal(r.status, 0, r.stderr.toString());
+    assert.deepEqual(privateTmpLeft(s.env), []);
+    assert.deepEqual(snapshotTree(outside), before);
+    assert.equal(readFileSync(join(outside, 'keep.txt'), 'utf8'), 'KEEP\n');
+  });
+});
