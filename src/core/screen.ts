@@ -1,6 +1,7 @@
 import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import { skipScrolledOff } from './screen-skip.js';
+import { guardParser } from './screen-guard.js';
 
 const { Terminal } = xtermHeadless;
 
@@ -43,13 +44,34 @@ export class ScreenModel {
   private streamRows: number;
   /** Output bytes the parser did not have to read (replaced by fewer, screen-skip.ts). */
   skippedBytes = 0;
+  /** Set once xterm has thrown: the terminal's state is corrupt and it is used no more. */
+  private failure: { error: unknown } | undefined;
+  private disposed = false;
+  private readonly stopParser: (() => void) | undefined;
 
-  constructor(cols: number, rows: number) {
+  /**
+   * @param onFailure runs once, on a later microtask, when xterm throws (from a write,
+   * a resize, a serialize or its own parsing timer); from then on the model ignores
+   * every call and runs no further write callback: the owner replaces it. Without it,
+   * the error is rethrown (uncaught), as xterm itself would.
+   */
+  constructor(
+    cols: number,
+    rows: number,
+    private readonly onFailure: (error: unknown) => void = (error) => {
+      throw error;
+    },
+  ) {
     // No scrollback in the model: attach redraws the screen only (the byte scrollback is
     // the ring's job), and trimming scrollback lines costs ~12% of parse speed in a flood.
     this.term = new Terminal({ cols, rows, scrollback: 0, allowProposedApi: true });
     this.streamRows = rows;
     this.term.loadAddon(this.serializer);
+    this.stopParser = guardParser(this.term, (error) => this.fail(error));
+  }
+
+  get failed(): boolean {
+    return this.failure !== undefined;
   }
 
   get cols(): number {
@@ -66,6 +88,7 @@ export class ScreenModel {
   }
 
   write(data: Buffer, onParsed?: () => void): void {
+    if (this.failure) return;
     if (!this.carry) this.startRun();
     this.queued += data.length;
     const seq = ++this.seq;
@@ -74,20 +97,29 @@ export class ScreenModel {
     this.carry = skipped.carry;
     if (!this.carry) this.runVerified = false;
     this.skippedBytes += data.length - feed.length;
-    this.term.write(feed, () => {
-      this.parsed += data.length;
-      this.checkpoint(seq);
-      onParsed?.();
-    });
+    this.guarded(() =>
+      this.term.write(feed, () => {
+        if (this.failure || this.disposed) return;
+        this.parsed += data.length;
+        this.checkpoint(seq);
+        onParsed?.();
+      }),
+    );
   }
 
-  /** Run `done` once everything written so far is parsed. */
+  /** Run `done` once everything written so far is parsed (never, once the model failed). */
   whenParsed(done: () => void): void {
-    this.term.write('', done);
+    if (this.failure) return;
+    this.guarded(() =>
+      this.term.write('', () => {
+        if (!this.failure && !this.disposed) done();
+      }),
+    );
   }
 
   /** In stream order: output written before the resize is parsed at the old size. */
   resize(cols: number, rows: number): void {
+    if (this.failure) return;
     const seq = ++this.seq;
     this.streamRows = rows;
     // The run's line counts were for the old size: a new run starts after the resize.
@@ -96,7 +128,7 @@ export class ScreenModel {
     this.pendingResizes++;
     const apply = () => {
       this.pendingResizes--;
-      this.term.resize(cols, rows);
+      this.guarded(() => this.term.resize(cols, rows));
       this.checkpoint(seq);
     };
     if (this.backlog === 0) apply();
@@ -157,12 +189,40 @@ export class ScreenModel {
   /**
    * The screen as a byte string that redraws it on a blank terminal of the same size, as
    * of what is parsed now (call from a write callback, or between tasks, for exactness).
+   * Undefined when the model has failed (or fails now).
    */
-  serialize(): string {
-    return this.serializer.serialize({ scrollback: 0 });
+  serialize(): string | undefined {
+    if (this.failure) return undefined;
+    return this.guarded(() => this.serializer.serialize({ scrollback: 0 }));
   }
 
   dispose(): void {
-    this.term.dispose();
+    this.disposed = true;
+    // What is still queued in xterm is drained, not parsed, and reaches no caller.
+    this.stopParser?.();
+    // A terminal whose state is corrupt may throw while tearing down too; it is dropped anyway.
+    try {
+      this.term.dispose();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Every call into xterm goes through here: a throw marks the model failed, not the caller. */
+  private guarded<T>(call: () => T): T | undefined {
+    if (this.failure) return undefined;
+    try {
+      return call();
+    } catch (e) {
+      this.fail(e);
+      return undefined;
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = { error };
+    // Deferred: the throw may be deep inside xterm's write loop, which must unwind first.
+    queueMicrotask(() => this.onFailure(error));
   }
 }

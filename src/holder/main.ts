@@ -10,6 +10,7 @@ import { constants as osConstants } from 'node:os';
 import * as pty from 'node-pty';
 import { RingBuffer } from '../core/ring-buffer.js';
 import { ScreenFeed } from '../core/screen-feed.js';
+import { isXtermError } from '../core/screen-guard.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
 import type { ExitInfo, HolderConfig, HolderHello } from './holder-config.js';
 
@@ -19,6 +20,11 @@ const SCREEN_LOW_WATER = 1024 * 1024;
 /** Unsent bytes to the daemon at which reading pauses; a daemon stuck this long is dropped. */
 const DAEMON_HIGH_WATER = 1024 * 1024;
 const DAEMON_STUCK_MS = 10_000;
+/**
+ * Output replayed into a screen model rebuilt after a terminal emulator failure: enough
+ * for an approximate screen at any size we accept, small enough to parse in a few ms.
+ */
+const REBUILD_HISTORY_BYTES = 256 * 1024;
 
 const configPath = process.argv[2];
 if (!configPath) {
@@ -54,7 +60,35 @@ try {
 
 const startedAt = Date.now();
 const ring = new RingBuffer(config.scrollbackBytes);
-const screen = new ScreenFeed(config.cols, config.rows, onScreenProgress);
+const screen = new ScreenFeed(config.cols, config.rows, onScreenProgress, {
+  history: () => ring.tail(REBUILD_HISTORY_BYTES),
+  onFailure: logScreenFailure,
+});
+
+/** Failures logged so far, by message: an emulator bug that recurs is logged once. */
+const loggedScreenFailures = new Set<string>();
+function logScreenFailure(error: unknown): void {
+  const key = error instanceof Error ? error.message : String(error);
+  if (loggedScreenFailures.has(key)) return;
+  loggedScreenFailures.add(key);
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`holder: the terminal emulator failed; screen model rebuilt, the agent is unaffected: ${detail}\n`);
+}
+
+// xterm parses in its own timers. ScreenModel catches throws from its parser and from
+// every call it makes, but any other exception raised inside xterm would be uncaught and
+// end this process, hanging up the agent's PTY: an emulator bug must not kill an agent.
+// Only errors whose top stack frame is in @xterm are taken here (they can only concern
+// the screen model, which is rebuilt); anything else ends the holder as Node would.
+process.on('uncaughtException', (error) => {
+  if (isXtermError(error)) {
+    screen.recover(error);
+    return;
+  }
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
+
 let daemon: Socket | undefined;
 let exitInfo: ExitInfo | undefined;
 const paused = { screen: false, daemon: false };
