@@ -4,6 +4,7 @@ import { GUARANTEE_NAMES, type Capabilities } from '../core/backend.js';
 import { SANDBOX_BACKENDS, autoBackendName } from '../core/backend-selection.js';
 import { runCommand } from './command.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
+import { forgetBwrapProbe } from '../backends/bwrap/index.js';
 
 interface DoctorReport {
   os: string;
@@ -17,6 +18,7 @@ interface DoctorReport {
 function collect(): DoctorReport {
   // The diagnosis is of the machine as it is now, not as a previous run saw it.
   forgetLandlockProbe();
+  forgetBwrapProbe();
   return {
     os: platform(),
     kernel: release(),

@@ -2,24 +2,46 @@ import type { Backend, Capabilities, LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
 import { bwrapArgs } from './argv.js';
-import { BWRAP_OVERRIDE_ENV } from './locate.js';
+import { BWRAP_OVERRIDE_ENV, locateBwrap } from './locate.js';
 import { FORCE_NO_USERNS_ENV } from './userns-diagnosis.js';
 import { probeBwrap, runningAsRoot } from './probe.js';
 import { wantsPrivateTmp } from './mount-plan.js';
-import { launcherArgs, locateBash } from './launcher.js';
+import { findBash, launcherArgs, locateBash } from './launcher.js';
+import { forgetProbeCache, probeCacheKey, readProbeCache, writeProbeCache } from '../../core/probe-cache-file.js';
 import { bwrapDegraded } from './guarantees.js';
 
-// The probe spawns bwrap twice; once per process is enough unless the inputs change.
+// The probe spawns bwrap twice (its version, a trial sandbox): once per process, and a
+// working answer is also kept between runs (src/core/probe-cache-file.ts), keyed by the
+// bwrap and bash binaries and the switches below. `doctor` always probes afresh.
 const probeCache = new Map<string, Capabilities>();
+const CACHE_NAME = 'bwrap';
+
+function isWorkingBwrap(v: unknown): v is Capabilities {
+  const c = v as Capabilities | undefined;
+  return typeof c === 'object' && c !== null && c.backend === 'bwrap' && c.available === true && typeof c.details?.path === 'string' && typeof c.guarantees === 'object';
+}
 
 function cachedProbe(): Capabilities {
-  const key = [BWRAP_OVERRIDE_ENV, FORCE_NO_USERNS_ENV, 'PATH'].map((k) => process.env[k] ?? '').join('\0');
-  let caps = probeCache.get(key);
+  const envKey = [BWRAP_OVERRIDE_ENV, FORCE_NO_USERNS_ENV, 'PATH'].map((k) => process.env[k] ?? '').join('\0');
+  let caps = probeCache.get(envKey);
+  if (caps) return caps;
+  const loc = locateBwrap(process.env);
+  const bash = findBash();
+  const fileKey = loc.found && bash ? probeCacheKey([loc.path, bash]) : undefined;
+  const key = fileKey === undefined ? undefined : `${fileKey}|${envKey}`;
+  caps = key === undefined ? undefined : readProbeCache(CACHE_NAME, key, isWorkingBwrap);
   if (!caps) {
     caps = probeBwrap(process.env);
-    probeCache.set(key, caps);
+    // Only a working answer: a machine where bwrap fails keeps telling why, afresh.
+    if (key !== undefined && caps.available) writeProbeCache(CACHE_NAME, key, caps);
   }
+  probeCache.set(envKey, caps);
   return caps;
+}
+
+/** Drop the answer kept between runs (`doctor`). */
+export function forgetBwrapProbe(): void {
+  forgetProbeCache(CACHE_NAME);
 }
 
 function notes(policy: Policy, asRoot: boolean): string[] {
