@@ -7,9 +7,10 @@
  * and B's dir and the shared parts must be unchanged on the host (content, mode, mtime,
  * listing), while A's own write-then-rename in its own dir, in the same run, succeeds.
  */
+import { isolatedEnv } from '../support/isolated-env.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
@@ -44,19 +45,10 @@ interface Stage {
 }
 
 function stage(parent: string): Stage {
-  const root = realpathSync(mkdtempSync(join(parent, 'celistra-preset-isolation-')));
-  const home = join(root, 'home');
+  const { root, home, env } = isolatedEnv('celistra-preset-isolation-', parent);
   const wsA = join(root, 'wt-a');
   const wsB = join(root, 'wt-b');
-  for (const d of [home, wsA, wsB]) mkdirSync(d);
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    HOME: home,
-    XDG_STATE_HOME: join(root, 'xdg', 'state'),
-    XDG_CONFIG_HOME: join(root, 'xdg', 'config'),
-    XDG_RUNTIME_DIR: join(root, 'run'),
-  };
-  mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
+  for (const d of [wsA, wsB]) mkdirSync(d);
   return { home, wsA, wsB, env, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 

@@ -5,6 +5,7 @@
  * sibling there is readable (as anything outside /tmp is) but not writable. Only a
  * writable root that holds /tmp itself keeps the host's /tmp, and the plan says so.
  */
+import { isolatedEnv } from '../support/isolated-env.js';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -44,19 +45,9 @@ after(async () => {
 });
 
 function stage(parent: string) {
-  const root = realpathSync(mkdtempSync(join(parent, 'celistra-private-tmp-')));
-  const home = join(root, 'home');
+  const { root, env } = isolatedEnv('celistra-private-tmp-', parent);
   const ws = join(root, 'ws');
-  mkdirSync(home);
   mkdirSync(ws);
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    HOME: home,
-    XDG_STATE_HOME: join(root, 'xdg', 'state'),
-    XDG_CONFIG_HOME: join(root, 'xdg', 'config'),
-    XDG_RUNTIME_DIR: join(root, 'run'),
-  };
-  mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
   return { root, ws, env, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 

@@ -9,8 +9,9 @@ export interface IsolatedEnv {
   env: Record<string, string>;
 }
 
-export function isolatedEnv(prefix = 'celistra-test-'): IsolatedEnv {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+/** `parent`: where the scratch dir goes (default the system temp dir; tests of /tmp handling pick). */
+export function isolatedEnv(prefix = 'celistra-test-', parent = tmpdir()): IsolatedEnv {
+  const root = realpathSync(mkdtempSync(join(parent, prefix)));
   const home = join(root, 'home');
   mkdirSync(home, { recursive: true });
   const env: Record<string, string> = {
