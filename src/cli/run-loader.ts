@@ -47,6 +47,21 @@ function codeCachePath(bundlePath: string): string {
 }
 
 /**
+ * Caches of older bundles and other Node versions are dead weight, but two installs in
+ * use side by side (a global one and a project's own) must not evict each other's on
+ * every run: keep the few most recently written.
+ */
+const CODE_CACHES_KEPT = 4;
+
+function pruneCodeCaches(dir: string): void {
+  const caches = readdirSync(dir)
+    .filter((name) => name.endsWith('.v8'))
+    .map((name) => ({ path: join(dir, name), mtimeMs: statSync(join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtimeMs - a.mtimeMs);
+  for (const old of caches.slice(CODE_CACHES_KEPT)) unlinkSync(old.path);
+}
+
+/**
  * The cache only if this user alone could have written it: a state dir shared with
  * another user (say, root running with a user's HOME) must not hand them our process.
  * Checked on the open descriptor, so the file cannot be swapped between check and read.
@@ -74,11 +89,10 @@ function writeCodeCache(path: string, data: () => Buffer): void {
   try {
     const dir = dirname(path);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Caches for other Node versions or older bundles are dead weight now.
-    for (const old of readdirSync(dir)) if (join(dir, old) !== path) unlinkSync(join(dir, old));
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, data(), { mode: 0o600 });
     renameSync(tmp, path);
+    pruneCodeCaches(dir);
   } catch {
     // A read-only or full state dir: the next run compiles again, nothing else is lost.
   }
