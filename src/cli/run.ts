@@ -23,7 +23,7 @@ const runArgs = {
   backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
   preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
   'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
-  'deny-read': { type: 'string', description: 'path the command may not read (repeatable); ~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh are always denied', valueHint: 'PATH' },
+  'deny-read': { type: 'string', description: 'path the command may not read (repeatable); credentials (~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh, ~/.netrc, ~/.git-credentials, ~/.kube, cloud and agent logins) are always denied', valueHint: 'PATH' },
   net: { type: 'string', description: 'network: on | off', default: 'on' },
   name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
   verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },

@@ -50,7 +50,25 @@ export interface PolicyInput {
 }
 
 /** Secrets no agent should read unless the user says otherwise. */
-export const DEFAULT_DENY_READ = ['~/.ssh', '~/.aws', '~/.gnupg', '~/.config/gh', '~/.netrc', '~/.docker/config.json'];
+/**
+ * Credentials no agent needs, read-denied on every run. The user's own Claude Code and
+ * Codex logins are here too: a fenced agent runs with its own state dir (presets.ts) and
+ * gets a copy of the login meant for fenced agents, never the user's.
+ */
+export const DEFAULT_DENY_READ = [
+  '~/.ssh',
+  '~/.aws',
+  '~/.gnupg',
+  '~/.config/gh',
+  '~/.netrc',
+  '~/.git-credentials',
+  '~/.docker/config.json',
+  '~/.kube',
+  '~/.config/gcloud',
+  '~/.azure',
+  '~/.claude/.credentials.json',
+  '~/.codex/auth.json',
+];
 
 export function expandHome(p: string, home: string): string {
   if (p === '~') return home;
