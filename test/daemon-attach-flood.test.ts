@@ -1,9 +1,8 @@
 import { test } from 'node:test';
+import { referenceScreen } from './support/reference-screen.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import xtermHeadless from '@xterm/headless';
-import { SerializeAddon } from '@xterm/addon-serialize';
 import type WebSocket from 'ws';
 import { cleanup, makeSandbox, sleep, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
 
@@ -65,18 +64,6 @@ interface ClientPlayback {
   final: string;
 }
 
-function serializeAfter(cols: number, rows: number, chunks: Array<string | Uint8Array>): Promise<string> {
-  const term = new xtermHeadless.Terminal({ cols, rows, scrollback: 0, allowProposedApi: true });
-  const serializer = new SerializeAddon();
-  term.loadAddon(serializer);
-  for (const c of chunks) term.write(c);
-  return new Promise((resolve) =>
-    term.write('', () => {
-      resolve(serializer.serialize({ scrollback: 0 }));
-      term.dispose();
-    }),
-  );
-}
 
 /**
  * What one attached client ends up showing. Messages are only stored while the flood
@@ -106,18 +93,11 @@ async function playback(ws: WebSocket): Promise<ClientPlayback> {
   assert.ok(last, 'the client got a screen');
   return {
     screens,
-    atScreen: await serializeAfter(last.cols, last.rows, [last.data]),
+    atScreen: await referenceScreen(last.cols, last.rows, [last.data]),
     bytesAfterScreen: after.reduce((n, b) => n + b.length, 0),
-    justAfterScreen: await serializeAfter(last.cols, last.rows, [last.data, Buffer.concat(after).subarray(0, JUST_AFTER)]),
-    final: await serializeAfter(last.cols, last.rows, [last.data, ...after]),
+    justAfterScreen: await referenceScreen(last.cols, last.rows, [last.data, Buffer.concat(after).subarray(0, JUST_AFTER)]),
+    final: await referenceScreen(last.cols, last.rows, [last.data, ...after]),
   };
-}
-
-function referenceScreen(output: Buffer): Promise<string> {
-  const term = new xtermHeadless.Terminal({ cols: COLS, rows: ROWS, scrollback: 0, allowProposedApi: true });
-  const serializer = new SerializeAddon();
-  term.loadAddon(serializer);
-  return new Promise((resolve) => term.write(new Uint8Array(output), () => resolve(serializer.serialize({ scrollback: 0 }))));
 }
 
 for (const mode of ['dense', 'log']) {
@@ -141,7 +121,7 @@ for (const mode of ['dense', 'log']) {
       const clients = await Promise.all(playbacks);
       const reference = readFileSync(refPath);
       assert.ok(reference.length > 12_000_000, 'the generator wrote its whole output');
-      const expected = await referenceScreen(reference);
+      const expected = await referenceScreen(COLS, ROWS, [new Uint8Array(reference)]);
       assert.match(expected, /done/, 'the reference ends on the final screen');
       let midStream = 0;
       for (const [i, c] of clients.entries()) {
@@ -152,8 +132,8 @@ for (const mode of ['dense', 'log']) {
         const offset = reference.length - c.bytesAfterScreen;
         assert.ok(offset >= 0, `${label}: no byte was sent twice`);
         if (offset > 0) midStream++;
-        assert.equal(c.atScreen, await referenceScreen(reference.subarray(0, offset)), `${label}: the screen is the reference screen at offset ${offset}`);
-        assert.equal(c.justAfterScreen, await referenceScreen(reference.subarray(0, offset + JUST_AFTER)), `${label}: the screen and the next ${JUST_AFTER} bytes are the reference`);
+        assert.equal(c.atScreen, await referenceScreen(COLS, ROWS, [new Uint8Array(reference.subarray(0, offset))]), `${label}: the screen is the reference screen at offset ${offset}`);
+        assert.equal(c.justAfterScreen, await referenceScreen(COLS, ROWS, [new Uint8Array(reference.subarray(0, offset + JUST_AFTER))]), `${label}: the screen and the next ${JUST_AFTER} bytes are the reference`);
         assert.equal(c.final, expected, `${label}: it ends on the reference screen`);
       }
       assert.ok(midStream > 0, 'at least one client got a screen taken in the middle of the flood');

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { errorCode } from './support/error-code.js';
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,6 @@ import { join } from 'node:path';
 import { buildPolicy } from '../src/core/policy.js';
 import { agentStateDirPath } from '../src/core/preset-state-dir.js';
 import { celistraPaths } from '../src/core/paths.js';
-import { CelistraError } from '../src/core/errors.js';
 
 function scratch() {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-policy-')));
@@ -20,15 +20,6 @@ function scratch() {
   return { root, home, ws, tmp, paths };
 }
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CelistraError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 test('a policy realpaths the workspace and exports the private tmp dir as TMPDIR', () => {
   const s = scratch();
@@ -49,18 +40,18 @@ test('existing secret directories are read-denied by default', () => {
 
 test('the workspace may not be /, the home directory, or hold Celistra state', () => {
   const s = scratch();
-  assert.equal(code(() => buildPolicy({ workspace: '/', tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
-  assert.equal(code(() => buildPolicy({ workspace: s.home, tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  assert.equal(errorCode(() => buildPolicy({ workspace: '/', tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.home, tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
   mkdirSync(s.paths.stateDir, { recursive: true });
-  assert.equal(code(() => buildPolicy({ workspace: join(s.home, '.local'), tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  assert.equal(errorCode(() => buildPolicy({ workspace: join(s.home, '.local'), tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
 });
 
 test('a missing workspace or a file as workspace is refused', () => {
   const s = scratch();
-  assert.equal(code(() => buildPolicy({ workspace: join(s.root, 'nope'), tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  assert.equal(errorCode(() => buildPolicy({ workspace: join(s.root, 'nope'), tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
   const f = join(s.root, 'file');
   writeFileSync(f, '');
-  assert.equal(code(() => buildPolicy({ workspace: f, tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
+  assert.equal(errorCode(() => buildPolicy({ workspace: f, tmpDir: s.tmp, paths: s.paths })), 'E_WORKSPACE');
 });
 
 /** The claude preset's state dir for the scratch workspace. */
@@ -79,26 +70,26 @@ test('the claude preset makes the agent\'s own dir under ~/.claude-celistra writ
 
 test('an unknown preset is a policy error', () => {
   const s = scratch();
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'nope' })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'nope' })), 'E_POLICY');
 });
 
 test('a writable root inside a read-denied path is refused', () => {
   const s = scratch();
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.ssh')] })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.ssh')] })), 'E_POLICY');
 });
 
 test('a read-denied path inside a writable root is refused, existing or not', () => {
   const s = scratch();
   mkdirSync(join(s.ws, 'conf'));
   writeFileSync(join(s.ws, 'conf', 'secret'), 'TOPSECRET');
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, denyRead: [join(s.ws, 'conf', 'secret')] })), 'E_POLICY');
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, denyRead: [join(s.ws, 'moved-away', 'secret')] })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, denyRead: [join(s.ws, 'conf', 'secret')] })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, denyRead: [join(s.ws, 'moved-away', 'secret')] })), 'E_POLICY');
 });
 
 test('a default secret inside an extra writable root is refused rather than left unmasked', () => {
   const s = scratch();
   mkdirSync(join(s.home, '.config', 'gh'), { recursive: true });
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.config')] })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, allowWrite: [join(s.home, '.config')] })), 'E_POLICY');
 });
 
 test('a preset keeps the protected entries already in the agent\'s dir as they are and lists them read-only', () => {
@@ -132,17 +123,17 @@ test('a protected entry that is a symlink is refused: the agent could replace th
   mkdirSync(claudeDir(s), { recursive: true });
   writeFileSync(join(s.root, 'settings.json'), '{}\n');
   symlinkSync(join(s.root, 'settings.json'), join(claudeDir(s), 'settings.json'));
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
   assert.ok(lstatSync(join(claudeDir(s), 'settings.json')).isSymbolicLink(), 'left as the user had it');
 });
 
 test('a protected entry of the wrong kind is refused', () => {
   const s = scratch();
   mkdirSync(join(agentStateDirPath(join(s.home, '.codex-celistra'), s.ws), 'config.toml'), { recursive: true });
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'codex' })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'codex' })), 'E_POLICY');
   mkdirSync(claudeDir(s), { recursive: true });
   writeFileSync(join(claudeDir(s), 'hooks'), 'not a dir\n');
-  assert.equal(code(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
+  assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
 });
 
 test('agent presets never grant the user\'s own agent config dirs, which the unfenced agent reads', () => {

@@ -3,6 +3,7 @@
  * workspace; the base (the user's login, every other agent's dir) is never writable.
  */
 import { test } from 'node:test';
+import { errorCode } from './support/error-code.js';
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import { join } from 'node:path';
 import { buildPolicy, isWithin } from '../src/core/policy.js';
 import { agentStateDirPath, agentStateKey } from '../src/core/preset-state-dir.js';
 import { celistraPaths } from '../src/core/paths.js';
-import { CelistraError } from '../src/core/errors.js';
 
 function scratch() {
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-state-dir-')));
@@ -27,15 +27,6 @@ function scratch() {
   return { root, home, tmp, paths, ws, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CelistraError) return e.code;
-    throw e;
-  }
-  return undefined;
-}
 
 test('the state key names the workspace and hashes its full path', () => {
   assert.match(agentStateKey('/home/u/code/my app'), /^my_app-[0-9a-f]{16}$/);
@@ -120,7 +111,7 @@ test('an agents/ dir or agent dir that is a symlink is refused: the grant would 
     mkdirSync(elsewhere, { recursive: true });
     mkdirSync(join(s.home, '.claude-celistra'));
     symlinkSync(elsewhere, join(s.home, '.claude-celistra', 'agents'));
-    assert.equal(code(() => buildPolicy({ workspace: s.ws('wt-a'), tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
+    assert.equal(errorCode(() => buildPolicy({ workspace: s.ws('wt-a'), tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
     assert.equal(readlinkSync(join(s.home, '.claude-celistra', 'agents')), elsewhere);
   } finally {
     s.cleanup();
@@ -134,10 +125,10 @@ test('a writable root holding or inside a preset base is refused, with or withou
     const other = agentStateDirPath(join(s.home, '.claude-celistra'), join(s.root, 'wt-b'));
     mkdirSync(other, { recursive: true });
     for (const preset of [undefined, 'claude', 'codex']) {
-      assert.equal(code(() => buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset, allowWrite: [other] })), 'E_POLICY', `another agent's dir, preset ${preset}`);
-      assert.equal(code(() => buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset, allowWrite: [join(s.home, '.claude-celistra')] })), 'E_POLICY', `the base, preset ${preset}`);
+      assert.equal(errorCode(() => buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset, allowWrite: [other] })), 'E_POLICY', `another agent's dir, preset ${preset}`);
+      assert.equal(errorCode(() => buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset, allowWrite: [join(s.home, '.claude-celistra')] })), 'E_POLICY', `the base, preset ${preset}`);
     }
-    assert.equal(code(() => buildPolicy({ workspace: join(s.home, '.claude-celistra', 'agents'), tmpDir: s.tmp, paths: s.paths })), 'E_POLICY', 'as the workspace');
+    assert.equal(errorCode(() => buildPolicy({ workspace: join(s.home, '.claude-celistra', 'agents'), tmpDir: s.tmp, paths: s.paths })), 'E_POLICY', 'as the workspace');
   } finally {
     s.cleanup();
   }

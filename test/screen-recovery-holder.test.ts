@@ -1,11 +1,10 @@
 import { test } from 'node:test';
+import { referenceScreen } from './support/reference-screen.js';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import xtermHeadless from '@xterm/headless';
-import { SerializeAddon } from '@xterm/addon-serialize';
 import { celistraPaths } from '../src/core/paths.js';
 import { launchHolder } from '../src/holder/launch-holder.js';
 import { holderFiles } from '../src/holder/holder-config.js';
@@ -31,18 +30,6 @@ async function waitFor(what: string, probe: () => boolean, timeoutMs = 5000): Pr
   }
 }
 
-function render(cols: number, rows: number, ...chunks: Array<string | Uint8Array>): Promise<string> {
-  const term = new xtermHeadless.Terminal({ cols, rows, scrollback: 0, allowProposedApi: true });
-  const serializer = new SerializeAddon();
-  term.loadAddon(serializer);
-  for (const c of chunks) term.write(c);
-  return new Promise((resolve) =>
-    term.write('', () => {
-      resolve(serializer.serialize({ scrollback: 0 }));
-      term.dispose();
-    }),
-  );
-}
 
 /** The daemon's side of a holder connection, reduced to what this test needs. */
 class RawLink {
@@ -134,7 +121,7 @@ test('an exception inside @xterm/headless does not kill the holder: the agent ru
     assert.equal(snap.json.id, 7);
     assert.deepEqual([snap.json.cols, snap.json.rows], [26, 11]);
     // The rebuilt model replayed the holder's ring (all output here) at the current size.
-    assert.equal(await render(26, 11, String(snap.json.screen), snap.bytes), await render(26, 11, await link.logs()));
+    assert.equal(await referenceScreen(26, 11, [String(snap.json.screen), snap.bytes]), await referenceScreen(26, 11, [await link.logs()]));
     assert.match(String(snap.json.screen), /still here/);
 
     // From a reset terminal at the first size the sequence fails again: the model is
@@ -150,7 +137,7 @@ test('an exception inside @xterm/headless does not kill the holder: the agent ru
     link.send(FrameKind.snapshotRequest, { id: 8 });
     await waitFor('the second snapshot', () => link!.frames.some((f) => f.kind === FrameKind.snapshot && f.json.id === 8));
     const again = link.frames.find((f) => f.kind === FrameKind.snapshot && f.json.id === 8)!;
-    assert.equal(await render(26, 11, String(again.json.screen), again.bytes), await render(26, 11, await link.logs()));
+    assert.equal(await referenceScreen(26, 11, [String(again.json.screen), again.bytes]), await referenceScreen(26, 11, [await link.logs()]));
     assert.match(String(again.json.screen), /and again/);
     const log = readFileSync(logPath, 'utf8');
     assert.equal(log.match(/terminal emulator failed/g)?.length, 1, `logged once:\n${log}`);

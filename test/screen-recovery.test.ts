@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { referenceScreen } from './support/reference-screen.js';
 import assert from 'node:assert/strict';
 import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
@@ -9,19 +10,6 @@ import { CRASH_START, CRASH_STEPS } from './screen-crash-sequence.js';
 
 const ISWRAPPED = /Cannot set properties of undefined \(setting 'isWrapped'\)/;
 
-/** What a terminal of cols × rows shows after `chunks`, parsed by a terminal that is never resized. */
-function render(cols: number, rows: number, ...chunks: Array<string | Uint8Array>): Promise<string> {
-  const term = new xtermHeadless.Terminal({ cols, rows, scrollback: 0, allowProposedApi: true });
-  const serializer = new SerializeAddon();
-  term.loadAddon(serializer);
-  for (const c of chunks) term.write(c);
-  return new Promise((resolve) =>
-    term.write('', () => {
-      resolve(serializer.serialize({ scrollback: 0 }));
-      term.dispose();
-    }),
-  );
-}
 
 /** Fails clearly instead of hanging the run when a callback is never called. */
 function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
@@ -165,7 +153,7 @@ test('ScreenFeed rebuilds after the failure from the history: the screen is the 
     assert.deepEqual([at.cols, at.rows, feed.cols, feed.rows], [26, 11, 26, 11]);
     assert.equal(feed.backlog, 0);
     assert.ok(progress > 0, 'progress reported (a paused PTY resumes)');
-    assert.equal(await render(26, 11, at.screen), await render(26, 11, written));
+    assert.equal(await referenceScreen(26, 11, [at.screen]), await referenceScreen(26, 11, [written]));
     assert.match(at.screen, /line 40/);
 
     // Asked for while output is written on: screen + bytesSince(offset) is the stream.
@@ -175,7 +163,7 @@ test('ScreenFeed rebuilds after the failure from the history: the screen is the 
     const { at: mid, tail } = await later;
     assert.ok(mid.offset >= written.length - Buffer.byteLength(numberedLines(61, 80)));
     assert.deepEqual(tail, written.subarray(mid.offset));
-    assert.equal(await render(26, 11, mid.screen, tail), await render(26, 11, written));
+    assert.equal(await referenceScreen(26, 11, [mid.screen, tail]), await referenceScreen(26, 11, [written]));
 
     const atResize = written.length;
     feed.resize(30, 8);
@@ -189,7 +177,7 @@ test('ScreenFeed rebuilds after the failure from the history: the screen is the 
     await new Promise<void>((r) => reference.write('', r));
     reference.resize(30, 8);
     await new Promise<void>((r) => reference.write(written.subarray(atResize), r));
-    assert.equal(await render(30, 8, resized.screen), await render(30, 8, serializer.serialize({ scrollback: 0 })));
+    assert.equal(await referenceScreen(30, 8, [resized.screen]), await referenceScreen(30, 8, [serializer.serialize({ scrollback: 0 })]));
     reference.dispose();
     assert.equal(failures.length, 1, 'no further failure');
   } finally {
@@ -214,13 +202,13 @@ test('ScreenFeed without history rebuilds a blank screen of the current size, an
     const at = await within(2000, 'snapshot', new Promise<ScreenAt>((r) => feed.snapshot(r)));
     assert.equal(failures.length, 1);
     assert.equal(at.offset, total);
-    assert.equal(await render(26, 11, at.screen), await render(26, 11, ''), 'blank');
+    assert.equal(await referenceScreen(26, 11, [at.screen]), await referenceScreen(26, 11, ['']), 'blank');
     assert.equal(feed.bytesSince(at.offset).length, 0);
     const progressAtRebuild = progress;
     assert.ok(progressAtRebuild > 0, 'progress reported by the rebuild itself (nothing to parse)');
     write('after the rebuild\r\n');
     const later = await within(2000, 'snapshot', new Promise<ScreenAt>((r) => feed.snapshot(r)));
-    assert.equal(await render(26, 11, later.screen), await render(26, 11, 'after the rebuild\r\n'));
+    assert.equal(await referenceScreen(26, 11, [later.screen]), await referenceScreen(26, 11, ['after the rebuild\r\n']));
   } finally {
     feed.dispose();
   }
@@ -239,7 +227,7 @@ test('a failure while the history is replayed leads to a blank model, not a loop
     assert.equal(feed.backlog, 0, 'the second model got no history');
     const at = await within(2000, 'snapshot', new Promise<ScreenAt>((r) => feed.snapshot(r)));
     assert.equal(at.offset, history.length);
-    assert.equal(await render(80, 24, at.screen), await render(80, 24, ''));
+    assert.equal(await referenceScreen(80, 24, [at.screen]), await referenceScreen(80, 24, ['']));
     assert.deepEqual(failures.map((e) => (e as Error).message), ['first', 'during the replay']);
   } finally {
     feed.dispose();
