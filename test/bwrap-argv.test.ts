@@ -33,6 +33,7 @@ function stage(base = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-bwrap-ar
     readOnlyPaths: [gitPointer],
     denyRead: [dirs.ssh, netrc, dirs.runtime, dirs.secretInWs],
     tmpDir: dirs.tmp,
+    unixSockets: 'deny',
     network: 'off',
     env: { TMPDIR: dirs.tmp },
   };
@@ -167,7 +168,7 @@ test('the command follows -- untouched, after --chdir into the workspace', () =>
 
 /** A policy of literal paths, for the /tmp rules (which need no filesystem lookups). */
 function literalPolicy(over: Partial<Policy>): Policy {
-  return { version: 1, workspace: '/srv/ws', writableRoots: [], readOnlyPaths: [], denyRead: [], tmpDir: '/tmp/celistra-0/tmp/run-1', network: 'on', env: {}, ...over };
+  return { version: 1, workspace: '/srv/ws', writableRoots: [], readOnlyPaths: [], denyRead: [], tmpDir: '/tmp/celistra-0/tmp/run-1', network: 'on', unixSockets: 'deny', env: {}, ...over };
 }
 
 test('/tmp is a private tmpfs when nothing writable lies under it, with TMPDIR bound back', () => {

@@ -9,20 +9,29 @@ function machine(over: Partial<LandlockFacts> = {}): LandlockFacts {
   return { built: true, helperPath: '/x/celistra-exec', kernelAbi: 7, abi: 7, userNamespaces: true, seccomp: true, ...over };
 }
 
-test('with ABI 7 and user namespaces every guarantee holds except pathname unix sockets', () => {
+test('with ABI 7, user namespaces and seccomp every guarantee holds', () => {
   const g = landlockGuarantees(machine());
-  for (const name of GUARANTEE_NAMES) {
-    if (name === 'pathname-unix') assert.equal(g[name].status, 'gap');
-    else assert.equal(g[name].status, 'enforced', name);
-  }
+  for (const name of GUARANTEE_NAMES) assert.equal(g[name].status, 'enforced', name);
 });
 
-test('signal and abstract-unix scoping are gaps below ABI 6, with the reason', () => {
+test('without seccomp filtering pathname unix sockets are a declared gap, abstract ones still scoped', () => {
+  const g = landlockGuarantees(machine({ seccomp: false }));
+  assert.equal(g['pathname-unix'].status, 'gap');
+  assert.match(g['pathname-unix'].status === 'gap' ? g['pathname-unix'].reason : '', /no seccomp filtering/);
+  assert.equal(g['abstract-unix'].status, 'enforced');
+});
+
+test('signal scoping is a gap below ABI 6, with the reason; the seccomp filter still closes abstract sockets', () => {
   const g = landlockGuarantees(machine({ abi: 5 }));
   assert.equal(g.signals.status, 'gap');
-  assert.equal(g['abstract-unix'].status, 'gap');
   assert.match(g.signals.status === 'gap' ? g.signals.reason : '', /ABI 6/);
+  assert.equal(g['abstract-unix'].status, 'enforced');
   assert.equal(g.ptrace.status, 'enforced');
+});
+
+test('below ABI 6 and without seccomp abstract unix sockets are a declared gap', () => {
+  const g = landlockGuarantees(machine({ abi: 5, seccomp: false }));
+  assert.equal(g['abstract-unix'].status, 'gap');
 });
 
 test('without user namespaces metadata writes, private /tmp and UDP are declared gaps', () => {

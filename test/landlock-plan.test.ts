@@ -6,6 +6,7 @@ import { CelistraError } from '../src/core/errors.js';
 import { planLandlock } from '../src/backends/landlock/plan.js';
 import { helperArgs } from '../src/backends/landlock/helper-args.js';
 import type { LandlockFacts } from '../src/backends/landlock/probe.js';
+import { unixSocketFilter } from '../src/backends/seccomp/unix-socket-filter.js';
 
 const HELPER = '/opt/celistra/native/build/Release/celistra-exec';
 
@@ -23,6 +24,7 @@ function policy(over: Partial<Policy> = {}): Policy {
     denyRead: ['/home/u/.ssh', '/run/user/1000/celistra'],
     tmpDir: '/run/user/1000/celistra/tmp/run-abc',
     network: 'on',
+    unixSockets: 'deny',
     env: { TMPDIR: '/run/user/1000/celistra/tmp/run-abc' },
     ...over,
   };
@@ -47,9 +49,32 @@ test('the plan runs the exec helper with the encoded policy, then -- and the com
     '--write', '/work/agents/wt-a', '--write', '/home/u/.cache/tool',
     '--tmp', '/run/user/1000/celistra/tmp/run-abc',
     '--deny-read', '/home/u/.ssh', '--deny-read', '/run/user/1000/celistra',
+    '--seccomp-filter', unixSocketFilter()!.toString('hex'),
     '--', 'git', '--version', '--', '-x',
   ]);
   assert.equal(plan.cwd, '/work/agents/wt-a');
+  assert.equal(plan.degraded, undefined);
+});
+
+test('a policy that allows unix sockets gets no seccomp filter, and the plan says pathname-unix is not held', () => {
+  const plan = planLandlock(policy({ unixSockets: 'allow' }), ['true'], {}, machine());
+  assert.ok(!plan.args.includes('--seccomp-filter'));
+  assert.match(plan.degraded?.['pathname-unix'] ?? '', /--allow-unix-sockets/);
+  // ABI 7 still scopes abstract sockets by Landlock itself.
+  assert.equal(plan.degraded?.['abstract-unix'], undefined);
+  const old = planLandlock(policy({ unixSockets: 'allow' }), ['true'], {}, machine({ abi: 5 }));
+  assert.match(old.degraded?.['abstract-unix'] ?? '', /--allow-unix-sockets/);
+});
+
+test('a policy persisted before unixSockets existed is fenced as deny', () => {
+  const { unixSockets: _dropped, ...legacy } = policy();
+  const plan = planLandlock(legacy as Policy, ['true'], {}, machine());
+  assert.ok(plan.args.includes('--seccomp-filter'));
+});
+
+test('without kernel seccomp filtering the plan carries no filter (the gap is declared by the machine)', () => {
+  const plan = planLandlock(policy(), ['true'], {}, machine({ seccomp: false }));
+  assert.ok(!plan.args.includes('--seccomp-filter'));
 });
 
 test('the child environment is the base environment overlaid with the policy environment', () => {

@@ -6,7 +6,7 @@ import { GUARANTEE_NAMES } from '../src/core/backend.js';
 import { CelistraError } from '../src/core/errors.js';
 import type { Policy } from '../src/core/policy.js';
 
-const policy: Policy = { version: 1, workspace: '/Users/dev/ws', writableRoots: [], readOnlyPaths: [], denyRead: [], tmpDir: '/Users/dev/tmp/run-1', network: 'on', env: { TMPDIR: '/Users/dev/tmp/run-1' } };
+const policy: Policy = { version: 1, workspace: '/Users/dev/ws', writableRoots: [], readOnlyPaths: [], denyRead: [], tmpDir: '/Users/dev/tmp/run-1', network: 'on', unixSockets: 'deny', env: { TMPDIR: '/Users/dev/tmp/run-1' } };
 
 test('off macOS, seatbelt is unavailable and says why, with every guarantee a gap', () => {
   const caps = probeSeatbelt('linux');

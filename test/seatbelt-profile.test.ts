@@ -18,6 +18,7 @@ function policy(over: Partial<Policy> = {}): Policy {
     denyRead: ['/Users/dev/.ssh', '/Users/dev/code/wt-a/secrets', '/Users/dev/Library/Caches/celistra-run'],
     tmpDir: '/Users/dev/Library/Caches/celistra-run/tmp/run-1',
     network: 'off',
+    unixSockets: 'deny',
     env: {},
     ...over,
   };

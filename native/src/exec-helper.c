@@ -26,6 +26,7 @@
 #include "mount-fence.h"
 #include "network-namespace.h"
 #include "pid-namespace-init.h"
+#include "seccomp-filter.h"
 #include "signal-relay.h"
 #include "user-namespace.h"
 
@@ -113,6 +114,7 @@ int main(int argc, char **argv) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     drop_all_capabilities();
     apply_landlock(&o, abi, NULL);
+    apply_seccomp_program(&o.seccomp);
     exec_command(&o, &inherited_mask, foreground);
   }
   if (o.namespaces) close(report[1]);

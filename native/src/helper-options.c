@@ -6,7 +6,7 @@
 #include "helper-exit.h"
 
 static int takes_value(const char *option) {
-  static const char *const with_value[] = {"--net", "--abi-cap", "--write", "--tmp", "--read-only", "--deny-read", "--keep-tmp", "--spool", "--audit-agent-json", "--started-ms", "--probe-cache", NULL};
+  static const char *const with_value[] = {"--net", "--abi-cap", "--write", "--tmp", "--read-only", "--deny-read", "--keep-tmp", "--spool", "--audit-agent-json", "--started-ms", "--probe-cache", "--seccomp-filter", NULL};
   for (const char *const *o = with_value; *o; o++) {
     if (strcmp(option, *o) == 0) return 1;
   }
@@ -78,6 +78,10 @@ void parse_helper_options(int argc, char **argv, struct helper_options *out) {
       long long ms = strtoll(value, &end, 10);
       if (*end != '\0' || ms <= 0) helper_fail(HELPER_EXIT_USAGE, 0, "--started-ms needs a time in ms, not %s", value);
       out->started_ms = ms;
+      i++;
+    } else if (strcmp(a, "--seccomp-filter") == 0) {
+      if (out->seccomp.length != 0) helper_fail(HELPER_EXIT_USAGE, 0, "--seccomp-filter given twice");
+      parse_seccomp_program(value, &out->seccomp);
       i++;
     } else if (strcmp(a, "--keep-tmp") == 0) {
       /* Exactly /tmp/<name>: anything wider would show the host's whole /tmp. */

@@ -4,7 +4,7 @@
  *
  *   celistra-exec [--namespaces] [--net on|off] [--new-session] [--abi-cap N]
  *                 [--write DIR]... [--tmp DIR] [--read-only PATH]... [--deny-read PATH]...
- *                 [--keep-tmp /tmp/NAME]...
+ *                 [--keep-tmp /tmp/NAME]... [--seccomp-filter HEX]
  *                 [--spool FILE --audit-agent-json JSON --started-ms MS [--remove-tmp] [--probe-cache FILE]]
  *                 -- COMMAND [ARGS...]
  *
@@ -12,6 +12,8 @@
  */
 #ifndef CELISTRA_HELPER_OPTIONS_H
 #define CELISTRA_HELPER_OPTIONS_H
+
+#include "seccomp-filter.h"
 
 struct path_list {
   const char **items;
@@ -24,6 +26,7 @@ struct helper_options {
   struct path_list read_only; /* carve-outs inside writable roots */
   struct path_list deny_read;
   struct path_list keep_tmp;  /* top-level /tmp/<x> entries shown read-only in the private /tmp */
+  struct seccomp_program seccomp; /* installed last, just before the command runs */
   /* Set when `celistra run` exec'd into the helper (exit-report.c): */
   const char *spool;            /* its audit spool file, for the exit event */
   const char *audit_agent_json; /* the agent's name as a JSON string, rendered by Celistra */

@@ -10,6 +10,7 @@
 #include "command-exec.h"
 #include "helper-exit.h"
 #include "landlock-ruleset.h"
+#include "seccomp-filter.h"
 #include "signal-relay.h"
 
 /* The outer helper holds the pipe's read end: once it is gone, the pipe has no reader. */
@@ -35,6 +36,7 @@ void run_namespace_init(const struct helper_options *o, int abi, const struct mo
   drop_all_capabilities();
   apply_landlock(o, abi, mounts);
   clear_own_capabilities();
+  apply_seccomp_program(&o->seccomp);
 
   pid_t command = fork();
   if (command < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot fork the command");

@@ -20,6 +20,7 @@ export default defineCommand({
     preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
     worktree: { type: 'string', description: 'run in this task worktree of the current repository (celistra worktree add NAME) instead of --workspace', valueHint: 'NAME' },
     net: { type: 'string', description: 'network: on | off', default: 'on' },
+    'allow-unix-sockets': { type: 'boolean', description: 'let the agent create unix sockets (Docker, ssh-agent, D-Bus become reachable); refused by default' },
     json: { type: 'boolean', description: 'print the new agent as JSON' },
     command: { type: 'positional', required: false, description: "the command as one string: 'claude --print \"...\"'" },
   },
@@ -45,6 +46,7 @@ export default defineCommand({
         workspace: args.workspace ? resolve(args.workspace) : undefined,
         autoRestart: args['auto-restart'] === true,
         network: args.net,
+        unixSockets: args['allow-unix-sockets'] ? 'allow' : 'deny',
         cols: process.stdout.columns,
         rows: process.stdout.rows,
       });

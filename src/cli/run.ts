@@ -25,6 +25,7 @@ const runArgs = {
   'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
   'deny-read': { type: 'string', description: 'path the command may not read (repeatable); credentials (~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh, ~/.netrc, ~/.git-credentials, ~/.kube, cloud and agent logins) are always denied', valueHint: 'PATH' },
   net: { type: 'string', description: 'network: on | off', default: 'on' },
+  'allow-unix-sockets': { type: 'boolean', description: 'let the command create unix sockets (Docker, ssh-agent, D-Bus become reachable); refused by default' },
   name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
   verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
 } as const;
@@ -59,6 +60,7 @@ export default defineCommand({
           allowWrite: repeatedFlag(rawArgs, 'allow-write'),
           denyRead: repeatedFlag(rawArgs, 'deny-read'),
           network: net,
+          unixSockets: args['allow-unix-sockets'] ? 'allow' : 'deny',
           preset: args.preset,
           tmpDir,
           paths,

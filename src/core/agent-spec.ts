@@ -1,7 +1,7 @@
 import type { BackendChoice } from './backend-selection.js';
 import type { BackendName } from './backend.js';
 import { CelistraError } from './errors.js';
-import type { NetworkMode } from './policy.js';
+import type { NetworkMode, UnixSocketMode } from './policy.js';
 
 /** What the user asked for when spawning an agent; persisted, reused for every restart. */
 export interface AgentSpec {
@@ -18,6 +18,8 @@ export interface AgentSpec {
   /** The worktree's branch, shown by `ctl ls`. */
   branch?: string;
   network: NetworkMode;
+  /** Absent in specs persisted before it existed: the policy then refuses unix sockets. */
+  unixSockets?: UnixSocketMode;
   createdAt: number;
 }
 

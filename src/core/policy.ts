@@ -9,6 +9,14 @@ import type { GitGrants } from './git-grants.js';
 export type NetworkMode = 'on' | 'off';
 
 /**
+ * `deny`: the agent cannot create unix sockets, so it reaches no local service by a socket
+ * path (Docker, ssh-agent, D-Bus, another agent's server) and no abstract socket;
+ * socketpair() still works. `allow` (`--allow-unix-sockets`): it reaches every socket it
+ * can see, and the backends say that pathname-unix is not held for the run.
+ */
+export type UnixSocketMode = 'deny' | 'allow';
+
+/**
  * What an agent may do. Plain data: every path is absolute and realpath'd, so a
  * backend never has to resolve symlinks itself, and the whole thing serialises to JSON
  * (the daemon persists it, `doctor` and the audit log print it).
@@ -30,6 +38,8 @@ export interface Policy {
   /** The agent's private temp dir, exported as TMPDIR; backends that can, mount it on /tmp. */
   tmpDir: string;
   network: NetworkMode;
+  /** Absent in policies persisted before it existed: read as `deny` (see unixSocketsAllowed). */
+  unixSockets: UnixSocketMode;
   preset?: string;
   /** Environment added to the agent's (TMPDIR, preset vars, git vars). */
   env: Record<string, string>;
@@ -42,6 +52,7 @@ export interface PolicyInput {
   allowWrite?: string[];
   denyRead?: string[];
   network?: NetworkMode;
+  unixSockets?: UnixSocketMode;
   preset?: string;
   /** The private temp dir, created by the caller (one per run/agent). */
   tmpDir: string;
@@ -49,7 +60,6 @@ export interface PolicyInput {
   git?: GitGrants;
 }
 
-/** Secrets no agent should read unless the user says otherwise. */
 /**
  * Credentials no agent needs, read-denied on every run. The user's own Claude Code and
  * Codex logins are here too: a fenced agent runs with its own state dir (presets.ts) and
@@ -98,6 +108,11 @@ export function realpathLoose(p: string): string {
   const parent = resolve(abs, '..');
   if (parent === abs) return abs;
   return join(realpathLoose(parent), abs.slice(parent.length + (parent.endsWith(sep) ? 0 : 1)));
+}
+
+/** Only an explicit `allow` opens unix sockets: a policy without the field is fenced. */
+export function unixSocketsAllowed(policy: Pick<Policy, 'unixSockets'>): boolean {
+  return policy.unixSockets === 'allow';
 }
 
 /** True when `inner` is `outer` or lies beneath it. */
@@ -214,6 +229,7 @@ export function buildPolicy(input: PolicyInput): Policy {
     denyRead,
     tmpDir,
     network: input.network ?? 'on',
+    unixSockets: input.unixSockets ?? 'deny',
     env,
   };
   // Absent rather than undefined, so the policy round-trips through JSON unchanged.

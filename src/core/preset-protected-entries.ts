@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CelistraError } from './errors.js';
 import type { ProtectedEntry } from './presets.js';
@@ -37,5 +37,16 @@ function create(entry: ProtectedEntry, path: string): void {
     else writeFileSync(path, entry.seed, { flag: 'wx', mode: 0o600 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    if (entry.kind === 'file' && entry.formerSeeds) upgradeSeed(entry.seed, entry.formerSeeds, path);
   }
+}
+
+/** A regular file still holding an earlier seed is replaced (by rename) with the current one; anything else is the user's. */
+function upgradeSeed(seed: string, formerSeeds: string[], path: string): void {
+  if (!lstatSync(path).isFile() || !formerSeeds.includes(readFileSync(path, 'utf8'))) return;
+  const fresh = join(dirname(path), `.${basename(path)}.celistra-seed-${process.pid}`);
+  // The agent can write this dir: whatever it left under that name goes, and O_EXCL never follows a link.
+  rmSync(fresh, { force: true });
+  writeFileSync(fresh, seed, { flag: 'wx', mode: 0o600 });
+  renameSync(fresh, path);
 }

@@ -53,10 +53,25 @@ export interface AgentStateDir {
 
 /** A path inside the agent's state dir (relative to it), kept read-only under the fence. */
 export type ProtectedEntry =
-  | { path: string; kind: 'file'; /** Content of the file when it has to be created; must mean "nothing configured". */ seed: string }
+  | {
+      path: string;
+      kind: 'file';
+      /** Content of the file when it has to be created: nothing configured beyond what the fence needs. */
+      seed: string;
+      /** Seeds of earlier Celistra versions: a file still holding one exactly (nobody edited it) is brought up to `seed`. */
+      formerSeeds?: string[];
+    }
   | { path: string; kind: 'dir' };
 
-const file = (path: string, seed: string): ProtectedEntry => ({ path, kind: 'file', seed });
+const file = (path: string, seed: string, formerSeeds?: string[]): ProtectedEntry => (formerSeeds ? { path, kind: 'file', seed, formerSeeds } : { path, kind: 'file', seed });
+
+/**
+ * Codex 0.169's TUI starts a background app-server and talks to it over a unix socket in
+ * CODEX_HOME; the fence refuses unix sockets (docs/security.md), so the TUI could not
+ * start. With this feature off it runs the app-server inside its own process instead,
+ * the same as `codex --disable daemon_auto_start`, and nothing outlives the agent.
+ */
+const CODEX_CONFIG_SEED = '[features]\ndaemon_auto_start = false\n';
 const dir = (path: string): ProtectedEntry => ({ path, kind: 'dir' });
 
 export const PRESETS: Record<string, Preset> = {
@@ -109,9 +124,9 @@ export const PRESETS: Record<string, Preset> = {
     description: 'OpenAI Codex CLI: state in ~/.codex-celistra/agents/<workspace key> (CODEX_HOME), not your ~/.codex',
     // Its own home per agent for the same reasons as claude's: config.toml's
     // notify/mcp_servers, sessions and memories would otherwise reach the user's unfenced
-    // codex or another fenced one. Besides config, sqlite state and logs, Codex installs its
-    // app-server (~400 MB) under CODEX_HOME/packages, so once per workspace. Its daemon also
-    // locks /tmp/codex-daemon-<uid>: fine on the private /tmp a fence gives (docs/presets.md).
+    // codex or another fenced one. Besides config, it keeps sqlite state and logs there; its
+    // background app-server (a 400 MB copy and a unix socket) is switched off by the seeded
+    // config.toml (CODEX_CONFIG_SEED).
     // The login (auth.json, from `codex login` with CODEX_HOME=~/.codex-celistra) is
     // copied in from the shared base.
     stateDir: {
@@ -124,7 +139,7 @@ export const PRESETS: Record<string, Preset> = {
       // commands allowed without asking) and plugins/ complete it. Codex's own first-start
       // write to config.toml is then refused, which it survives (docs/presets.md).
       protectedEntries: [
-        file('config.toml', ''),
+        file('config.toml', CODEX_CONFIG_SEED, ['']),
         file('hooks.json', '{}\n'),
         file('AGENTS.md', ''),
         file('AGENTS.override.md', ''),

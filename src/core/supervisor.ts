@@ -9,7 +9,7 @@ import type { LaunchPlan } from './backend.js';
 import { CelistraError } from './errors.js';
 import { Fanout, type FanoutClient, type StartProvider } from './fanout.js';
 import type { CelistraPaths } from './paths.js';
-import { buildPolicy, type NetworkMode, type Policy } from './policy.js';
+import { buildPolicy, type NetworkMode, type Policy, type UnixSocketMode } from './policy.js';
 import { createPrivateTmp, removePrivateTmp } from './private-tmp.js';
 import { decideRestart, crashesInWindow, DEFAULT_RESTART_POLICY, type RestartPolicy } from './restart-policy.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -47,6 +47,7 @@ export interface SpawnRequest {
   /** A directory of the repository `worktree` belongs to (the client's cwd). */
   repo?: string;
   network?: NetworkMode;
+  unixSockets?: UnixSocketMode;
   cols?: number;
   rows?: number;
 }
@@ -177,7 +178,7 @@ export class Supervisor {
     const git = gitGrantsFor(spec.workspace);
     const tmpDir = createPrivateTmp(this.paths, tmpLabel);
     try {
-      const policy = buildPolicy({ workspace: spec.workspace, preset: spec.preset, network: spec.network, tmpDir, paths: this.paths, git });
+      const policy = buildPolicy({ workspace: spec.workspace, preset: spec.preset, network: spec.network, unixSockets: spec.unixSockets, tmpDir, paths: this.paths, git });
       const plan = planLaunch(spec.backend, policy, spec.argv, this.opts.baseEnv ?? (process.env as Record<string, string>));
       return { plan, policy, tmpDir };
     } catch (e) {
@@ -201,6 +202,8 @@ export class Supervisor {
     if (!workspace) throw new CelistraError('E_USAGE', '--workspace is required', 'usage: celistra ctl spawn --workspace DIR -- CMD [ARGS...]');
     const network = req.network ?? 'on';
     if (network !== 'on' && network !== 'off') throw new CelistraError('E_USAGE', `network must be on or off, not "${String(network)}"`);
+    const unixSockets = req.unixSockets ?? 'deny';
+    if (unixSockets !== 'deny' && unixSockets !== 'allow') throw new CelistraError('E_USAGE', `unixSockets must be deny or allow, not "${String(unixSockets)}"`);
     const name = validateAgentName(req.name ?? this.defaultName(req.argv[0]!));
     if (this.agents.has(name)) {
       throw new CelistraError('E_CONFLICT', `an agent named ${name} already exists`, 'pick another --name, or `celistra ctl rm` the old one');
@@ -212,6 +215,7 @@ export class Supervisor {
       backend,
       autoRestart: req.autoRestart === true,
       network,
+      unixSockets,
       createdAt: Date.now(),
     };
     if (req.preset !== undefined) spec.preset = req.preset;

@@ -102,6 +102,7 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
           repo: optionalString(body, 'repo'),
           autoRestart: body.autoRestart === true,
           network: network as 'on' | 'off' | undefined,
+          unixSockets: optionalString(body, 'unixSockets') as 'deny' | 'allow' | undefined,
           cols: optionalNumber(body, 'cols'),
           rows: optionalNumber(body, 'rows'),
         });

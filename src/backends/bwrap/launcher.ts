@@ -18,12 +18,23 @@ import { CelistraError } from '../../core/errors.js';
  *    This is setsid(2)'s own rule (it fails for a session leader), which the Landlock
  *    helper relies on too.
  *
+ * 3. Hand bwrap the seccomp filter (src/backends/seccomp/) on descriptor 3, for
+ *    `--seccomp 3`: bwrap reads a filter only from a descriptor, and node-pty passes none
+ *    but 0–2. The program travels as printf escapes in $1 and reaches bwrap through a pipe.
+ *
  * bash because dash cannot name descriptors above 9. No startup file may run first:
  * `--posix` skips BASH_ENV, and `--norc` skips ~/.bashrc, which bash otherwise reads when
  * its stdin is a socket (it takes that for rshd; Node's stdio pipes are socketpairs).
  */
+/** The descriptor the launch script gives bwrap's `--seccomp`. */
+export const SECCOMP_FD = 3;
+
 export const LAUNCH_SCRIPT = [
   'for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done',
+  // --posix did its job at startup (no BASH_ENV); older bash has no process substitution in it.
+  'set +o posix',
+  `if [ -n "$1" ]; then exec ${SECCOMP_FD}< <(printf '%b' "$1"); fi`,
+  'shift',
   'read -r stat < /proc/self/stat',
   'f=(${stat##*) })',
   'if [ "${f[3]}" = "$$" ]; then exec "$@"; fi',
@@ -44,7 +55,17 @@ export function locateBash(): string {
   return found;
 }
 
-/** `args` for spawning `bash`: the script, then bwrap and its own arguments. */
-export function launcherArgs(bwrap: string, bwrapArgs: string[]): string[] {
-  return ['--norc', '--posix', '-c', LAUNCH_SCRIPT, 'celistra-bwrap', bwrap, ...bwrapArgs];
+/** Every byte as a `\xNN` escape, which bash's `printf %b` turns back into that byte (NUL included). */
+function printfEscapes(bytes: Buffer): string {
+  return [...bytes].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+}
+
+/**
+ * `args` for spawning `bash`: the script, the seccomp program (empty for none), then bwrap
+ * and its arguments, led by `--seccomp 3` when there is a program.
+ */
+export function launcherArgs(bwrap: string, bwrapArgs: string[], seccompFilter?: Buffer): string[] {
+  const script = ['--norc', '--posix', '-c', LAUNCH_SCRIPT, 'celistra-bwrap'];
+  if (!seccompFilter) return [...script, '', bwrap, ...bwrapArgs];
+  return [...script, printfEscapes(seccompFilter), bwrap, '--seccomp', String(SECCOMP_FD), ...bwrapArgs];
 }

@@ -1,7 +1,9 @@
 import type { Guarantee, Guarantees, LaunchPlan } from '../../core/backend.js';
-import type { Policy } from '../../core/policy.js';
+import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import type { LandlockFacts } from './probe.js';
 import { rootsHoldingTmp, sharedTmpReason } from '../host-tmp-gap.js';
+import { unixSocketFilterSupported, unixSocketFilterUnsupportedReason } from '../seccomp/unix-socket-filter.js';
+import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
 
 const enforced: Guarantee = { status: 'enforced' };
 const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
@@ -13,6 +15,7 @@ const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
 export function landlockGuarantees(f: LandlockFacts): Guarantees {
   const ns = f.userNamespaces;
   const scoping = f.abi >= 6;
+  const socketFilter = landlockSocketFilter(f);
   let network: Guarantee;
   if (ns) network = enforced;
   else if (f.abi >= 4) network = gap('without user namespaces only TCP is cut (Landlock ABI 4 TCP rules): UDP, ICMP and raw sockets stay open');
@@ -31,13 +34,17 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
         ),
     // Landlock (every ABI) forbids ptrace of any process outside the sandbox's domain.
     ptrace: enforced,
-    'abstract-unix': scoping
+    // Either closes them: scoping by Landlock, or the seccomp filter refusing unix sockets.
+    'abstract-unix':
+      scoping || socketFilter
+        ? enforced
+        : gap(`abstract unix socket scoping needs Landlock ABI 6 (Linux 6.12); this machine offers ABI ${f.abi}, and ${socketFilterMissing(f)}${ns ? ' (with --net off the network namespace isolates them)' : ''}`),
+    'pathname-unix': socketFilter
       ? enforced
-      : gap(`abstract unix socket scoping needs Landlock ABI 6 (Linux 6.12); this machine offers ABI ${f.abi}${ns ? ' (with --net off the network namespace isolates them)' : ''}`),
-    'pathname-unix': gap(
-      "Landlock (below ABI 9) cannot restrict connect() to pathname unix sockets the agent can reach; Celistra's own socket is not reachable because its runtime dir is read-denied" +
-        (ns ? ' and masked' : ''),
-    ),
+      : gap(
+          `Landlock (below ABI 9) cannot restrict connect() to pathname unix sockets, and ${socketFilterMissing(f)}; Celistra's own socket is not reachable because its runtime dir is read-denied` +
+            (ns ? ' and masked' : ''),
+        ),
     network,
     // The PTY is Celistra's own, and the helper calls setsid() so a piped run has no
     // controlling terminal at all.
@@ -56,8 +63,23 @@ export function landlockKeepsHostTmp(policy: Policy): boolean {
   return rootsHoldingTmp(policy).length > 0;
 }
 
+/** True when the helper can install the seccomp filter that refuses unix sockets here. */
+export function landlockSocketFilter(f: LandlockFacts): boolean {
+  return f.seccomp && unixSocketFilterSupported();
+}
+
+function socketFilterMissing(f: LandlockFacts): string {
+  return f.seccomp ? unixSocketFilterUnsupportedReason() : 'this kernel has no seccomp filtering to refuse unix sockets with';
+}
+
 /** What this policy's plan does not hold of the machine's declaration (see LaunchPlan.degraded). */
 export function landlockDegraded(policy: Policy, f: LandlockFacts): LaunchPlan['degraded'] {
+  const degraded: NonNullable<LaunchPlan['degraded']> = {};
   // Without namespaces private-tmp is already declared a gap for the whole machine.
-  return f.userNamespaces && landlockKeepsHostTmp(policy) ? { 'private-tmp': sharedTmpReason(policy) } : undefined;
+  if (f.userNamespaces && landlockKeepsHostTmp(policy)) degraded['private-tmp'] = sharedTmpReason(policy);
+  if (unixSocketsAllowed(policy) && landlockSocketFilter(f)) {
+    degraded['pathname-unix'] = UNIX_SOCKETS_ALLOWED_REASON;
+    if (f.abi < 6) degraded['abstract-unix'] = UNIX_SOCKETS_ALLOWED_REASON;
+  }
+  return Object.keys(degraded).length ? degraded : undefined;
 }

@@ -7,6 +7,8 @@ export interface HelperMode {
   namespaces: boolean;
   /** Tests only: the highest ABI the helper may use. */
   abiCap?: number;
+  /** The seccomp program to install before the command runs (src/backends/seccomp/). */
+  seccompFilter?: Buffer;
 }
 
 /**
@@ -23,6 +25,7 @@ export function helperArgs(policy: Policy, argv: string[], mode: HelperMode): st
   for (const p of policy.readOnlyPaths) args.push('--read-only', p);
   for (const d of policy.denyRead) args.push('--deny-read', d);
   if (mode.namespaces) for (const t of tmpTops(policy, argv)) args.push('--keep-tmp', t);
+  if (mode.seccompFilter) args.push('--seccomp-filter', mode.seccompFilter.toString('hex'));
   args.push('--', ...argv);
   return args;
 }

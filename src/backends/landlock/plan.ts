@@ -1,9 +1,10 @@
 import type { LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
-import type { Policy } from '../../core/policy.js';
+import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import { requiredAbi } from './abi.js';
-import { helperArgs } from './helper-args.js';
-import { landlockDegraded, landlockKeepsHostTmp } from './guarantees.js';
+import { helperArgs, type HelperMode } from './helper-args.js';
+import { landlockDegraded, landlockKeepsHostTmp, landlockSocketFilter } from './guarantees.js';
+import { unixSocketFilter } from '../seccomp/unix-socket-filter.js';
 import { unavailability, type LandlockFacts } from './probe.js';
 
 /**
@@ -30,6 +31,7 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
   }
   if (policy.network === 'off') notes.push(f.userNamespaces ? 'network off via a new network namespace' : 'network off for TCP only (Landlock TCP rules); UDP stays open');
   if (f.abi >= 6) notes.push('signals and abstract unix sockets scoped to the sandbox');
+  if (landlockSocketFilter(f)) notes.push(unixSocketsAllowed(policy) ? 'unix sockets ALLOWED (--allow-unix-sockets)' : 'seccomp: no unix sockets (socket(AF_UNIX) and io_uring refused; socketpair allowed)');
   return notes;
 }
 
@@ -64,7 +66,9 @@ export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<str
       `use --backend bwrap, enable user namespaces, run as a normal user, or set ${ROOT_WITHOUT_USERNS_ENV}=accept-metadata-gap to accept that gap`,
     );
   }
-  const mode = f.forcedAbi !== undefined ? { namespaces: f.userNamespaces, abiCap: f.abi } : { namespaces: f.userNamespaces };
+  const mode: HelperMode = { namespaces: f.userNamespaces };
+  if (f.forcedAbi !== undefined) mode.abiCap = f.abi;
+  if (!unixSocketsAllowed(policy) && landlockSocketFilter(f)) mode.seccompFilter = unixSocketFilter();
   const plan: LaunchPlan = {
     backend: 'landlock',
     file: f.helperPath,

@@ -1,4 +1,6 @@
-import type { Guarantees } from '../../core/backend.js';
+import type { Guarantees, LaunchPlan } from '../../core/backend.js';
+import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
 
 /** What the generated Seatbelt profile enforces (verified for real only in the macOS CI job). */
 export function seatbeltGuarantees(): Guarantees {
@@ -11,10 +13,9 @@ export function seatbeltGuarantees(): Guarantees {
     ptrace: { status: 'enforced' },
     // macOS has no abstract unix socket namespace: there is nothing outside to reach.
     'abstract-unix': { status: 'enforced' },
-    'pathname-unix': {
-      status: 'gap',
-      reason: "with network on, unix sockets outside the fence stay reachable (only those in read-denied paths, such as Celistra's daemon socket, are denied); with --net off only sockets in writable roots are",
-    },
+    // Only sockets inside the writable roots (and, with network on, mDNSResponder's) can be
+    // connected to, unless the run allows unix sockets (seatbeltDegraded).
+    'pathname-unix': { status: 'enforced' },
     network: { status: 'enforced' },
     tiocsti: {
       status: 'gap',
@@ -27,4 +28,10 @@ export function seatbeltGuarantees(): Guarantees {
       reason: "/tmp (/private/tmp) is the host's, read-only to the agent but readable: what other agents and processes leave there is visible, and unix sockets there are reachable with network on; TMPDIR is private",
     },
   };
+}
+
+/** What this policy's plan does not hold of the table above (see LaunchPlan.degraded). */
+export function seatbeltDegraded(policy: Policy): LaunchPlan['degraded'] {
+  // With --net off the profile keeps only sockets in the writable roots, flag or not.
+  return unixSocketsAllowed(policy) && policy.network === 'on' ? { 'pathname-unix': UNIX_SOCKETS_ALLOWED_REASON } : undefined;
 }

@@ -1,6 +1,7 @@
 import type { Backend, Capabilities, LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
-import type { Policy } from '../../core/policy.js';
+import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import { seatbeltDegraded } from './guarantees.js';
 import { SANDBOX_EXEC, probeSeatbelt } from './probe.js';
 import { sandboxExecArgs, seatbeltProfile } from './profile.js';
 import { withInheritedFdsClosed } from './inherited-fds.js';
@@ -17,7 +18,7 @@ function cachedProbe(): Capabilities {
 export function seatbeltPlan(policy: Policy, argv: string[], baseEnv: Record<string, string>): LaunchPlan {
   if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command to run');
   const profile = seatbeltProfile(policy);
-  return {
+  const plan: LaunchPlan = {
     backend: 'seatbelt',
     file: SANDBOX_EXEC,
     args: sandboxExecArgs(profile, withInheritedFdsClosed(argv)),
@@ -28,8 +29,12 @@ export function seatbeltPlan(policy: Policy, argv: string[], baseEnv: Record<str
       'writes only in the workspace, writable roots and TMPDIR',
       policy.network === 'off' ? 'network off (unix sockets in writable roots only)' : 'network on',
       'inherited file descriptors above 2 closed before the command starts',
+      unixSocketsAllowed(policy) ? 'unix sockets ALLOWED (--allow-unix-sockets)' : 'unix sockets only inside the writable roots',
     ],
   };
+  const degraded = seatbeltDegraded(policy);
+  if (degraded) plan.degraded = degraded;
+  return plan;
 }
 
 export const seatbeltBackend: Backend = {

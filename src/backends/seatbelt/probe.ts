@@ -25,6 +25,7 @@ function trialPolicy(dir: string, network: Policy['network']): Policy {
     denyRead: [join(dir, 'denied')],
     tmpDir: join(dir, 'denied', 'tmp'),
     network,
+    unixSockets: 'deny',
     env: {},
   };
 }

@@ -1,5 +1,5 @@
 import { CelistraError } from '../../core/errors.js';
-import { isWithin, type Policy } from '../../core/policy.js';
+import { isWithin, unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import { ancestorsOf, seatbeltPath } from './darwin-paths.js';
 
 /**
@@ -39,6 +39,9 @@ const MACH_SERVICES = [
 
 /** Extra services needed only with network on (DNS goes through mDNSResponder). */
 const NETWORK_MACH_SERVICES = ['com.apple.dnssd.service', 'com.apple.SystemConfiguration.configd', 'com.apple.SystemConfiguration.DNSConfiguration'];
+
+/** Unix sockets the resolver needs with network on: libinfo asks mDNSResponder through this one. */
+const UNIX_SOCKETS_FOR_NETWORK = ['(remote unix-socket (path-literal "/private/var/run/mDNSResponder"))'];
 
 class ParamTable {
   readonly params: Array<[string, string]> = [];
@@ -122,8 +125,12 @@ export function seatbeltProfile(policy: Policy): SeatbeltProfile {
     ...rule('deny', 'file-write-unlink', pins.map((p) => `(literal ${p})`)),
   ];
   const unixSocketsIn = (ps: string[]) => ps.map((p) => `(remote unix-socket (subpath ${p}))`);
-  if (policy.network === 'on') {
-    lines.push('; Network on: everything except unix sockets in read-denied paths (the daemon socket).', '(allow network*)');
+  if (policy.network === 'on' && unixSocketsAllowed(policy)) {
+    lines.push('; Network on, unix sockets allowed: everything except unix sockets in read-denied paths (the daemon socket).', '(allow network*)');
+  } else if (policy.network === 'on') {
+    lines.push('; Network on: everything except unix sockets outside the writable roots (Docker, ssh-agent, other agents).', '(allow network*)');
+    lines.push('(deny network-outbound (remote unix-socket (subpath "/")))');
+    lines.push(...rule('allow', 'network-outbound', [...unixSocketsIn([workspace, tmp, ...roots]), ...UNIX_SOCKETS_FOR_NETWORK]));
   } else {
     lines.push('; Network off: only unix sockets inside the writable roots.');
     lines.push(...rule('allow', 'network-outbound', unixSocketsIn([workspace, tmp, ...roots])));

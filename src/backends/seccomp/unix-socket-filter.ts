@@ -1,0 +1,80 @@
+import { assemble, SECCOMP_DATA, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, type Instruction } from './bpf-program.js';
+
+/**
+ * The seccomp filter that closes what neither Landlock (below ABI 9) nor a read-only
+ * mount can: connect() to a pathname unix socket needs only write permission on the
+ * socket file, so an agent could reach Docker's socket, an ssh-agent, the D-Bus session
+ * bus or any local daemon it can see. A filter cannot read the path connect() is given
+ * (it is a pointer), so it refuses what every such connection needs first: creating a
+ * unix socket. socket(AF_UNIX, ...) fails with EPERM; socketpair() stays allowed (it only
+ * joins two new ends, and runtimes use it for their children's stdio). Abstract sockets
+ * need socket(AF_UNIX) too, so they are closed along with the rest.
+ *
+ * io_uring can create sockets without the socket() syscall (IORING_OP_SOCKET, which no
+ * seccomp filter sees), so io_uring_setup is refused too; runtimes fall back to threads.
+ * On x86-64 the 32-bit entry points (int 0x80's socketcall, whose arguments sit behind a
+ * pointer, and x32's own numbers) are covered; so is 32-bit ARM on arm64.
+ */
+
+const EPERM = 1;
+const AF_UNIX = 1;
+
+/** AUDIT_ARCH_* values from <linux/audit.h>. */
+const ARCH = {
+  x86_64: 0xc000003e,
+  i386: 0x40000003,
+  aarch64: 0xc00000b7,
+  arm: 0x40000028,
+} as const;
+
+/** Per architecture: the socket() numbers (checked for AF_UNIX) and the numbers refused outright. */
+const SYSCALLS: Record<keyof typeof ARCH, { socket: number[]; refused: number[] }> = {
+  // 0x40000000 is x32's bit: an x32 process enters through the x86_64 arch.
+  x86_64: { socket: [41, 0x40000000 + 41], refused: [425, 0x40000000 + 425] },
+  // 102 socketcall multiplexes every socket call behind a pointer: refused whole.
+  i386: { socket: [359], refused: [102, 425] },
+  aarch64: { socket: [198], refused: [425] },
+  arm: { socket: [281], refused: [102, 425] },
+};
+
+/** Node's process.arch values whose kernels this filter covers (every arch such a kernel reports). */
+const SUPPORTED_MACHINES = new Set(['x64', 'arm64']);
+
+function program(): Instruction[] {
+  const p: Instruction[] = [{ op: 'load', offset: SECCOMP_DATA.arch }];
+  const arches = Object.keys(ARCH) as (keyof typeof ARCH)[];
+  for (const a of arches) p.push({ op: 'jump-if-equal', value: ARCH[a], then: a });
+  // No other architecture can enter a kernel of a supported machine: fail closed.
+  p.push({ op: 'return', value: SECCOMP_RET_KILL_PROCESS });
+  for (const a of arches) {
+    p.push({ op: 'label', name: a }, { op: 'load', offset: SECCOMP_DATA.nr });
+    for (const nr of SYSCALLS[a].socket) p.push({ op: 'jump-if-equal', value: nr, then: 'socket' });
+    for (const nr of SYSCALLS[a].refused) p.push({ op: 'jump-if-equal', value: nr, then: 'refuse' });
+    p.push({ op: 'return', value: SECCOMP_RET_ALLOW });
+  }
+  p.push(
+    { op: 'label', name: 'socket' },
+    // The domain is an int: the kernel reads only the low 32 bits of the register.
+    { op: 'load', offset: SECCOMP_DATA.argLow(0) },
+    { op: 'jump-if-equal', value: AF_UNIX, then: 'refuse' },
+    { op: 'return', value: SECCOMP_RET_ALLOW },
+    { op: 'label', name: 'refuse' },
+    { op: 'return', value: SECCOMP_RET_ERRNO | EPERM },
+  );
+  return p;
+}
+
+/** True when this machine's architecture is one the filter covers. */
+export function unixSocketFilterSupported(machine: string = process.arch): boolean {
+  return SUPPORTED_MACHINES.has(machine);
+}
+
+/** The filter as seccomp(2) loads it, or undefined on a machine it does not cover. */
+export function unixSocketFilter(machine: string = process.arch): Buffer | undefined {
+  return unixSocketFilterSupported(machine) ? assemble(program()) : undefined;
+}
+
+/** Why the filter is missing on this machine, for the guarantees table. */
+export function unixSocketFilterUnsupportedReason(machine: string = process.arch): string {
+  return `the seccomp filter that refuses unix sockets covers x86-64 and arm64 only; this machine is ${machine}`;
+}

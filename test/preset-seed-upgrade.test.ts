@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureProtectedEntry } from '../src/core/preset-protected-entries.js';
+import { PRESETS, type ProtectedEntry } from '../src/core/presets.js';
+
+const ENTRY: ProtectedEntry = { path: 'config.toml', kind: 'file', seed: 'new seed\n', formerSeeds: [''] };
+
+function stateDir(): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), 'celistra-seed-')));
+}
+
+test('a protected file still holding an earlier seed is brought up to the current seed', () => {
+  const dir = stateDir();
+  writeFileSync(join(dir, 'config.toml'), '');
+  ensureProtectedEntry(ENTRY, join(dir, 'config.toml'));
+  assert.equal(readFileSync(join(dir, 'config.toml'), 'utf8'), 'new seed\n');
+});
+
+test('a protected file the user edited is left as it is', () => {
+  const dir = stateDir();
+  writeFileSync(join(dir, 'config.toml'), 'model = "mine"\n');
+  ensureProtectedEntry(ENTRY, join(dir, 'config.toml'));
+  assert.equal(readFileSync(join(dir, 'config.toml'), 'utf8'), 'model = "mine"\n');
+});
+
+test('the upgrade never writes through a link an agent left under its temporary name', () => {
+  const dir = stateDir();
+  const outside = join(stateDir(), 'victim');
+  writeFileSync(outside, 'untouched\n');
+  writeFileSync(join(dir, 'config.toml'), '');
+  symlinkSync(outside, join(dir, `.config.toml.celistra-seed-${process.pid}`));
+  ensureProtectedEntry(ENTRY, join(dir, 'config.toml'));
+  assert.equal(readFileSync(outside, 'utf8'), 'untouched\n');
+  assert.equal(readFileSync(join(dir, 'config.toml'), 'utf8'), 'new seed\n');
+});
+
+test("the codex preset turns Codex's background app-server off, since the fence refuses the unix socket it needs", () => {
+  const config = PRESETS.codex!.stateDir!.protectedEntries.find((e) => e.path === 'config.toml');
+  assert.ok(config && config.kind === 'file');
+  assert.match(config.seed, /^\[features\]\ndaemon_auto_start = false$/m);
+  assert.deepEqual(config.formerSeeds, ['']);
+});
