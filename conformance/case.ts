@@ -72,6 +72,12 @@ export interface Attempt {
 export interface Launch {
   net?: 'on' | 'off';
   preset?: string;
+  /**
+   * Paths the launched command names on its command line, as a real agent's command
+   * names its binary: a private /tmp keeps the top-level /tmp/<x> holding each (a
+   * checkout under /tmp), which a path inside an attempt's script could never earn.
+   */
+  names?: string[];
 }
 
 /**

@@ -81,7 +81,7 @@ export class FencedSession {
     // The driver's source goes on the command line, not its path: the checkout may sit
     // where the fence hides it (under a /tmp the backend replaces with a private one).
     const source = readFileSync(t.driver, 'utf8');
-    const args = [...runArgs(t, stage.wtA, launch), '--', process.execPath, '--input-type=module', '-e', source, DRIVER_MARK];
+    const args = [...runArgs(t, stage.wtA, launch), '--', process.execPath, '--input-type=module', '-e', source, DRIVER_MARK, ...(launch.names ?? [])];
     // `celistra run` is handed one extra open fd, writable, outside every fence (as a
     // careless parent shell would): the agent must not inherit it (case 13).
     const leaked = openSync(stage.leakedFdFile, 'a');

@@ -204,6 +204,13 @@ test('a command given by a path under /tmp keeps its top-level dir too, where it
   assert.deepEqual(steps.filter((x) => x.kind === 'tmp-top').map((x) => x.path).sort(), [pkg, tool].sort());
 });
 
+test('a script given by a path under /tmp as an argument keeps its top-level dir; relative arguments and missing paths do not', () => {
+  const scripts = realpathSync(mkdtempSync('/tmp/celistra-argv-script-'));
+  writeFileSync(join(scripts, 'run.js'), '');
+  const steps = mountSteps(literalPolicy({}), ['node', join(scripts, 'run.js'), 'relative/arg', '/tmp/celistra-argv-missing/x']);
+  assert.deepEqual(steps.filter((x) => x.kind === 'tmp-top').map((x) => x.path), [scripts]);
+});
+
 test('a denied path inside a re-exposed top is masked; one elsewhere in /tmp is hidden by the tmpfs', () => {
   const steps = mountSteps(literalPolicy({ workspace: '/tmp/stage/ws', denyRead: ['/tmp/celistra-0'] }));
   assert.ok(!steps.some((x) => x.path === '/tmp/celistra-0'), JSON.stringify(steps));

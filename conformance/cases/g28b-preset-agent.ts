@@ -10,7 +10,7 @@ const c: Case = {
   title: 'a preset agent starts: claude --version with the claude preset',
   section: 'G',
   expect: 'allow',
-  launch: { preset: 'claude' },
+  launch: { preset: 'claude', names: [CLAUDE] },
   attempts: () => [
     {
       name: 'claude --version',

@@ -20,8 +20,8 @@ export function rootsHoldingTmp(policy: Policy): string[] {
 
 /**
  * The top-level /tmp/<x> entries kept (read-only) in the private /tmp: those holding a
- * writable root, and the one holding the command when it is given by an absolute path
- * (a tool in a checkout under /tmp). Not the private TMPDIR: it comes back alone.
+ * writable root, and those holding the command or an argument given by an absolute path
+ * (a tool or script in a checkout under /tmp). Not the private TMPDIR: it comes back alone.
  */
 export function tmpTops(policy: Policy, argv: readonly string[] = []): string[] {
   const tops = new Set<string>();
@@ -29,12 +29,14 @@ export function tmpTops(policy: Policy, argv: readonly string[] = []): string[] 
     if (p !== TMP && isWithin(p, TMP)) tops.add(`${TMP}/${p.slice(TMP.length + 1).split('/')[0]}`);
   };
   for (const w of [policy.workspace, ...policy.writableRoots]) keep(w);
-  const command = argv[0];
-  if (command !== undefined && isAbsolute(command)) {
+  // The command and any argument naming a path (`node /tmp/x/cli.js`, `sh /tmp/y/run.sh`):
+  // the user put them on the command line, and the fence would otherwise hide them.
+  for (const arg of argv) {
+    if (!isAbsolute(arg)) continue;
     try {
       // Both the path given and where it leads (node_modules/.bin links into the package).
-      keep(normalize(command));
-      keep(realpathSync(command));
+      keep(normalize(arg));
+      keep(realpathSync(arg));
     } catch {
       // Missing: the sandbox reports "not found" as it would anyway.
     }
@@ -47,7 +49,7 @@ export function sharedTmpReason(policy: Policy): string {
   const holding = rootsHoldingTmp(policy);
   return (
     `the writable ${holding.join(', ')} ${holding.length === 1 ? 'is or holds' : 'are or hold'} /tmp, so the agent shares the host's /tmp: ` +
-    'it can read and change what other agents and processes leave there and connect to unix sockets there (a tmux or ssh-agent socket lets it run commands or use keys outside the fence); ' +
+    'it can read and change what other agents and processes leave there, and with --allow-unix-sockets connect to unix sockets there (a tmux or ssh-agent socket lets it run commands or use keys outside the fence); ' +
     'TMPDIR and /dev/shm stay private. Fix: grant a directory inside /tmp instead'
   );
 }
