@@ -6,6 +6,7 @@ import { DenialAttribution, type AgentProcesses } from '../core/audit/denial-att
 import { LandlockEventAssembler, type LandlockDenial, type LandlockEvent } from '../core/audit/denial-events.js';
 import { parseReaderLine } from '../core/audit/denial-records.js';
 import { auditReaderPath, holdsCapability, kernelAuditState, readerBuilt, setKernelAudit } from './denial-kernel-audit.js';
+import type { KernelAuditMarker } from './kernel-audit-marker.js';
 
 /** What the daemon says about denial collection (status API, daemon-start event, log). */
 export interface DenialCollectionStatus {
@@ -28,6 +29,8 @@ export interface DenialCollectorOptions {
   record: (agent: string, data: Record<string, unknown>) => void;
   /** Explicit opt-in to switch kernel audit on for the whole host (restored on stop). */
   enableKernelAudit?: boolean;
+  /** Where a daemon that switched audit on says so, for the next one if it is killed. */
+  auditMarker?: KernelAuditMarker;
   windowMs?: number;
   maxKeysPerAgent?: number;
   readerPath?: string;
@@ -83,14 +86,40 @@ export async function startDenialCollector(opts: DenialCollectorOptions): Promis
     } catch (e) {
       return off(`not collected: cannot read the kernel audit state: ${(e as Error).message}`);
     }
+    const leftBy = opts.auditMarker?.leftBy();
+    if (leftBy !== undefined && state.enabled === 1) {
+      const who = leftBy ? `daemon pid ${leftBy}` : 'an earlier daemon';
+      if (opts.enableKernelAudit) {
+        // Still wanted on: this daemon owns the switch now and turns it off on stop.
+        opts.auditMarker!.mark();
+        enabledByUs = true;
+        status.kernelAuditEnabledByDaemon = true;
+        opts.log?.(`celistrad: kernel audit was left on by ${who}, which ended without switching it back; this daemon takes it over`);
+      } else {
+        try {
+          await setKernelAudit(readerPath, 0);
+          opts.auditMarker!.clear();
+          state = { ...state, enabled: 0 };
+          opts.log?.(`celistrad: switched kernel audit back off: ${who} enabled it (--enable-kernel-audit) and ended without switching it back`);
+        } catch (e) {
+          opts.log?.(`celistrad: kernel audit was left on by ${who}, and switching it back off failed: ${(e as Error).message}`);
+        }
+      }
+    } else if (leftBy !== undefined) {
+      // Already off (switched by hand, or a reboot): nothing left to undo.
+      opts.auditMarker!.clear();
+    }
     if (state.enabled === 0) {
       if (!opts.enableKernelAudit) {
         return off('not collected: kernel audit is disabled (enabled=0), so Landlock logs nothing; it is a host-wide switch Celistra does not flip unasked: start the daemon with --enable-kernel-audit (switched back off when it stops), or enable it yourself (auditctl -e 1) and restart the daemon; see docs/audit.md');
       }
       try {
+        // Marked first: a daemon killed right after the switch still leaves the mark.
+        opts.auditMarker?.mark();
         await setKernelAudit(readerPath, 1);
         enabledByUs = true;
       } catch (e) {
+        opts.auditMarker?.clear();
         return off(`not collected: could not enable kernel audit: ${(e as Error).message}`);
       }
       status.kernelAuditEnabledByDaemon = true;
@@ -101,7 +130,8 @@ export async function startDenialCollector(opts: DenialCollectorOptions): Promis
   const restore = async () => {
     if (!enabledByUs) return;
     enabledByUs = false;
-    await setKernelAudit(readerPath, 0).catch(() => {});
+    // The mark stays when switching back fails: the next daemon tries again.
+    if (await setKernelAudit(readerPath, 0).then(() => true, () => false)) opts.auditMarker?.clear();
   };
 
   let started: Awaited<ReturnType<typeof startReader>>;

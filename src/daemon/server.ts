@@ -14,6 +14,7 @@ import { createRouter } from './routes.js';
 import { createEventStream } from './events-stream.js';
 import { openAuditLog } from '../core/audit/index.js';
 import { startDenialCollector, type DenialCollectionStatus, type DenialCollector } from './denial-collector.js';
+import { KernelAuditMarker } from './kernel-audit-marker.js';
 
 export const DAEMON_VERSION = '0.1.0';
 export const DEFAULT_SCROLLBACK_KB = 64;
@@ -77,6 +78,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       agents: () => supervisor.agentProcesses(),
       record: (agent, data) => supervisor.audit('denial', agent, data),
       enableKernelAudit: opts.enableKernelAudit,
+      auditMarker: new KernelAuditMarker(join(paths.runtimeDir, 'kernel-audit-enabled.pid')),
       log,
     });
     denialCollector = collector;
