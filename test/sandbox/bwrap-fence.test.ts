@@ -121,7 +121,8 @@ test('with the workspace outside /tmp, /tmp is private: host files absent, write
   const hostMarker = join('/tmp', `celistra-host-marker-${process.pid}`);
   writeFileSync(hostMarker, 'host');
   try {
-    const r = runCelistra(['run', '--backend', 'bwrap', '--workspace', ws, '--', 'sh', '-c', 'test -e "$1" && exit 1; echo inner > /tmp/inner-file || exit 2; exit 0', 'sh', hostMarker], { env: s.env });
+    // Through the environment: a path named on the command line would be kept (host-tmp-gap.ts).
+    const r = runCelistra(['run', '--backend', 'bwrap', '--workspace', ws, '--', 'sh', '-c', 'test -e "$MARKER" && exit 1; echo inner > /tmp/inner-file || exit 2; exit 0'], { env: { ...s.env, MARKER: hostMarker } });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(!existsSync('/tmp/inner-file'));
     assert.equal(readFileSync(hostMarker, 'utf8'), 'host');

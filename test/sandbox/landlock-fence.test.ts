@@ -163,7 +163,8 @@ test('with user namespaces and a workspace outside /tmp: /tmp is a private empty
   const s = stage('/var/tmp');
   const marker = join('/tmp', `celistra-host-marker-${process.pid}`);
   writeFileSync(marker, 'host\n');
-  const r = fenced(s, 'test -e "$1" && echo SEES-HOST-TMP; echo mine > /tmp/agent-file && cat /tmp/agent-file; echo t > "$TMPDIR/f" && echo tmpdir-ok', { args: [marker] });
+  // Through the environment: a path named on the command line would be kept (host-tmp-gap.ts).
+  const r = fenced(s, 'test -e "$MARKER" && echo SEES-HOST-TMP; echo mine > /tmp/agent-file && cat /tmp/agent-file; echo t > "$TMPDIR/f" && echo tmpdir-ok', { env: { MARKER: marker } });
   rmSync(marker);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout.toString(), 'mine\ntmpdir-ok\n');
