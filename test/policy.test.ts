@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { errorCode } from './support/error-code.js';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPolicy } from '../src/core/policy.js';
@@ -95,7 +95,8 @@ test('a default secret inside an extra writable root is refused rather than left
 test('a preset keeps the protected entries already in the agent\'s dir as they are and lists them read-only', () => {
   const s = scratch();
   const dir = claudeDir(s);
-  mkdirSync(join(dir, 'hooks'), { recursive: true });
+  // The user edits the dir Celistra made (one it did not make is moved aside: presets-provenance.test.ts).
+  buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
   writeFileSync(join(dir, 'settings.json'), '{"model":"mine"}\n');
   writeFileSync(join(dir, 'hooks', 'pre.sh'), 'echo mine\n');
   const p = buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
@@ -120,8 +121,9 @@ test('the agent\'s dir is realpath\'d through a symlinked state base', () => {
 
 test('a protected entry that is a symlink is refused: the agent could replace the link', () => {
   const s = scratch();
-  mkdirSync(claudeDir(s), { recursive: true });
+  buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
   writeFileSync(join(s.root, 'settings.json'), '{}\n');
+  rmSync(join(claudeDir(s), 'settings.json'));
   symlinkSync(join(s.root, 'settings.json'), join(claudeDir(s), 'settings.json'));
   assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
   assert.ok(lstatSync(join(claudeDir(s), 'settings.json')).isSymbolicLink(), 'left as the user had it');
@@ -129,9 +131,13 @@ test('a protected entry that is a symlink is refused: the agent could replace th
 
 test('a protected entry of the wrong kind is refused', () => {
   const s = scratch();
-  mkdirSync(join(agentStateDirPath(join(s.home, '.codex-celistra'), s.ws), 'config.toml'), { recursive: true });
+  const codexToml = join(agentStateDirPath(join(s.home, '.codex-celistra'), s.ws), 'config.toml');
+  buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'codex' });
+  rmSync(codexToml);
+  mkdirSync(codexToml);
   assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'codex' })), 'E_POLICY');
-  mkdirSync(claudeDir(s), { recursive: true });
+  buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
+  rmSync(join(claudeDir(s), 'hooks'), { recursive: true });
   writeFileSync(join(claudeDir(s), 'hooks'), 'not a dir\n');
   assert.equal(errorCode(() => buildPolicy({ workspace: s.ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' })), 'E_POLICY');
 });

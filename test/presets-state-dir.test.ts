@@ -38,6 +38,7 @@ for (const preset of ['claude', 'codex'] as const) {
   const envVar = preset === 'claude' ? 'CLAUDE_CONFIG_DIR' : 'CODEX_HOME';
   const base = preset === 'claude' ? '.claude-celistra' : '.codex-celistra';
   const login = preset === 'claude' ? '.credentials.json' : 'auth.json';
+  const userDir = preset === 'claude' ? '.claude' : '.codex';
 
   test(`two workspaces with the ${preset} preset get two state dirs, and neither can write the other's or the base`, () => {
     const s = scratch();
@@ -58,23 +59,24 @@ for (const preset of ['claude', 'codex'] as const) {
     }
   });
 
-  test(`the ${preset} login in the base is copied into the agent's dir, and a newer copy there is kept`, () => {
+  test(`the user's own ${preset} login is copied into the agent's dir, and a newer copy there is kept`, () => {
     const s = scratch();
     try {
-      mkdirSync(join(s.home, base), { mode: 0o700 });
-      writeFileSync(join(s.home, base, login), 'LOGIN-1');
-      utimesSync(join(s.home, base, login), new Date('2024-01-01'), new Date('2024-01-01'));
+      const own = join(s.home, userDir, login);
+      mkdirSync(join(s.home, userDir), { mode: 0o700 });
+      writeFileSync(own, 'LOGIN-1');
+      utimesSync(own, new Date('2024-01-01'), new Date('2024-01-01'));
       const ws = s.ws('wt-a');
       const dir = buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset }).env[envVar]!;
       assert.equal(readFileSync(join(dir, login), 'utf8'), 'LOGIN-1');
       assert.equal(statSync(join(dir, login)).mode & 0o777, 0o600);
-      // The agent refreshed its token: its copy is newer than the base's and survives a restart.
+      // The agent refreshed its token: its copy is newer than the user's and survives a restart.
       writeFileSync(join(dir, login), 'REFRESHED');
       buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset });
       assert.equal(readFileSync(join(dir, login), 'utf8'), 'REFRESHED');
       // The user logged in again: newer than the agent's copy, so it replaces it.
-      writeFileSync(join(s.home, base, login), 'LOGIN-2');
-      utimesSync(join(s.home, base, login), new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
+      writeFileSync(own, 'LOGIN-2');
+      utimesSync(own, new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
       buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset });
       assert.equal(readFileSync(join(dir, login), 'utf8'), 'LOGIN-2');
     } finally {
@@ -86,15 +88,15 @@ for (const preset of ['claude', 'codex'] as const) {
 test('a symlink the agent left in place of its login copy is replaced, not written through', () => {
   const s = scratch();
   try {
-    mkdirSync(join(s.home, '.claude-celistra'), { mode: 0o700 });
-    writeFileSync(join(s.home, '.claude-celistra', '.credentials.json'), 'LOGIN');
+    mkdirSync(join(s.home, '.claude'), { mode: 0o700 });
+    writeFileSync(join(s.home, '.claude', '.credentials.json'), 'LOGIN');
     const ws = s.ws('wt-a');
-    const dir = agentStateDirPath(join(s.home, '.claude-celistra'), ws);
-    mkdirSync(dir, { recursive: true });
+    const dir = buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' }).env.CLAUDE_CONFIG_DIR!;
     const victim = join(s.home, '.bashrc');
     writeFileSync(victim, 'mine\n');
+    rmSync(join(dir, '.credentials.json'));
     symlinkSync(victim, join(dir, '.credentials.json'));
-    utimesSync(join(s.home, '.claude-celistra', '.credentials.json'), new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
+    utimesSync(join(s.home, '.claude', '.credentials.json'), new Date(Date.now() + 60_000), new Date(Date.now() + 60_000));
     buildPolicy({ workspace: ws, tmpDir: s.tmp, paths: s.paths, preset: 'claude' });
     assert.equal(readFileSync(victim, 'utf8'), 'mine\n', 'the link target is untouched');
     assert.ok(lstatSync(join(dir, '.credentials.json')).isFile());

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CelistraError } from './errors.js';
+import { expandHome } from './home-path.js';
 import type { CelistraPaths } from './paths.js';
 import { PRESETS, presetNames } from './presets.js';
-import { prepareAgentStateDir } from './preset-state-dir.js';
+import { agentStateBases, prepareAgentStateDir } from './preset-state-dir.js';
 import type { GitGrants } from './git-grants.js';
 
 export type NetworkMode = 'on' | 'off';
@@ -63,7 +64,7 @@ export interface PolicyInput {
 /**
  * Credentials no agent needs, read-denied on every run. The user's own Claude Code and
  * Codex logins are here too: a fenced agent runs with its own state dir (presets.ts) and
- * gets a copy of the login meant for fenced agents, never the user's.
+ * gets its own copy of the login there, never the user's file itself.
  */
 export const DEFAULT_DENY_READ = [
   '~/.ssh',
@@ -80,11 +81,7 @@ export const DEFAULT_DENY_READ = [
   '~/.codex/auth.json',
 ];
 
-export function expandHome(p: string, home: string): string {
-  if (p === '~') return home;
-  if (p.startsWith('~/')) return join(home, p.slice(2));
-  return p;
-}
+export { expandHome };
 
 /** realpath, or a clear error naming the flag the path came from. */
 function realDir(p: string, what: string): string {
@@ -169,7 +166,7 @@ export function buildPolicy(input: PolicyInput): Policy {
     }
     for (const [k, v] of Object.entries(preset.env)) env[k] = expandHome(v, home);
     if (preset.stateDir) {
-      const state = prepareAgentStateDir(preset.stateDir, expandHome(preset.stateDir.base, home), workspace);
+      const state = prepareAgentStateDir(preset.stateDir, expandHome(preset.stateDir.base, home), workspace, { home, celistraStateDir: paths.stateDir });
       writable.push(state.dir);
       ownStateDir = state.dir;
       presetReadOnly.push(...state.readOnly);
@@ -192,6 +189,10 @@ export function buildPolicy(input: PolicyInput): Policy {
   // the flags say: they hold the API token and the policies.
   const deny = [...DEFAULT_DENY_READ, ...(input.denyRead ?? [])].map((p) => expandHome(p, home));
   deny.push(paths.stateDir, paths.configDir, paths.runtimeDir);
+  // Every agent's state (transcripts, sessions, its login) is hidden from every other
+  // agent; the preset's own state dir, inside one of these, is put back by the backend.
+  const stateBases = agentStateBases(home, { create: ownStateDir !== undefined });
+  deny.push(...stateBases);
   const denyRead = unique(deny.filter((p) => existsSync(p)).map((p) => realpathSync(p)));
 
   for (const w of writable) {
@@ -200,7 +201,7 @@ export function buildPolicy(input: PolicyInput): Policy {
     }
     for (const d of denyRead) {
       // A writable root inside a denied path would hand the secret back.
-      if (isWithin(w, d)) {
+      if (isWithin(w, d) && !(w === ownStateDir && stateBases.includes(d))) {
         throw new CelistraError('E_POLICY', `writable root ${w} lies inside the read-denied ${d}`);
       }
     }
@@ -239,7 +240,7 @@ export function buildPolicy(input: PolicyInput): Policy {
 }
 
 /**
- * The presets' state bases hold every agent's own state dir and the user's login: a
+ * The presets' state bases hold every agent's own state dir: a
  * writable root that contains a base, or lies inside one without being the single state
  * dir this policy's preset made, would let one agent plant what another loads.
  */
@@ -252,7 +253,7 @@ function refuseSharedAgentState(roots: string[], ownStateDir: string | undefined
       if (isWithin(base, r) || isWithin(r, base)) {
         throw new CelistraError(
           'E_POLICY',
-          `refusing writable ${r}: it ${isWithin(base, r) ? 'contains' : 'lies inside'} ${base}, where each fenced ${preset.name} agent keeps its own state and your login`,
+          `refusing writable ${r}: it ${isWithin(base, r) ? 'contains' : 'lies inside'} ${base}, where each fenced ${preset.name} agent keeps its own state`,
           'grant a directory outside it; with --preset each agent gets its own state dir there',
         );
       }

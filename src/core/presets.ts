@@ -27,8 +27,9 @@ export interface Preset {
 /**
  * Where an agent keeps its state when two fenced agents must never share it: each
  * workspace gets `<base>/agents/<key>/`, the key derived from the workspace's real path,
- * and only that directory is writable. `base` itself is never writable by an agent; it
- * holds what the user sets up once for all of them (the login), copied in at each start.
+ * and only that directory is writable. The rest of `base` (other agents' dirs, and
+ * whatever fenced agents wrote there when it was one shared config dir) is hidden from
+ * every fenced agent and never read by Celistra.
  */
 export interface AgentStateDir {
   /** `~/` path of the directory holding every agent's own state dir. */
@@ -36,11 +37,10 @@ export interface AgentStateDir {
   /** The env var through which the agent finds its state dir. */
   envVar: string;
   /**
-   * Files the user puts in `base` once (the agent's login), copied into each agent's
-   * state dir at start when the copy is missing or older. The agent may rewrite its copy
-   * (a token refresh); the original stays read-only to every agent.
+   * The user's own login files, copied into each agent's state dir at start when the
+   * copy is missing or older. Never taken from `base`: fenced agents could write there.
    */
-  fromBase: string[];
+  logins: LoginFile[];
   /**
    * Entries inside the agent's state dir that configure what the agent runs (hooks, MCP
    * servers, plugins, instructions), relative to it: kept read-only, so the agent cannot
@@ -49,6 +49,17 @@ export interface AgentStateDir {
    * does not exist cannot be bound read-only, and would leave the agent free to create it.
    */
   protectedEntries: ProtectedEntry[];
+}
+
+/**
+ * A login file of the user's own, unfenced agent. Its source must lie where no fenced
+ * agent can ever write (in DEFAULT_DENY_READ, so no writable root may hold it).
+ */
+export interface LoginFile {
+  /** `~/` path of the user's own login. */
+  source: string;
+  /** File name of the copy in the agent's state dir. */
+  name: string;
 }
 
 /** A path inside the agent's state dir (relative to it), kept read-only under the fence. */
@@ -82,12 +93,11 @@ export const PRESETS: Record<string, Preset> = {
     // whatever an agent writes there (a .config.json with MCP servers, shell snapshots,
     // session files, ...) is loaded by whoever next uses that dir. It also keeps
     // .claude.json (rewritten by rename, with a lock dir) out of $HOME, which stays
-    // read-only. The login (.credentials.json, from `claude /login` with
-    // CLAUDE_CONFIG_DIR=~/.claude-celistra) is copied in from the shared base.
+    // read-only. The login is a copy of the user's own (`claude /login`, unfenced).
     stateDir: {
       base: '~/.claude-celistra',
       envVar: 'CLAUDE_CONFIG_DIR',
-      fromBase: ['.credentials.json'],
+      logins: [{ source: '~/.claude/.credentials.json', name: '.credentials.json' }],
       // What Claude Code loads from its config dir as configuration or code: settings (hooks,
       // statusLine, apiKeyHelper, MCP and permission rules), memory, and the directories of
       // commands, agents, skills, plugins, output styles, rules and workflows; `local/` holds
@@ -127,12 +137,11 @@ export const PRESETS: Record<string, Preset> = {
     // codex or another fenced one. Besides config, it keeps sqlite state and logs there; its
     // background app-server (a 400 MB copy and a unix socket) is switched off by the seeded
     // config.toml (CODEX_CONFIG_SEED).
-    // The login (auth.json, from `codex login` with CODEX_HOME=~/.codex-celistra) is
-    // copied in from the shared base.
+    // The login is a copy of the user's own (`codex login`, unfenced).
     stateDir: {
       base: '~/.codex-celistra',
       envVar: 'CODEX_HOME',
-      fromBase: ['auth.json'],
+      logins: [{ source: '~/.codex/auth.json', name: 'auth.json' }],
       // config.toml carries notify, mcp_servers, profiles and the sandbox settings; hooks.json
       // runs commands; AGENTS(.override).md are the global instructions (an empty override is
       // skipped, so seeding one does not shadow AGENTS.md); prompts/ and rules/ (execpolicy:

@@ -305,12 +305,18 @@ async function settledShape(home: string, expected?: Set<string>, timeoutMs = 10
   }
 }
 
-/** Everything written in the home apart from Celistra's own state and config (its audit log of the run). */
+/** The preset bases, relative to the home: Celistra creates each (empty) on every run, to hide it from the agent. */
+const BASES = Object.values(PRESETS).flatMap((p) => (p.stateDir ? [p.stateDir.base.slice(2)] : []));
+
+/**
+ * Everything written in the home apart from Celistra's own state and config (its audit log
+ * of the run) and the preset bases themselves (what lies inside them still counts).
+ */
 function agentWrites(stage: Stage): string[] {
   const own = celistraPaths(stage.env);
   return listTree(stage.home).filter((p) => {
     const abs = join(stage.home, p);
-    return ![own.stateDir, own.configDir].some((d) => isWithin(abs, d) || isWithin(d, abs));
+    return !BASES.includes(p) && ![own.stateDir, own.configDir].some((d) => isWithin(abs, d) || isWithin(d, abs));
   });
 }
 

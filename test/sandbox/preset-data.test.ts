@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPolicy, expandHome, isWithin } from '../../src/core/policy.js';
+import { buildPolicy, DEFAULT_DENY_READ, expandHome, isWithin } from '../../src/core/policy.js';
 import { celistraPaths } from '../../src/core/paths.js';
 import { PRESETS } from '../../src/core/presets.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
@@ -50,7 +50,19 @@ for (const preset of Object.values(PRESETS)) {
       assert.match(state.base, /^~\/[^/]/);
       assert.doesNotMatch(state.base, /(^|\/)\.\.(\/|$)/);
       assert.ok(!(state.envVar in preset.env), `${state.envVar} comes from the per-agent state dir, not from the static env`);
-      for (const name of state.fromBase) assert.match(name, /^[^/]+$/, `${name} must be a file name in the base`);
+    });
+
+    test(`the ${preset.name} preset's login comes from the user's own read-denied file, never from a base`, () => {
+      const home = '/home/someone';
+      const bases = Object.values(PRESETS).flatMap((p) => (p.stateDir ? [expandHome(p.stateDir.base, home)] : []));
+      for (const login of state.logins) {
+        assert.match(login.name, /^[^/]+$/, `${login.name} must be a file name in the agent's dir`);
+        assert.match(login.source, /^~\/[^/]/, `${login.source} must be a path inside the home`);
+        // In DEFAULT_DENY_READ, no writable root may hold it (policy.ts refuses a mask inside a writable root).
+        assert.ok(DEFAULT_DENY_READ.includes(login.source), `${login.source} must be read-denied by default`);
+        const abs = expandHome(login.source, home);
+        assert.ok(!bases.some((b) => isWithin(abs, b)), `${login.source} must not lie in a base fenced agents could once write`);
+      }
     });
   }
 

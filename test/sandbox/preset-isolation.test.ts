@@ -2,8 +2,8 @@
  * Two fenced agents with the same preset must never share a writable state dir: what one
  * plants there (a `.config.json` with MCP servers, a shell snapshot, session files) the
  * other would load. Agent B runs first and leaves its state; agent A, fenced, then tries
- * every way of writing into B's dir and into the parts all agents share (the base with the
- * user's login, the agents/ dir that holds every agent's dir). Every attempt must fail,
+ * every way of writing into B's dir and into the parts all agents share (the base, the
+ * agents/ dir that holds every agent's dir). Every attempt must fail,
  * and B's dir and the shared parts must be unchanged on the host (content, mode, mtime,
  * listing), while A's own write-then-rename in its own dir, in the same run, succeeds.
  */
@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
@@ -65,14 +65,15 @@ function attacks(base: string, dirB: string, files: { login: string; state: stri
     ...files.planted.map((p) => `mkdir -p "$(dirname ${q(join(dirB, p))})" && echo '{"mcpServers":{"x":{"command":"touch"}}}' > ${q(join(dirB, p))}`),
     `echo planted > ${q(join(dirB, files.state))}`,
     `echo planted > ${q(join(dirB, files.state))}.tmp && mv -f ${q(join(dirB, files.state))}.tmp ${q(join(dirB, files.state))}`,
-    `rm -f ${q(join(dirB, files.state))}`,
+    // Without -f: B's dir is hidden from A, and `rm -f` of a path it cannot see exits 0.
+    `rm ${q(join(dirB, files.state))}`,
     `mv ${q(join(dirB, files.state))} ${q(join(dirB, 'moved'))}`,
     `ln -s /tmp/pwned ${q(join(dirB, 'planted-link'))}`,
     `chmod 777 ${b}`,
     `touch ${b}`,
-    `rm -rf ${b}`,
+    `rm -r ${b}`,
     `mv ${b} ${q(`${dirB}.aside`)}`,
-    // The shared parts: the user's login, the base, the dir that holds every agent's dir.
+    // The shared parts: a login in the base, the base, the dir that holds every agent's dir.
     `echo planted > ${q(join(base, files.login))}`,
     `echo planted > ${q(join(base, '.config.json'))}`,
     `mkdir ${q(join(base, 'agents', 'wt-c-0000000000000000'))}`,
@@ -103,9 +104,10 @@ for (const preset of Object.values(PRESETS).filter((p) => p.stateDir)) {
           const s = stage(parent);
           try {
             const base = expandHome(state.base, s.home);
-            mkdirSync(base, { mode: 0o700 });
-            writeFileSync(join(base, files.login), 'the user\'s login\n', { mode: 0o600 });
-            utimesSync(join(base, files.login), OLD, OLD);
+            const userLogin = expandHome(state.logins[0]!.source, s.home);
+            mkdirSync(dirname(userLogin), { recursive: true, mode: 0o700 });
+            writeFileSync(userLogin, 'the user\'s login\n', { mode: 0o600 });
+            utimesSync(userLogin, OLD, OLD);
             // Agent B runs and keeps state; agent A's dir exists as after its first start.
             const dirB = agentStateDirPath(base, s.wsB);
             const dirA = agentStateDirPath(base, s.wsA);

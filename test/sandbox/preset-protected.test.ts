@@ -18,7 +18,8 @@ import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 import { expandHome } from '../../src/core/policy.js';
 import { PRESETS, type AgentStateDir, type ProtectedEntry } from '../../src/core/presets.js';
-import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
+import { agentStateDirPath, prepareAgentStateDir } from '../../src/core/preset-state-dir.js';
+import { celistraPaths } from '../../src/core/paths.js';
 
 const landlock = landlockBackend.probe();
 const BACKENDS: { name: 'landlock' | 'bwrap'; skip: string | false }[] = [
@@ -102,8 +103,9 @@ function agentDir(s: Stage, state: AgentStateDir): string {
 
 /** The agent's state dir with every protected entry already there, as a configured agent has it. */
 function userHome(s: Stage, state: AgentStateDir): void {
-  const dir = agentDir(s, state);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Made by Celistra first, as a dir it did not make is moved aside; then the user configures it.
+  const { dir } = prepareAgentStateDir(state, expandHome(state.base, s.home), s.ws, { home: s.home, celistraStateDir: celistraPaths(s.env).stateDir });
+  assert.equal(dir, agentDir(s, state));
   for (const entry of state.protectedEntries) {
     const p = join(dir, entry.path);
     if (entry.kind === 'file') writeFileSync(p, USER_CONTENT, { mode: 0o600 });

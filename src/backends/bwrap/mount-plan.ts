@@ -31,6 +31,13 @@ function depth(p: string): number {
   return p === '/' ? 0 : p.split('/').length - 1;
 }
 
+/** The deepest of `dirs` that is `p` or holds it. */
+function nearestAround(dirs: readonly string[], p: string): string | undefined {
+  let best: string | undefined;
+  for (const d of dirs) if (isWithin(p, d) && (best === undefined || depth(d) > depth(best))) best = d;
+  return best;
+}
+
 /** /tmp gets a private tmpfs unless a writable root is /tmp or holds it (host-tmp-gap.ts). */
 export function wantsPrivateTmp(policy: Policy): boolean {
   return rootsHoldingTmp(policy).length === 0;
@@ -74,9 +81,18 @@ export function mountSteps(policy: Policy, argv: readonly string[] = []): MountS
     masked.push(p);
   }
 
+  const writable = [policy.workspace, ...policy.writableRoots, policy.tmpDir];
+  // The nearest mask or writable root around a carve-out decides: inside a mask it is
+  // bound only where a writable root nested in that mask (a preset's own state dir in its
+  // hidden base) brought that part of the tree back.
+  const hiddenByMask = (p: string) => {
+    const mask = nearestAround(masked, p);
+    const root = nearestAround(writable, p);
+    return mask !== undefined && (root === undefined || depth(root) <= depth(mask));
+  };
   for (const p of policy.readOnlyPaths) {
     // Putting it back inside a mask would undo the mask; masked is stronger than read-only.
-    if (masked.some((m) => isWithin(p, m)) || hiddenByPrivateTmp(p)) continue;
+    if (hiddenByMask(p) || hiddenByPrivateTmp(p)) continue;
     if (isDirectory(p) === undefined) {
       // A missing path cannot be bound, and leaving it out would let the agent create it.
       throw new CelistraError('E_NO_BACKEND', `read-only path ${p} does not exist, so bwrap cannot protect it`, 'create it first, or drop it from the policy');
