@@ -171,55 +171,59 @@ test('with the enableKernelAudit opt-in the daemon switches audit on and back of
   }
 });
 
-test('a daemon killed after switching audit on leaves a mark, and the next daemon switches audit back off', { skip, timeout: 60_000 }, async () => {
+/** Runs `body` in a fresh sandbox with kernel audit off, then restores the audit state found. */
+async function withAuditOff(body: (sb: ReturnType<typeof makeSandbox>) => Promise<void>): Promise<void> {
   const found = auditEnabled();
   const sb = makeSandbox();
-  const marker = join(celistraPaths(sb.env).runtimeDir, 'kernel-audit-enabled.pid');
   try {
     if (found !== 0) setAudit(0);
-    const killed = await startDaemonProcess(sb, ['--enable-kernel-audit']);
-    assert.equal(auditEnabled(), 1);
-    assert.equal(readFileSync(marker, 'utf8').trim(), String(killed.pid));
-    killed.proc.kill('SIGKILL');
-    await killed.exited;
-    // Nobody switched it back: this is what the mark is for.
-    assert.equal(auditEnabled(), 1);
+    await body(sb);
+  } finally {
+    await cleanup(sb);
+    if (auditEnabled() !== found) setAudit(found);
+  }
+}
+
+/** A real daemon process that switched audit on with the opt-in, SIGKILLed: its mark's path and its pid. */
+async function killedDaemonThatEnabledAudit(sb: ReturnType<typeof makeSandbox>): Promise<{ marker: string; pid: number }> {
+  const marker = join(celistraPaths(sb.env).runtimeDir, 'kernel-audit-enabled.pid');
+  const killed = await startDaemonProcess(sb, ['--enable-kernel-audit']);
+  assert.equal(auditEnabled(), 1);
+  assert.equal(readFileSync(marker, 'utf8').trim(), String(killed.pid));
+  killed.proc.kill('SIGKILL');
+  await killed.exited;
+  // Nobody switched it back: this is what the mark is for.
+  assert.equal(auditEnabled(), 1);
+  return { marker, pid: killed.pid };
+}
+
+test('a daemon killed after switching audit on leaves a mark, and the next daemon switches audit back off', { skip, timeout: 60_000 }, () =>
+  withAuditOff(async (sb) => {
+    const killed = await killedDaemonThatEnabledAudit(sb);
     const lines: string[] = [];
     const daemon = await startDaemon({ paths: celistraPaths(sb.env), log: (l) => lines.push(l) });
     try {
       assert.equal(auditEnabled(), 0);
-      assert.equal(existsSync(marker), false);
+      assert.equal(existsSync(killed.marker), false);
       assert.ok(lines.some((l) => l.includes(`switched kernel audit back off: daemon pid ${killed.pid}`)), lines.join('\n'));
       assert.match(daemon.denials().reason, /kernel audit is disabled/);
     } finally {
       await daemon.stop();
     }
-  } finally {
-    await cleanup(sb);
-    if (auditEnabled() !== found) setAudit(found);
-  }
-});
+  }),
+);
 
-test('a daemon started with the opt-in takes over the switch a killed one left on, and switches it off when it stops', { skip, timeout: 60_000 }, async () => {
-  const found = auditEnabled();
-  const sb = makeSandbox();
-  const marker = join(celistraPaths(sb.env).runtimeDir, 'kernel-audit-enabled.pid');
-  try {
-    if (found !== 0) setAudit(0);
-    const killed = await startDaemonProcess(sb, ['--enable-kernel-audit']);
-    killed.proc.kill('SIGKILL');
-    await killed.exited;
+test('a daemon started with the opt-in takes over the switch a killed one left on, and switches it off when it stops', { skip, timeout: 60_000 }, () =>
+  withAuditOff(async (sb) => {
+    const killed = await killedDaemonThatEnabledAudit(sb);
     const daemon = await startDaemon({ paths: celistraPaths(sb.env), enableKernelAudit: true, log: () => {} });
     try {
       assert.equal(daemon.denials().kernelAuditEnabledByDaemon, true);
-      assert.equal(readFileSync(marker, 'utf8').trim(), String(process.pid));
+      assert.equal(readFileSync(killed.marker, 'utf8').trim(), String(process.pid));
     } finally {
       await daemon.stop();
     }
     assert.equal(auditEnabled(), 0);
-    assert.equal(existsSync(marker), false);
-  } finally {
-    await cleanup(sb);
-    if (auditEnabled() !== found) setAudit(found);
-  }
-});
+    assert.equal(existsSync(killed.marker), false);
+  }),
+);

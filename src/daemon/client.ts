@@ -1,12 +1,9 @@
 import { request } from 'node:http';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type { AgentSummary } from '../core/agent-spec.js';
-import { CelistraError, type ErrorCode } from '../core/errors.js';
 import type { CelistraPaths } from '../core/paths.js';
-import type { ApiError } from './http-error.js';
+import { openDaemonWebSocket, parseAnswer, unreachable } from './daemon-answer.js';
 import { socketPath } from './server.js';
-
-const NOT_RUNNING_HINT = 'start it with `celistra daemon start` (or run `celistra daemon` in another terminal)';
 
 /** The /v1 API over the daemon's unix socket, as the CLI uses it. */
 export class DaemonClient {
@@ -33,13 +30,7 @@ export class DaemonClient {
           res.on('error', reject);
         },
       );
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') {
-          reject(new CelistraError('E_DAEMON', `the Celistra daemon is not running (no socket at ${this.socketPath})`, NOT_RUNNING_HINT));
-        } else {
-          reject(new CelistraError('E_DAEMON', `cannot reach the daemon at ${this.socketPath}: ${e.message}`));
-        }
-      });
+      req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(this.socketPath, e, `reaching the daemon at ${this.socketPath}`)));
       req.end(payload);
     });
   }
@@ -70,41 +61,6 @@ export class DaemonClient {
   attach(name: string, query: Record<string, string | number | undefined>): Promise<WebSocket> {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-    const url = `ws+unix://${this.socketPath}:/v1/agents/${encodeURIComponent(name)}/attach?${params}`;
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
-      ws.once('open', () => {
-        ws.pause();
-        resolve(ws);
-      });
-      ws.once('unexpected-response', (_req, res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          try {
-            parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks));
-          } catch (e) {
-            reject(e);
-          }
-        });
-      });
-      ws.once('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new CelistraError('E_DAEMON', `the Celistra daemon is not running (no socket at ${this.socketPath})`, NOT_RUNNING_HINT));
-        else reject(new CelistraError('E_DAEMON', `attach failed: ${e.message}`));
-      });
-    });
+    return openDaemonWebSocket(this.socketPath, `/v1/agents/${encodeURIComponent(name)}/attach?${params}`, 'attach');
   }
-}
-
-function parseAnswer<T>(status: number, body: Buffer): T {
-  let parsed: unknown;
-  try {
-    parsed = body.length ? JSON.parse(body.toString('utf8')) : {};
-  } catch {
-    throw new CelistraError('E_DAEMON', `the daemon answered ${status} with a body that is not JSON`);
-  }
-  if (status >= 200 && status < 300) return parsed as T;
-  const err = (parsed as Partial<ApiError>).error;
-  if (err && typeof err.message === 'string') throw new CelistraError((err.code as ErrorCode) ?? 'E_DAEMON', err.message, err.hint);
-  throw new CelistraError('E_DAEMON', `the daemon answered ${status}`);
 }

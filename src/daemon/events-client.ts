@@ -1,7 +1,7 @@
-import WebSocket from 'ws';
-import { CelistraError, type ErrorCode } from '../core/errors.js';
+import type WebSocket from 'ws';
+import { CelistraError } from '../core/errors.js';
 import type { AuditRow } from '../core/audit/index.js';
-import type { ApiError } from './http-error.js';
+import { openDaemonWebSocket } from './daemon-answer.js';
 import { CLOSE_LOG_REPLACED, CLOSE_TOO_SLOW, EVENTS_STREAM_PATH } from './events-stream.js';
 
 export interface EventStreamRequest {
@@ -22,32 +22,7 @@ export function connectEventStream(socketPath: string, req: EventStreamRequest):
   if (req.type !== undefined) params.set('type', req.type);
   if (req.after !== undefined) params.set('after', String(req.after));
   const query = params.toString() ? `?${params}` : '';
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${socketPath}:${EVENTS_STREAM_PATH}${query}`, { perMessageDeflate: false });
-    ws.once('open', () => {
-      ws.pause();
-      resolve(ws);
-    });
-    ws.once('unexpected-response', (_req, res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => reject(refusal(res.statusCode ?? 0, Buffer.concat(chunks))));
-    });
-    ws.once('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT' || e.code === 'ECONNREFUSED') reject(new CelistraError('E_DAEMON', `the Celistra daemon is not running (no socket at ${socketPath})`));
-      else reject(new CelistraError('E_DAEMON', `the event stream failed: ${e.message}`));
-    });
-  });
-}
-
-function refusal(status: number, body: Buffer): CelistraError {
-  try {
-    const err = (JSON.parse(body.toString('utf8')) as Partial<ApiError>).error;
-    if (err && typeof err.message === 'string') return new CelistraError((err.code as ErrorCode) ?? 'E_DAEMON', err.message, err.hint);
-  } catch {
-    // not our JSON: fall through to the status
-  }
-  return new CelistraError('E_DAEMON', `the daemon refused the event stream (${status})`);
+  return openDaemonWebSocket(socketPath, `${EVENTS_STREAM_PATH}${query}`, 'event stream');
 }
 
 export interface EventStreamHandlers {

@@ -66,18 +66,23 @@ async function listen(path: string): Promise<{ server: Server; connections: () =
   return { server, connections: () => count };
 }
 
+/** A scratch home, a workspace, and a service listening on a socket outside it. */
+async function stageWithService() {
+  const iso = isolatedEnv('celistra-unix-sockets-', '/var/tmp');
+  const ws = join(iso.root, 'ws');
+  const svc = join(iso.root, 'svc');
+  mkdirSync(ws);
+  mkdirSync(svc);
+  chmodSync(svc, 0o755);
+  const socketPath = join(svc, 'service.sock');
+  return { iso, ws, svc, socketPath, ...(await listen(socketPath)) };
+}
+
 for (const backend of [landlockBackend, bwrapBackend]) {
   const caps = backend.probe();
   describe(`unix sockets under ${backend.name}`, { skip: caps.available ? false : `${backend.name} unavailable: ${caps.unavailableReason}` }, () => {
     test('a fenced command cannot connect to or create unix sockets, socketpair and inet sockets still work, and the service is untouched', async () => {
-      const iso = isolatedEnv('celistra-unix-sockets-', '/var/tmp');
-      const ws = join(iso.root, 'ws');
-      const svc = join(iso.root, 'svc');
-      mkdirSync(ws);
-      mkdirSync(svc);
-      chmodSync(svc, 0o755);
-      const socketPath = join(svc, 'service.sock');
-      const { server, connections } = await listen(socketPath);
+      const { iso, ws, svc, socketPath, server, connections } = await stageWithService();
       try {
         const before = snapshotTree(svc);
         const r = runCelistra(['run', '--backend', backend.name, '--workspace', ws, '--', 'python3', '-c', probeScript(socketPath, ws)], { env: iso.env });
@@ -93,14 +98,7 @@ for (const backend of [landlockBackend, bwrapBackend]) {
     });
 
     test('with --allow-unix-sockets the same command connects, and the run warns that pathname-unix is not held', async () => {
-      const iso = isolatedEnv('celistra-unix-sockets-', '/var/tmp');
-      const ws = join(iso.root, 'ws');
-      const svc = join(iso.root, 'svc');
-      mkdirSync(ws);
-      mkdirSync(svc);
-      chmodSync(svc, 0o755);
-      const socketPath = join(svc, 'service.sock');
-      const { server, connections } = await listen(socketPath);
+      const { iso, ws, socketPath, server, connections } = await stageWithService();
       try {
         const r = runCelistra(['run', '--backend', backend.name, '--allow-unix-sockets', '--workspace', ws, '--', 'python3', '-c', probeScript(socketPath, ws)], { env: iso.env });
         assert.equal(r.status, 0, r.stderr);
