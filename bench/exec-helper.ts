@@ -7,6 +7,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { nativeBuild } from '../src/backends/landlock/native-addon.js';
 import { landlockFacts } from '../src/backends/landlock/probe.js';
+import { unixSocketFilter } from '../src/backends/seccomp/unix-socket-filter.js';
 import { machineLine, median, percentile } from './stats.js';
 
 const runs = Math.max(20, Number(process.argv[2] ?? 40));
@@ -44,6 +45,12 @@ if (facts.userNamespaces) {
     { name: 'helper, namespaces + Landlock + 3 read-denies', argv: [helper, '--namespaces', '--new-session', ...fence, ...deny, '--', 'true'] },
     { name: 'helper, as above + --net off', argv: [helper, '--namespaces', '--new-session', '--net', 'off', ...fence, ...deny, '--', 'true'] },
   );
+}
+// What a default `celistra run` asks for on this machine: the unix-socket seccomp filter
+// too (refused unless --allow-unix-sockets).
+const socketFilter = facts.seccomp ? unixSocketFilter() : undefined;
+if (socketFilter && facts.userNamespaces) {
+  variants.push({ name: 'helper, namespaces + Landlock + 3 read-denies + unix-socket filter (a default run)', argv: [helper, '--namespaces', '--new-session', ...fence, ...deny, '--seccomp-filter', socketFilter.toString('hex'), '--', 'true'] });
 }
 
 /**

@@ -1,21 +1,41 @@
 // Startup cost of a fenced command: `celistra run -- true` beside bare `true`, `node -e 0`
 // (the floor of any Node CLI), raw bwrap, and srt. Variants run round-robin so machine
-// noise hits all of them alike. Usage: node dist/bench/run-overhead.js [runs]
+// noise hits all of them alike.
+// Usage: node dist/bench/run-overhead.js [runs] [--baseline DIR] [--keep-node-env]
+//   --baseline DIR   also time DIR/bin/celistra.js (a copy of an earlier build: bin/,
+//                    dist/, package.json, with native/ and node_modules/ linked), in the
+//                    same round-robin, for before/after figures from one run.
+//   --keep-node-env  keep NODE_EXTRA_CA_CERTS and NODE_OPTIONS for the commands. By default
+//                    they are dropped: Node reads an extra CA file at every start (~65 ms
+//                    for a system bundle here), which would raise the `node -e 0` floor
+//                    and hide Celistra's own cost in the ratios.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineLine, median, percentile } from './stats.js';
 
-const runs = Number(process.argv[2] ?? 30);
+const cli = process.argv.slice(2);
+const flagValue = (name: string) => {
+  const i = cli.indexOf(name);
+  return i === -1 ? undefined : cli[i + 1];
+};
+const runs = Number(cli.find((a, i) => /^\d+$/.test(a) && cli[i - 1] !== '--baseline') ?? 30);
+const baselineDir = flagValue('--baseline');
+const keepNodeEnv = cli.includes('--keep-node-env');
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const celistra = join(root, 'bin', 'celistra.js');
 const scratch = mkdtempSync(join(tmpdir(), 'celistra-bench-run-'));
 const ws = join(scratch, 'ws');
 mkdirSync(ws);
+const inherited = { ...process.env };
+if (!keepNodeEnv) {
+  delete inherited.NODE_EXTRA_CA_CERTS;
+  delete inherited.NODE_OPTIONS;
+}
 const env = {
-  ...process.env,
+  ...inherited,
   HOME: join(scratch, 'home'),
   XDG_STATE_HOME: join(scratch, 'state'),
   XDG_CONFIG_HOME: join(scratch, 'config'),
@@ -31,6 +51,8 @@ interface Variant {
   argv: string[];
   /** Runs before every measured run, outside the timing. */
   before?: () => void;
+  /** Default: env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 // A first run after an install or upgrade: no V8 code cache, no cached Landlock probe.
@@ -50,9 +72,21 @@ const variants: Variant[] = [
   { name: 'celistra run --backend landlock', argv: [process.execPath, celistra, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'true'] },
   { name: 'celistra run --backend bwrap', argv: [process.execPath, celistra, 'run', '--backend', 'bwrap', '--workspace', ws, '--', 'true'] },
   { name: 'celistra run (auto)', argv: [process.execPath, celistra, 'run', '--workspace', ws, '--', 'true'] },
-  { name: 'celistra run --backend landlock, first run (no caches)', argv: [process.execPath, celistra, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'true'], before: forgetCaches },
+  { name: 'celistra run --backend landlock, first run (no caches)', argv: [process.execPath, celistra, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'true'], before: forgetCaches, env: coldEnv },
   { name: 'srt true', argv: [join(root, 'node_modules', '.bin', 'srt'), '-s', srtSettings, 'true'] },
 ];
+if (baselineDir) {
+  const before = join(baselineDir, 'bin', 'celistra.js');
+  // Caches of its own, as a separate install has: the probe caches are keyed by the addon's
+  // path, so two installs sharing one runtime dir would evict each other's on every run.
+  const baselineEnv = { ...env, XDG_STATE_HOME: join(scratch, 'baseline-state'), XDG_RUNTIME_DIR: join(scratch, 'baseline-run') };
+  mkdirSync(baselineEnv.XDG_RUNTIME_DIR, { recursive: true, mode: 0o700 });
+  variants.push(
+    { name: 'baseline: celistra run --backend none', argv: [process.execPath, before, 'run', '--backend', 'none', '--workspace', ws, '--', 'true'], env: baselineEnv },
+    { name: 'baseline: celistra run --backend landlock', argv: [process.execPath, before, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'true'], env: baselineEnv },
+    { name: 'baseline: celistra run (auto)', argv: [process.execPath, before, 'run', '--workspace', ws, '--', 'true'], env: baselineEnv },
+  );
+}
 
 /**
  * CPU time of reaped children (user + system), in clock ticks (1/100 s on Linux). Too
@@ -69,12 +103,13 @@ function once(v: Variant): number | undefined {
   v.before?.();
   const ticks0 = childCpuTicks();
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(v.argv[0]!, v.argv.slice(1), { env: v.before ? coldEnv : env, stdio: 'ignore' });
+  const r = spawnSync(v.argv[0]!, v.argv.slice(1), { env: v.env ?? env, stdio: 'ignore' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   cpuTicks.set(v.name, (cpuTicks.get(v.name) ?? 0) + childCpuTicks() - ticks0);
   return r.status === 0 ? ms : undefined;
 }
 
+const loadAtStart = loadavg();
 const usable = variants.filter((v) => once(v) !== undefined);
 cpuTicks.clear();
 const skipped = variants.filter((v) => !usable.includes(v));
@@ -92,17 +127,22 @@ const cpuMs = (name: string) => ((cpuTicks.get(name) ?? NaN) * 10) / runs;
 const floorCpu = cpuMs('node -e 0 (Node floor)');
 const srtCpu = cpuMs('srt true');
 const lines = [
-  `| command | median ms | p90 ms | × node -e 0 | srt ÷ this | CPU ms per run | CPU × node -e 0 | srt CPU ÷ this |`,
-  `|---|---|---|---|---|---|---|---|`,
+  `| command | median ms | min ms | p90 ms | × node -e 0 | srt ÷ this | CPU ms per run | CPU × node -e 0 | srt CPU ÷ this |`,
+  `|---|---|---|---|---|---|---|---|---|`,
   ...usable.map((v) => {
     const s = samples.get(v.name)!;
     const m = median(s);
     const c = cpuMs(v.name);
-    return `| ${v.name} | ${m.toFixed(1)} | ${percentile(s, 90).toFixed(1)} | ${(m / floor).toFixed(2)} | ${(srt / m).toFixed(1)} | ${c.toFixed(1)} | ${(c / floorCpu).toFixed(2)} | ${(srtCpu / c).toFixed(1)} |`;
+    return `| ${v.name} | ${m.toFixed(1)} | ${Math.min(...s).toFixed(1)} | ${percentile(s, 90).toFixed(1)} | ${(m / floor).toFixed(2)} | ${(srt / m).toFixed(1)} | ${c.toFixed(1)} | ${(c / floorCpu).toFixed(2)} | ${(srtCpu / c).toFixed(1)} |`;
   }),
 ];
 const report = [
   `Machine: ${machineLine()}. ${runs} runs each, round-robin, wall time of spawnSync.`,
+  `Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
+  keepNodeEnv
+    ? `NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, NODE_OPTIONS ${process.env.NODE_OPTIONS ? 'set' : 'not set'} (kept: --keep-node-env).`
+    : 'NODE_EXTRA_CA_CERTS and NODE_OPTIONS dropped for the commands (--keep-node-env keeps them).',
+  baselineDir ? `Baseline: ${baselineDir}.` : '',
   skipped.length ? `Not measured (failed on this machine): ${skipped.map((v) => v.name).join(', ')}.` : '',
   '',
   ...lines,

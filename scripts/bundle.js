@@ -1,8 +1,11 @@
 // Bundles the `celistra run` fast path into dist/run/: resolving and compiling a few dozen
 // ES modules costs more start-up time than the sandbox itself.
 // - run-entry.cjs: the run command with everything it imports, CommonJS so that
-//   run-loader can start it through V8's code cache (src/cli/run-loader.ts). The audit
-//   log's SQLite part is in it but evaluated only if the audit spool cannot be written.
+//   run-loader can start it through V8's code cache (src/cli/run-loader.ts).
+// - run-audit-log.cjs: the audit log with its SQLite part, a file of its own. `run`
+//   needs it only when the audit spool cannot be written, or for one run in
+//   SPOOL_INTAKE_THRESHOLD (src/core/run-audit.ts); in run-entry.cjs it was a third of
+//   what every run reads and V8 deserialises from the code cache.
 // - run-loader.cjs: that loader, small and compiled normally.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -17,12 +20,26 @@ const common = {
   outExtension: { '.js': '.cjs' },
   outdir: 'dist/run',
   logLevel: 'warning',
-  // import.meta does not exist in CommonJS; the modules use it only for their own URL.
-  define: { 'import.meta.url': '__celistraModuleUrl' },
-  banner: { js: "const __celistraModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   // import() of bundled or external code becomes require(): no ES module loader at all.
   supported: { 'dynamic-import': false },
 };
 
-await build({ ...common, entryPoints: ['dist/src/cli/run-entry.js'], external: ['node-pty', 'bindings', '@xterm/*', 'ws'] });
+// import.meta does not exist in CommonJS; the modules use it only for their own URL.
+const moduleUrl = {
+  define: { 'import.meta.url': '__celistraModuleUrl' },
+  banner: { js: "const __celistraModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+};
+
+const AUDIT_LOG_CHUNK = './run-audit-log.cjs';
+
+/** run-audit.js's `import('./audit/index.js')` loads the separate chunk instead. */
+const auditLogApart = {
+  name: 'audit-log-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/audit\/index\.js$/ }, (args) => (args.importer.endsWith('/core/run-audit.js') ? { path: AUDIT_LOG_CHUNK, external: true } : undefined));
+  },
+};
+
+await build({ ...common, ...moduleUrl, entryPoints: ['dist/src/cli/run-entry.js'], external: ['node-pty', 'bindings', '@xterm/*', 'ws'], plugins: [auditLogApart] });
+await build({ ...common, ...moduleUrl, entryPoints: { 'run-audit-log': 'dist/src/core/audit/index.js' }, external: ['bindings'] });
 await build({ ...common, entryPoints: ['dist/src/cli/run-loader.js'] });

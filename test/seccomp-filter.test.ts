@@ -22,6 +22,7 @@ function decide(program: Buffer, call: { arch: number; nr: number; args?: number
     const jf = program.readUInt8(pc * 8 + 3);
     const k = program.readUInt32LE(pc * 8 + 4);
     if (code === 0x20) acc = data.readUInt32LE(k);
+    else if (code === 0x54) acc = (acc & k) >>> 0;
     else if (code === 0x15) pc += acc === k ? jt : jf;
     else if (code === 0x06) return k;
     else throw new Error(`unexpected BPF opcode ${code.toString(16)}`);
@@ -36,6 +37,11 @@ const ARM = 0x40000028;
 const X32 = 0x40000000;
 const AF_UNIX = 1;
 const AF_INET = 2;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const SOCK_SEQPACKET = 5;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
 const EPERM = SECCOMP_RET_ERRNO | 1;
 
 const filter = unixSocketFilter('x64')!;
@@ -47,10 +53,21 @@ test('socket(AF_UNIX) is refused with EPERM on x86-64, other socket families are
   assert.equal(decide(filter, { arch: X86_64, nr: 41, args: [2 ** 32 + AF_UNIX] }), EPERM);
 });
 
-test('socketpair, connect and ordinary calls are allowed', () => {
-  for (const nr of [53 /* socketpair */, 42 /* connect */, 0 /* read */, 59 /* execve */]) {
-    assert.equal(decide(filter, { arch: X86_64, nr, args: [AF_UNIX] }), SECCOMP_RET_ALLOW, String(nr));
+test('connect and ordinary calls are allowed', () => {
+  for (const nr of [42 /* connect */, 0 /* read */, 59 /* execve */]) {
+    assert.equal(decide(filter, { arch: X86_64, nr, args: [AF_UNIX, SOCK_DGRAM] }), SECCOMP_RET_ALLOW, String(nr));
   }
+});
+
+test('stream and seqpacket socketpairs are allowed; a datagram pair, whose ends could sendto() any socket path, is refused', () => {
+  assert.equal(decide(filter, { arch: X86_64, nr: 53, args: [AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC] }), SECCOMP_RET_ALLOW);
+  assert.equal(decide(filter, { arch: X86_64, nr: 53, args: [AF_UNIX, SOCK_SEQPACKET] }), SECCOMP_RET_ALLOW);
+  assert.equal(decide(filter, { arch: X86_64, nr: 53, args: [AF_UNIX, SOCK_DGRAM] }), EPERM);
+  assert.equal(decide(filter, { arch: X86_64, nr: 53, args: [AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC] }), EPERM);
+  assert.equal(decide(filter, { arch: X86_64, nr: X32 + 53, args: [AF_UNIX, SOCK_DGRAM] }), EPERM);
+  assert.equal(decide(filter, { arch: AARCH64, nr: 199, args: [AF_UNIX, SOCK_DGRAM] }), EPERM);
+  assert.equal(decide(filter, { arch: I386, nr: 360, args: [AF_UNIX, SOCK_DGRAM] }), EPERM);
+  assert.equal(decide(filter, { arch: ARM, nr: 288, args: [AF_UNIX, SOCK_DGRAM] }), EPERM);
 });
 
 test('io_uring_setup is refused, as io_uring could create sockets unseen', () => {

@@ -9,7 +9,7 @@ import { onBeforeExec } from '../core/before-exec-event.js';
 /**
  * Starts the `celistra run` bundle (dist/run/run-entry.cjs) through V8's code cache.
  * Compiling the bundle's functions is most of the CPU time `run` adds to Node's own
- * start-up (docs/benchmarks/run-overhead.md); with the cache V8 deserialises them
+ * start-up (docs/benchmarks/run.md); with the cache V8 deserialises them
  * instead. Node 20 has no compile cache of its own for CommonJS (module.enableCompileCache
  * arrived in 22.1), hence vm.Script with cachedData.
  *

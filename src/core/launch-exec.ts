@@ -16,13 +16,16 @@ import { landlockProbeCachePath } from '../backends/landlock/probe-cache.js';
  * (128+n for signal n). Signals sent to Celistra's pid reach the helper, which passes
  * them on as it did under Node.
  *
- * Returns without doing anything when it cannot (no addon, an audit spool that cannot be
- * written): the caller then spawns as usual. Throws E_SPAWN when the exec itself failed.
+ * Resolves without exec'ing when it cannot (no addon, an audit spool that cannot be
+ * written): the caller then spawns as usual. Rejects with E_SPAWN when the exec itself
+ * failed. Before its spawn event it chains the spool when due (RunAudit.chainSpoolIfDue),
+ * since no Node code runs after the command on this path.
  */
-export function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: string[], audit: RunAudit, agent: string): void {
+export async function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: string[], audit: RunAudit, agent: string): Promise<void> {
   if (plan.backend !== 'landlock') return;
   const exec = loadExecReplacing();
   if (!exec) return;
+  await audit.chainSpoolIfDue();
   const spool = audit.spawnedBeforeExec(plan, policy, argv);
   if (!spool) return;
   const report = ['--spool', spool, '--audit-agent-json', JSON.stringify(agent), '--started-ms', String(Date.now()), '--remove-tmp', '--probe-cache', landlockProbeCachePath()];
@@ -35,3 +38,4 @@ export function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: string[],
     throw new CelistraError('E_SPAWN', `could not start ${plan.file}: ${(e as Error).message}`);
   }
 }
+

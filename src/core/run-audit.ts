@@ -78,7 +78,17 @@ export class RunAudit {
       // The events are in the file already; intake takes an .open file once we are gone.
     }
     if (this.fallback) (await this.fallback.catch(() => undefined))?.close();
-    else if (finishedSpoolFiles(this.paths.stateDir) >= SPOOL_INTAKE_THRESHOLD) await this.chainSpool();
+    else await this.chainSpoolIfDue();
+  }
+
+  /**
+   * Chains the spool when enough finished files wait. exited() does it after the command;
+   * a run that exec's into celistra-exec never gets there (the helper writes its exit
+   * event), so it calls this before its own spool file exists, and the spool stays
+   * bounded on that path too. Either way about one run in SPOOL_INTAKE_THRESHOLD pays.
+   */
+  async chainSpoolIfDue(): Promise<void> {
+    if (finishedSpoolFiles(this.paths.stateDir) >= SPOOL_INTAKE_THRESHOLD) await this.chainSpool();
   }
 
   private record(e: AuditEventInput): void {

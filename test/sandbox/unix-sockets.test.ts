@@ -33,6 +33,8 @@ def bind_own():
     s = socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(join(workspace, 'own.sock'))}); s.close()
 def pair():
     a, b = socket.socketpair(); a.sendall(b'x'); assert b.recv(1) == b'x'
+def dgram_pair():
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM); a.sendto(b'hi', ${JSON.stringify(socketPath.replace(/service\.sock$/, 'dgram.sock'))})
 def inet():
     socket.socket(socket.AF_INET).close()
 def uring():
@@ -45,6 +47,7 @@ def uring():
 attempt('connect', connect)
 attempt('bind', bind_own)
 attempt('socketpair', pair)
+attempt('dgram_pair', dgram_pair)
 attempt('inet', inet)
 attempt('io_uring', uring)
 `;
@@ -87,7 +90,7 @@ for (const backend of [landlockBackend, bwrapBackend]) {
         const before = snapshotTree(svc);
         const r = runCelistra(['run', '--backend', backend.name, '--workspace', ws, '--', 'python3', '-c', probeScript(socketPath, ws)], { env: iso.env });
         assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(results(r.stdout.toString()), { connect: 'EPERM', bind: 'EPERM', socketpair: 'ok', inet: 'ok', io_uring: 'EPERM' });
+        assert.deepEqual(results(r.stdout.toString()), { connect: 'EPERM', bind: 'EPERM', socketpair: 'ok', dgram_pair: 'EPERM', inet: 'ok', io_uring: 'EPERM' });
         // Anything that reached the listen backlog is accepted once the loop runs.
         await sleep(200);
         assert.equal(connections(), 0, 'the service saw a connection from the fenced run');

@@ -44,16 +44,23 @@ export function nativeBuild(): NativeBuild {
 
 export type NativeLoad = { ok: true; facts: NativeFacts; build: NativeBuild } | { ok: false; reason: string; build: NativeBuild };
 
-/** The addon's exec, or undefined when the addon cannot be loaded (then Celistra spawns instead). */
+/**
+ * The addon's exec, or undefined when the addon cannot be loaded (then the run spawns).
+ * Loaded with process.dlopen, not require(): the path is ours already (nativeBuild), and
+ * require's resolution (stat, realpath of each path component, package scope lookups)
+ * cost ~1 ms of every run, more than the dlopen itself. Loading the addon a second time
+ * (the probe required it when its cache was cold) is fine: it is an N-API module, and
+ * Node finds it by its napi_register_module_v1 symbol again.
+ */
 export function loadExecReplacing(): ExecReplacing | undefined {
-  const build = nativeBuild();
   if (process.platform !== 'linux') return undefined;
+  const addon: { exports: Partial<NativeAddon> } = { exports: {} };
   try {
-    const addon = createRequire(import.meta.url)(build.addonPath) as Partial<NativeAddon>;
-    return typeof addon.execReplacing === 'function' ? addon.execReplacing : undefined;
+    process.dlopen(addon, nativeBuild().addonPath);
   } catch {
     return undefined;
   }
+  return typeof addon.exports.execReplacing === 'function' ? addon.exports.execReplacing : undefined;
 }
 
 /**

@@ -8,6 +8,7 @@
 const BPF_LD_W_ABS = 0x20; // BPF_LD | BPF_W | BPF_ABS: load a 32-bit word of seccomp_data
 const BPF_JEQ_K = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const BPF_RET_K = 0x06; // BPF_RET | BPF_K
+const BPF_AND_K = 0x54; // BPF_ALU | BPF_AND | BPF_K
 
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 export const SECCOMP_RET_ERRNO = 0x00050000;
@@ -23,6 +24,8 @@ export const SECCOMP_DATA = {
 
 export type Instruction =
   | { op: 'load'; offset: number }
+  /** Keep only the loaded word's bits in `mask` (flags packed beside a value). */
+  | { op: 'and'; mask: number }
   /** Go to `then` when the loaded word equals `value`, else fall through (or to `otherwise`). */
   | { op: 'jump-if-equal'; value: number; then: string; otherwise?: string }
   | { op: 'return'; value: number }
@@ -63,6 +66,10 @@ export function assemble(program: Instruction[]): Buffer {
       case 'load':
         code = BPF_LD_W_ABS;
         k = ins.offset;
+        break;
+      case 'and':
+        code = BPF_AND_K;
+        k = ins.mask;
         break;
       case 'jump-if-equal':
         code = BPF_JEQ_K;

@@ -6,9 +6,11 @@ import { assemble, SECCOMP_DATA, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_R
  * socket file, so an agent could reach Docker's socket, an ssh-agent, the D-Bus session
  * bus or any local daemon it can see. A filter cannot read the path connect() is given
  * (it is a pointer), so it refuses what every such connection needs first: creating a
- * unix socket. socket(AF_UNIX, ...) fails with EPERM; socketpair() stays allowed (it only
- * joins two new ends, and runtimes use it for their children's stdio). Abstract sockets
- * need socket(AF_UNIX) too, so they are closed along with the rest.
+ * unix socket. socket(AF_UNIX, ...) fails with EPERM. socketpair() stays allowed for
+ * stream and seqpacket pairs: they are born connected to each other, connect() on them
+ * fails, and runtimes use them for their children's stdio. A datagram pair is refused: a
+ * datagram socket can be reconnected, or sendto() any socket path. Abstract sockets need
+ * one of these too, so they are closed along with the rest.
  *
  * io_uring can create sockets without the socket() syscall (IORING_OP_SOCKET, which no
  * seccomp filter sees), so io_uring_setup is refused too; runtimes fall back to threads.
@@ -18,6 +20,9 @@ import { assemble, SECCOMP_DATA, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_R
 
 const EPERM = 1;
 const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+/** The type argument also carries SOCK_NONBLOCK and SOCK_CLOEXEC; the type is the low bits. */
+const SOCK_TYPE_MASK = 0xf;
 
 /** AUDIT_ARCH_* values from <linux/audit.h>. */
 const ARCH = {
@@ -27,14 +32,17 @@ const ARCH = {
   arm: 0x40000028,
 } as const;
 
-/** Per architecture: the socket() numbers (checked for AF_UNIX) and the numbers refused outright. */
-const SYSCALLS: Record<keyof typeof ARCH, { socket: number[]; refused: number[] }> = {
+/**
+ * Per architecture: the socket() numbers (checked for AF_UNIX), the socketpair() numbers
+ * (checked for SOCK_DGRAM) and the numbers refused outright.
+ */
+const SYSCALLS: Record<keyof typeof ARCH, { socket: number[]; socketpair: number[]; refused: number[] }> = {
   // 0x40000000 is x32's bit: an x32 process enters through the x86_64 arch.
-  x86_64: { socket: [41, 0x40000000 + 41], refused: [425, 0x40000000 + 425] },
+  x86_64: { socket: [41, 0x40000000 + 41], socketpair: [53, 0x40000000 + 53], refused: [425, 0x40000000 + 425] },
   // 102 socketcall multiplexes every socket call behind a pointer: refused whole.
-  i386: { socket: [359], refused: [102, 425] },
-  aarch64: { socket: [198], refused: [425] },
-  arm: { socket: [281], refused: [102, 425] },
+  i386: { socket: [359], socketpair: [360], refused: [102, 425] },
+  aarch64: { socket: [198], socketpair: [199], refused: [425] },
+  arm: { socket: [281], socketpair: [288], refused: [102, 425] },
 };
 
 /** Node's process.arch values whose kernels this filter covers (every arch such a kernel reports). */
@@ -49,6 +57,7 @@ function program(): Instruction[] {
   for (const a of arches) {
     p.push({ op: 'label', name: a }, { op: 'load', offset: SECCOMP_DATA.nr });
     for (const nr of SYSCALLS[a].socket) p.push({ op: 'jump-if-equal', value: nr, then: 'socket' });
+    for (const nr of SYSCALLS[a].socketpair) p.push({ op: 'jump-if-equal', value: nr, then: 'socketpair' });
     for (const nr of SYSCALLS[a].refused) p.push({ op: 'jump-if-equal', value: nr, then: 'refuse' });
     p.push({ op: 'return', value: SECCOMP_RET_ALLOW });
   }
@@ -57,6 +66,11 @@ function program(): Instruction[] {
     // The domain is an int: the kernel reads only the low 32 bits of the register.
     { op: 'load', offset: SECCOMP_DATA.argLow(0) },
     { op: 'jump-if-equal', value: AF_UNIX, then: 'refuse' },
+    { op: 'return', value: SECCOMP_RET_ALLOW },
+    { op: 'label', name: 'socketpair' },
+    { op: 'load', offset: SECCOMP_DATA.argLow(1) },
+    { op: 'and', mask: SOCK_TYPE_MASK },
+    { op: 'jump-if-equal', value: SOCK_DGRAM, then: 'refuse' },
     { op: 'return', value: SECCOMP_RET_ALLOW },
     { op: 'label', name: 'refuse' },
     { op: 'return', value: SECCOMP_RET_ERRNO | EPERM },

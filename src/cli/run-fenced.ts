@@ -1,0 +1,105 @@
+import { fstatSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename } from 'node:path';
+import { CelistraError } from '../core/errors.js';
+import { celistraPaths } from '../core/paths.js';
+import { buildPolicy } from '../core/policy.js';
+import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
+import { runInTerminal, runPiped } from '../core/launch.js';
+import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
+import { RunAudit } from '../core/run-audit.js';
+import { execIntoHelper } from '../core/launch-exec.js';
+import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
+import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
+import { gitGrantsFor } from '../core/worktree-git.js';
+import { findWorktree } from '../core/worktrees.js';
+import type { RunArgs } from './run-flags.js';
+
+/**
+ * `--no-NAME` on a string option reads as the word "false" wherever the value is shown
+ * or looked up (`--no-net` → `--net must be on or off, not "false"`), as it always has.
+ */
+function given(value: string | false | undefined): string | undefined {
+  return value === false ? 'false' : value;
+}
+
+function unlessNegated(value: string | false | undefined): string | undefined {
+  return value === false ? undefined : value;
+}
+
+/**
+ * The body of `celistra run`, shared by the fast path (run-entry.ts, no citty) and the
+ * full CLI (run.ts): fence one command to its workspace, record it in the audit log,
+ * and return its exit status.
+ */
+export async function runFenced({ flags, command: argv }: RunArgs): Promise<number> {
+  if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
+  if (flags.workspace && flags.worktree) throw new CelistraError('E_USAGE', 'give --workspace or --worktree, not both');
+  const workspace = flags.worktree ? findWorktree(flags.worktree).path : flags.workspace;
+  if (!workspace) throw new CelistraError('E_USAGE', '--workspace is required', 'usage: celistra run --workspace DIR -- CMD [ARGS...]');
+  const net = flags.net;
+  if (net !== 'on' && net !== 'off') throw new CelistraError('E_USAGE', `--net must be on or off, not "${given(net)}"`);
+  const backend = parseBackendChoice(given(flags.backend));
+
+  const paths = celistraPaths();
+  // Celistra's own dirs must exist before the policy is built: a missing one is not
+  // read-denied, and a writable root around it (--allow-write ~/.local) is not refused.
+  for (const own of [paths.stateDir, paths.configDir]) mkdirSync(own, { recursive: true, mode: 0o700 });
+  const tmpDir = createPrivateTmp(paths, 'run');
+  try {
+    const policy = buildPolicy({
+      workspace,
+      allowWrite: flags['allow-write'],
+      denyRead: flags['deny-read'],
+      network: net,
+      unixSockets: flags['allow-unix-sockets'] ? 'allow' : 'deny',
+      preset: given(flags.preset),
+      tmpDir,
+      paths,
+      git: gitGrantsFor(workspace),
+    });
+    const plan = planLaunch(backend, policy, argv, process.env as Record<string, string>);
+    if (plan.backend === 'none') {
+      process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
+    }
+    if (flags.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
+    // A guarantee the backend declares for this machine that this policy's shape undoes: said on every run.
+    for (const [guarantee, why] of Object.entries(plan.degraded ?? {})) process.stderr.write(`celistra: warning: ${guarantee} is not held for this run: ${why}\n`);
+    const interactive = isTerminal(0) && isTerminal(1);
+    // `--no-name` and `--no-worktree` name nothing, so the default applies (citty's reading
+    // recorded the agent as null).
+    const agent = unlessNegated(flags.name) ?? unlessNegated(flags.worktree) ?? basename(policy.workspace);
+    const audit = new RunAudit(paths, agent);
+    // Returns only when the run cannot hand itself over to celistra-exec.
+    if (!interactive) await execIntoHelper(plan, policy, argv, audit, agent);
+    const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
+    const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
+    await audit.exited(result);
+    // The helper could not set up the fence (its 120–124 statuses): the machine may have
+    // changed since its probe was cached (user namespaces switched off, say).
+    if (plan.backend === 'landlock' && result.code !== null && result.code >= HELPER_EXIT.usage && result.code <= HELPER_EXIT.ruleset) forgetLandlockProbe();
+    return result.status;
+  } finally {
+    removePrivateTmp(tmpDir);
+  }
+}
+
+const LINUX_MEM_MAJOR = 1;
+
+/**
+ * Not process.stdin.isTTY, and node:tty only when it can matter: both build on Node's net
+ * and stream modules (~3 ms), which a run with piped or redirected stdio never needs.
+ */
+function isTerminal(fd: number): boolean {
+  try {
+    const st = fstatSync(fd);
+    if (!st.isCharacterDevice()) return false;
+    // Linux's memory devices (/dev/null, /dev/zero, ...: major 1) are never terminals;
+    // scripts and CI often run with stdin from /dev/null.
+    if (process.platform === 'linux' && Math.floor(st.rdev / 256) % 4096 === LINUX_MEM_MAJOR) return false;
+  } catch {
+    return false;
+  }
+  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  return tty.isatty(fd);
+}

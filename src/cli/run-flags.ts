@@ -1,0 +1,22 @@
+import { parseFlags, type FlagTable, type ParsedArgs } from './flag-table.js';
+
+/** The options of `celistra run`, in `--help` order. A new option is one line here. */
+export const RUN_FLAGS = {
+  workspace: { type: 'string', description: 'directory the command may write (required unless --worktree)', valueHint: 'DIR' },
+  worktree: { type: 'string', description: 'task worktree NAME (celistra worktree add) of the current repository, as the workspace', valueHint: 'NAME' },
+  backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
+  preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
+  'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH', repeatable: true },
+  'deny-read': { type: 'string', description: 'path the command may not read (repeatable); credentials (~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh, ~/.netrc, ~/.git-credentials, ~/.kube, cloud and agent logins) are always denied', valueHint: 'PATH', repeatable: true },
+  net: { type: 'string', description: 'network: on | off', default: 'on' },
+  'allow-unix-sockets': { type: 'boolean', description: 'let the command create unix sockets (Docker, ssh-agent, D-Bus become reachable); refused by default' },
+  name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
+  verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
+} as const satisfies FlagTable;
+
+export type RunArgs = ParsedArgs<typeof RUN_FLAGS>;
+
+/** `celistra run`'s arguments (after `run`); throws E_USAGE for an unknown option. */
+export function parseRunArgs(rawArgs: string[]): RunArgs {
+  return parseFlags(RUN_FLAGS, rawArgs, 'celistra run --help');
+}
