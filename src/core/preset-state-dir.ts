@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CelistraError } from './errors.js';
@@ -6,11 +5,11 @@ import { expandHome } from './home-path.js';
 import { PRESETS, type AgentStateDir, type LoginFile } from './presets.js';
 import { madeByCelistra, recordMadeByCelistra } from './preset-state-provenance.js';
 import { ensureProtectedEntry } from './preset-protected-entries.js';
+import { loadBuiltin } from './builtin-on-demand.js';
 
 // node:crypto costs ~5 ms to load (more than the rest of `celistra run` around a
 // command), and only runs with a preset need it: loaded on first use.
-const loadBuiltin = createRequire(import.meta.url);
-const crypto = (): typeof import('node:crypto') => loadBuiltin('node:crypto') as typeof import('node:crypto');
+const crypto = (): typeof import('node:crypto') => loadBuiltin<typeof import('node:crypto')>('node:crypto');
 
 /** One agent's state dir, ready for the fence: writable itself, these entries inside it read-only. */
 export interface PreparedStateDir {

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistraPaths } from './paths.js';
 
@@ -21,6 +21,8 @@ export function probeCachePath(name: string): string {
 }
 
 function readOrAbsent(path: string): string {
+  // Most machines lack one or two of the switches: an exception per missing file costs more than a stat.
+  if (!existsSync(path)) return '-';
   try {
     return readFileSync(path, 'utf8').trim();
   } catch {

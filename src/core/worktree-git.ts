@@ -1,4 +1,7 @@
-import { existsSync, lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, realpathSync as realpathSyncJs } from 'node:fs';
+
+// realpath(3), as in policy.ts: one call instead of a JS walk of every path component.
+const realpathSync = realpathSyncJs.native;
 import { basename, dirname, join } from 'node:path';
 import type { GitGrants } from './git-grants.js';
 import { layoutFor, readRecord } from './worktree-record.js';

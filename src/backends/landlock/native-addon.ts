@@ -37,9 +37,16 @@ function packageRoot(): string {
   }
 }
 
+// Found once per process: the walk up (a URL to path conversion and a stat per level) is
+// ~0.3 ms, and a run asks twice (the probe, then the exec).
+let build: NativeBuild | undefined;
+
 export function nativeBuild(): NativeBuild {
-  const release = join(packageRoot(), 'native', 'build', 'Release');
-  return { addonPath: join(release, 'celistra_native.node'), helperPath: join(release, 'celistra-exec') };
+  if (!build) {
+    const release = join(packageRoot(), 'native', 'build', 'Release');
+    build = { addonPath: join(release, 'celistra_native.node'), helperPath: join(release, 'celistra-exec') };
+  }
+  return build;
 }
 
 export type NativeLoad = { ok: true; facts: NativeFacts; build: NativeBuild } | { ok: false; reason: string; build: NativeBuild };
