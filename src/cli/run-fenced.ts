@@ -51,6 +51,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
       workspace,
       allowWrite: flags['allow-write'],
       denyRead: flags['deny-read'],
+      allowRead: flags['allow-read'],
       network: net,
       unixSockets: flags['allow-unix-sockets'] ? 'allow' : 'deny',
       preset: given(flags.preset),
@@ -63,6 +64,8 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
       process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
     }
     if (flags.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
+    // Lifted credentials are the user's choice, but never a silent one.
+    for (const p of flags['allow-read'] ?? []) process.stderr.write(`celistra: note: the command may read ${p} (--allow-read lifts its default read-deny)\n`);
     // A guarantee the backend declares for this machine that this policy's shape undoes: said on every run.
     for (const [guarantee, why] of Object.entries(plan.degraded ?? {})) process.stderr.write(`celistra: warning: ${guarantee} is not held for this run: ${why}\n`);
     const interactive = isTerminal(0) && isTerminal(1);

@@ -8,6 +8,7 @@ export const RUN_FLAGS = {
   preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
   'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH', repeatable: true },
   'deny-read': { type: 'string', description: 'path the command may not read (repeatable); credentials (~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh, ~/.netrc, ~/.git-credentials, ~/.kube, cloud and agent logins) are always denied', valueHint: 'PATH', repeatable: true },
+  'allow-read': { type: 'string', description: 'lift a default read-deny for this run, e.g. ~/.config/gh for gh or ~/.kube for kubectl (repeatable; your agent logins and Celistra\'s own dirs stay denied)', valueHint: 'PATH', repeatable: true },
   net: { type: 'string', description: 'network: on | off', default: 'on' },
   'allow-unix-sockets': { type: 'boolean', description: 'let the command create unix sockets (Docker, ssh-agent, D-Bus become reachable); refused by default' },
   name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },

@@ -6,6 +6,7 @@ const realpathSync = realpathSyncJs.native;
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CelistraError } from './errors.js';
 import { expandHome } from './home-path.js';
+import { liftedDefaultDenies } from './read-deny-lift.js';
 import type { CelistraPaths } from './paths.js';
 import { PRESETS, presetNames } from './presets.js';
 import { agentStateBases, prepareAgentStateDir } from './preset-state-dir.js';
@@ -56,6 +57,8 @@ export interface PolicyInput {
   workspace: string;
   allowWrite?: string[];
   denyRead?: string[];
+  /** Default read-denies to lift for this agent (`--allow-read`): see read-deny-lift.ts. */
+  allowRead?: string[];
   network?: NetworkMode;
   unixSockets?: UnixSocketMode;
   preset?: string;
@@ -191,7 +194,9 @@ export function buildPolicy(input: PolicyInput): Policy {
 
   // Celistra's own state, config and socket are never readable by an agent, whatever
   // the flags say: they hold the API token and the policies.
-  const deny = [...DEFAULT_DENY_READ, ...(input.denyRead ?? [])].map((p) => expandHome(p, home));
+  const lifted = liftedDefaultDenies(input.allowRead ?? [], DEFAULT_DENY_READ, input.denyRead ?? [], home);
+  const defaults = DEFAULT_DENY_READ.map((p) => expandHome(p, home)).filter((p) => !lifted.has(p));
+  const deny = [...defaults, ...(input.denyRead ?? []).map((p) => expandHome(p, home))];
   deny.push(paths.stateDir, paths.configDir, paths.runtimeDir);
   // Every agent's state (transcripts, sessions, its login) is hidden from every other
   // agent; the preset's own state dir, inside one of these, is put back by the backend.

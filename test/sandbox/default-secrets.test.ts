@@ -51,5 +51,20 @@ for (const backend of [landlockBackend, bwrapBackend]) {
       assert.deepEqual(out.split('\n').filter((l) => l.startsWith('READ ')), [], 'a default credential was readable');
       assert.deepEqual(snapshotTree(iso.home), before);
     });
+
+    test('--allow-read lifts one default deny for the run: that credential is readable, every other one is not', () => {
+      const iso = isolatedEnv('celistra-default-secrets-', '/var/tmp');
+      const ws = join(iso.root, 'ws');
+      mkdirSync(ws);
+      const secrets = plantSecrets(iso.home);
+      const kube = secrets.find((p) => p.includes('/.kube/'))!;
+      const before = snapshotTree(iso.home);
+      const script = secrets.map((s) => `if cat '${s}' 2>/dev/null | grep -q ${SECRET}; then echo 'READ ${s}'; fi`).join('\n');
+      const r = runCelistra(['run', '--backend', backend.name, '--allow-read', '~/.kube', '--workspace', ws, '--', 'sh', '-c', script], { env: iso.env });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(r.stdout.toString().split('\n').filter((l) => l.startsWith('READ ')), [`READ ${kube}`]);
+      assert.match(r.stderr, /note: the command may read ~\/\.kube/);
+      assert.deepEqual(snapshotTree(iso.home), before);
+    });
   });
 }

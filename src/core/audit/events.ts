@@ -114,6 +114,8 @@ export interface PolicySummary {
   readOnlyPaths: string[];
   denyRead: string[];
   network: Policy['network'];
+  /** Absent in rows written before unix sockets were refused by default. */
+  unixSockets?: Policy['unixSockets'];
   preset?: string;
   git: boolean;
 }
@@ -125,6 +127,7 @@ export function summarizePolicy(policy: Policy): PolicySummary {
     readOnlyPaths: policy.readOnlyPaths,
     denyRead: policy.denyRead,
     network: policy.network,
+    unixSockets: policy.unixSockets ?? 'deny',
     git: policy.git !== undefined,
   };
   if (policy.preset !== undefined) summary.preset = policy.preset;
