@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { CLI_MAIN, cleanup, makeSandbox, record, spawnAgent, startDaemonProcess } from './daemon-harness.js';
+import { CLI_MAIN, agent, cleanup, makeSandbox, record, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { CelistraError } from '../src/core/errors.js';
 
 async function rawRequest(socketPath: string, text: string): Promise<string> {
@@ -127,6 +128,27 @@ test('the socket is 0600 in a 0700 directory, and SIGTERM stops the daemon but n
     } finally {
       await cleanup(sb, again);
     }
+  } finally {
+    await cleanup(sb, daemon);
+  }
+});
+
+test('a daemon agent gets run\'s path flags: --allow-write works, a relative or non-list path is refused', async () => {
+  const sb = makeSandbox();
+  const daemon = await startDaemonProcess(sb);
+  try {
+    const extra = `${sb.root}/extra`;
+    mkdirSync(extra);
+    // Without the grant the same write is refused: the grant, not a loose fence, lets it through.
+    await spawnAgent(sb, 'fenced', ['sh', '-c', `echo made > ${extra}/by-fenced`], { backend: 'landlock' });
+    await waitFor('the fenced agent to exit', async () => (await agent(sb, 'fenced')).state === 'exited');
+    assert.equal(existsSync(`${extra}/by-fenced`), false);
+    await spawnAgent(sb, 'writer', ['sh', '-c', `echo made > ${extra}/by-agent`], { backend: 'landlock', allowWrite: [extra] });
+    await waitFor('the agent to write into its extra writable root', () => existsSync(`${extra}/by-agent`));
+    assert.equal(readFileSync(`${extra}/by-agent`, 'utf8'), 'made\n');
+    await assert.rejects(sb.client.call('POST', '/v1/agents', { argv: ['true'], workspace: sb.workspace, allowWrite: ['relative/dir'] }), (e: CelistraError) => e.code === 'E_USAGE' && /absolute/.test(e.message));
+    await assert.rejects(sb.client.call('POST', '/v1/agents', { argv: ['true'], workspace: sb.workspace, denyRead: '/etc' }), (e: CelistraError) => e.code === 'E_USAGE');
+    await assert.rejects(sb.client.call('POST', '/v1/agents', { argv: ['true'], workspace: sb.workspace, allowRead: ['~/.nothing-denied-here'] }), (e: CelistraError) => e.code === 'E_POLICY');
   } finally {
     await cleanup(sb, daemon);
   }

@@ -4,7 +4,7 @@ import type { AgentSummary } from '../core/agent-spec.js';
 import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
-import { commandAfterDashes } from './argv.js';
+import { commandAfterDashes, repeatedFlag } from './argv.js';
 import { runCommand } from './command.js';
 import { splitCommandLine } from './ctl-command-line.js';
 
@@ -20,6 +20,9 @@ export default defineCommand({
     preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
     worktree: { type: 'string', description: 'run in this task worktree of the current repository (celistra worktree add NAME) instead of --workspace', valueHint: 'NAME' },
     net: { type: 'string', description: 'network: on | off', default: 'on' },
+    'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
+    'deny-read': { type: 'string', description: 'path the agent may not read (repeatable); credentials are always denied', valueHint: 'PATH' },
+    'allow-read': { type: 'string', description: 'lift a default read-deny, e.g. ~/.config/gh (repeatable; your agent logins and Celistra\'s dirs stay denied)', valueHint: 'PATH' },
     'allow-unix-sockets': { type: 'boolean', description: 'let the agent create unix sockets (Docker, ssh-agent, D-Bus become reachable); refused by default' },
     json: { type: 'boolean', description: 'print the new agent as JSON' },
     command: { type: 'positional', required: false, description: "the command as one string: 'claude --print \"...\"'" },
@@ -47,6 +50,9 @@ export default defineCommand({
         autoRestart: args['auto-restart'] === true,
         network: args.net,
         unixSockets: args['allow-unix-sockets'] ? 'allow' : 'deny',
+        allowWrite: pathsForDaemon(repeatedFlag(rawArgs, 'allow-write')),
+        denyRead: pathsForDaemon(repeatedFlag(rawArgs, 'deny-read')),
+        allowRead: pathsForDaemon(repeatedFlag(rawArgs, 'allow-read')),
         cols: process.stdout.columns,
         rows: process.stdout.rows,
       });
@@ -55,3 +61,9 @@ export default defineCommand({
       else process.stdout.write(`${agent.name}: running (pid ${agent.pid}, backend ${agent.backend})\n`);
     }),
 });
+
+/** The daemon has its own working directory: relative paths are resolved here; `~/` ones are the daemon's to expand (same user). */
+function pathsForDaemon(paths: string[]): string[] | undefined {
+  if (paths.length === 0) return undefined;
+  return paths.map((p) => (p === '~' || p.startsWith('~/') ? p : resolve(p)));
+}

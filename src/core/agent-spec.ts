@@ -20,6 +20,10 @@ export interface AgentSpec {
   network: NetworkMode;
   /** Absent in specs persisted before it existed: the policy then refuses unix sockets. */
   unixSockets?: UnixSocketMode;
+  /** As `celistra run`'s flags of the same names (absolute or `~/` paths); absent when none. */
+  allowWrite?: string[];
+  denyRead?: string[];
+  allowRead?: string[];
   createdAt: number;
 }
 

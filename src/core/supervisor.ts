@@ -48,6 +48,10 @@ export interface SpawnRequest {
   repo?: string;
   network?: NetworkMode;
   unixSockets?: UnixSocketMode;
+  /** Absolute or `~/` paths, as `celistra run --allow-write/--deny-read/--allow-read`. */
+  allowWrite?: string[];
+  denyRead?: string[];
+  allowRead?: string[];
   cols?: number;
   rows?: number;
 }
@@ -178,7 +182,18 @@ export class Supervisor {
     const git = gitGrantsFor(spec.workspace);
     const tmpDir = createPrivateTmp(this.paths, tmpLabel);
     try {
-      const policy = buildPolicy({ workspace: spec.workspace, preset: spec.preset, network: spec.network, unixSockets: spec.unixSockets, tmpDir, paths: this.paths, git });
+      const policy = buildPolicy({
+        workspace: spec.workspace,
+        preset: spec.preset,
+        network: spec.network,
+        unixSockets: spec.unixSockets,
+        allowWrite: spec.allowWrite,
+        denyRead: spec.denyRead,
+        allowRead: spec.allowRead,
+        tmpDir,
+        paths: this.paths,
+        git,
+      });
       const plan = planLaunch(spec.backend, policy, spec.argv, this.opts.baseEnv ?? (process.env as Record<string, string>));
       return { plan, policy, tmpDir };
     } catch (e) {
@@ -219,6 +234,10 @@ export class Supervisor {
       createdAt: Date.now(),
     };
     if (req.preset !== undefined) spec.preset = req.preset;
+    for (const key of ['allowWrite', 'denyRead', 'allowRead'] as const) {
+      const list = pathList(req[key], key);
+      if (list.length) spec[key] = list;
+    }
     if (req.worktree !== undefined) spec.worktree = req.worktree;
     const record: AgentRecord = { spec, state: 'stopped', restarts: 0, crashTimes: [] };
     // Plan first: a policy or backend refusal must not leave a half-made agent behind.
@@ -574,4 +593,16 @@ function readExitFile(path: string): AgentExit | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A request's path list, checked: the daemon resolves nothing against its own working
+ * directory, so each path must be absolute or `~/` (the client resolves relative ones).
+ */
+function pathList(value: unknown, key: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((p) => typeof p === 'string' && (p.startsWith('/') || p === '~' || p.startsWith('~/')))) {
+    throw new CelistraError('E_USAGE', `${key} must be a list of absolute or ~/ paths`);
+  }
+  return value as string[];
 }

@@ -103,6 +103,9 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
           autoRestart: body.autoRestart === true,
           network: network as 'on' | 'off' | undefined,
           unixSockets: optionalString(body, 'unixSockets') as 'deny' | 'allow' | undefined,
+          allowWrite: body.allowWrite as string[] | undefined,
+          denyRead: body.denyRead as string[] | undefined,
+          allowRead: body.allowRead as string[] | undefined,
           cols: optionalNumber(body, 'cols'),
           rows: optionalNumber(body, 'rows'),
         });
