@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Policy } from '../src/core/policy.js';
-import { CelistraError } from '../src/core/errors.js';
+import { errorCode } from './support/error-code.js';
 import { bwrapArgs } from '../src/backends/bwrap/argv.js';
 import { mountSteps } from '../src/backends/bwrap/mount-plan.js';
 import { bwrapDegraded } from '../src/backends/bwrap/guarantees.js';
@@ -44,16 +44,6 @@ function stage(base = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-bwrap-ar
 function at(args: string[], opt: string, path: string): number {
   for (let i = 0; i < args.length - 1; i++) if (args[i] === opt && args[i + 1] === path) return i;
   return -1;
-}
-
-function refusal(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof CelistraError) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 test('the host is mounted read-only first, with a fresh /dev and /proc', () => {
@@ -126,12 +116,12 @@ test('a read-only carve-out inside a masked directory is not bound back', () => 
 
 test('a missing read-only path is refused rather than left creatable', () => {
   const { policy, dirs } = stage();
-  assert.equal(refusal(() => bwrapArgs({ ...policy, readOnlyPaths: [join(dirs.ws, 'nope')] }, ['true'], OPTS)), 'E_NO_BACKEND');
+  assert.equal(errorCode(() => bwrapArgs({ ...policy, readOnlyPaths: [join(dirs.ws, 'nope')] }, ['true'], OPTS)), 'E_NO_BACKEND');
 });
 
 test('a workspace that is itself read-denied is refused', () => {
   const { policy, dirs } = stage();
-  assert.equal(refusal(() => bwrapArgs({ ...policy, denyRead: [dirs.ws] }, ['true'], OPTS)), 'E_POLICY');
+  assert.equal(errorCode(() => bwrapArgs({ ...policy, denyRead: [dirs.ws] }, ['true'], OPTS)), 'E_POLICY');
 });
 
 test('network off unshares the network namespace; network on does not', () => {
