@@ -12,17 +12,22 @@
 #define READLOG_RCVBUF (4 * 1024 * 1024)
 #define MAX_MESSAGE (64 * 1024)
 
-int audit_request_socket(void) {
-  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
-  if (fd < 0) return -1;
-  struct sockaddr_nl self = {.nl_family = AF_NETLINK};
-  if (bind(fd, (struct sockaddr *)&self, sizeof self) != 0) {
+/* Binds `fd` to `self`; on failure closes it and returns -1 with bind's errno. */
+static int bound_or_closed(int fd, const struct sockaddr_nl *self) {
+  if (bind(fd, (const struct sockaddr *)self, sizeof *self) != 0) {
     int saved = errno;
     close(fd);
     errno = saved;
     return -1;
   }
   return fd;
+}
+
+int audit_request_socket(void) {
+  int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+  if (fd < 0) return -1;
+  struct sockaddr_nl self = {.nl_family = AF_NETLINK};
+  return bound_or_closed(fd, &self);
 }
 
 int audit_readlog_socket(void) {
@@ -32,13 +37,7 @@ int audit_readlog_socket(void) {
   /* SO_RCVBUFFORCE passes the system cap (we are privileged); fall back to the capped one. */
   if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   struct sockaddr_nl self = {.nl_family = AF_NETLINK, .nl_groups = 1U << (AUDIT_NLGRP_READLOG - 1)};
-  if (bind(fd, (struct sockaddr *)&self, sizeof self) != 0) {
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return -1;
-  }
-  return fd;
+  return bound_or_closed(fd, &self);
 }
 
 static int send_request(int fd, uint16_t type, const void *payload, size_t len) {

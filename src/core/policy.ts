@@ -3,9 +3,10 @@ import { existsSync, mkdirSync, realpathSync as realpathSyncJs, statSync } from 
 // realpath(3) answers in one call what the JS version walks component by component
 // (with lstat and readlink per part): ~0.3 ms per 10 paths, and a policy resolves dozens.
 const realpathSync = realpathSyncJs.native;
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { CelistraError } from './errors.js';
 import { expandHome } from './home-path.js';
+import { isWithin } from './path-within.js';
 import { liftedDefaultDenies } from './read-deny-lift.js';
 import type { CelistraPaths } from './paths.js';
 import { PRESETS, presetNames } from './presets.js';
@@ -119,11 +120,7 @@ export function unixSocketsAllowed(policy: Pick<Policy, 'unixSockets'>): boolean
   return policy.unixSockets === 'allow';
 }
 
-/** True when `inner` is `outer` or lies beneath it. */
-export function isWithin(inner: string, outer: string): boolean {
-  const rel = relative(outer, inner);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
+export { isWithin };
 
 function resolveWorkspace(workspace: string, paths: CelistraPaths): string {
   const abs = resolve(workspace);

@@ -2,6 +2,7 @@ import { lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmdirSync
 import { basename, join } from 'node:path';
 import { CelistraError } from './errors.js';
 import { expandHome } from './home-path.js';
+import { isWithin } from './path-within.js';
 import { PRESETS, type AgentStateDir, type LoginFile } from './presets.js';
 import { madeByCelistra, recordMadeByCelistra } from './preset-state-provenance.js';
 import { ensureProtectedEntry } from './preset-protected-entries.js';
@@ -154,7 +155,7 @@ function usersOwnLogin(login: LoginFile, home: string): string {
     if (!preset.stateDir) continue;
     const base = realpathOrNone(expandHome(preset.stateDir.base, home));
     if (base === undefined) continue;
-    if (real === base || real.startsWith(`${base}/`)) {
+    if (isWithin(real, base)) {
       throw new CelistraError(
         'E_POLICY',
         `your login ${abs} resolves to ${real}, inside ${base}, which fenced agents could once write`,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { CelistraError } from './errors.js';
 import { expandHome } from './home-path.js';
+import { isWithin } from './path-within.js';
 
 /**
  * Default read-denies no flag can lift: the user's own agent logins. The presets copy
@@ -9,10 +10,6 @@ import { expandHome } from './home-path.js';
  * would not be).
  */
 const NEVER_LIFTED = ['~/.claude/.credentials.json', '~/.codex/auth.json'];
-
-function isWithinPath(inner: string, outer: string): boolean {
-  return inner === outer || inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`);
-}
 
 /**
  * The default read-denies (`defaults`, `~/` paths) that `--allow-read` lifts, expanded.
@@ -29,11 +26,11 @@ export function liftedDefaultDenies(allowRead: readonly string[], defaults: read
   const lifted = new Set<string>();
   for (const given of allowRead) {
     const p = resolve(expandHome(given, home));
-    const holder = expandedDefaults.find((d) => isWithinPath(p, d) && p !== d);
+    const holder = expandedDefaults.find((d) => isWithin(p, d) && p !== d);
     if (holder !== undefined) {
       throw new CelistraError('E_POLICY', `--allow-read ${given}: it lies inside ${holder}, which is read-denied by default and lifted whole or not at all`, `pass --allow-read ${holder} to let the command read all of it`);
     }
-    const covered = expandedDefaults.filter((d) => isWithinPath(d, p));
+    const covered = expandedDefaults.filter((d) => isWithin(d, p));
     if (covered.length === 0) {
       throw new CelistraError('E_POLICY', `--allow-read ${given}: nothing there is read-denied by default, so there is nothing to lift`, `the defaults are ${defaults.join(', ')}`);
     }
@@ -41,7 +38,7 @@ export function liftedDefaultDenies(allowRead: readonly string[], defaults: read
     if (login !== undefined) {
       throw new CelistraError('E_POLICY', `--allow-read ${given}: it would lift ${login}, your own agent login, which stays read-denied`, 'a fenced agent with --preset gets its own copy of it (docs/presets.md)');
     }
-    const conflict = denied.find((d) => isWithinPath(d, p) || isWithinPath(p, d));
+    const conflict = denied.find((d) => isWithin(d, p) || isWithin(p, d));
     if (conflict !== undefined) {
       throw new CelistraError('E_USAGE', `--allow-read ${given} and --deny-read ${conflict} contradict each other`, 'drop one of them');
     }
