@@ -1,5 +1,5 @@
 import { childProcess } from './child-process-on-demand.js';
-import { constants as osConstants } from 'node:os';
+import { os } from './os-on-demand.js';
 import { CelistraError } from './errors.js';
 import type { LaunchPlan } from './backend.js';
 
@@ -13,7 +13,7 @@ export interface ExitResult {
 const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export function statusFrom(code: number | null, signal: NodeJS.Signals | null): number {
-  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+  if (signal) return 128 + (os().constants.signals[signal] ?? 0);
   return code ?? 0;
 }
 
@@ -90,7 +90,7 @@ export async function runInTerminal(plan: LaunchPlan, hooks: LaunchHooks = {}): 
       stdin.off('data', onInput);
       stdin.setRawMode?.(false);
       stdin.pause();
-      const sigName = signal ? (Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0] as NodeJS.Signals) : null;
+      const sigName = signal ? (Object.entries(os().constants.signals).find(([, n]) => n === signal)?.[0] as NodeJS.Signals) : null;
       resolveExit({ status: statusFrom(sigName ? null : exitCode, sigName ?? null), code: exitCode, signal: sigName ?? null });
     });
   });

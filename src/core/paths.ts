@@ -1,5 +1,5 @@
-import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { os } from './os-on-demand.js';
 
 /**
  * Where Celistra keeps things, following the XDG base directory spec. Tests isolate
@@ -16,13 +16,13 @@ export interface CelistraPaths {
 }
 
 export function celistraPaths(env: NodeJS.ProcessEnv = process.env): CelistraPaths {
-  const home = env.HOME || homedir();
+  const home = env.HOME || os().homedir();
   const stateBase = env.XDG_STATE_HOME || join(home, '.local', 'state');
   const configBase = env.XDG_CONFIG_HOME || join(home, '.config');
   // Without XDG_RUNTIME_DIR (no systemd login session, e.g. su or cron) fall back to a
   // per-user directory in the system temp dir; the daemon creates it 0700.
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const runtimeBase = env.XDG_RUNTIME_DIR || join(tmpdir(), `celistra-${uid}`);
+  const runtimeBase = env.XDG_RUNTIME_DIR || join(os().tmpdir(), `celistra-${uid}`);
   return {
     home,
     stateDir: join(stateBase, 'celistra'),

@@ -1,6 +1,6 @@
 import { childProcess } from '../../core/child-process-on-demand.js';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { release, tmpdir } from 'node:os';
+import { os } from '../../core/os-on-demand.js';
 import { join } from 'node:path';
 import { allGaps, type Capabilities } from '../../core/backend.js';
 import type { Policy } from '../../core/policy.js';
@@ -38,10 +38,10 @@ export function probeSeatbelt(platform: NodeJS.Platform = process.platform, sand
   if (!existsSync(sandboxExec)) {
     return unavailable(`${sandboxExec} not found`, 'sandbox-exec ships with macOS; restore it (it is part of the base system) or use --backend none knowingly', {});
   }
-  const details: Capabilities['details'] = { sandbox_exec: sandboxExec, darwin_kernel: release() };
+  const details: Capabilities['details'] = { sandbox_exec: sandboxExec, darwin_kernel: os().release() };
   let dir: string;
   try {
-    dir = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-seatbelt-probe-')));
+    dir = realpathSync(mkdtempSync(join(os().tmpdir(), 'celistra-seatbelt-probe-')));
   } catch (e) {
     return unavailable(`cannot create a scratch dir for the trial run: ${(e as Error).message}`, 'make the temp dir ($TMPDIR) writable', details);
   }
