@@ -1,9 +1,12 @@
 import { isAbsolute, relative } from 'node:path';
 
-/** A path in the form every policy path has: absolute, no `.`/`..` steps, no `//`, no trailing `/`. */
 const NOT_NORMAL = /\/\/|\/\.\.?(\/|$)/;
 
-function isNormalAbsolute(p: string): boolean {
+/**
+ * The form every policy path has: absolute, no `.`/`..` steps, no `//`, no trailing `/`.
+ * Such paths compare and join as plain strings, without path.resolve's normalising walk.
+ */
+export function isNormalAbsolute(p: string): boolean {
   return p.startsWith('/') && (p === '/' || !p.endsWith('/')) && !NOT_NORMAL.test(p);
 }
 

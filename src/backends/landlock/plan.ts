@@ -4,7 +4,7 @@ import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import { requiredAbi } from './abi.js';
 import { helperArgs, type HelperMode } from './helper-args.js';
 import { landlockDegraded, landlockKeepsHostTmp, landlockSocketFilter } from './guarantees.js';
-import { unixSocketFilter } from '../seccomp/unix-socket-filter.js';
+import { unixSocketFilterHex } from '../seccomp/unix-socket-filter.js';
 import { unavailability, type LandlockFacts } from './probe.js';
 
 /**
@@ -68,7 +68,7 @@ export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<str
   }
   const mode: HelperMode = { namespaces: f.userNamespaces };
   if (f.forcedAbi !== undefined) mode.abiCap = f.abi;
-  if (!unixSocketsAllowed(policy) && landlockSocketFilter(f)) mode.seccompFilter = unixSocketFilter();
+  if (!unixSocketsAllowed(policy) && landlockSocketFilter(f)) mode.seccompFilterHex = unixSocketFilterHex();
   const plan: LaunchPlan = {
     backend: 'landlock',
     file: f.helperPath,

@@ -91,9 +91,15 @@ declare const __CELISTRA_UNIX_SOCKET_FILTER_HEX__: string | undefined;
 
 /** The filter as seccomp(2) loads it, or undefined on a machine it does not cover. */
 export function unixSocketFilter(machine: string = process.arch): Buffer | undefined {
+  const hex = unixSocketFilterHex(machine);
+  return hex === undefined ? undefined : Buffer.from(hex, 'hex');
+}
+
+/** The same filter in hex (celistra-exec's --seccomp-filter), or undefined where it does not cover. */
+export function unixSocketFilterHex(machine: string = process.arch): string | undefined {
   if (!unixSocketFilterSupported(machine)) return undefined;
-  if (typeof __CELISTRA_UNIX_SOCKET_FILTER_HEX__ === 'string') return Buffer.from(__CELISTRA_UNIX_SOCKET_FILTER_HEX__, 'hex');
-  return assembleUnixSocketFilter();
+  if (typeof __CELISTRA_UNIX_SOCKET_FILTER_HEX__ === 'string') return __CELISTRA_UNIX_SOCKET_FILTER_HEX__;
+  return assembleUnixSocketFilter().toString('hex');
 }
 
 /** Assembled afresh, whatever the machine (the bundle script embeds this). */
