@@ -1,9 +1,12 @@
 /*
  * When `celistra run` exec's into celistra-exec (exec-replace.c), nobody is left to do
  * what Node did after the command: record the exit in the audit log, remove the private
- * TMPDIR, exit with the command's status. This process does it. It forks before anything
- * is fenced, so it stays in the host's namespaces, where it can still write Celistra's
- * state dir; the fenced helper runs as its child, as it would under Node.
+ * TMPDIR, exit with the command's status. The helper's top process does it: it stays in
+ * the host's namespaces (the fence is built in its child, pid-namespace-init.c), where it
+ * can still write Celistra's state dir, and it already waits for the command. A failure of
+ * its own before the command runs (helper_fail) is recorded the same way, with the
+ * helper's status as the exit code; failures inside the fence reach it as its child's
+ * status.
  *
  * The exit event goes to the audit spool file `celistra run` opened and started with the
  * spawn event (src/core/audit/spool.ts), in the same line format, so intake chains it
@@ -15,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,25 +84,22 @@ static void remove_private_tmp(const char *dir) {
   nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
-void report_exit_when_done(const struct helper_options *o) {
-  if (o->spool == NULL) return;
-  sigset_t previous;
-  block_relayed_signals(&previous);
-  pid_t child = fork();
-  if (child < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot fork");
-  if (child == 0) {
-    sigprocmask(SIG_SETMASK, &previous, NULL);
-    return;
-  }
-  int status = 0;
-  /* Nothing sends this process PARENT_DIED_SIGNAL: it outlives no parent of its own. */
-  while (relay_until_exit(child, &status) != 0) {
-  }
-  append_exit_event(o, status);
+void exit_reporting(const struct helper_options *o, int wait_status) {
+  append_exit_event(o, wait_status);
   if (o->remove_tmp && o->tmp) remove_private_tmp(o->tmp);
   /* The helper could not build the fence: the machine changed since the probe was cached. */
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  int code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 0;
   if (o->probe_cache && code >= HELPER_EXIT_USAGE && code <= HELPER_EXIT_RULESET) unlink(o->probe_cache);
   /* As `celistra run` always did: a command killed by signal n gives exit status 128+n. */
-  _exit(shell_status(status));
+  _exit(shell_status(wait_status));
+}
+
+static const struct helper_options *reported;
+
+static void report_own_failure(int status) { exit_reporting(reported, W_EXITCODE(status, 0)); }
+
+void report_failures_of_this_process(const struct helper_options *o) {
+  if (o->spool == NULL) return;
+  reported = o;
+  set_helper_fail_hook(report_own_failure);
 }

@@ -7,6 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
+static void (*fail_hook)(int status);
+
+void set_helper_fail_hook(void (*hook)(int status)) { fail_hook = hook; }
+
+void forget_helper_fail_hook(void) { fail_hook = NULL; }
+
 void helper_fail(int status, int with_errno, const char *fmt, ...) {
   int saved = errno;
   char line[4096];
@@ -22,5 +28,8 @@ void helper_fail(int status, int with_errno, const char *fmt, ...) {
   /* One write, so the line is not interleaved with the command's own output. */
   ssize_t ignored = write(STDERR_FILENO, line, used);
   (void)ignored;
+  void (*hook)(int) = fail_hook;
+  fail_hook = NULL; /* once: a failure inside the hook must not run it again */
+  if (hook) hook(status);
   _exit(status);
 }

@@ -15,8 +15,18 @@
 #define HELPER_EXIT_CANNOT_EXECUTE 126 /* the command exists but could not be executed */
 #define HELPER_EXIT_NOT_FOUND 127      /* the command was not found */
 
-/* Print "celistra-exec: <message>[: <strerror(errno)>]" and exit with `status`. */
+/* Print "celistra-exec: <message>[: <strerror(errno)>]", run the failure hook if one is
+ * set, and exit with `status`. */
 void helper_fail(int status, int with_errno, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
+
+/*
+ * What helper_fail does before exiting, in this process only: the top process, which
+ * stands in for `celistra run`, records its own failures as it records the command's exit
+ * (exit-report.c). Every child the helper creates calls forget_helper_fail_hook() first,
+ * so a failure inside the fence never runs it.
+ */
+void set_helper_fail_hook(void (*hook)(int status));
+void forget_helper_fail_hook(void);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * The helper's processes that stay behind the command (the outer helper Celistra
- * spawned, and pid 1 of the agent's pid namespace) block the signals Celistra passes on
+ * The helper's processes that stay behind the command (the outer helper, which Celistra
+ * spawned or exec'd into, and pid 1 of the agent's pid namespace) block the signals Celistra passes on
  * and take them with sigwaitinfo(2): no handler runs, and a pid-namespace init, which the
  * kernel shields from signals it has no handler for, still receives them while blocked.
  */

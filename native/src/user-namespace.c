@@ -19,15 +19,11 @@ static int write_proc_file(const char *path, const char *content) {
   return n == (ssize_t)len ? 0 : -1;
 }
 
-int enter_user_namespace(int extra_clone_flags, const char **step) {
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
+int write_identity_map(uid_t uid, gid_t gid, const char **step) {
   char uid_map[64];
   char gid_map[64];
   snprintf(uid_map, sizeof uid_map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
   snprintf(gid_map, sizeof gid_map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-  *step = "unshare(user namespace)";
-  if (unshare(CLONE_NEWUSER | extra_clone_flags) != 0) return -1;
   /* The kernel accepts a self-written gid map only once setgroups is denied. */
   *step = "write /proc/self/setgroups";
   if (write_proc_file("/proc/self/setgroups", "deny") != 0) return -1;
@@ -36,4 +32,12 @@ int enter_user_namespace(int extra_clone_flags, const char **step) {
   *step = "write /proc/self/gid_map";
   if (write_proc_file("/proc/self/gid_map", gid_map) != 0) return -1;
   return 0;
+}
+
+int enter_user_namespace(int extra_clone_flags, const char **step) {
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  *step = "unshare(user namespace)";
+  if (unshare(CLONE_NEWUSER | extra_clone_flags) != 0) return -1;
+  return write_identity_map(uid, gid, step);
 }

@@ -158,6 +158,64 @@ test('helper errors are one prefixed line with statuses clear of 126/127 and 128
   s.cleanup();
 });
 
+/**
+ * With --spool (`celistra run` exec'd into the helper) the helper's top process records
+ * every end of the run, its own refusals included, exactly as it records the command's:
+ * an exit event with the status, the private TMPDIR removed, the probe cache dropped after
+ * a fence failure (120..124) and kept otherwise.
+ */
+test('with --spool every end is recorded: the command\'s exit, a refusal of the top process, a fence failure in its child', { skip }, () => {
+  const s = stage();
+  const spool = join(s.root, 'audit.open');
+  const done = join(s.root, 'audit.done');
+  const cache = join(s.root, 'probe-cache.json');
+  const marker = join(s.ws, 'ran');
+  const run = (options: string[]) => {
+    writeFileSync(spool, '');
+    rmSync(done, { force: true });
+    mkdirSync(s.tmp, { recursive: true });
+    writeFileSync(join(s.tmp, 'left-behind'), 'x');
+    writeFileSync(cache, '{}');
+    const report = ['--spool', spool, '--audit-agent-json', '"agent-x"', '--started-ms', String(Date.now()), '--remove-tmp', '--probe-cache', cache];
+    const r = spawnSync(HELPER, [...options, '--write', s.ws, '--tmp', s.tmp, ...report, '--', 'sh', '-c', 'touch "$1"; exit 7', 'sh', marker], {
+      cwd: s.ws,
+      env: s.env,
+      encoding: 'utf8',
+    });
+    assert.equal(existsSync(spool), false, 'the spool is marked finished');
+    const lines = readFileSync(done, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 1, lines.join('\n'));
+    const event = JSON.parse(lines[0]!) as { type: string; agent: string; data: string };
+    assert.equal(event.type, 'exit');
+    assert.equal(event.agent, 'agent-x');
+    assert.equal(existsSync(s.tmp), false, 'the private TMPDIR is removed');
+    return { status: r.status, stderr: r.stderr, data: JSON.parse(event.data) as { code: number | null; signal: string | null }, cacheKept: existsSync(cache) };
+  };
+
+  const ok = run(['--new-session']);
+  assert.equal(ok.status, 7, ok.stderr);
+  assert.deepEqual([ok.data.code, ok.data.signal, ok.cacheKept], [7, null, true]);
+  assert.equal(existsSync(marker), true);
+  rmSync(marker);
+
+  // Refused by the top process itself, before any child exists.
+  const refused = run(['--read-only', join(s.ws, 'x')]);
+  assert.equal(refused.status, HELPER_EXIT.namespace);
+  assert.match(refused.stderr, /^celistra-exec: read-only paths/);
+  assert.deepEqual([refused.data.code, refused.data.signal, refused.cacheKept], [HELPER_EXIT.namespace, null, false]);
+  assert.equal(existsSync(marker), false, 'the command never ran');
+
+  if (!skipNoUserns) {
+    // Failed inside the namespaces, in the child that builds the fence.
+    const fence = run(['--namespaces', '--read-only', join(s.ws, 'missing')]);
+    assert.equal(fence.status, HELPER_EXIT.namespace);
+    assert.match(fence.stderr, /^celistra-exec: cannot bind read-only path/);
+    assert.deepEqual([fence.data.code, fence.data.signal, fence.cacheKept], [HELPER_EXIT.namespace, null, false]);
+    assert.equal(existsSync(marker), false, 'the command never ran');
+  }
+  s.cleanup();
+});
+
 test('celistra run refuses, and runs nothing, when Landlock is forced off or too old', { skip }, () => {
   const s = stage();
   const marker = join(s.ws, 'ran');
