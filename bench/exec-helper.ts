@@ -1,6 +1,9 @@
 // What the Landlock exec helper adds to starting a command: celistra-exec applying the
 // fence and exec'ing `true`, beside spawning `true` directly. Variants run round-robin
-// so machine noise hits all of them alike. Usage: node dist/bench/exec-helper.js [runs]
+// so machine noise hits all of them alike.
+// Usage: node dist/bench/exec-helper.js [runs] [--baseline-helper PATH]
+//   --baseline-helper PATH  also time an earlier celistra-exec build in the exec'd-by-run
+//                           variant, in the same round-robin, for before/after figures.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -10,7 +13,10 @@ import { landlockFacts } from '../src/backends/landlock/probe.js';
 import { unixSocketFilter } from '../src/backends/seccomp/unix-socket-filter.js';
 import { machineLine, median, percentile } from './stats.js';
 
-const runs = Math.max(20, Number(process.argv[2] ?? 40));
+const cli = process.argv.slice(2);
+const baselineAt = cli.indexOf('--baseline-helper');
+const baselineHelper = baselineAt === -1 ? undefined : cli[baselineAt + 1];
+const runs = Math.max(20, Number(cli.find((a, i) => /^\d+$/.test(a) && i !== baselineAt + 1) ?? 40));
 const helper = nativeBuild().helperPath;
 const facts = landlockFacts();
 if (!facts.built || facts.abi === 0) {
@@ -32,7 +38,8 @@ const fence = ['--write', ws, '--tmp', tmp];
 
 interface Variant {
   name: string;
-  argv: string[];
+  /** A function when each run needs arguments of its own (a fresh spool file). */
+  argv: string[] | (() => string[]);
 }
 
 const variants: Variant[] = [
@@ -50,7 +57,20 @@ if (facts.userNamespaces) {
 // too (refused unless --allow-unix-sockets).
 const socketFilter = facts.seccomp ? unixSocketFilter() : undefined;
 if (socketFilter && facts.userNamespaces) {
-  variants.push({ name: 'helper, namespaces + Landlock + 3 read-denies + unix-socket filter (a default run)', argv: [helper, '--namespaces', '--new-session', ...fence, ...deny, '--seccomp-filter', socketFilter.toString('hex'), '--', 'true'] });
+  const defaultRun = [helper, '--namespaces', '--new-session', ...fence, ...deny, '--seccomp-filter', socketFilter.toString('hex')];
+  variants.push({ name: 'helper, namespaces + Landlock + 3 read-denies + unix-socket filter (a default run)', argv: [...defaultRun, '--', 'true'] });
+  // What a piped `celistra run` actually starts: Node exec's into the helper, which then
+  // also records the exit in the audit spool file Node opened (--spool), as Node would have.
+  const spoolDir = join(scratch, 'spool');
+  mkdirSync(spoolDir);
+  let spoolRuns = 0;
+  const execdByRun = (binary: string) => () => {
+    const spool = join(spoolDir, `${String(++spoolRuns).padStart(6, '0')}.open`);
+    writeFileSync(spool, '', { mode: 0o600 });
+    return [binary, ...defaultRun.slice(1), '--spool', spool, '--audit-agent-json', '"bench"', '--started-ms', String(Date.now()), '--', 'true'];
+  };
+  variants.push({ name: 'the same, exec\'d by `celistra run` (--spool: the helper records the exit)', argv: execdByRun(helper) });
+  if (baselineHelper) variants.push({ name: `baseline ${baselineHelper}, exec'd by \`celistra run\` (--spool)`, argv: execdByRun(baselineHelper) });
 }
 
 /**
@@ -67,8 +87,9 @@ const cpuTicks = new Map<string, number>(variants.map((v) => [v.name, 0]));
 
 function once(v: Variant): number {
   const ticks0 = childCpuTicks();
+  const argv = typeof v.argv === 'function' ? v.argv() : v.argv;
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(v.argv[0]!, v.argv.slice(1), { cwd: ws, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: ws, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   cpuTicks.set(v.name, cpuTicks.get(v.name)! + childCpuTicks() - ticks0);
   if (r.status !== 0) throw new Error(`${v.name} failed (${r.status}): ${r.stderr.toString()}`);
