@@ -184,13 +184,14 @@ export class ScreenFeed {
 
   /**
    * Answer what can be answered exactly now. A cut inside an escape sequence or a UTF-8
-   * character cannot be redrawn exactly, so requests wait for a boundary; if the parser
-   * has read everything and sits mid-sequence (the agent stopped there), they get the
-   * cut after MID_SEQUENCE_WAIT_MS.
+   * character, or with the cursor waiting to wrap, cannot be redrawn exactly
+   * (ScreenModel.atExactRedrawPoint), so requests wait for a point that can; if the
+   * parser has read everything and sits at such a cut (the agent stopped there), they
+   * get it after MID_SEQUENCE_WAIT_MS.
    */
   private trySnapshots(): void {
     if (this.waiting.length === 0) return;
-    if (this.model.atSequenceBoundary()) this.answer(this.model.backlog === 0);
+    if (this.model.atExactRedrawPoint()) this.answer(this.model.backlog === 0);
     else if (this.model.backlog === 0 && !this.midSequenceTimer) {
       this.midSequenceTimer = setTimeout(() => {
         this.midSequenceTimer = undefined;

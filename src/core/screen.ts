@@ -12,7 +12,7 @@ interface InputHandlerInternals {
 
 interface CoreInternals {
   _inputHandler?: InputHandlerInternals;
-  buffer?: { scrollTop?: number; scrollBottom?: number; ybase?: number; lines?: { maxLength?: number } };
+  buffer?: { x?: number; scrollTop?: number; scrollBottom?: number; ybase?: number; lines?: { maxLength?: number } };
 }
 
 /**
@@ -173,17 +173,24 @@ export class ScreenModel {
   }
 
   /**
-   * Whether the parser is between sequences: no escape sequence and no UTF-8 character
-   * is half read. Only then does "serialized screen + the bytes after this point" redraw
-   * exactly; a cut inside `ESC [ 3 1 m` would print `1m` on the client. Reads xterm
-   * internals (there is no public API for it); if they are missing, say "safe", which
-   * is what every snapshot assumed before this check existed.
+   * Whether "serialized screen + the bytes after this point" redraws exactly here:
+   * - the parser is between sequences: no escape sequence and no UTF-8 character is half
+   *   read (a cut inside `ESC [ 3 1 m` would print `1m` on the client);
+   * - the cursor is not waiting to wrap. After a character lands in the last column, the
+   *   next one goes to the start of the line below; no escape sequence can put a terminal
+   *   in that state, so a redraw leaves the cursor on the last column and the next
+   *   character would overwrite it (xterm marks the state with the cursor one past the
+   *   last column).
+   * Reads xterm internals (there is no public API for either); if they are missing, say
+   * "exact", which is what every snapshot assumed before these checks existed.
    */
-  atSequenceBoundary(): boolean {
-    const handler = (this.term as unknown as { _core?: CoreInternals })._core?._inputHandler;
+  atExactRedrawPoint(): boolean {
+    const core = (this.term as unknown as { _core?: CoreInternals })._core;
+    const handler = core?._inputHandler;
     const state = handler?._parser?.currentState;
     const interim = handler?._utf8Decoder?.interim;
-    return (state === undefined || state === 0) && (interim === undefined || interim[0] === 0);
+    const x = core?.buffer?.x;
+    return (state === undefined || state === 0) && (interim === undefined || interim[0] === 0) && (x === undefined || x < this.term.cols);
   }
 
   /**
