@@ -100,7 +100,8 @@ function readOwnCodeCache(path: string): Buffer | undefined {
 
 /**
  * The file behind `fd`, `size` bytes as fstat gave them, or undefined if it came up short.
- * readFileSync(fd) would stat it again and grow its buffer in steps: ~0.1 ms more here.
+ * readFileSync(fd) would fstat it again and go through its generic read loop, whose
+ * functions a fresh process compiles first.
  */
 function readWhole(fd: number, size: number): Buffer | undefined {
   const data = Buffer.allocUnsafe(size);

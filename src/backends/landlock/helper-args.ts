@@ -9,8 +9,8 @@ export interface HelperMode {
   abiCap?: number;
   /**
    * The seccomp program to install before the command runs (src/backends/seccomp/), as
-   * the hex the helper's command line takes: made from a Buffer, Node's hex codec would
-   * cost ~0.4 ms of each run on first use, twice (decode, encode).
+   * the hex the helper's command line takes. Going through a Buffer would cost ~0.4 ms of
+   * each run: Node's hex codec is slow on its first decode and again on its first encode.
    */
   seccompFilterHex?: string;
 }
