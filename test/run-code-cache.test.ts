@@ -3,23 +3,15 @@
 // could have written it, and must survive a damaged one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCelistra } from './support/celistra-cli.js';
+import { isolatedEnv } from './support/isolated-env.js';
 
 function scratch() {
-  const dir = mkdtempSync(join(tmpdir(), 'celistra-code-cache-'));
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    HOME: join(dir, 'home'),
-    XDG_STATE_HOME: join(dir, 'state'),
-    XDG_CONFIG_HOME: join(dir, 'config'),
-    XDG_RUNTIME_DIR: join(dir, 'run'),
-  };
-  for (const d of [env.HOME!, join(dir, 'ws')]) mkdirSync(d, { recursive: true });
-  mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true, mode: 0o700 });
-  const cacheDir = join(dir, 'state', 'celistra', 'code-cache');
+  const { root, env } = isolatedEnv('celistra-code-cache-');
+  mkdirSync(join(root, 'ws'));
+  const cacheDir = join(env.XDG_STATE_HOME!, 'celistra', 'code-cache');
   const caches = () => {
     try {
       return readdirSync(cacheDir).filter((n) => n.endsWith('.v8'));
@@ -27,8 +19,8 @@ function scratch() {
       return [];
     }
   };
-  const run = (backend: string) => runCelistra(['run', '--backend', backend, '--workspace', join(dir, 'ws'), '--', 'sh', '-c', 'echo fenced-output'], { env });
-  return { dir, cacheDir, caches, run, done: () => rmSync(dir, { recursive: true, force: true }) };
+  const run = (backend: string) => runCelistra(['run', '--backend', backend, '--workspace', join(root, 'ws'), '--', 'sh', '-c', 'echo fenced-output'], { env });
+  return { root, env, cacheDir, caches, run, done: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 for (const backend of ['none', 'auto']) {
@@ -76,7 +68,7 @@ for (const backend of ['none', 'auto']) {
 test('code cache: a run Celistra refuses leaves none', () => {
   const s = scratch();
   try {
-    const refused = runCelistra(['run', '--workspace', join(s.dir, 'missing'), '--', 'true'], { env: { ...(process.env as Record<string, string>), HOME: join(s.dir, 'home'), XDG_STATE_HOME: join(s.dir, 'state'), XDG_CONFIG_HOME: join(s.dir, 'config'), XDG_RUNTIME_DIR: join(s.dir, 'run') } });
+    const refused = runCelistra(['run', '--workspace', join(s.root, 'missing'), '--', 'true'], { env: s.env });
     assert.equal(refused.status, 65, refused.stderr); // E_WORKSPACE
     assert.deepEqual(s.caches(), []);
   } finally {
