@@ -16,7 +16,7 @@ import { machineLine, median, percentile } from './stats.js';
 const cli = process.argv.slice(2);
 const baselineAt = cli.indexOf('--baseline-helper');
 const baselineHelper = baselineAt === -1 ? undefined : cli[baselineAt + 1];
-const runs = Math.max(20, Number(cli.find((a, i) => /^\d+$/.test(a) && i !== baselineAt + 1) ?? 40));
+const runs = Math.max(20, Number(cli.find((a, i) => /^\d+$/.test(a) && cli[i - 1] !== '--baseline-helper') ?? 40));
 const helper = nativeBuild().helperPath;
 const facts = landlockFacts();
 if (!facts.built || facts.abi === 0) {

@@ -111,6 +111,12 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* Spawned by Celistra, this process from here on only relays signals to its own child
+   * and waits: as root it keeps no capability the agent could ever reach it for. Exec'd
+   * from `celistra run` (--spool) it stands in for that Node process, with its rights, to
+   * record the exit in Celistra's state dir. */
+  if (o.spool == NULL) clear_own_capabilities();
+
   int status = 0;
   while (relay_until_exit(child, &status) != 0) {
     /* With --spool nothing asked the kernel for PARENT_DIED_SIGNAL: a stray one changes nothing. */

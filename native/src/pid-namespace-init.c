@@ -108,7 +108,13 @@ static void run_namespace_init(const struct init_setup *s, int report_fd) {
   clear_own_capabilities();
   apply_seccomp_program(&o->seccomp);
 
-  pid_t command = fork();
+  /*
+   * vfork: the child only execs (or writes one line and _exits), so it need not copy this
+   * process's page tables (~60 µs a run). It runs on this process's stack until then and
+   * never returns from exec_command; what it changes for itself (its process group,
+   * signal mask and SIGTTOU disposition) is its own, not shared through the memory.
+   */
+  pid_t command = vfork();
   if (command < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot fork the command");
   if (command == 0) exec_command(o, s->mask, s->foreground);
 

@@ -45,9 +45,9 @@ export function runBundle(bundlePath: string): void {
 
 /**
  * The require the bundle resolves its externals with (node-pty, ws, its audit-log chunk),
- * as if it were loaded from its own path. The loader sits in the same directory, so its
- * own require resolves alike and is already made (node:module's createRequire costs ~0.7 ms
- * with the module loaded for it).
+ * as if it were loaded from its own path. The loader sits in the same directory, and
+ * bin/celistra.js hands it a require that resolves as one made there would, so that one
+ * serves (node:module's createRequire costs ~0.7 ms with the module loaded for it).
  */
 function requireBeside(bundlePath: string): NodeJS.Require {
   if (typeof require === 'function' && dirname(bundlePath) === __dirname) return require;

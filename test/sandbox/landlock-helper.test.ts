@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
@@ -145,6 +146,42 @@ test('the command runs with no_new_privs, in the session the helper leads, witho
   assert.notEqual(session, ownSession);
   assert.doesNotMatch(r.stdout, /LEAKED-FD/);
   s.cleanup();
+});
+
+/** CapPrm and CapEff of a live process, as /proc shows them (hex masks). */
+function capabilitiesOf(pid: number): { permitted: string; effective: string } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { permitted: /^CapPrm:\s+(\w+)/m.exec(status)![1]!, effective: /^CapEff:\s+(\w+)/m.exec(status)![1]! };
+}
+
+const skipNotRoot = skip || (process.getuid?.() === 0 ? false : 'only root starts with capabilities to lose');
+
+/**
+ * Spawned by Celistra (no --spool), the helper's top process only relays signals to its
+ * child and waits: run as root it must not keep root's capabilities beside the agent,
+ * with or without namespaces.
+ */
+test('spawned by Celistra as root, the helper\'s own process holds no capabilities while the command runs', { skip: skipNotRoot }, async () => {
+  const s = stage();
+  try {
+    for (const mode of caps.details.userNamespaces ? [['--namespaces'], []] : [[]]) {
+      const child = spawn(HELPER, [...mode, '--write', s.ws, '--tmp', s.tmp, '--', 'sh', '-c', 'echo ready; exec sleep 30'], {
+        cwd: s.ws,
+        env: { ...s.env, TMPDIR: s.tmp },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const [first] = (await once(child.stdout!, 'data')) as [Buffer];
+      assert.equal(first.toString(), 'ready\n');
+      const top = capabilitiesOf(child.pid!);
+      child.kill('SIGTERM');
+      const [code, signal] = await once(child, 'exit');
+      assert.deepEqual(top, { permitted: '0000000000000000', effective: '0000000000000000' }, `mode ${mode.join(' ') || 'Landlock only'}`);
+      // SIGTERM was passed on to the command, and the helper ends as the command did.
+      assert.deepEqual([code, signal], [null, 'SIGTERM']);
+    }
+  } finally {
+    s.cleanup();
+  }
 });
 
 test('helper errors are one prefixed line with statuses clear of 126/127 and 128+n', { skip }, () => {
