@@ -37,6 +37,7 @@
             "src/mount-fence.c",
             "src/network-namespace.c",
             "src/pid-namespace-init.c",
+            "src/run-waiter.c",
             "src/seccomp-filter.c",
             "src/signal-relay.c",
             "src/user-namespace.c"

@@ -69,7 +69,8 @@ std::vector<std::string> Strings(Napi::Env env, const Napi::Value& v, const char
   return out;
 }
 
-// execReplacing(file, argv, env: ["K=V", ...], cwd): returns only on failure (throws).
+// execReplacing(file, argv, env: ["K=V", ...], cwd): hands this process over to celistra-exec
+// (exec-replace.c); returns only on failure (throws).
 Napi::Value ExecReplacing(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsString() || !info[3].IsString()) {
@@ -88,7 +89,7 @@ Napi::Value ExecReplacing(const Napi::CallbackInfo& info) {
   std::vector<char*> envp;
   for (auto& v : vars) envp.push_back(v.data());
   envp.push_back(nullptr);
-  exec_replacing(file.c_str(), argv.data(), envp.data(), cwd.c_str());
+  replace_with_helper(file.c_str(), argv.data(), envp.data(), cwd.c_str());
   Napi::Error::New(env, std::string("cannot run ") + file + ": " + std::strerror(errno)).ThrowAsJavaScriptException();
   return env.Null();
 }

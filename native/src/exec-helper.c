@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "landlock-ruleset.h"
 #include "leftover-processes.h"
 #include "pid-namespace-init.h"
+#include "run-waiter.h"
 #include "seccomp-filter.h"
 #include "signal-relay.h"
 
@@ -44,6 +46,7 @@ static int usable_abi(const struct helper_options *o) {
 int main(int argc, char **argv) {
   /* Read first: the later check must not mistake a reaper that adopted us for Celistra. */
   pid_t celistra = getppid();
+  if (argc == 3 && strcmp(argv[1], "--wait-for") == 0) wait_for_helper(argv[2]);
   struct helper_options o;
   parse_helper_options(argc, argv, &o);
 
@@ -118,7 +121,7 @@ int main(int argc, char **argv) {
   if (o.spool == NULL) clear_own_capabilities();
 
   int status = 0;
-  while (relay_until_exit(child, &status) != 0) {
+  while (relay_until_exit(child, &status, o.signals_via_parent ? celistra : 0) != 0) {
     /* With --spool nothing asked the kernel for PARENT_DIED_SIGNAL: a stray one changes nothing. */
     if (o.spool != NULL) continue;
     /* Celistra died: end the agent; nobody is left to read a status. */

@@ -37,6 +37,8 @@ void parse_helper_options(int argc, char **argv, struct helper_options *out) {
       out->new_session = 1;
     } else if (strcmp(a, "--remove-tmp") == 0) {
       out->remove_tmp = 1;
+    } else if (strcmp(a, "--signals-via-parent") == 0) {
+      out->signals_via_parent = 1;
     } else if (!takes_value(a)) {
       helper_fail(HELPER_EXIT_USAGE, 0, "unknown option %s (usage: celistra-exec [options] -- COMMAND [ARGS...])", a);
     } else if (value == NULL) {

@@ -6,7 +6,9 @@
  *                 [--write DIR]... [--tmp DIR] [--read-only PATH]... [--deny-read PATH]...
  *                 [--keep-tmp /tmp/NAME]... [--seccomp-filter HEX]
  *                 [--spool FILE --audit-agent-json JSON --started-ms MS [--remove-tmp] [--probe-cache FILE]]
+ *                 [--signals-via-parent]
  *                 -- COMMAND [ARGS...]
+ *   celistra-exec --wait-for PID      (what `celistra run` becomes: run-waiter.c)
  *
  * Every path is absolute and already realpath'd by the Policy builder.
  */
@@ -36,6 +38,7 @@ struct helper_options {
   int network_off;
   int namespaces;  /* use user + mount (+ net) namespaces */
   int new_session; /* setsid(): leave the caller's controlling terminal */
+  int signals_via_parent; /* pass on only the signals the parent sends (a run's waiter, run-waiter.c) */
   int abi_cap;     /* 0, or the highest ABI to use (tests force degraded kernels) */
   char **command;
 };

@@ -121,7 +121,7 @@ static void run_namespace_init(const struct init_setup *s, int report_fd) {
   int status = 0;
   /* PARENT_DIED_SIGNAL can only come from the agent here (the init's own parent-death
    * signal is SIGKILL): keep waiting. */
-  while (relay_until_exit(command, &status) != 0) {
+  while (relay_until_exit(command, &status, 0) != 0) {
   }
   ssize_t ignored = write(report_fd, &status, sizeof status);
   (void)ignored;

@@ -23,6 +23,12 @@ void block_relayed_signals(sigset_t *previous) {
   if (sigprocmask(SIG_BLOCK, &set, previous) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot block signals");
 }
 
+void block_only_relayed_signals(void) {
+  sigset_t set;
+  relayed_set(&set);
+  if (sigprocmask(SIG_SETMASK, &set, NULL) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot block signals");
+}
+
 /* Returns 1 once `child` has been reaped (its status in *status). */
 static int reap_children(pid_t child, int *status) {
   int done = 0;
@@ -37,7 +43,7 @@ static int reap_children(pid_t child, int *status) {
   }
 }
 
-int relay_until_exit(pid_t child, int *status) {
+int relay_until_exit(pid_t child, int *status, pid_t only_from) {
   sigset_t set;
   relayed_set(&set);
   /* A child that exited before we got here left a pending SIGCHLD: nothing is lost. */
@@ -52,7 +58,7 @@ int relay_until_exit(pid_t child, int *status) {
       if (reap_children(child, status)) return 0;
     } else if (sig == PARENT_DIED_SIGNAL) {
       return -1;
-    } else {
+    } else if (only_from <= 0 || (info.si_code == SI_USER && info.si_pid == only_from)) {
       kill(child, sig);
     }
   }

@@ -17,12 +17,16 @@
  * mask to restore in the command's process before exec. */
 void block_relayed_signals(sigset_t *previous);
 
+/* Block exactly those, in one step: any other signal blocked so far is let through. */
+void block_only_relayed_signals(void);
+
 /*
  * Reap every child that exits and pass SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1/2 and
  * SIGWINCH on to `child` until `child` itself exits. Returns 0 with its wait status in
- * *status, or -1 when PARENT_DIED_SIGNAL arrived first.
+ * *status, or -1 when PARENT_DIED_SIGNAL arrived first. With `only_from` > 0, only the
+ * signals that process sent with kill(2) are passed on; others are taken and dropped.
  */
-int relay_until_exit(pid_t child, int *status);
+int relay_until_exit(pid_t child, int *status, pid_t only_from);
 
 /* Exit the way `wait_status` describes: the same exit code, or death by the same signal
  * (handler reset, raised) so the caller sees 128+n. Never dumps core. */

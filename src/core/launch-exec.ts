@@ -7,14 +7,16 @@ import { loadExecReplacing } from '../backends/landlock/native-addon.js';
 import { landlockProbeCachePath } from '../backends/landlock/probe-cache.js';
 
 /**
- * A piped `celistra run` under the Landlock backend does not spawn celistra-exec and wait:
- * it becomes it (execve through the addon, native/src/exec-replace.c). That saves forking
- * Node, loading Node's child-process machinery, and Node's own teardown at the end, and no
- * Node process sits beside the command while it runs. The helper's first process then
- * stays outside the fence and does what Node did after the command (exit-report.c): the
- * exit event in this run's audit spool, removing the private TMPDIR, the exit status
- * (128+n for signal n). Signals sent to Celistra's pid reach the helper, which passes
- * them on as it did under Node.
+ * A piped `celistra run` under the Landlock backend does not spawn celistra-exec and wait
+ * in Node: it hands its process over (native/src/exec-replace.c). The helper starts in a
+ * vfork'd child, and this process execs into the helper's waiter mode, which keeps the pid
+ * the caller knows. That saves Node's child-process machinery and Node's teardown at the
+ * end; freeing Node's memory happens at that exec, while the helper already works. No
+ * Node process sits beside the command while it runs. The helper's first process stays
+ * outside the fence and does what Node did after the command (exit-report.c): the exit
+ * event in this run's audit spool, removing the private TMPDIR, the exit status (128+n
+ * for signal n). Signals sent to Celistra's pid reach the waiter, which passes them on to
+ * the helper, which passes them on to the command, as Node did.
  *
  * Resolves without exec'ing when it cannot (no addon, an audit spool that cannot be
  * written): the caller then spawns as usual. Rejects with E_SPAWN when the exec itself
@@ -28,7 +30,9 @@ export async function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: str
   await audit.chainSpoolIfDue();
   const spool = audit.spawnedBeforeExec(plan, policy, argv);
   if (!spool) return;
-  const report = ['--spool', spool, '--audit-agent-json', JSON.stringify(agent), '--started-ms', String(Date.now()), '--remove-tmp', '--probe-cache', landlockProbeCachePath()];
+  // --signals-via-parent: this process becomes the helper's waiter (exec-replace.c), which
+  // passes the caller's signals on; the helper must not pass on the terminal's copies too.
+  const report = ['--spool', spool, '--audit-agent-json', JSON.stringify(agent), '--started-ms', String(Date.now()), '--remove-tmp', '--probe-cache', landlockProbeCachePath(), '--signals-via-parent'];
   const env = Object.entries(plan.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   emitBeforeExec();
   try {

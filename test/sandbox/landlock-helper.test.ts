@@ -184,6 +184,46 @@ test('spawned by Celistra as root, the helper\'s own process holds no capabiliti
   }
 });
 
+/**
+ * Behind `celistra run`'s waiter (native/src/exec-replace.c) the helper shares the caller's
+ * process group with it, so the terminal's ^C reaches both; the waiter passes it on, and
+ * the helper must pass on only what the waiter sends, or the command gets it twice.
+ */
+test('with --signals-via-parent the helper passes on the signals its parent sends and drops the rest', { skip }, async () => {
+  const s = stage();
+  try {
+    const script = "n=0; trap 'n=$((n+1))' INT; echo ready; i=0; while [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; echo \"got $n\"";
+    for (const [flags, expected] of [[['--signals-via-parent'], 'got 1'], [[], 'got 2']] as const) {
+      const child = spawn(HELPER, [...flags, '--namespaces', '--write', s.ws, '--tmp', s.tmp, '--', 'sh', '-c', script], {
+        cwd: s.ws,
+        env: { ...s.env, TMPDIR: s.tmp },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      await once(child.stdout!, 'data');
+      const exited = once(child, 'exit');
+      // From another process (as the terminal's copy would come), then from the parent.
+      assert.equal(spawnSync('kill', ['-INT', String(child.pid)]).status, 0);
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill('SIGINT');
+      assert.deepEqual(await exited, [0, null]);
+      assert.equal(out, `ready\n${expected}\n`, `flags: ${flags.join(' ') || 'none'}`);
+    }
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('--wait-for takes only a child of its own, and says so otherwise', { skip }, () => {
+  const notPid = spawnSync(HELPER, ['--wait-for', 'x1'], { encoding: 'utf8' });
+  assert.equal(notPid.status, HELPER_EXIT.usage);
+  assert.match(notPid.stderr, /^celistra-exec: --wait-for needs a pid, not x1/);
+  const notChild = spawnSync(HELPER, ['--wait-for', String(process.pid)], { encoding: 'utf8' });
+  assert.equal(notChild.status, HELPER_EXIT.usage);
+  assert.match(notChild.stderr, /^celistra-exec: --wait-for \d+: No child processes/);
+});
+
 test('helper errors are one prefixed line with statuses clear of 126/127 and 128+n', { skip }, () => {
   const s = stage();
   const usage = spawnSync(HELPER, ['--bogus'], { encoding: 'utf8' });

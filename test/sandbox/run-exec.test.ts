@@ -50,13 +50,22 @@ describe('celistra run exec into the Landlock helper', { skip }, () => {
     assert.deepEqual(r.stdout, bytes);
   });
 
-  test('while the command runs, the process Celistra started is celistra-exec, not Node', async () => {
+  test('while the command runs, the process Celistra started is celistra-exec waiting for the helper, not Node', async () => {
     const s = stage();
     const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--workspace', s.ws, '--', 'sh', '-c', 'echo started; sleep 2'], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
     await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    // It waits for the helper, which runs in its child (native/src/exec-replace.c) and passes
+    // on only the signals the waiter sends: the terminal's ^C reaches both.
+    const args = (pid: number | string) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(1, -1);
+    // The helper (and so the command) may start before this process's own exec is done.
+    for (const deadline = Date.now() + 5000; args(child.pid!)[0] !== '--wait-for' && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
     const exe = readlinkSync(`/proc/${child.pid}/exe`);
+    const waiterArgs = args(child.pid!);
+    const helperArgs = args(waiterArgs[1]!);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     assert.match(exe, /celistra-exec$/);
+    assert.equal(waiterArgs[0], '--wait-for');
+    assert.ok(helperArgs.includes('--signals-via-parent') && helperArgs.includes('--spool'), helperArgs.join(' '));
     assert.equal(await exited, 0);
   });
 
@@ -70,6 +79,28 @@ describe('celistra run exec into the Landlock helper', { skip }, () => {
     const rows = history(s.env).filter((r) => r.agent === 'term-me');
     assert.deepEqual(rows.map((r) => r.type), ['exit', 'spawn']);
     assert.deepEqual({ code: rows[0]!.data.code, signal: rows[0]!.data.signal }, { code: null, signal: 'SIGTERM' });
+  });
+
+  test('a SIGKILL to Celistra\'s pid ends everything the run started', async () => {
+    const s = stage();
+    const marker = `${30 + Math.floor(Math.random() * 1000) / 1000}`;
+    const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--workspace', s.ws, '--', 'sh', '-c', `echo ready; exec sleep ${marker}`], { env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    const exited = new Promise<[number | null, string | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    const sleeping = () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8') === `sleep\0${marker}\0`;
+      } catch {
+        return false;
+      }
+    })());
+    // `ready` comes just before the exec of sleep.
+    for (const deadline = Date.now() + 5000; sleeping().length === 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(sleeping().length, 1, 'the command runs');
+    child.kill('SIGKILL');
+    assert.deepEqual(await exited, [null, 'SIGKILL']);
+    for (const deadline = Date.now() + 5000; sleeping().length > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(sleeping(), [], 'the command outlived Celistra');
   });
 
   test('the exit event is written by the helper, with the code and a real duration, and chains like any other', () => {

@@ -15,7 +15,8 @@ interface NativeAddon {
   execReplacing(file: string, argv: string[], env: string[], cwd: string): never;
 }
 
-/** Replaces this process with `file` (exec-replace.c); only returns by throwing. */
+/** Hands this process over to `file` (exec-replace.c: `file` starts in a child, this
+ * process becomes `file --wait-for <child>`); only returns by throwing. */
 export type ExecReplacing = (file: string, argv: string[], env: string[], cwd: string) => never;
 
 /** Where node-gyp puts both targets (see native/binding.gyp). */

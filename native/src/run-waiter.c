@@ -1,0 +1,45 @@
+/*
+ * `celistra-exec --wait-for PID`: what `celistra run`'s own process becomes once it has
+ * started the helper in a child (exec-replace.c). It keeps the pid the caller waits for:
+ * it passes the caller's signals on to the helper, which passes them on to the command,
+ * and exits as the helper exits (the command's status, 128+n for signal n). It builds no
+ * fence and runs nothing; the helper in its child does all of that.
+ *
+ * The terminal's signals (^C) reach this process and the helper alike, both being in the
+ * caller's process group; the helper, started with --signals-via-parent, passes on only
+ * what this process sends it, so the command gets each signal once.
+ */
+#define _GNU_SOURCE
+#include "run-waiter.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper-exit.h"
+#include "signal-relay.h"
+
+#define CELISTRA_SYS_close_range 436
+
+void wait_for_helper(const char *pid_text) {
+  char *end;
+  errno = 0;
+  long pid = strtol(pid_text, &end, 10);
+  if (errno != 0 || *end != '\0' || pid <= 0 || (pid_t)pid != pid) helper_fail(HELPER_EXIT_USAGE, 0, "--wait-for needs a pid, not %s", pid_text);
+  /* The helper's descriptors are its own; this process keeps only stdio. */
+  syscall(CELISTRA_SYS_close_range, 3U, ~0U, 0U);
+  /* exec-replace.c kept every signal blocked through the exec: the relayed ones stay
+   * blocked (one that came meanwhile is passed on below), the rest (^Z's SIGTSTP, say) act
+   * on this process as they would have on `celistra run`. */
+  block_only_relayed_signals();
+  /* Only a child of this process can be waited for: anything else is a caller's mistake. */
+  siginfo_t info = {0};
+  if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) helper_fail(HELPER_EXIT_USAGE, 1, "--wait-for %ld", pid);
+  int status = 0;
+  /* Nothing asked the kernel for PARENT_DIED_SIGNAL here: a stray one changes nothing. */
+  while (relay_until_exit((pid_t)pid, &status, 0) != 0) {
+  }
+  exit_like(status);
+}
