@@ -1,12 +1,13 @@
 /*
- * celistra-exec: runs in the child between fork and exec, or replaces `celistra run`
- * (--spool). It builds the fence (namespaces, mounts, Landlock, no_new_privs) in processes
- * of its own and runs the command inside it, so the supervising Node process is never
- * restricted. This top process, the outer helper, stays in the host's namespaces as the
- * process Celistra sees: it relays signals, ends everything the command started when the
- * command exits, with --spool records the exit (exit-report.c), and exits the same way.
- * Its one child is pid 1 of the agent's namespaces (pid-namespace-init.c), which forks
- * the command; without namespaces the child is the command itself. See docs/landlock.md.
+ * celistra-exec: runs in the child between fork and exec or, for `celistra run` (--spool),
+ * in a child of run's process, which becomes its waiter (exec-replace.c, run-waiter.c).
+ * It builds the fence (namespaces, mounts, Landlock, no_new_privs) in processes of its own
+ * and runs the command inside it, so the supervising Node process is never restricted.
+ * This top process, the outer helper, stays in the host's namespaces as the process
+ * Celistra sees: it relays signals, ends everything the command started when the command
+ * exits, with --spool records the exit (exit-report.c), and exits the same way. Its one
+ * child is pid 1 of the agent's namespaces (pid-namespace-init.c), which forks the
+ * command; without namespaces the child is the command itself. See docs/landlock.md.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -53,7 +54,7 @@ int main(int argc, char **argv) {
   /* No descriptor from the supervisor (sockets, other agents' PTYs) reaches the command. */
   syscall(CELISTRA_SYS_close_range, 3U, ~0U, 0U);
 
-  /* After `celistra run` exec'd into us, this process stands in for it (exit-report.c). */
+  /* Started by `celistra run`, this process stands in for it (exit-report.c). */
   report_failures_of_this_process(&o);
   /* From the start, so a signal sent to the pid Celistra's caller knows is passed on to
    * the command, or acted upon once it exists, instead of ending an unrecorded run. */
@@ -72,8 +73,8 @@ int main(int argc, char **argv) {
   }
 
   /* Spawned by Celistra, die with it; if it is already gone, nobody would end the agent:
-   * stop here. Exec'd from `celistra run` (--spool), this process is the one its own
-   * parent waits for, and it outlives no parent of its own. */
+   * stop here. Started by `celistra run` (--spool), it already dies with the waiter
+   * (exec-replace.c asked for SIGKILL), and PARENT_DIED_SIGNAL is not asked for. */
   if (o.spool == NULL) {
     prctl(PR_SET_PDEATHSIG, PARENT_DIED_SIGNAL, 0, 0, 0);
     if (getppid() != celistra) _exit(HELPER_EXIT_NAMESPACE);
@@ -82,10 +83,10 @@ int main(int argc, char **argv) {
   /* Leave the caller's controlling terminal so TIOCSTI cannot reach the user's shell.
    * Spawned by Celistra, this process does it itself, so the command runs in a session
    * the helper leads; under Celistra's PTY it already leads its own session and the
-   * command keeps that terminal, which is Celistra's. Exec'd from
-   * `celistra run` (--spool), the terminal, if any, is the caller's, and this process
-   * stays in the caller's process group, where the terminal's ^C reaches it as it reached
-   * Node (as the group's leader it could not call setsid() anyway): its child leaves. */
+   * command keeps that terminal, which is Celistra's. Started by `celistra run` (--spool),
+   * the terminal, if any, is the caller's, and this process stays in the caller's process
+   * group beside the waiter, which passes the terminal's ^C on (--signals-via-parent):
+   * its child leaves. */
   int leave_session = 0;
   if (o.new_session) {
     if (o.spool != NULL) leave_session = 1;

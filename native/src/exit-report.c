@@ -1,12 +1,12 @@
 /*
- * When `celistra run` exec's into celistra-exec (exec-replace.c), nobody is left to do
- * what Node did after the command: record the exit in the audit log, remove the private
- * TMPDIR, exit with the command's status. The helper's top process does it: it stays in
- * the host's namespaces (the fence is built in its child, pid-namespace-init.c), where it
- * can still write Celistra's state dir, and it already waits for the command. A failure of
- * its own before the command runs (helper_fail) is recorded the same way, with the
- * helper's status as the exit code; failures inside the fence reach it as its child's
- * status.
+ * When `celistra run` hands its process over to celistra-exec (exec-replace.c), no Node
+ * process is left to do what Node did after the command: record the exit in the audit
+ * log, remove the private TMPDIR, exit with the command's status. The helper's top
+ * process does it: it stays in the host's namespaces (the fence is built in its child,
+ * pid-namespace-init.c), where it can still write Celistra's state dir, and it already
+ * waits for the command. A failure of its own before the command runs (helper_fail) is
+ * recorded the same way, with the helper's status as the exit code; failures inside the
+ * fence reach it as its child's status.
  *
  * The exit event goes to the audit spool file `celistra run` opened and started with the
  * spawn event (src/core/audit/spool.ts), in the same line format, so intake chains it
