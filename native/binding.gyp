@@ -14,6 +14,7 @@
             "src/landlock-abi.c",
             "src/user-namespace.c",
             "src/mount-api.c",
+            "src/namespace-clone.c",
             "src/namespace-probe.c"
           ],
           "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -35,6 +36,7 @@
             "src/leftover-processes.c",
             "src/mount-api.c",
             "src/mount-fence.c",
+            "src/namespace-clone.c",
             "src/network-namespace.c",
             "src/pid-namespace-init.c",
             "src/run-waiter.c",

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "mount-api.h"
+#include "namespace-clone.h"
 #include "user-namespace.h"
 
 struct probe_failure {
@@ -19,15 +21,28 @@ struct probe_failure {
   char step[64];
 };
 
-/* Runs in the forked child of a multi-threaded process: plain syscalls only. */
-static void probe_child(int report_fd) {
+static int is_dir(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * pid 1 of fresh namespaces, as the helper's init: the identity map, then the mounts
+ * most likely to be refused. A nested sandbox or a container commonly allows user
+ * namespaces but not a fresh /proc (the kernel refuses one while the existing /proc has
+ * files hidden under mounts, as Docker's masked paths are). Runs in a child of a
+ * multi-threaded process: plain syscalls only.
+ */
+static void probe_child(uid_t uid, gid_t gid, int report_fd) {
   struct probe_failure f;
   memset(&f, 0, sizeof f);
   const char *step = "";
-  if (enter_user_namespace(CLONE_NEWNS, &step) != 0) {
+  if (write_identity_map(uid, gid, &step) != 0) {
   } else if ((step = "make mounts private", mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) != 0) {
   } else if ((step = "remount / read-only", ma_set_readonly("/", 1, 1)) != 0) {
   } else if ((step = "mount a tmpfs", mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")) != 0) {
+  } else if ((step = "mount a devpts instance", is_dir("/dev/pts") && mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")) != 0) {
+  } else if ((step = "mount /proc", mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL)) != 0) {
   } else {
     _exit(0);
   }
@@ -44,16 +59,18 @@ int probe_namespaces(char *why, size_t why_len) {
     snprintf(why, why_len, "pipe: %s", strerror(errno));
     return 0;
   }
-  pid_t pid = fork();
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  pid_t pid = clone_into_namespaces(AGENT_NAMESPACES);
   if (pid < 0) {
-    snprintf(why, why_len, "fork: %s", strerror(errno));
+    snprintf(why, why_len, "clone into new user, mount, pid and IPC namespaces: %s", strerror(errno));
     close(pipe_fds[0]);
     close(pipe_fds[1]);
     return 0;
   }
   if (pid == 0) {
     close(pipe_fds[0]);
-    probe_child(pipe_fds[1]);
+    probe_child(uid, gid, pipe_fds[1]);
   }
   close(pipe_fds[1]);
   struct probe_failure f;

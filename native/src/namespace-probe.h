@@ -8,10 +8,11 @@ extern "C" {
 #endif
 
 /*
- * Tries, in a forked child, what celistra-exec does with namespaces: a user + mount
- * namespace, private propagation, a recursive read-only remount and a tmpfs. Returns 1
- * when all of it works; 0 with a reason in `why` otherwise. A network namespace is not
- * tried: creating one costs milliseconds on every run, and where it fails the helper
+ * Tries, in a child cloned as the helper clones its init (namespace-clone.h: user, mount,
+ * pid and IPC namespaces), what the init then does: the identity map, private
+ * propagation, a recursive read-only remount, a tmpfs, a devpts instance and a fresh
+ * /proc. Returns 1 when all of it works; 0 with a reason in `why` otherwise. A network
+ * namespace is not tried: creating one costs milliseconds, and where it fails the helper
  * still refuses (status 123) rather than run with the network on.
  */
 int probe_namespaces(char *why, size_t why_len);

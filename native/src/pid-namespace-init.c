@@ -1,15 +1,12 @@
 #define _GNU_SOURCE
 #include "pid-namespace-init.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
-#include <stdint.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "capabilities.h"
@@ -17,25 +14,11 @@
 #include "helper-exit.h"
 #include "landlock-ruleset.h"
 #include "mount-fence.h"
+#include "namespace-clone.h"
 #include "network-namespace.h"
 #include "seccomp-filter.h"
 #include "signal-relay.h"
 #include "user-namespace.h"
-
-/* Same number on every architecture; this machine's headers may predate it. */
-#define CELISTRA_SYS_clone3 435
-
-/* struct clone_args as of Linux 5.3 (CLONE_ARGS_SIZE_VER0); newer fields stay unused. */
-struct clone_args_v0 {
-  uint64_t flags;
-  uint64_t pidfd;
-  uint64_t child_tid;
-  uint64_t parent_tid;
-  uint64_t exit_signal;
-  uint64_t stack;
-  uint64_t stack_size;
-  uint64_t tls;
-};
 
 /* What the init needs from the top process, read there before the namespaces exist. */
 struct init_setup {
@@ -53,22 +36,6 @@ struct init_setup {
 static int outer_helper_gone(int report_fd) {
   struct pollfd p = {.fd = report_fd, .events = POLLOUT};
   return poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
-}
-
-/* Without CLONE_VM and with no stack given, both behave like fork(2) in the child. */
-static pid_t clone_into_namespaces(uint64_t flags) {
-  struct clone_args_v0 args = {.flags = flags, .exit_signal = SIGCHLD};
-  long pid = syscall(CELISTRA_SYS_clone3, &args, sizeof args);
-  /* Container seccomp profiles (Docker's) answer clone3 with ENOSYS so that callers fall
-   * back to clone(2), whose namespace flags are the same. */
-  if (pid < 0 && errno == ENOSYS) {
-#if defined(__s390__)
-    pid = syscall(SYS_clone, 0L, (long)(flags | SIGCHLD), 0L, 0L, 0L);
-#else
-    pid = syscall(SYS_clone, (long)(flags | SIGCHLD), 0L, 0L, 0L, 0L);
-#endif
-  }
-  return (pid_t)pid;
 }
 
 static void run_namespace_init(const struct init_setup *s, int report_fd) __attribute__((noreturn));
@@ -135,9 +102,7 @@ pid_t start_namespace_init(const struct helper_options *o, int abi, const sigset
   if (getcwd(s.cwd, sizeof s.cwd) == NULL) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot read the working directory");
   int report[2];
   if (pipe2(report, O_CLOEXEC) != 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot create a pipe");
-  /* A private IPC namespace keeps SysV shared memory, semaphores and message queues of the
-   * host and of other agents out of reach (Landlock does not cover them). */
-  pid_t init = clone_into_namespaces(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC);
+  pid_t init = clone_into_namespaces(AGENT_NAMESPACES);
   if (init < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot enter a user namespace (clone with new user, mount, pid and IPC namespaces)");
   if (init == 0) {
     close(report[0]);

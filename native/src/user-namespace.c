@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,12 +31,4 @@ int write_identity_map(uid_t uid, gid_t gid, const char **step) {
   *step = "write /proc/self/gid_map";
   if (write_proc_file("/proc/self/gid_map", gid_map) != 0) return -1;
   return 0;
-}
-
-int enter_user_namespace(int extra_clone_flags, const char **step) {
-  uid_t uid = geteuid();
-  gid_t gid = getegid();
-  *step = "unshare(user namespace)";
-  if (unshare(CLONE_NEWUSER | extra_clone_flags) != 0) return -1;
-  return write_identity_map(uid, gid, step);
 }
