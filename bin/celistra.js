@@ -26,10 +26,11 @@ function fullCli() {
 
 /**
  * dist/run/run-loader.cjs, compiled here rather than require()d: Node's module loader
- * (resolving, realpath, a Module) costs ~0.3-0.6 ms a run for this one file. Relative
- * requires in it resolve beside it, as its own require would; bare ones (node-pty, ws)
- * find the same node_modules from bin/ as from dist/run/. Undefined when the bundle was
- * not built (tsc alone): the full CLI runs `run` too, only slower.
+ * (resolving, realpath, a Module) cost up to ~0.6 ms a run for this one file in our
+ * measurements (docs/benchmarks/run.md). Relative requires in it resolve beside it, as
+ * its own require would; bare ones (node-pty, ws) find the same node_modules from bin/ as
+ * from dist/run/. Undefined when the bundle was not built (tsc alone): the full CLI runs
+ * `run` too, only slower.
  */
 function runLoader() {
   const runDir = join(__dirname, '..', 'dist', 'run');

@@ -116,8 +116,8 @@ int main(int argc, char **argv) {
   }
 
   /* Spawned by Celistra, this process from here on only relays signals to its own child
-   * and waits: as root it keeps no capability the agent could ever reach it for. Exec'd
-   * from `celistra run` (--spool) it stands in for that Node process, with its rights, to
+   * and waits: as root it keeps no capability the agent could ever reach it for. Started
+   * by `celistra run` (--spool) it stands in for that Node process, with its rights, to
    * record the exit in Celistra's state dir. */
   if (o.spool == NULL) clear_own_capabilities();
 
