@@ -34,10 +34,15 @@ void wait_for_helper(const char *pid_text) {
    * blocked (one that came meanwhile is passed on below), the rest (^Z's SIGTSTP, say) act
    * on this process as they would have on `celistra run`. */
   block_only_relayed_signals();
-  /* Only a child of this process can be waited for: anything else is a caller's mistake. */
-  siginfo_t info = {0};
-  if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) helper_fail(HELPER_EXIT_USAGE, 1, "--wait-for %ld", pid);
+  /* The helper may have ended already, and its SIGCHLD may be gone: the kernel drops
+   * signals sent while this process was still in the middle of its exec (killing Node's
+   * threads). Reaped here, after the mask is set, any later end raises a SIGCHLD that
+   * stays pending. Only a child of this process can be waited for: anything else is a
+   * caller's mistake. */
   int status = 0;
+  pid_t ended = waitpid((pid_t)pid, &status, WNOHANG);
+  if (ended < 0) helper_fail(HELPER_EXIT_USAGE, 1, "--wait-for %ld", pid);
+  if (ended == (pid_t)pid) exit_like(status);
   /* Nothing asked the kernel for PARENT_DIED_SIGNAL here: a stray one changes nothing. */
   while (relay_until_exit((pid_t)pid, &status, 0) != 0) {
   }

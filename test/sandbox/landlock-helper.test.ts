@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runCelistra } from '../support/celistra-cli.js';
 import { isolatedEnv } from '../support/isolated-env.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
@@ -224,6 +225,27 @@ test('--wait-for takes only a child of its own, and says so otherwise', { skip }
   assert.match(notChild.stderr, /^celistra-exec: --wait-for \d+: No child processes/);
 });
 
+/** The fixture, compiled for this run: a child ended, its SIGCHLD taken, then the waiter. */
+function lostSigchldFixture(dir: string): string | undefined {
+  const source = fileURLToPath(new URL('../../../test/support/lost-sigchld.c', import.meta.url));
+  const out = join(dir, 'lost-sigchld');
+  const cc = spawnSync('cc', ['-O2', '-o', out, source], { encoding: 'utf8' });
+  return cc.status === 0 ? out : undefined;
+}
+
+test('the waiter reaps a helper that ended before it started, even with the SIGCHLD gone', { skip }, () => {
+  const s = stage();
+  try {
+    const fixture = lostSigchldFixture(s.root);
+    assert.ok(fixture, 'cc builds the fixture (a C compiler is needed to build the addon anyway)');
+    // Without the reap at start the waiter sleeps for ever: the timeout ends it with SIGKILL.
+    const r = spawnSync(fixture, [HELPER], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
+    assert.deepEqual([r.status, r.signal], [7, null], r.stderr);
+  } finally {
+    s.cleanup();
+  }
+});
+
 test('helper errors are one prefixed line with statuses clear of 126/127 and 128+n', { skip }, () => {
   const s = stage();
   const usage = spawnSync(HELPER, ['--bogus'], { encoding: 'utf8' });
@@ -306,8 +328,9 @@ test('celistra run refuses, and runs nothing, when Landlock is forced off or too
     assert.match(r.stderr, /landlock/);
     assert.match(r.stderr, /hint: /);
   }
+  // The ABI refusal itself: as root, the root-without-namespaces refusal would come first.
   const netOff = runCelistra(['run', '--backend', 'landlock', '--net', 'off', '--workspace', s.ws, '--', 'touch', marker], {
-    env: { ...s.env, CELISTRA_LANDLOCK_FORCE_ABI: '3', CELISTRA_FORCE_NO_USERNS: '1' },
+    env: { ...s.env, CELISTRA_LANDLOCK_FORCE_ABI: '3', CELISTRA_FORCE_NO_USERNS: '1', CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS: 'accept-metadata-gap' },
   });
   assert.equal(netOff.status, 67, netOff.stderr);
   assert.match(netOff.stderr, /ABI 4/);

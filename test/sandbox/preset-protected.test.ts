@@ -168,8 +168,9 @@ describe('the claude preset under landlock without user namespaces', { skip: BAC
     const s = stage(tmpdir());
     try {
       const settings = join(agentDir(s, PRESETS.claude!.stateDir!), 'settings.json');
+      // The carve-out refusal itself: as root, the root-without-namespaces refusal would come first.
       const r = runCelistra(['run', '--backend', 'landlock', '--preset', 'claude', '--workspace', s.ws, '--', 'sh', '-c', `echo planted > ${q(settings)}`], {
-        env: { ...s.env, CELISTRA_FORCE_NO_USERNS: '1' },
+        env: { ...s.env, CELISTRA_FORCE_NO_USERNS: '1', CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS: 'accept-metadata-gap' },
       });
       assert.notEqual(r.status, 0, 'the run must not start');
       assert.match(r.stderr, /read-only/);

@@ -1,7 +1,7 @@
 import type { Backend, Capabilities } from '../../core/backend.js';
 import { rightsUpTo } from './abi.js';
 import { landlockGuarantees } from './guarantees.js';
-import { planLandlock } from './plan.js';
+import { planLandlock, rootWithoutUsernsRefusal } from './plan.js';
 import { landlockFacts, unavailability, type LandlockFacts } from './probe.js';
 
 function details(f: LandlockFacts): Capabilities['details'] {
@@ -21,7 +21,7 @@ function details(f: LandlockFacts): Capabilities['details'] {
 
 function probe(): Capabilities {
   const f = landlockFacts();
-  const missing = unavailability(f);
+  const missing = unavailability(f) ?? rootWithoutUsernsRefusal(f, process.env, process.getuid?.() ?? -1);
   const caps: Capabilities = {
     backend: 'landlock',
     available: missing === undefined,

@@ -14,6 +14,19 @@ import { unavailability, type LandlockFacts } from './probe.js';
  */
 export const ROOT_WITHOUT_USERNS_ENV = 'CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS';
 
+/**
+ * The refusal of root without user namespaces, or undefined. It holds for every policy,
+ * so the probe reports it too (index.ts): `doctor` and `auto` then do not name a backend
+ * that would refuse every run.
+ */
+export function rootWithoutUsernsRefusal(f: LandlockFacts, env: Record<string, string | undefined>, uid: number): { reason: string; fix: string } | undefined {
+  if (f.userNamespaces || uid !== 0 || env[ROOT_WITHOUT_USERNS_ENV] === 'accept-metadata-gap') return undefined;
+  return {
+    reason: 'running as root without user namespaces, the agent could chmod/chown any system file (Landlock does not restrict metadata)',
+    fix: `use --backend bwrap, enable user namespaces, run as a normal user, or set ${ROOT_WITHOUT_USERNS_ENV}=accept-metadata-gap to accept that gap`,
+  };
+}
+
 const NO_BACKEND_FIX = 'use --backend bwrap, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 allow them in AppArmor)';
 
 function notesFor(policy: Policy, f: LandlockFacts): string[] {
@@ -59,13 +72,8 @@ export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<str
       NO_BACKEND_FIX,
     );
   }
-  if (!f.userNamespaces && uid === 0 && baseEnv[ROOT_WITHOUT_USERNS_ENV] !== 'accept-metadata-gap') {
-    throw new CelistraError(
-      'E_NO_BACKEND',
-      'landlock: running as root without user namespaces, the agent could chmod/chown any system file (Landlock does not restrict metadata)',
-      `use --backend bwrap, enable user namespaces, run as a normal user, or set ${ROOT_WITHOUT_USERNS_ENV}=accept-metadata-gap to accept that gap`,
-    );
-  }
+  const rootGap = rootWithoutUsernsRefusal(f, baseEnv, uid);
+  if (rootGap) throw new CelistraError('E_NO_BACKEND', `landlock: ${rootGap.reason}`, rootGap.fix);
   const mode: HelperMode = { namespaces: f.userNamespaces };
   if (f.forcedAbi !== undefined) mode.abiCap = f.abi;
   if (!unixSocketsAllowed(policy) && landlockSocketFilter(f)) mode.seccompFilterHex = unixSocketFilterHex();
