@@ -22,28 +22,37 @@
         },
         {
           "target_name": "celistra-exec",
-          "type": "executable",
-          "ldflags": ["<!@(sh static-link-flags.sh)"],
-          "sources": [
-            "src/capabilities.c",
-            "src/command-exec.c",
-            "src/exec-helper.c",
-            "src/exit-report.c",
-            "src/helper-exit.c",
-            "src/helper-options.c",
-            "src/landlock-abi.c",
-            "src/landlock-ruleset.c",
-            "src/leftover-processes.c",
-            "src/mount-api.c",
-            "src/mount-fence.c",
-            "src/namespace-clone.c",
-            "src/network-namespace.c",
-            "src/pid-namespace-init.c",
-            "src/run-waiter.c",
-            "src/seccomp-filter.c",
-            "src/signal-relay.c",
-            "src/user-namespace.c"
-          ]
+          "type": "none",
+          "variables": {
+            "helper_sources": [
+              "src/capabilities.c",
+              "src/command-exec.c",
+              "src/exec-helper.c",
+              "src/exit-report.c",
+              "src/helper-exit.c",
+              "src/helper-options.c",
+              "src/inherited-descriptors.c",
+              "src/landlock-abi.c",
+              "src/landlock-ruleset.c",
+              "src/leftover-processes.c",
+              "src/mount-api.c",
+              "src/mount-fence.c",
+              "src/namespace-clone.c",
+              "src/network-namespace.c",
+              "src/pid-namespace-init.c",
+              "src/run-waiter.c",
+              "src/seccomp-filter.c",
+              "src/signal-name.c",
+              "src/signal-relay.c",
+              "src/user-namespace.c"
+            ]
+          },
+          "actions": [{
+            "action_name": "build_helper",
+            "inputs": ["build-helper.sh", "<@(helper_sources)", "<!@(ls src/*.h)"],
+            "outputs": ["<(PRODUCT_DIR)/celistra-exec"],
+            "action": ["sh", "build-helper.sh", "<(PRODUCT_DIR)/celistra-exec", "<@(helper_sources)"]
+          }]
         },
         {
           "target_name": "celistra-audit",

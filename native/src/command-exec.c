@@ -26,34 +26,64 @@ static void take_terminal_foreground(void) {
   sigaction(SIGTTOU, &previous, NULL);
 }
 
+/* Where a command is looked for when PATH is unset: glibc's choice, and bwrap's. */
+static const char DEFAULT_PATH[] = "/bin:/usr/bin";
+
+/* execv, and for a file that is neither a binary nor "#!": run it with /bin/sh, as a shell would. */
+static void exec_file(const char *file, char *const argv[]) {
+  execv(file, argv);
+  if (errno != ENOEXEC) return;
+  int argc = 0;
+  while (argv[argc]) argc++;
+  char *script_argv[argc + 2];
+  script_argv[0] = "/bin/sh";
+  script_argv[1] = (char *)file;
+  for (int i = 1; i <= argc; i++) script_argv[i + 1] = argv[i];
+  execv("/bin/sh", script_argv);
+  errno = ENOEXEC;
+}
+
 /*
- * execvp reports EACCES when some PATH entry is unreadable to us even if the command
- * exists nowhere; like a shell, call that "not found" unless a file by that name exists.
+ * execvp spelled out, so the command starts the same whichever C library the helper is
+ * built with (build-helper.sh): musl's execvp runs no script without "#!" and has another
+ * default PATH. Returns the errno to report. EACCES from a PATH entry we may not search,
+ * when the command exists nowhere, is "not found", as a shell would say.
  */
-static int exec_failure_status(const char *command, int err) {
-  if (err == ENOENT || err == ENOTDIR) return HELPER_EXIT_NOT_FOUND;
-  if (err != EACCES || strchr(command, '/') != NULL) return HELPER_EXIT_CANNOT_EXECUTE;
-  const char *path = getenv("PATH");
-  if (path == NULL) path = "/bin:/usr/bin";
-  while (*path) {
-    const char *end = strchr(path, ':');
-    size_t len = end ? (size_t)(end - path) : strlen(path);
-    char candidate[PATH_MAX];
-    if (len > 0 && (size_t)snprintf(candidate, sizeof candidate, "%.*s/%s", (int)len, path, command) < sizeof candidate &&
-        access(candidate, F_OK) == 0) {
-      return HELPER_EXIT_CANNOT_EXECUTE;
-    }
-    path += len + (end ? 1 : 0);
+static int exec_searching_path(char *const argv[]) {
+  const char *name = argv[0];
+  if (name[0] == '\0') return ENOENT;
+  if (strchr(name, '/') != NULL) {
+    exec_file(name, argv);
+    return errno;
   }
-  return HELPER_EXIT_NOT_FOUND;
+  const char *path = getenv("PATH");
+  if (path == NULL) path = DEFAULT_PATH;
+  int found_unexecutable = 0;
+  for (const char *entry = path;;) {
+    const char *end = strchrnul(entry, ':');
+    char candidate[PATH_MAX];
+    /* An empty entry is the current directory. */
+    int n = end == entry ? snprintf(candidate, sizeof candidate, "%s", name)
+                         : snprintf(candidate, sizeof candidate, "%.*s/%s", (int)(end - entry), entry, name);
+    if (n > 0 && (size_t)n < sizeof candidate) {
+      exec_file(candidate, argv);
+      int err = errno;
+      if (err == EACCES) {
+        if (access(candidate, F_OK) == 0) found_unexecutable = 1;
+      } else if (err != ENOENT && err != ENOTDIR && err != ESTALE && err != ENODEV && err != ETIMEDOUT) {
+        return err;
+      }
+    }
+    if (*end == '\0') break;
+    entry = end + 1;
+  }
+  return found_unexecutable ? EACCES : ENOENT;
 }
 
 void exec_command(const struct helper_options *o, const sigset_t *mask, int foreground) {
   if (foreground) take_terminal_foreground();
   sigprocmask(SIG_SETMASK, mask, NULL);
-  execvp(o->command[0], o->command);
-  int err = errno;
-  int status = exec_failure_status(o->command[0], err);
-  errno = status == HELPER_EXIT_NOT_FOUND ? ENOENT : err;
-  helper_fail(status, 1, "cannot run %s", o->command[0]);
+  int err = exec_searching_path(o->command);
+  errno = err;
+  helper_fail(err == ENOENT || err == ENOTDIR ? HELPER_EXIT_NOT_FOUND : HELPER_EXIT_CANNOT_EXECUTE, 1, "cannot run %s", o->command[0]);
 }

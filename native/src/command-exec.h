@@ -15,7 +15,8 @@ int holds_terminal_foreground(void);
 /*
  * In a child of the helper: lead a new process group that becomes the terminal's
  * foreground group (when `foreground`), so ^C, ^Z and SIGWINCH from the terminal reach
- * the command and a shell's job control works; then execvp. Exits 126/127 on failure.
+ * the command and a shell's job control works; then exec it, searching PATH as execvp
+ * does. Exits 126/127 on failure.
  */
 void exec_command(const struct helper_options *o, const sigset_t *mask, int foreground) __attribute__((noreturn));
 

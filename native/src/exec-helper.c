@@ -11,6 +11,8 @@
  */
 #define _GNU_SOURCE
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -21,6 +23,7 @@
 #include "exit-report.h"
 #include "helper-exit.h"
 #include "helper-options.h"
+#include "inherited-descriptors.h"
 #include "landlock-abi.h"
 #include "landlock-ruleset.h"
 #include "leftover-processes.h"
@@ -28,8 +31,6 @@
 #include "run-waiter.h"
 #include "seccomp-filter.h"
 #include "signal-relay.h"
-
-#define CELISTRA_SYS_close_range 436
 
 static int usable_abi(const struct helper_options *o) {
   int kernel = ll_kernel_abi();
@@ -44,15 +45,31 @@ static int usable_abi(const struct helper_options *o) {
   return abi;
 }
 
+#ifndef CELISTRA_HELPER_LINKAGE
+#define CELISTRA_HELPER_LINKAGE "built by hand"
+#endif
+
+/* For `celistra doctor`: how build-helper.sh built this binary. musl defines no macro of
+ * its own; on Linux, a C library that is not glibc is musl in practice. */
+static void describe_build(void) {
+#ifdef __GLIBC__
+  puts(CELISTRA_HELPER_LINKAGE ", glibc");
+#else
+  puts(CELISTRA_HELPER_LINKAGE ", musl");
+#endif
+  exit(0);
+}
+
 int main(int argc, char **argv) {
   /* Read first: the later check must not mistake a reaper that adopted us for Celistra. */
   pid_t celistra = getppid();
   if (argc == 3 && strcmp(argv[1], "--wait-for") == 0) wait_for_helper(argv[2]);
+  if (argc == 2 && strcmp(argv[1], "--build") == 0) describe_build();
   struct helper_options o;
   parse_helper_options(argc, argv, &o);
 
   /* No descriptor from the supervisor (sockets, other agents' PTYs) reaches the command. */
-  syscall(CELISTRA_SYS_close_range, 3U, ~0U, 0U);
+  close_inherited_descriptors();
 
   /* Started by `celistra run`, this process stands in for it (exit-report.c). */
   report_failures_of_this_process(&o);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "helper-exit.h"
+#include "signal-name.h"
 #include "signal-relay.h"
 
 static long long now_ms(void) {
@@ -37,11 +38,11 @@ static long long now_ms(void) {
 /* The data is canonical JSON (keys sorted: code, durationMs, signal), itself a JSON string in the line. */
 static void append_exit_event(const struct helper_options *o, int wait_status) {
   char code[16] = "null";
-  char signal_name[48] = "null";
+  char signal_json[48] = "null";
   if (WIFSIGNALED(wait_status)) {
-    const char *abbrev = sigabbrev_np(WTERMSIG(wait_status));
-    if (abbrev) snprintf(signal_name, sizeof signal_name, "\\\"SIG%s\\\"", abbrev);
-    else snprintf(signal_name, sizeof signal_name, "\\\"SIG%d\\\"", WTERMSIG(wait_status));
+    const char *name = signal_name(WTERMSIG(wait_status));
+    if (name) snprintf(signal_json, sizeof signal_json, "\\\"%s\\\"", name);
+    else snprintf(signal_json, sizeof signal_json, "\\\"SIG%d\\\"", WTERMSIG(wait_status));
   } else {
     snprintf(code, sizeof code, "%d", WEXITSTATUS(wait_status));
   }
@@ -50,7 +51,7 @@ static void append_exit_event(const struct helper_options *o, int wait_status) {
   if (duration < 0) duration = 0;
   char line[8192];
   int n = snprintf(line, sizeof line, "{\"ts\":%lld,\"type\":\"exit\",\"agent\":%s,\"data\":\"{\\\"code\\\":%s,\\\"durationMs\\\":%lld,\\\"signal\\\":%s}\"}\n", now,
-                   o->audit_agent_json, code, duration, signal_name);
+                   o->audit_agent_json, code, duration, signal_json);
   if (n < 0 || (size_t)n >= sizeof line) return; /* an agent name this long was refused by option parsing */
   int fd = open(o->spool, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return; /* the spawn stays recorded; intake counts a run without exit as ended */
@@ -96,7 +97,8 @@ void exit_reporting(const struct helper_options *o, int wait_status) {
 
 static const struct helper_options *reported;
 
-static void report_own_failure(int status) { exit_reporting(reported, W_EXITCODE(status, 0)); }
+/* As a wait status: exited with `status`. */
+static void report_own_failure(int status) { exit_reporting(reported, (status & 0xff) << 8); }
 
 void report_failures_of_this_process(const struct helper_options *o) {
   if (o->spool == NULL) return;

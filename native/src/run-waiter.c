@@ -14,14 +14,12 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "helper-exit.h"
+#include "inherited-descriptors.h"
 #include "signal-relay.h"
-
-#define CELISTRA_SYS_close_range 436
 
 void wait_for_helper(const char *pid_text) {
   char *end;
@@ -29,7 +27,7 @@ void wait_for_helper(const char *pid_text) {
   long pid = strtol(pid_text, &end, 10);
   if (errno != 0 || *end != '\0' || pid <= 0 || (pid_t)pid != pid) helper_fail(HELPER_EXIT_USAGE, 0, "--wait-for needs a pid, not %s", pid_text);
   /* The helper's descriptors are its own; this process keeps only stdio. */
-  syscall(CELISTRA_SYS_close_range, 3U, ~0U, 0U);
+  close_inherited_descriptors();
   /* exec-replace.c kept every signal blocked through the exec: the relayed ones stay
    * blocked (one that came meanwhile is passed on below), the rest (^Z's SIGTSTP, say) act
    * on this process as they would have on `celistra run`. */

@@ -222,7 +222,7 @@ test('--wait-for takes only a child of its own, and says so otherwise', { skip }
   assert.match(notPid.stderr, /^celistra-exec: --wait-for needs a pid, not x1/);
   const notChild = spawnSync(HELPER, ['--wait-for', String(process.pid)], { encoding: 'utf8' });
   assert.equal(notChild.status, HELPER_EXIT.usage);
-  assert.match(notChild.stderr, /^celistra-exec: --wait-for \d+: No child processes/);
+  assert.match(notChild.stderr, /^celistra-exec: --wait-for \d+: No child process(es)?/);
 });
 
 /** The fixture, compiled for this run: a child ended, its SIGCHLD taken, then the waiter. */
@@ -257,6 +257,34 @@ test('helper errors are one prefixed line with statuses clear of 126/127 and 128
   s.cleanup();
 });
 
+test('the command is looked up and started as execvp does, whatever C library the helper is built with', { skip }, () => {
+  const s = stage();
+  const bin = join(s.root, 'bin');
+  mkdirSync(bin);
+  // No "#!": run by /bin/sh, as glibc's execvp and a shell do (musl's execvp would refuse).
+  writeFileSync(join(bin, 'plain-script'), 'echo "script ran with $1"\n', { mode: 0o755 });
+  writeFileSync(join(bin, 'not-executable'), 'echo never\n', { mode: 0o644 });
+  const start = (command: string[], env: Record<string, string>) =>
+    spawnSync(HELPER, ['--write', s.ws, '--tmp', s.tmp, '--', ...command], { cwd: s.ws, env, encoding: 'utf8' });
+  const withBin = { ...s.env, PATH: `${bin}:/usr/bin:/bin` };
+
+  const byName = start(['plain-script', 'an-arg'], withBin);
+  assert.equal(byName.status, 0, byName.stderr);
+  assert.equal(byName.stdout, 'script ran with an-arg\n');
+  const byPath = start([join(bin, 'plain-script'), 'x'], s.env);
+  assert.equal(byPath.stdout, 'script ran with x\n');
+
+  const unexecutable = start(['not-executable'], withBin);
+  assert.equal(unexecutable.status, HELPER_EXIT.cannotExecute);
+  assert.match(unexecutable.stderr, /^celistra-exec: cannot run not-executable: Permission denied/);
+
+  // PATH unset: /bin:/usr/bin, as glibc and bwrap look.
+  const { PATH: _unused, ...noPath } = s.env;
+  const defaultPath = start(['true'], noPath);
+  assert.equal(defaultPath.status, 0, defaultPath.stderr);
+  s.cleanup();
+});
+
 /**
  * With --spool (`celistra run` exec'd into the helper) the helper's top process records
  * every end of the run, its own refusals included, exactly as it records the command's:
@@ -269,14 +297,14 @@ test('with --spool every end is recorded: the command\'s exit, a refusal of the 
   const done = join(s.root, 'audit.done');
   const cache = join(s.root, 'probe-cache.json');
   const marker = join(s.ws, 'ran');
-  const run = (options: string[]) => {
+  const run = (options: string[], script = 'touch "$1"; exit 7') => {
     writeFileSync(spool, '');
     rmSync(done, { force: true });
     mkdirSync(s.tmp, { recursive: true });
     writeFileSync(join(s.tmp, 'left-behind'), 'x');
     writeFileSync(cache, '{}');
     const report = ['--spool', spool, '--audit-agent-json', '"agent-x"', '--started-ms', String(Date.now()), '--remove-tmp', '--probe-cache', cache];
-    const r = spawnSync(HELPER, [...options, '--write', s.ws, '--tmp', s.tmp, ...report, '--', 'sh', '-c', 'touch "$1"; exit 7', 'sh', marker], {
+    const r = spawnSync(HELPER, [...options, '--write', s.ws, '--tmp', s.tmp, ...report, '--', 'sh', '-c', script, 'sh', marker], {
       cwd: s.ws,
       env: s.env,
       encoding: 'utf8',
@@ -296,6 +324,11 @@ test('with --spool every end is recorded: the command\'s exit, a refusal of the 
   assert.deepEqual([ok.data.code, ok.data.signal, ok.cacheKept], [7, null, true]);
   assert.equal(existsSync(marker), true);
   rmSync(marker);
+
+  // Named as Node names it (the helper's own table, not the C library's).
+  const killed = run(['--new-session'], 'kill -s USR2 $$');
+  assert.equal(killed.status, 128 + 12, killed.stderr);
+  assert.deepEqual([killed.data.code, killed.data.signal], [null, 'SIGUSR2']);
 
   // Refused by the top process itself, before any child exists.
   const refused = run(['--read-only', join(s.ws, 'x')]);
