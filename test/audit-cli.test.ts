@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openAuditLog } from '../src/core/audit/index.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const CELISTRA = fileURLToPath(new URL('../../bin/celistra.js', import.meta.url));
 const E_USAGE = 64;
@@ -14,7 +14,7 @@ const E_AUDIT = 73;
 
 /** Scratch HOME and XDG dirs; the audit log lives under XDG_STATE_HOME/celistra. */
 function scratch() {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-audit-cli-')));
+  const root = realpathSync(scratchDir('celistra-audit-cli-'));
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     HOME: join(root, 'home'),

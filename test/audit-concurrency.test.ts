@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openAuditLog } from '../src/core/audit/index.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const AUDIT_INDEX = fileURLToPath(new URL('../src/core/audit/index.js', import.meta.url));
 
@@ -25,7 +25,7 @@ function writer(stateDir: string, name: string, count: number): Promise<number |
 }
 
 test('several processes writing the same log at once keep one linear chain and lose nothing', async () => {
-  const stateDir = join(realpathSync(mkdtempSync(join(tmpdir(), 'celistra-concurrent-'))), 'state');
+  const stateDir = join(realpathSync(scratchDir('celistra-concurrent-')), 'state');
   openAuditLog({ stateDir }).close();
   const perWriter = 1500;
   const names = ['w1', 'w2', 'w3'];

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, realpathSync, rmdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, realpathSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './support/scratch-dir.js';
 
 const AUDIT_INDEX = fileURLToPath(new URL('../src/core/audit/index.js', import.meta.url));
 /** Root alone is not enough (a container may lack CAP_SYS_ADMIN): try it. */
 function canMountPrivateTmpfs(): boolean {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return false;
-  const probe = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-mount-probe-')));
+  const probe = realpathSync(scratchDir('celistra-mount-probe-'));
   const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'mount', '-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
   rmdirSync(probe);
   return r.status === 0;
@@ -19,7 +19,7 @@ function canMountPrivateTmpfs(): boolean {
 // A real full disk: a 1 MiB tmpfs mounted in a private mount namespace (root only; the
 // mount vanishes with the process and the host's mounts are untouched).
 test('a full disk never makes record() throw; events wait, overflow is counted, and both land once there is room', { skip: !canMountPrivateTmpfs() && 'needs root with CAP_SYS_ADMIN and unshare(1) to mount a private tmpfs' }, () => {
-  const mountPoint = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-full-')));
+  const mountPoint = realpathSync(scratchDir('celistra-full-'));
   const script = `
     import { openAuditLog } from ${JSON.stringify(AUDIT_INDEX)};
     import { openSync, writeSync, closeSync, rmSync } from 'node:fs';

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openAuditLog, type AuditRow } from '../src/core/audit/index.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const AUDIT_INDEX = fileURLToPath(new URL('../src/core/audit/index.js', import.meta.url));
 
 function scratchStateDir(): string {
-  return join(realpathSync(mkdtempSync(join(tmpdir(), 'celistra-audit-'))), 'state');
+  return join(realpathSync(scratchDir('celistra-audit-')), 'state');
 }
 
 function fakeClock(start = Date.UTC(2026, 0, 1)) {

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditLog, type AuditLog } from '../src/core/audit/index.js';
 import { CelistraError } from '../src/core/errors.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function scratchStateDir(): string {
-  const dir = join(realpathSync(mkdtempSync(join(tmpdir(), 'celistra-recovery-'))), 'state');
+  const dir = join(realpathSync(scratchDir('celistra-recovery-')), 'state');
   mkdirSync(dir, { recursive: true });
   return dir;
 }

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { openAuditLog, redactEnv } from '../src/core/audit/index.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function scratchStateDir(): string {
-  return join(realpathSync(mkdtempSync(join(tmpdir(), 'celistra-redact-'))), 'state');
+  return join(realpathSync(scratchDir('celistra-redact-')), 'state');
 }
 
 test('redactEnv keeps the names of set variables, sorted, and no values', () => {

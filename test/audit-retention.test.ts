@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openAuditLog, type PruneData } from '../src/core/audit/index.js';
 import { CelistraError } from '../src/core/errors.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
 function scratchStateDir(): string {
-  return join(realpathSync(mkdtempSync(join(tmpdir(), 'celistra-retention-'))), 'state');
+  return join(realpathSync(scratchDir('celistra-retention-')), 'state');
 }
 
 function fakeClock(start = Date.UTC(2026, 0, 1)) {

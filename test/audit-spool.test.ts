@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditLog } from '../src/core/audit/index.js';
 import { AuditSpool, spoolDir } from '../src/core/audit/spool.js';
@@ -10,9 +9,10 @@ import { RunAudit, SPOOL_INTAKE_THRESHOLD } from '../src/core/run-audit.js';
 import type { CelistraPaths } from '../src/core/paths.js';
 import type { LaunchPlan } from '../src/core/backend.js';
 import type { Policy } from '../src/core/policy.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function scratchStateDir(): string {
-  return join(realpathSync(mkdtempSync(join(tmpdir(), 'celistra-spool-'))), 'state');
+  return join(realpathSync(scratchDir('celistra-spool-')), 'state');
 }
 
 /** A pid that certainly belongs to no running process: a child that has exited and been reaped. */

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditLog, type AuditLog } from '../src/core/audit/index.js';
 // The documented hash format, used here the way a forger would.
 import { canonicalRow, chainHash } from '../src/core/audit/hash-chain.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 /** A log with rows 1..n written and flushed; `sql` edits the file behind its back. */
 function chainOf(n: number): { log: AuditLog; sql: Database.Database } {
-  const stateDir = join(realpathSync(mkdtempSync(join(tmpdir(), 'celistra-tamper-'))), 'state');
+  const stateDir = join(realpathSync(scratchDir('celistra-tamper-')), 'state');
   const log = openAuditLog({ stateDir });
   for (let i = 1; i <= n; i++) log.record({ type: i % 2 ? 'spawn' : 'exit', agent: `agent-${i % 3}`, data: { seq: i } });
   assert.equal(log.flush(), true);

@@ -1,18 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Policy } from '../src/core/policy.js';
 import { errorCode } from './support/error-code.js';
 import { bwrapArgs } from '../src/backends/bwrap/argv.js';
 import { mountSteps } from '../src/backends/bwrap/mount-plan.js';
 import { bwrapDegraded } from '../src/backends/bwrap/guarantees.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const OPTS = { asRoot: false };
 
 /** A realistic policy over real directories (mask kinds depend on file vs directory). */
-function stage(base = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-bwrap-argv-')))) {
+function stage(base = realpathSync(scratchDir('celistra-bwrap-argv-'))) {
   const dirs = {
     ws: join(base, 'ws'),
     extra: join(base, 'extra'),
@@ -168,8 +168,8 @@ test('/tmp is a private tmpfs when nothing writable lies under it, with TMPDIR b
 
 test('a writable root under /tmp comes back inside the private /tmp with its top-level dir, read-only', () => {
   // Real dirs: a top that does not exist is not kept (there is nothing to bind).
-  const stage = realpathSync(mkdtempSync('/tmp/celistra-argv-stage-'));
-  const cache = realpathSync(mkdtempSync('/tmp/celistra-argv-cache-'));
+  const stage = realpathSync(scratchDir('celistra-argv-stage-', '/tmp'));
+  const cache = realpathSync(scratchDir('celistra-argv-cache-', '/tmp'));
   const steps = mountSteps(literalPolicy({ workspace: `${stage}/wt-a`, writableRoots: [`${stage}/main/.git/celistra/worktrees/a`, cache] }));
   assert.deepEqual(steps.map((x) => `${x.kind} ${x.path}`), [
     'private-tmp /tmp',
@@ -186,8 +186,8 @@ test('a writable root under /tmp comes back inside the private /tmp with its top
 });
 
 test('a command given by a path under /tmp keeps its top-level dir too, where its symlink leads included', () => {
-  const tool = realpathSync(mkdtempSync('/tmp/celistra-argv-tool-'));
-  const pkg = realpathSync(mkdtempSync('/tmp/celistra-argv-pkg-'));
+  const tool = realpathSync(scratchDir('celistra-argv-tool-', '/tmp'));
+  const pkg = realpathSync(scratchDir('celistra-argv-pkg-', '/tmp'));
   writeFileSync(join(pkg, 'cli.js'), '');
   symlinkSync(join(pkg, 'cli.js'), join(tool, 'agent'));
   const steps = mountSteps(literalPolicy({}), [join(tool, 'agent'), '--help']);
@@ -195,7 +195,7 @@ test('a command given by a path under /tmp keeps its top-level dir too, where it
 });
 
 test('a script given by a path under /tmp as an argument keeps its top-level dir; relative arguments and missing paths do not', () => {
-  const scripts = realpathSync(mkdtempSync('/tmp/celistra-argv-script-'));
+  const scripts = realpathSync(scratchDir('celistra-argv-script-', '/tmp'));
   writeFileSync(join(scripts, 'run.js'), '');
   const steps = mountSteps(literalPolicy({}), ['node', join(scripts, 'run.js'), 'relative/arg', '/tmp/celistra-argv-missing/x']);
   assert.deepEqual(steps.filter((x) => x.kind === 'tmp-top').map((x) => x.path), [scripts]);

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type StdioOptions } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, closeSync, existsSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launcherArgs, locateBash } from '../src/backends/bwrap/launcher.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const skip = process.platform === 'linux' ? false : 'the launcher reads /proc (Linux only)';
 
 /** A stand-in for bwrap that reports the arguments and descriptors it received. */
 function fakeBwrap(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'celistra-launcher-'));
+  const dir = scratchDir('celistra-launcher-');
   const p = join(dir, 'bwrap');
   writeFileSync(p, '#!/bin/sh\necho "ARGS: $*"\necho "FDS: $(ls /proc/self/fd | sort -n | tr "\\n" " ")"\n');
   chmodSync(p, 0o755);
@@ -36,7 +36,7 @@ test('as a session leader (a PTY Celistra owns), bwrap keeps the session so the 
 });
 
 test('descriptors above 2 are closed before bwrap starts', { skip }, () => {
-  const fd = openSync(join(mkdtempSync(join(tmpdir(), 'celistra-launcher-fd-')), 'leak'), 'a');
+  const fd = openSync(join(scratchDir('celistra-launcher-fd-'), 'leak'), 'a');
   try {
     const { fds } = launch({ detached: false, extraFd: fd });
     // fd 3 was handed down; what ls sees is stdio plus its own directory handle (3 again).
@@ -47,7 +47,7 @@ test('descriptors above 2 are closed before bwrap starts', { skip }, () => {
 });
 
 test('no startup file runs before bwrap: neither ~/.bashrc (stdin a socket) nor BASH_ENV', { skip }, () => {
-  const home = mkdtempSync(join(tmpdir(), 'celistra-launcher-home-'));
+  const home = scratchDir('celistra-launcher-home-');
   const marker = join(home, 'rc-ran');
   writeFileSync(join(home, '.bashrc'), `touch ${marker}-bashrc\n`);
   writeFileSync(join(home, 'env.sh'), `touch ${marker}-bash-env\n`);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeBwrap } from '../src/backends/bwrap/probe.js';
 import { locateBwrap } from '../src/backends/bwrap/locate.js';
@@ -9,12 +8,13 @@ import { bwrapBackend } from '../src/backends/bwrap/index.js';
 import { diagnoseUserns } from '../src/backends/bwrap/userns-diagnosis.js';
 import { GUARANTEE_NAMES } from '../src/core/backend.js';
 import { CelistraError } from '../src/core/errors.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const linux = process.platform === 'linux';
 const installed = locateBwrap(process.env).found;
 
 function fakeBwrap(script: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'celistra-fake-bwrap-'));
+  const dir = scratchDir('celistra-fake-bwrap-');
   const p = join(dir, 'bwrap');
   writeFileSync(p, `#!/bin/sh\n${script}\n`);
   chmodSync(p, 0o755);

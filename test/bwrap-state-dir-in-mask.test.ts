@@ -5,15 +5,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountSteps } from '../src/backends/bwrap/mount-plan.js';
 import { bwrapArgs } from '../src/backends/bwrap/argv.js';
 import type { Policy } from '../src/core/policy.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function tree() {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-bwrap-state-mask-')));
+  const root = realpathSync(scratchDir('celistra-bwrap-state-mask-'));
   const base = join(root, 'home', '.claude-celistra');
   const own = join(base, 'agents', 'ws-0123456789abcdef');
   const other = join(base, 'agents', 'wt-b-fedcba9876543210');

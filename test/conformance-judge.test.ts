@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, linkSync, mkdirSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { allEnforced, allGaps } from '../src/core/backend.js';
 import type { Capabilities } from '../src/core/backend.js';
@@ -9,9 +8,10 @@ import { diffSnapshots, takeSnapshot, type Watch } from '../conformance/snapshot
 import { promiseFor, statusOf, worst } from '../conformance/verdict.js';
 import { matchesGlob } from '../conformance/runner.js';
 import type { Case } from '../conformance/case.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function tree() {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-judge-')));
+  const root = realpathSync(scratchDir('celistra-judge-'));
   mkdirSync(join(root, 'dir'));
   writeFileSync(join(root, 'dir', 'file.txt'), 'original\n');
   const watches: Watch[] = [{ path: root, recursive: true }];
@@ -52,7 +52,7 @@ test('a touch -d style time change is caught', () => {
 });
 
 test('a new hard link to a protected file is caught through its link count', () => {
-  const outside = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-judge-out-')));
+  const outside = realpathSync(scratchDir('celistra-judge-out-'));
   try {
     const lines = changesAfter((t) => linkSync(t.file, join(outside, 'stolen')));
     assert.ok(lines.some((l) => l.includes('file.txt') && l.includes('nlink')), lines.join('\n'));

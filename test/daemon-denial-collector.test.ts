@@ -4,14 +4,14 @@
  * kernel audit state is touched. Root only: the collector first checks CAP_AUDIT_READ.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadNativeFacts } from '../src/backends/landlock/native-addon.js';
 import { holdsCapability } from '../src/daemon/denial-kernel-audit.js';
 import { startDenialCollector } from '../src/daemon/denial-collector.js';
 import { RUN_A, RUN_A_HELPER_PID } from './denial-captured-records.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function skipReason(): string | undefined {
   if (process.platform !== 'linux') return 'Linux-only';
@@ -46,7 +46,7 @@ function until(what: string, ok: () => boolean, timeoutMs = 5_000): Promise<void
 }
 
 test('captured records become one event per new denial and a repeat count when the collector stops', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'celistra-denials-'));
+  const dir = scratchDir('celistra-denials-');
   try {
     const recorded: Array<{ agent: string; data: Record<string, unknown> }> = [];
     const collector = await startDenialCollector({
@@ -73,7 +73,7 @@ test('captured records become one event per new denial and a repeat count when t
 });
 
 test('denials of a sandbox that belongs to no agent are counted, not recorded', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'celistra-denials-'));
+  const dir = scratchDir('celistra-denials-');
   try {
     const recorded: unknown[] = [];
     const collector = await startDenialCollector({ agents: () => [], record: (_a, d) => recorded.push(d), readerPath: fakeReader(dir, RUN_A) });
@@ -87,7 +87,7 @@ test('denials of a sandbox that belongs to no agent are counted, not recorded', 
 });
 
 test('a reader that dies is reported once, in the status and the log', { skip }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'celistra-denials-'));
+  const dir = scratchDir('celistra-denials-');
   try {
     const logged: string[] = [];
     const collector = await startDenialCollector({ agents: () => [], record: () => {}, readerPath: fakeReader(dir, [], 'celistra-audit: cannot read from the audit read-log group: No buffer space'), log: (l) => logged.push(l) });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openAuditLog, type AuditLog, type AuditRow } from '../src/core/audit/index.js';
 import { AuditFollower, type AuditReader } from '../src/daemon/events-follower.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,7 +30,7 @@ async function until(what: string, probe: () => boolean, timeoutMs = 10_000): Pr
 }
 
 test('rows from this process and from another writer reach the sink once each, in id order', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'celistra-follower-'));
+  const stateDir = scratchDir('celistra-follower-');
   const own = openAuditLog({ stateDir });
   // A second connection: its writes are invisible to `own`'s subscribe(), like another process's.
   const other = openAuditLog({ stateDir });
@@ -80,7 +80,7 @@ test('rows from this process and from another writer reach the sink once each, i
 });
 
 test('a sink that throws does not cost the others their rows', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'celistra-follower-'));
+  const stateDir = scratchDir('celistra-follower-');
   const log = openAuditLog({ stateDir });
   try {
     const follower = new AuditFollower(log, 40);
@@ -101,7 +101,7 @@ test('a sink that throws does not cost the others their rows', async () => {
 });
 
 test('a log replaced by a fresh one (recovery restarts ids) stops following and says so', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'celistra-follower-'));
+  const stateDir = scratchDir('celistra-follower-');
   const log = openAuditLog({ stateDir });
   try {
     let replaced = 0;

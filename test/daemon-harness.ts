@@ -4,8 +4,7 @@
  * processes it started (the daemon, and holders found by their config path).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
@@ -13,6 +12,7 @@ import type WebSocket from 'ws';
 import type { AgentSummary } from '../src/core/agent-spec.js';
 import { celistraPaths, type CelistraPaths } from '../src/core/paths.js';
 import { DaemonClient } from '../src/daemon/client.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 export const CLI_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 
@@ -25,7 +25,7 @@ export interface Sandbox {
 }
 
 export function makeSandbox(): Sandbox {
-  const root = mkdtempSync(join(tmpdir(), 'celistra-daemon-test-'));
+  const root = scratchDir('celistra-daemon-test-');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: join(root, 'home'),

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import type { Policy } from '../src/core/policy.js';
 import { CelistraError } from '../src/core/errors.js';
@@ -7,6 +7,7 @@ import { planLandlock } from '../src/backends/landlock/plan.js';
 import { helperArgs } from '../src/backends/landlock/helper-args.js';
 import type { LandlockFacts } from '../src/backends/landlock/probe.js';
 import { unixSocketFilter } from '../src/backends/seccomp/unix-socket-filter.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const HELPER = '/opt/celistra/native/build/Release/celistra-exec';
 
@@ -152,7 +153,7 @@ test('a private /tmp is noted unless a writable root is /tmp or holds it', () =>
 });
 
 test('with namespaces the helper is told which top-level /tmp entries to keep: those of writable roots and of the command', () => {
-  const stage = realpathSync(mkdtempSync('/tmp/celistra-plan-stage-'));
+  const stage = realpathSync(scratchDir('celistra-plan-stage-', '/tmp'));
   const keep = (args: string[]) => args.flatMap((a, i) => (a === '--keep-tmp' ? [args[i + 1]] : []));
   assert.deepEqual(keep(helperArgs(policy({ workspace: `${stage}/ws` }), ['true'], { namespaces: true })), [stage]);
   mkdirSync(`${stage}/bin`);

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import { errorCode } from './support/error-code.js';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPolicy } from '../src/core/policy.js';
 import { agentStateDirPath } from '../src/core/preset-state-dir.js';
 import { celistraPaths } from '../src/core/paths.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function scratch() {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-policy-')));
+  const root = realpathSync(scratchDir('celistra-policy-'));
   const home = join(root, 'home');
   mkdirSync(join(home, '.ssh'), { recursive: true });
   const ws = join(root, 'ws');

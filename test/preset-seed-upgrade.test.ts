@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureProtectedEntry } from '../src/core/preset-protected-entries.js';
 import { PRESETS, type ProtectedEntry } from '../src/core/presets.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const ENTRY: ProtectedEntry = { path: 'config.toml', kind: 'file', seed: 'new seed\n', formerSeeds: [''] };
 
 function stateDir(): string {
-  return realpathSync(mkdtempSync(join(tmpdir(), 'celistra-seed-')));
+  return realpathSync(scratchDir('celistra-seed-'));
 }
 
 test('a protected file still holding an earlier seed is brought up to the current seed', () => {

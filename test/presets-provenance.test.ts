@@ -6,13 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { buildPolicy, isWithin } from '../src/core/policy.js';
 import { agentStateDirPath } from '../src/core/preset-state-dir.js';
 import { celistraPaths } from '../src/core/paths.js';
 import { errorCode } from './support/error-code.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 const FUTURE = new Date(Date.now() + 3600_000);
 const PAST = new Date('2024-01-01');
@@ -23,7 +23,7 @@ const PRESETS = [
 ] as const;
 
 function scratch() {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-provenance-')));
+  const root = realpathSync(scratchDir('celistra-provenance-'));
   const home = join(root, 'home');
   const ws = join(root, 'wt-a');
   const tmp = join(root, 'tmp');

@@ -5,15 +5,15 @@
 import { test } from 'node:test';
 import { errorCode } from './support/error-code.js';
 import assert from 'node:assert/strict';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPolicy, isWithin } from '../src/core/policy.js';
 import { agentStateDirPath, agentStateKey } from '../src/core/preset-state-dir.js';
 import { celistraPaths } from '../src/core/paths.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 function scratch() {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-state-dir-')));
+  const root = realpathSync(scratchDir('celistra-state-dir-'));
   const home = join(root, 'home');
   mkdirSync(home);
   const tmp = join(root, 'tmp');

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPolicy, type PolicyInput } from '../src/core/policy.js';
 import { celistraPaths } from '../src/core/paths.js';
 import { errorCode } from './support/error-code.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 /** A home holding several default-denied credentials and Celistra's own dirs. */
 function scratch() {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'celistra-allow-read-')));
+  const root = realpathSync(scratchDir('celistra-allow-read-'));
   const home = join(root, 'home');
   for (const d of ['.ssh', '.kube', '.config/gh', '.config/gcloud', '.claude']) mkdirSync(join(home, d), { recursive: true });
   writeFileSync(join(home, '.claude', '.credentials.json'), '{}');

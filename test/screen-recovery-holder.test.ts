@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import { referenceScreen } from './support/reference-screen.js';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistraPaths } from '../src/core/paths.js';
 import { launchHolder } from '../src/holder/launch-holder.js';
 import { holderFiles } from '../src/holder/holder-config.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from '../src/holder/frame.js';
 import { CRASH_START, CRASH_STEPS } from './screen-crash-sequence.js';
+import { scratchDir } from './support/scratch-dir.js';
 
 /** Running, not merely unreaped: a zombie still answers kill(pid, 0). */
 function isAlive(pid: number): boolean {
@@ -78,7 +78,7 @@ class RawLink {
 }
 
 test('an exception inside @xterm/headless does not kill the holder: the agent runs on, its PTY stays open, and attach still gets a screen', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'celistra-screen-recovery-'));
+  const root = scratchDir('celistra-screen-recovery-');
   const env = { HOME: join(root, 'home'), XDG_STATE_HOME: join(root, 'state'), XDG_CONFIG_HOME: join(root, 'config'), XDG_RUNTIME_DIR: join(root, 'run') };
   for (const d of Object.values(env)) mkdirSync(d, { recursive: true, mode: 0o700 });
   const paths = celistraPaths(env);

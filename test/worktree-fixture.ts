@@ -3,10 +3,10 @@
 // snapshots that tell whether anything changed.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchDir } from './support/scratch-dir.js';
 
 /** The repository root, found from dist/test/... or dist/test/sandbox/... */
 function repoRoot(): string {
@@ -22,9 +22,8 @@ export interface Scratch {
 }
 
 export function scratch(label: string): Scratch {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), `celistra-${label}-`)));
+  const root = realpathSync(scratchDir(`celistra-${label}-`));
   chmodSync(root, 0o755);
-  if (!process.env.CELISTRA_KEEP_SCRATCH) process.once('exit', () => rmSync(root, { recursive: true, force: true }));
   const home = join(root, 'home');
   mkdirSync(home);
   const env: Record<string, string> = {

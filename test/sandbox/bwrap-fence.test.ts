@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, lstatSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, lstatSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CELISTRA_BIN, runCelistra } from '../support/celistra-cli.js';
@@ -11,6 +11,7 @@ import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 import { buildPolicy } from '../../src/core/policy.js';
 import { celistraPaths } from '../../src/core/paths.js';
 import { createPrivateTmp } from '../../src/core/private-tmp.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const skip = locateBwrap(process.env).found ? false : 'bwrap is not installed (apt-get install -y bubblewrap)';
 
@@ -117,7 +118,7 @@ test("Celistra's runtime dir is hidden but the private TMPDIR inside it is writa
 
 test('with the workspace outside /tmp, /tmp is private: host files absent, writes stay inside', { skip }, () => {
   const s = stage();
-  const ws = realpathSync(mkdtempSync('/var/tmp/celistra-bwrap-ws-'));
+  const ws = realpathSync(scratchDir('celistra-bwrap-ws-', '/var/tmp'));
   const hostMarker = join('/tmp', `celistra-host-marker-${process.pid}`);
   writeFileSync(hostMarker, 'host');
   try {

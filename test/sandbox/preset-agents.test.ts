@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, rmdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
@@ -21,6 +21,7 @@ import { expandHome, isWithin } from '../../src/core/policy.js';
 import { PRESETS } from '../../src/core/presets.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { celistraPaths } from '../../src/core/paths.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 type AgentName = 'claude' | 'codex';
 type BackendName = 'none' | 'landlock' | 'bwrap';
@@ -110,7 +111,7 @@ interface Stage {
 }
 
 function newStage(agent: AgentName, backend: BackendName): Stage {
-  const root = realpathSync(mkdtempSync(join(STAGE_PARENT, `celistra-preset-${agent}-${backend}-`)));
+  const root = realpathSync(scratchDir(`celistra-preset-${agent}-${backend}-`, STAGE_PARENT));
   const home = join(root, 'home');
   const ws = join(root, 'ws');
   mkdirSync(home);

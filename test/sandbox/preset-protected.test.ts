@@ -9,7 +9,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
@@ -20,6 +20,7 @@ import { expandHome } from '../../src/core/policy.js';
 import { PRESETS, type AgentStateDir, type ProtectedEntry } from '../../src/core/presets.js';
 import { agentStateDirPath, prepareAgentStateDir } from '../../src/core/preset-state-dir.js';
 import { celistraPaths } from '../../src/core/paths.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const landlock = landlockBackend.probe();
 const BACKENDS: { name: 'landlock' | 'bwrap'; skip: string | false }[] = [
@@ -43,7 +44,7 @@ interface Stage {
  * read-only binds must hold in both layouts.
  */
 function stage(parent: string): Stage {
-  const root = realpathSync(mkdtempSync(join(parent, 'celistra-preset-protected-')));
+  const root = realpathSync(scratchDir('celistra-preset-protected-', parent));
   const home = join(root, 'home');
   const ws = join(root, 'ws');
   mkdirSync(home);

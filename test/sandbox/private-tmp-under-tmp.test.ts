@@ -8,7 +8,7 @@
 import { isolatedEnv } from '../support/isolated-env.js';
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
@@ -18,6 +18,7 @@ import { bwrapBackend } from '../../src/backends/bwrap/index.js';
 import { buildPolicy } from '../../src/core/policy.js';
 import { celistraPaths } from '../../src/core/paths.js';
 import type { Backend } from '../../src/core/backend.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const OLD = new Date('2020-01-02T03:04:05Z');
 const SECRET = 'CELISTRA-OTHER-AGENT-TMP-SECRET';
@@ -31,7 +32,7 @@ let other: string;
 let server: Server;
 
 before(async () => {
-  other = realpathSync(mkdtempSync('/tmp/celistra-other-agent-'));
+  other = realpathSync(scratchDir('celistra-other-agent-', '/tmp'));
   writeFileSync(join(other, 'scratch.txt'), `${SECRET}\n`);
   utimesSync(join(other, 'scratch.txt'), OLD, OLD);
   server = createServer((c) => c.destroy());

@@ -1,6 +1,7 @@
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isolatedEnv, type IsolatedEnv } from './isolated-env.js';
+import { scratchDir } from './scratch-dir.js';
 
 /** Everything about a path a fenced command could change: a test compares it before and after. */
 export function snapshotTree(p: string): unknown {
@@ -28,7 +29,7 @@ export interface FenceStage extends IsolatedEnv {
  */
 export function fenceStage(prefix: string, base?: string): FenceStage {
   const iso = isolatedEnv(prefix);
-  const root = base ? realpathSync(mkdtempSync(join(base, prefix))) : iso.root;
+  const root = base ? realpathSync(scratchDir(prefix, base)) : iso.root;
   const ws = join(root, 'ws');
   const sibling = join(root, 'wt-b');
   mkdirSync(ws);

@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchDir } from './scratch-dir.js';
 
 /** A scratch home + XDG dirs so a test never reads or writes the real user's state. */
 export interface IsolatedEnv {
@@ -11,7 +12,7 @@ export interface IsolatedEnv {
 
 /** `parent`: where the scratch dir goes (default the system temp dir; tests of /tmp handling pick). */
 export function isolatedEnv(prefix = 'celistra-test-', parent = tmpdir()): IsolatedEnv {
-  const root = realpathSync(mkdtempSync(join(parent, prefix)));
+  const root = realpathSync(scratchDir(prefix, parent));
   const home = join(root, 'home');
   mkdirSync(home, { recursive: true });
   const env: Record<string, string> = {
