@@ -131,10 +131,25 @@ const loadAtStart = loadavg();
 const usable = variants.filter((v) => once(v));
 const skipped = [...new Set(variants.filter((v) => !usable.includes(v)).map((v) => v.name))];
 
+/**
+ * A fresh random order each round. In a fixed rotation each command always followed the
+ * same one, and some leave the kernel work to do after they exit (bwrap's namespaces are
+ * torn down by kernel workers): on two cores that landed on whichever command came next,
+ * every round, while `node -e 0` always followed bare `true`.
+ */
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 function table(phase: Variant['phase']): string[] {
   const inPhase = usable.filter((v) => v.phase === phase);
   const measured = new Map<Variant, Measured>(inPhase.map((v) => [v, { samples: [], cpuTicks: 0 }]));
-  for (let i = 0; i < runs; i++) for (const v of inPhase) once(v, measured.get(v));
+  for (let i = 0; i < runs; i++) for (const v of shuffled(inPhase)) once(v, measured.get(v));
   const byName = (name: string) => [...measured].find(([v]) => v.name === name)?.[1];
   const cpuMs = (m: Measured | undefined) => ((m?.cpuTicks ?? NaN) * 10) / runs;
   const floorRun = byName('node -e 0 (Node floor)');
@@ -156,7 +171,7 @@ function table(phase: Variant['phase']): string[] {
 const startUp = table('start-up');
 const heavy = table('heavy');
 const report = [
-  `Machine: ${machineLine()}. ${runs} runs each, round-robin within each phase, wall time of spawnSync.`,
+  `Machine: ${machineLine()}. ${runs} runs each, in rounds within each phase (each round in a fresh random order), wall time of spawnSync.`,
   `Load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`,
   keepNodeEnv
     ? `NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS ? 'set' : 'not set'}, NODE_OPTIONS ${process.env.NODE_OPTIONS ? 'set' : 'not set'} (kept: --keep-node-env).`
