@@ -12,7 +12,7 @@ test('doctor names how the helper was built, and the musl build wherever musl-gc
   const build = helperBuild(nativeBuild().helperPath);
   assert.match(build, /^(static|static-pie|dynamic), (musl|glibc)/);
   const muslInstalled = spawnSync('musl-gcc', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (muslInstalled) assert.equal(build, 'static, musl');
+  if (muslInstalled) assert.equal(build, 'static, musl', 'musl-gcc is installed: a helper built before it was needs `npm rebuild` (native/build-helper.sh)');
   else assert.match(build, /apt-get install musl-tools/);
 });
 
