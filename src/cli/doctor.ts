@@ -5,7 +5,6 @@ import { SANDBOX_BACKENDS, autoBackendName } from '../core/backend-selection.js'
 import { runCommand } from './command.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { forgetBwrapProbe } from '../backends/bwrap/index.js';
-import { helperBuild } from '../backends/landlock/helper-build.js';
 
 interface DoctorReport {
   os: string;
@@ -20,10 +19,10 @@ function collect(): DoctorReport {
   // The diagnosis is of the machine as it is now, not as a previous run saw it.
   forgetLandlockProbe();
   forgetBwrapProbe();
-  const backends = SANDBOX_BACKENDS.map((b) => b.probe());
-  for (const c of backends) {
-    if (c.backend === 'landlock' && typeof c.details.helper === 'string' && c.details.build === undefined) c.details.helperBuild = helperBuild(c.details.helper);
-  }
+  const backends = SANDBOX_BACKENDS.map((b) => {
+    const caps = b.probe();
+    return b.diagnose ? { ...caps, details: { ...caps.details, ...b.diagnose(caps) } } : caps;
+  });
   return {
     os: platform(),
     kernel: release(),

@@ -56,6 +56,8 @@ export interface Backend {
   name: BackendName;
   /** Cheap, cached per process; never throws. */
   probe(): Capabilities;
+  /** More details for `celistra doctor` only, ones that cost more than a probe may (a spawn). */
+  diagnose?(caps: Capabilities): Capabilities['details'];
   /**
    * Turn a policy into a launch plan, or throw CelistraError('E_NO_BACKEND', ...) when
    * this machine cannot enforce it. Never spawns anything.

@@ -1,5 +1,6 @@
 import type { Backend, Capabilities } from '../../core/backend.js';
 import { rightsUpTo } from './abi.js';
+import { helperBuild } from './helper-build.js';
 import { landlockGuarantees } from './guarantees.js';
 import { planLandlock, rootWithoutUsernsRefusal } from './plan.js';
 import { landlockFacts, unavailability, type LandlockFacts } from './probe.js';
@@ -35,9 +36,16 @@ function probe(): Capabilities {
   return caps;
 }
 
+/** How the helper was built, when it was: the binary itself says (it is spawned for that). */
+function diagnose(caps: Capabilities): Capabilities['details'] {
+  const helper = caps.details.helper;
+  return typeof helper === 'string' && caps.details.build === undefined ? { helperBuild: helperBuild(helper) } : {};
+}
+
 /** Linux Landlock, applied by the celistra-exec helper in the child (native/). */
 export const landlockBackend: Backend = {
   name: 'landlock',
   probe,
+  diagnose,
   plan: (policy, argv, baseEnv) => planLandlock(policy, argv, baseEnv, landlockFacts()),
 };
