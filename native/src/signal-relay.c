@@ -7,8 +7,9 @@
 #include <unistd.h>
 
 #include "helper-exit.h"
+#include "relayed-signals.h"
 
-static const int relayed[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+static const int relayed[] = {RELAYED_SIGNALS};
 
 static void relayed_set(sigset_t *set) {
   sigemptyset(set);

@@ -28,7 +28,7 @@ function stage() {
 }
 
 function history(env: Record<string, string>) {
-  const r = runCelistra(['history', '--json'], { env });
+  const r = runCelistra(['history', '--json', '--limit', '1000'], { env });
   assert.equal(r.status, 0, r.stderr.toString());
   return JSON.parse(r.stdout.toString()) as { type: string; agent: string; data: Record<string, unknown> }[];
 }
@@ -79,6 +79,26 @@ describe('celistra run exec into the Landlock helper', { skip }, () => {
     const rows = history(s.env).filter((r) => r.agent === 'term-me');
     assert.deepEqual(rows.map((r) => r.type), ['exit', 'spawn']);
     assert.deepEqual({ code: rows[0]!.data.code, signal: rows[0]!.data.signal }, { code: null, signal: 'SIGTERM' });
+  });
+
+  test('a SIGTERM that arrives while the run hands its process over still reaches the command, every time', async () => {
+    // The command can start before Node's process has finished its exec into the waiter;
+    // a signal then must not be taken, at its default action, by one of Node's other
+    // threads (which killed the whole run, unrecorded: one try in six on a busy machine).
+    // The pause holds the process in that window until well after the command started.
+    const s = stage();
+    const env = { ...s.env, CELISTRA_TEST_HANDOVER_PAUSE_MS: '300' };
+    const tries = 5;
+    const endings: string[] = [];
+    for (let i = 0; i < tries; i++) {
+      const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--name', 'early-term', '--workspace', s.ws, '--', 'sh', '-c', 'echo ready; sleep 30'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+      child.stdout.once('data', () => child.kill('SIGTERM'));
+      endings.push(await new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`${code}/${signal}`))));
+    }
+    assert.deepEqual(endings.filter((e) => e !== '143/null'), [], 'runs that did not pass the SIGTERM on');
+    const exits = history(s.env).filter((r) => r.agent === 'early-term' && r.type === 'exit');
+    assert.equal(exits.length, tries);
+    assert.ok(exits.every((r) => r.data.signal === 'SIGTERM'), JSON.stringify(exits.map((r) => r.data)));
   });
 
   test('a SIGKILL to Celistra\'s pid ends everything the run started', async () => {
