@@ -44,6 +44,7 @@
               "src/seccomp-filter.c",
               "src/signal-name.c",
               "src/signal-relay.c",
+              "src/start-gate.c",
               "src/user-namespace.c"
             ]
           },

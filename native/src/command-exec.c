@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "helper-exit.h"
+#include "start-gate.h"
 
 int holds_terminal_foreground(void) {
   if (!isatty(STDIN_FILENO)) return 0;
@@ -82,6 +83,7 @@ static int exec_searching_path(char *const argv[]) {
 
 void exec_command(const struct helper_options *o, const sigset_t *mask, int foreground) {
   if (foreground) take_terminal_foreground();
+  start_gate_wait();
   sigprocmask(SIG_SETMASK, mask, NULL);
   int err = exec_searching_path(o->command);
   errno = err;

@@ -30,6 +30,7 @@
 #include "run-waiter.h"
 #include "seccomp-filter.h"
 #include "signal-relay.h"
+#include "start-gate.h"
 
 static int usable_abi(const struct helper_options *o) {
   int kernel = ll_kernel_abi();
@@ -113,6 +114,7 @@ int main(int argc, char **argv) {
 
   pid_t child;
   int report = -1;
+  start_gate_create();
   if (o.namespaces) {
     child = start_namespace_init(&o, abi, &inherited_mask, foreground, leave_session, &report);
   } else {
@@ -120,6 +122,7 @@ int main(int argc, char **argv) {
     child = fork();
     if (child < 0) helper_fail(HELPER_EXIT_NAMESPACE, 1, "cannot fork");
     if (child == 0) {
+      start_gate_join();
       forget_helper_fail_hook();
       /* Dies with the helper even if the helper is SIGKILLed before it can end the tree. */
       prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -136,6 +139,7 @@ int main(int argc, char **argv) {
    * by `celistra run` (--spool) it stands in for that Node process, with its rights, to
    * record the exit in Celistra's state dir. */
   if (o.spool == NULL) clear_own_capabilities();
+  start_gate_open();
 
   int status = 0;
   while (relay_until_exit(child, &status, o.signals_via_parent ? celistra : 0) != 0) {

@@ -18,6 +18,7 @@
 #include "network-namespace.h"
 #include "seccomp-filter.h"
 #include "signal-relay.h"
+#include "start-gate.h"
 #include "user-namespace.h"
 
 /* What the init needs from the top process, read there before the namespaces exist. */
@@ -42,6 +43,7 @@ static void run_namespace_init(const struct init_setup *s, int report_fd) __attr
 
 static void run_namespace_init(const struct init_setup *s, int report_fd) {
   const struct helper_options *o = s->o;
+  start_gate_join();
   forget_helper_fail_hook();
   /* Like bwrap --die-with-parent: the kernel delivers this SIGKILL even to a pid-namespace
    * init, because it comes from outside the namespace. */
