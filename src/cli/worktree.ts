@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { addWorktree, findWorktree, listWorktrees, removeWorktree, type WorktreeListing } from '../core/worktrees.js';
 import { runWorktreeSetup } from '../core/worktree-setup.js';
-import { releaseAdoption } from '../core/worktree-adopt.js';
+import { releaseAdoption } from '../core/worktree-release.js';
 import { nestedRepositoriesNote } from '../core/worktree-inspect.js';
 import { runCommand } from './command.js';
 
