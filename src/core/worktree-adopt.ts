@@ -6,6 +6,8 @@ import { gitTry } from './git.js';
 import { layoutFor, layoutOf, readRecord, validateWorktreeName, writeRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
 import { findMainRepo } from './worktree-repo.js';
 import { createShadow, readAgentTip } from './worktree-shadow.js';
+import { importAgentObjects } from './worktree-harvest.js';
+import { hostView } from './worktree-inspect.js';
 
 // realpath(3): one call instead of a JS walk of every path component.
 const realpathSync = realpathSyncJs.native;
@@ -205,6 +207,12 @@ export function attachHead(record: WorktreeRecord, layout: WorktreeLayout): void
  * After the last fenced run of an adopted worktree: detach HEAD at the branch's tip so
  * that the main checkout may fetch the branch. Leaves HEAD alone when it names anything
  * else (the agent switched branches: nothing then blocks a fetch).
+ *
+ * The main repository's git reads every worktree's HEAD (fetch negotiates with them, gc
+ * keeps them), and would find a commit that exists only in this task's shadow: "bad
+ * object", and every fetch in the main checkout fails. So the tip's objects are first
+ * imported into the main store, verified (`index-pack --strict`, as `celistra pull`
+ * does); no ref of the main repository moves.
  */
 export function detachHead(record: WorktreeRecord, layout: WorktreeLayout): void {
   if (!record.adoptedAdminDir) return;
@@ -212,7 +220,9 @@ export function detachHead(record: WorktreeRecord, layout: WorktreeLayout): void
   if (!lstatSync(headFile, { throwIfNoEntry: false })?.isFile()) return;
   if (readFileSync(headFile, 'utf8').trim() !== `ref: refs/heads/${record.branch}`) return;
   const tip = readAgentTip(layout, record.branch);
-  if (tip) replaceFile(headFile, `${tip}\n`);
+  if (!tip) return;
+  importAgentObjects(hostView(record));
+  replaceFile(headFile, `${tip}\n`);
 }
 
 /** What a person is told, once, when their worktree is adopted. */
