@@ -87,7 +87,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     // hand-over). An adopted one's HEAD is detached again after the run, so this process
     // must outlive the command there: no hand-over.
     checkout = recordedCheckout(policy.git);
-    if (checkout) takeCheckout(checkout, process.pid);
+    if (checkout) takeCheckout(checkout, process.pid, paths);
     // Returns only when the run cannot hand itself over to celistra-exec.
     if (!interactive && !checkout?.record.adoptedAdminDir) await execIntoHelper(plan, policy, argv, audit, agent);
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
@@ -98,7 +98,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     if (plan.backend === 'landlock' && result.code !== null && result.code >= HELPER_EXIT.usage && result.code <= HELPER_EXIT.ruleset) forgetLandlockProbe();
     return result.status;
   } finally {
-    if (checkout) releaseCheckout(checkout, process.pid);
+    if (checkout) releaseCheckout(checkout, process.pid, paths);
     removePrivateTmp(tmpDir);
   }
 }

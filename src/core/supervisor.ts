@@ -280,7 +280,7 @@ export class Supervisor {
     // A task worktree is leased for the run (worktree-lease.ts): by the daemon until the
     // holder exists, then by the holder, which lives exactly as long as the run.
     const checkout = recordedCheckout(policy.git);
-    const lease = checkout ? takeCheckout(checkout, process.pid) : undefined;
+    const lease = checkout ? takeCheckout(checkout, process.pid, this.paths) : undefined;
     let started;
     try {
       started = await launchHolder(this.paths, { agent: spec.name, runId, plan, cols: live.cols, rows: live.rows, scrollbackBytes: this.opts.scrollbackBytes });
@@ -389,7 +389,7 @@ export class Supervisor {
   private releaseCheckout(workspace: string, holderPid: number): void {
     try {
       const checkout = recordedCheckoutAt(workspace);
-      if (checkout) releaseCheckout(checkout, holderPid);
+      if (checkout) releaseCheckout(checkout, holderPid, this.paths);
     } catch {
       // The worktree is gone or odd: there is no checkout left to release.
     }

@@ -1,7 +1,8 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync as realpathSyncJs, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { CelistraError } from './errors.js';
+import { celistraPaths, type CelistraPaths } from './paths.js';
 import { attachHead, detachHead, plainWorktreeAt } from './worktree-adopt.js';
 import { layoutFor, layoutOf, readRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
 
@@ -9,8 +10,9 @@ import { layoutFor, layoutOf, readRecord, type WorktreeLayout, type WorktreeReco
 const realpathSync = realpathSyncJs.native;
 
 /**
- * Which fenced runs use a task worktree right now. Each run takes a lease, a file in the
- * task's container (host-owned: no agent can write it) named `<pid>.<random>` after the
+ * Which fenced runs use a task worktree right now. Each run takes a lease, a file in
+ * Celistra's state dir (read-denied to every agent; not in the repository, which is the
+ * user's and must not change because something ran) named `<pid>.<random>` after the
  * process that lives exactly as long as the run (`celistra run` itself, which keeps its
  * pid through the hand-over to the exec helper, or the daemon's holder for the agent).
  * A lease whose process is gone counts for nothing and is dropped when seen.
@@ -24,14 +26,15 @@ export interface Checkout {
   layout: WorktreeLayout;
 }
 
-function leasesDir(layout: WorktreeLayout): string {
-  return join(layout.container, 'leases');
+/** One dir per task, named by a hash of its container's path. */
+function leasesDir(layout: WorktreeLayout, paths: CelistraPaths = celistraPaths()): string {
+  return join(paths.stateDir, 'leases', createHash('sha256').update(layout.container).digest('hex').slice(0, 24));
 }
 
 /** Before a fenced run: lease the worktree to `pid`, and attach an adopted worktree's HEAD. */
-export function takeCheckout(checkout: Checkout, pid: number): string {
-  const dir = leasesDir(checkout.layout);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+export function takeCheckout(checkout: Checkout, pid: number, paths?: CelistraPaths): string {
+  const dir = leasesDir(checkout.layout, paths);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const lease = join(dir, `${pid}.${randomBytes(6).toString('hex')}`);
   writeFileSync(lease, '');
   attachHead(checkout.record, checkout.layout);
@@ -46,21 +49,23 @@ export function moveLease(lease: string, pid: number): string {
 }
 
 /** After a fenced run: drop the leases of `pid`; the last run out detaches an adopted worktree's HEAD. */
-export function releaseCheckout(checkout: Checkout, pid: number): void {
-  const dir = leasesDir(checkout.layout);
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) if (f.startsWith(`${pid}.`)) rmSync(join(dir, f), { force: true });
-  if (!hasLiveLease(checkout.layout)) detachHead(checkout.record, checkout.layout);
+export function releaseCheckout(checkout: Checkout, pid: number, paths?: CelistraPaths): void {
+  const dir = leasesDir(checkout.layout, paths);
+  if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(`${pid}.`)) rmSync(join(dir, f), { force: true });
+  if (!hasLiveLease(checkout.layout, paths)) {
+    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+    detachHead(checkout.record, checkout.layout);
+  }
 }
 
-export function hasLiveLease(layout: WorktreeLayout): boolean {
-  const dir = leasesDir(layout);
+export function hasLiveLease(layout: WorktreeLayout, paths?: CelistraPaths): boolean {
+  const dir = leasesDir(layout, paths);
   return existsSync(dir) && readdirSync(dir).filter((f) => leaseAlive(join(dir, f))).length > 0;
 }
 
 /** Refused while any fenced run uses the worktree: its agent may be writing the tree. */
-export function refuseWhileLeased(record: WorktreeRecord, layout: WorktreeLayout): void {
-  if (hasLiveLease(layout)) {
+export function refuseWhileLeased(record: WorktreeRecord, layout: WorktreeLayout, paths?: CelistraPaths): void {
+  if (hasLiveLease(layout, paths)) {
     throw new CelistraError('E_CONFLICT', `a fenced agent is running in ${record.path}`, 'stop it first (end its `celistra run`, or `celistra ctl kill NAME`); nothing was changed');
   }
 }
