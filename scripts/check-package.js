@@ -2,7 +2,7 @@
 // Installs Celistra the way a new user does and checks that it works: packs this checkout
 // (npm pack, which builds it), installs the tarball into a scratch prefix with
 // `npm install -g --prefix`, then runs the installed `celistra doctor --json`,
-// `celistra demo --json` and `celistrad --help`. .ci/run runs it; by hand:
+// `celistra demo --json`, one conformance case and `celistrad --help`. .ci/run runs it; by hand:
 //   node scripts/check-package.js [--as USER]
 // --as USER installs and runs as that (unprivileged) user too, with a prefix and npm cache
 // of its own (needs root, for runuser). Exits 1 naming every check that failed.
@@ -88,6 +88,12 @@ function installAndRun(tarball, prefix, user) {
   const result = parse(demo.stdout);
   check(demo.status === 0 && result?.ok === true, `celistra demo --json passes${who}${result?.failures?.length ? `: ${result.failures.join('; ')}` : ''}`);
   check(result?.escapes?.attempted > 0 && result.escapes.blocked === result.escapes.attempted && result.escapes.escaped === 0, `the demo's escape attempts were all blocked (${result?.escapes?.blocked}/${result?.escapes?.attempted})${who}`);
+
+  // One case of the suite: dist/conformance ships and runs from the install.
+  const conformance = run(bin('celistra'), ['conformance', '--backend', facts?.auto ?? 'all', '--case', '02', '--json'], { user, env, capture: true });
+  const suite = parse(conformance.stdout);
+  const cases = suite?.backends?.flatMap((b) => b.cases ?? []) ?? [];
+  check(conformance.status === 0 && cases.length === 1 && cases[0].status === 'held', `celistra conformance --case 02 holds (${cases.map((c) => c.status).join(', ') || 'no case ran'})${who}`);
 
   const help = run(bin('celistrad'), ['--help'], { user, env, capture: true });
   check(help.status === 0 && /USAGE/.test(help.stdout) && /daemon/.test(help.stdout), `celistrad --help exits 0 with the usage${who}`);
