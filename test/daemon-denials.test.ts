@@ -13,6 +13,7 @@ import { celistraPaths } from '../src/core/paths.js';
 import { auditReaderPath } from '../src/daemon/denial-kernel-audit.js';
 import { startDaemon } from '../src/daemon/server.js';
 import { cleanup, makeSandbox, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
+import { missingTool } from './support/optional-tool.js';
 
 const reader = auditReaderPath();
 
@@ -40,6 +41,7 @@ function skipReason(): string | undefined {
   return undefined;
 }
 const skip = skipReason();
+const skipWithoutSocat = skip ?? missingTool('socat', 'apt-get install -y socat');
 
 function denials(stateDir: string, agent: string): AuditRow[] {
   const log = openAuditLog({ stateDir });
@@ -96,7 +98,7 @@ test('a daemon agent’s write outside its workspace is recorded as a Landlock d
   }
 });
 
-test('with user namespaces (the default here) a connect to a host abstract socket is recorded as a scope denial', { skip, timeout: 60_000 }, async () => {
+test('with user namespaces (the default here) a connect to a host abstract socket is recorded as a scope denial', { skip: skipWithoutSocat, timeout: 60_000 }, async () => {
   const found = auditEnabled();
   const sb = makeSandbox();
   const name = `celistra-denial-test-${process.pid}`;

@@ -1,6 +1,7 @@
-import { defineCommand, runCommand, runMain, showUsage, type CommandDef } from 'citty';
+import { defineCommand, renderUsage, runCommand, runMain, type CommandDef } from 'citty';
 import { EXIT_CODES_HELP } from './exit-codes.js';
 import { exitWithUsageError } from './command.js';
+import { layoutHelp, stdoutHelpLayout } from './help-layout.js';
 
 // Subcommands load lazily so `celistra run` pays only for what it uses: startup time
 // is part of every fenced command's cost.
@@ -28,8 +29,8 @@ const main = defineCommand({
 });
 
 async function usageWithExitCodes(cmd: CommandDef<any>, parent?: CommandDef<any>): Promise<void> {
-  await showUsage(cmd, parent);
-  process.stdout.write(`\n${EXIT_CODES_HELP}\n`);
+  const usage = await renderUsage(cmd, parent);
+  process.stdout.write(`${layoutHelp(`${usage}\n\n${EXIT_CODES_HELP}`, stdoutHelpLayout())}\n`);
 }
 
 const rawArgs = process.argv.slice(2);

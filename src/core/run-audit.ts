@@ -26,7 +26,8 @@ export const SPOOL_INTAKE_THRESHOLD = 64;
 export class RunAudit {
   private spool: AuditSpool | undefined;
   private fallback: Promise<import('./audit/index.js').AuditLog> | undefined;
-  private startedAt = Date.now();
+  /** Monotonic (performance.now()): a wall clock stepped back during the run would make its duration negative. */
+  private startedAt = performance.now();
 
   constructor(
     private readonly paths: CelistraPaths,
@@ -34,7 +35,7 @@ export class RunAudit {
   ) {}
 
   spawned(plan: LaunchPlan, policy: Policy, argv: string[], pid: number): void {
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
     this.record({
       type: 'spawn',
       agent: this.agent,
@@ -76,7 +77,7 @@ export class RunAudit {
   }
 
   async exited(result: ExitResult): Promise<void> {
-    this.record({ type: 'exit', agent: this.agent, data: { code: result.code, signal: result.signal, durationMs: Date.now() - this.startedAt } });
+    this.record({ type: 'exit', agent: this.agent, data: { code: result.code, signal: result.signal, durationMs: Math.round(performance.now() - this.startedAt) } });
     try {
       this.spool?.finish();
     } catch {

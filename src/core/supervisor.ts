@@ -296,7 +296,9 @@ export class Supervisor {
     record.runId = runId;
     record.pid = started.pid;
     record.holderPid = started.holderPid;
-    record.startedAt = Date.now();
+    // The holder's clock, as for the exit's `at`: a command that ends at once has ended
+    // before we got here, and Date.now() would make its duration negative.
+    record.startedAt = link.hello.startedAt;
     record.backend = plan.backend;
     record.tmpDir = tmpDir;
     live.lastRunPids = [started.pid, started.holderPid];

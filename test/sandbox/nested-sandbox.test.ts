@@ -10,19 +10,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { isolatedEnv } from '../support/isolated-env.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
+import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 import { nativeBuild } from '../../src/backends/landlock/native-addon.js';
 import { HELPER_EXIT } from '../../src/backends/landlock/helper-exit-codes.js';
 
-const BWRAP = ['/usr/bin/bwrap', '/bin/bwrap'].find((p) => existsSync(p));
+// Found as Celistra finds it (PATH): the run inside the outer sandbox looks for it there too.
+const bwrap = locateBwrap(process.env);
+const BWRAP = bwrap.found ? bwrap.path : undefined;
 const caps = landlockBackend.probe();
 const skip = !BWRAP
-  ? 'bubblewrap is not installed'
+  ? 'bubblewrap is not installed (apt-get install -y bubblewrap)'
   : !caps.available
     ? `landlock unavailable here: ${caps.unavailableReason}`
     : caps.details.userNamespaces
