@@ -2,7 +2,7 @@ import type { LaunchPlan, Guarantees } from '../../core/backend.js';
 import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import { wantsPrivateTmp } from './mount-plan.js';
 import { sharedTmpReason } from '../host-tmp-gap.js';
-import { unixSocketFilterSupported, unixSocketFilterUnsupportedReason } from '../seccomp/unix-socket-filter.js';
+import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
 
 /**
@@ -10,8 +10,8 @@ import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
  * the conformance expectations and docs/bwrap.md.
  */
 export function bwrapGuarantees(): Guarantees {
-  // bwrap --seccomp loads the filter that refuses unix sockets (src/backends/seccomp/).
-  const filtered = unixSocketFilterSupported();
+  // bwrap --seccomp loads the fence filter (src/backends/seccomp/).
+  const filtered = fenceFilterSupported();
   return {
     'content-writes': { status: 'enforced' },
     'metadata-writes': { status: 'enforced' },
@@ -22,17 +22,25 @@ export function bwrapGuarantees(): Guarantees {
       ? { status: 'enforced' }
       : {
           status: 'gap',
-          reason: `abstract unix sockets belong to the network namespace: isolated only with --net off; with network on the host's abstract sockets are reachable (${unixSocketFilterUnsupportedReason()})`,
+          reason: `abstract unix sockets belong to the network namespace: isolated only with --net off; with network on the host's abstract sockets are reachable (${fenceFilterUnsupportedReason()})`,
         },
     'pathname-unix': filtered
       ? { status: 'enforced' }
       : {
           status: 'gap',
-          reason: `connecting needs only write permission on the socket file, which a read-only mount does not remove, and ${unixSocketFilterUnsupportedReason()}; Celistra's own runtime dir (daemon socket) is masked`,
+          reason: `connecting needs only write permission on the socket file, which a read-only mount does not remove, and ${fenceFilterUnsupportedReason()}; Celistra's own runtime dir (daemon socket) is masked`,
         },
-    network: { status: 'enforced' },
+    network: filtered
+      ? { status: 'enforced' }
+      : { status: 'gap', reason: `--net off takes the network namespace away, but vsock sockets (to the hypervisor) belong to none, and ${fenceFilterUnsupportedReason()}` },
     tiocsti: { status: 'enforced' },
     'private-tmp': { status: 'enforced' },
+    'kernel-keyrings': filtered
+      ? { status: 'enforced' }
+      : { status: 'gap', reason: `the session keyring (and, as root, root's user keyring) is shared with the caller, and ${fenceFilterUnsupportedReason()}` },
+    // Unprivileged: the knobs belong to the host's root. As root: /proc is remounted
+    // read-only, /sys is read-only with the rest of the host.
+    'host-knobs': { status: 'enforced' },
   };
 }
 
@@ -40,7 +48,7 @@ export function bwrapGuarantees(): Guarantees {
 export function bwrapDegraded(policy: Policy): LaunchPlan['degraded'] {
   const degraded: NonNullable<LaunchPlan['degraded']> = {};
   if (!wantsPrivateTmp(policy)) degraded['private-tmp'] = sharedTmpReason(policy);
-  if (unixSocketsAllowed(policy) && unixSocketFilterSupported()) {
+  if (unixSocketsAllowed(policy) && fenceFilterSupported()) {
     degraded['pathname-unix'] = UNIX_SOCKETS_ALLOWED_REASON;
     // With --net off the network namespace still isolates abstract sockets.
     if (policy.network === 'on') degraded['abstract-unix'] = UNIX_SOCKETS_ALLOWED_REASON;
