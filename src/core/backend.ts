@@ -14,6 +14,7 @@ export const GUARANTEE_NAMES = [
   'private-tmp', // /tmp not shared with other agents
   'kernel-keyrings', // reading, changing or adding keys in the caller's session or user keyring
   'host-knobs', // writing /proc/sys, /proc/sysrq-trigger, /sys and other host-global settings, also as uid 0
+  'sandbox-init', // tracing, stopping or writing the memory of the sandbox's own init, which the run waits on
 ] as const;
 export type GuaranteeName = (typeof GUARANTEE_NAMES)[number];
 

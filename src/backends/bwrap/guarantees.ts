@@ -1,4 +1,4 @@
-import type { LaunchPlan, Guarantees } from '../../core/backend.js';
+import type { Guarantee, Guarantees, LaunchPlan } from '../../core/backend.js';
 import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import { wantsPrivateTmp } from './mount-plan.js';
 import { sharedTmpReason } from '../host-tmp-gap.js';
@@ -9,7 +9,7 @@ import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
  * What bwrap enforces, as this backend configures it. The same table feeds `doctor`,
  * the conformance expectations and docs/bwrap.md.
  */
-export function bwrapGuarantees(): Guarantees {
+export function bwrapGuarantees(asRoot: boolean): Guarantees {
   // bwrap --seccomp loads the fence filter (src/backends/seccomp/).
   const filtered = fenceFilterSupported();
   return {
@@ -41,6 +41,23 @@ export function bwrapGuarantees(): Guarantees {
     // Unprivileged: the knobs belong to the host's root. As root: /proc is remounted
     // read-only, /sys is read-only with the rest of the host.
     'host-knobs': { status: 'enforced' },
+    'sandbox-init': sandboxInit(asRoot, filtered),
+  };
+}
+
+/**
+ * bwrap's pid 1 is bwrap itself, dumpable and of the command's uid: the run waits on it.
+ * The seccomp filter refuses ptrace, process_vm_writev and pidfd_open of pid 1; as root
+ * /proc is read-only, so /proc/1/mem cannot be opened for writing either. Unprivileged,
+ * /proc stays writable (a nested sandbox writes its uid map there), and masking
+ * /proc/1/mem would make the kernel refuse a nested sandbox its own /proc.
+ */
+function sandboxInit(asRoot: boolean, filtered: boolean): Guarantee {
+  if (!filtered) return { status: 'gap', reason: `the command can ptrace bwrap's init (pid 1), leaving it stopped and the run waiting, and ${fenceFilterUnsupportedReason()}` };
+  if (asRoot) return { status: 'enforced' };
+  return {
+    status: 'gap',
+    reason: "unprivileged, the command can write bwrap's init's memory through /proc/1/mem (same uid, dumpable; /proc stays writable for nested sandboxes) and make it spin, so the run waits until it is signalled; ptrace of pid 1 is refused",
   };
 }
 

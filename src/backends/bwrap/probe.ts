@@ -69,5 +69,5 @@ export function probeBwrap(env: NodeJS.ProcessEnv = process.env): Capabilities {
     return unavailable(`a trial sandbox failed here: ${said}`, 'run `bwrap --ro-bind / / --unshare-pid --unshare-net true` to see why; inside a container, allow user namespaces (e.g. Docker: --security-opt seccomp=unconfined)', details);
   }
   details.trial_run = 'ok';
-  return { backend: 'bwrap', available: true, details, guarantees: bwrapGuarantees() };
+  return { backend: 'bwrap', available: true, details, guarantees: bwrapGuarantees(asRoot) };
 }

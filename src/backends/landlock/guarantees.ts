@@ -58,6 +58,11 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
     // /proc and /sys are read-only mounts (with namespaces), and Landlock grants no write
     // outside the writable roots in either mode; root without namespaces is refused.
     'host-knobs': enforced,
+    // With namespaces the init is not dumpable and holds no capability, so the command (same
+    // uid, no capability) can neither ptrace it nor open /proc/1/mem; the seccomp filter also
+    // refuses ptrace of pid 1. Without, the waiting process is the outer helper, outside
+    // the command's Landlock domain, which forbids ptrace of it.
+    'sandbox-init': enforced,
   };
 }
 

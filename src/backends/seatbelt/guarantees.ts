@@ -28,6 +28,8 @@ export function seatbeltGuarantees(): Guarantees {
     'kernel-keyrings': { status: 'gap', reason: 'macOS has no kernel keyrings, but the profile allows the mach service com.apple.SecurityServer (certificate checks need it), through which the login Keychain can be asked for items' },
     // The profile denies by default and allows sysctl-read only: no sysctl writes, even as root.
     'host-knobs': { status: 'enforced' },
+    // sandbox-exec execs the command: no init of the sandbox's own sits between it and Celistra.
+    'sandbox-init': { status: 'enforced' },
     'private-tmp': {
       status: 'gap',
       reason: "/tmp (/private/tmp) is the host's, read-only to the agent but readable: what other agents and processes leave there is visible, and unix sockets there are reachable with network on; TMPDIR is private",
