@@ -4,6 +4,7 @@ import { wantsPrivateTmp } from './mount-plan.js';
 import { sharedTmpReason } from '../host-tmp-gap.js';
 import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
+import { INHERITED_STDIO_GAP } from '../inherited-stdio-gap.js';
 
 /**
  * What bwrap enforces, as this backend configures it. The same table feeds `doctor`,
@@ -42,6 +43,14 @@ export function bwrapGuarantees(asRoot: boolean): Guarantees {
     // read-only, /sys is read-only with the rest of the host.
     'host-knobs': { status: 'enforced' },
     'sandbox-init': sandboxInit(asRoot, filtered),
+    // The command's stdio is the caller's own open file: fchmod, fchown, futimens, fsetxattr
+    // and ftruncate check the file's original (writable) mount and its owner, which no
+    // mount or Landlock rule of the fence reaches, and a seccomp rule on fd numbers is
+    // undone by dup(). A relay (pipes in, the supervisor writing the file) would close it.
+    'inherited-stdio': {
+      status: 'gap',
+      reason: `${INHERITED_STDIO_GAP}; under bwrap the command can also reopen such a file for writing through /proc/self/fd/N`,
+    },
   };
 }
 

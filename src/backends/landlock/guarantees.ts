@@ -4,6 +4,7 @@ import type { LandlockFacts } from './probe.js';
 import { rootsHoldingTmp, sharedTmpReason } from '../host-tmp-gap.js';
 import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
+import { INHERITED_STDIO_GAP } from '../inherited-stdio-gap.js';
 
 const enforced: Guarantee = { status: 'enforced' };
 const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
@@ -63,6 +64,14 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
     // refuses ptrace of pid 1. Without, the waiting process is the outer helper, outside
     // the command's Landlock domain, which forbids ptrace of it.
     'sandbox-init': enforced,
+    // The command's stdio is the caller's own open file: fchmod, fchown, futimens, fsetxattr
+    // and ftruncate check the file's original (writable) mount and its owner, which no
+    // mount or Landlock rule of the fence reaches, and a seccomp rule on fd numbers is
+    // undone by dup(). A relay (pipes in, the supervisor writing the file) would close it.
+    'inherited-stdio': {
+      status: 'gap',
+      reason: `${INHERITED_STDIO_GAP}; reopening it through /proc/self/fd/N is refused by Landlock`,
+    },
   };
 }
 
