@@ -10,7 +10,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { nativeBuild } from '../src/backends/landlock/native-addon.js';
 import { landlockFacts } from '../src/backends/landlock/probe.js';
-import { unixSocketFilter } from '../src/backends/seccomp/unix-socket-filter.js';
+import { fenceFilter } from '../src/backends/seccomp/fence-filter.js';
 import { machineLine, median, percentile } from './stats.js';
 
 const cli = process.argv.slice(2);
@@ -53,9 +53,8 @@ if (facts.userNamespaces) {
     { name: 'helper, as above + --net off', argv: [helper, '--namespaces', '--new-session', '--net', 'off', ...fence, ...deny, '--', 'true'] },
   );
 }
-// What a default `celistra run` asks for on this machine: the unix-socket seccomp filter
-// too (refused unless --allow-unix-sockets).
-const socketFilter = facts.seccomp ? unixSocketFilter() : undefined;
+// What a default `celistra run` asks for on this machine: the fence's seccomp filter too.
+const socketFilter = facts.seccomp ? fenceFilter({ unixSockets: 'refuse', network: 'on' }) : undefined;
 if (socketFilter && facts.userNamespaces) {
   const defaultRun = [helper, '--namespaces', '--new-session', ...fence, ...deny, '--seccomp-filter', socketFilter.toString('hex')];
   variants.push({ name: 'helper, namespaces + Landlock + 3 read-denies + unix-socket filter (a default run)', argv: [...defaultRun, '--', 'true'] });

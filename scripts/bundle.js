@@ -7,11 +7,11 @@
 //   SPOOL_INTAKE_THRESHOLD (src/core/run-audit.ts); in run-entry.cjs it was a third of
 //   what every run reads and V8 deserialises from the code cache.
 // - run-loader.cjs: that loader, small and compiled normally.
-// The seccomp filter every run hands its backend is assembled here, once, and embedded
-// (src/backends/seccomp/unix-socket-filter.ts): same program, ~0.6 ms less per run.
+// The seccomp filter every run hands its backend is assembled here, once per variant, and
+// embedded (src/backends/seccomp/fence-filter.ts): same programs, ~0.6 ms less per run.
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
-import { assembleUnixSocketFilter } from '../dist/src/backends/seccomp/unix-socket-filter.js';
+import { assembleFenceFilter, FENCE_FILTER_VARIANTS, fenceFilterKey } from '../dist/src/backends/seccomp/fence-filter.js';
 
 rmSync('dist/run', { recursive: true, force: true });
 
@@ -34,7 +34,7 @@ const moduleUrl = {
   define: {
     'import.meta.url': '__celistraModule.url',
     'import.meta.dirname': '__dirname',
-    __CELISTRA_UNIX_SOCKET_FILTER_HEX__: JSON.stringify(assembleUnixSocketFilter().toString('hex')),
+    __CELISTRA_FENCE_FILTERS_HEX__: JSON.stringify(Object.fromEntries(FENCE_FILTER_VARIANTS.map((o) => [fenceFilterKey(o), assembleFenceFilter(o).toString('hex')]))),
   },
   banner: { js: "const __celistraModule = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
 };

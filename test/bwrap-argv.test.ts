@@ -146,6 +146,13 @@ test('a user namespace is requested only when not root', () => {
   assert.ok(!bwrapArgs(policy, ['true'], { ...OPTS, asRoot: true }).includes('--unshare-user'));
 });
 
+test('as root /proc is remounted read-only right after it is mounted; unprivileged it stays writable for a nested sandbox', () => {
+  const { policy } = stage();
+  const root = bwrapArgs(policy, ['true'], { ...OPTS, asRoot: true });
+  assert.equal(at(root, '--remount-ro', '/proc'), at(root, '--proc', '/proc') + 2);
+  assert.equal(at(bwrapArgs(policy, ['true'], OPTS), '--remount-ro', '/proc'), -1);
+});
+
 test('the command follows -- untouched, after --chdir into the workspace', () => {
   const { policy, dirs } = stage();
   const argv = ['sh', '-c', 'echo "$1"', '--', '--bind'];

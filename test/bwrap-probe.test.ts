@@ -7,6 +7,8 @@ import { locateBwrap } from '../src/backends/bwrap/locate.js';
 import { bwrapBackend } from '../src/backends/bwrap/index.js';
 import { diagnoseUserns } from '../src/backends/bwrap/userns-diagnosis.js';
 import { GUARANTEE_NAMES } from '../src/core/backend.js';
+import { bwrapGuarantees } from '../src/backends/bwrap/guarantees.js';
+import { fenceFilterSupported } from '../src/backends/seccomp/fence-filter.js';
 import { CelistraError } from '../src/core/errors.js';
 import { scratchDir } from './support/scratch-dir.js';
 
@@ -50,12 +52,25 @@ test('a binary that is not bwrap (fails --version) is unavailable, never a throw
   assert.match(caps.unavailableReason!, /--version failed/);
 });
 
-test('the installed bwrap passes its trial run (seccomp filter loaded) and declares every guarantee held', { skip: !linux || !installed ? 'bwrap not installed' : false }, () => {
+test('the installed bwrap passes its trial run (seccomp filter loaded) and declares every guarantee held, but for its init unprivileged', { skip: !linux || !installed ? 'bwrap not installed' : false }, () => {
   const caps = probeBwrap(process.env);
   assert.equal(caps.available, true, caps.unavailableReason);
   assert.equal(caps.details.trial_run, 'ok');
   assert.match(String(caps.details.version), /^\d+\.\d+/);
-  for (const g of GUARANTEE_NAMES) assert.equal(caps.guarantees[g].status, 'enforced', g);
+  const root = process.getuid?.() === 0;
+  const gaps = ['inherited-stdio', ...(root ? [] : ['sandbox-init'])];
+  for (const g of GUARANTEE_NAMES) assert.equal(caps.guarantees[g].status, gaps.includes(g) ? 'gap' : 'enforced', g);
+});
+
+test('the kernel-keyrings, host-knobs and sandbox-init guarantees follow the filter and the uid', () => {
+  assert.equal(bwrapGuarantees(true)['sandbox-init'].status, 'enforced');
+  const unprivileged = bwrapGuarantees(false)['sandbox-init'];
+  assert.equal(unprivileged.status, 'gap');
+  assert.match(unprivileged.status === 'gap' ? unprivileged.reason : '', /\/proc\/1\/mem/);
+  for (const asRoot of [true, false]) {
+    assert.equal(bwrapGuarantees(asRoot)['kernel-keyrings'].status, fenceFilterSupported() ? 'enforced' : 'gap');
+    assert.equal(bwrapGuarantees(asRoot)['host-knobs'].status, 'enforced');
+  }
 });
 
 test('plan refuses with E_NO_BACKEND when the probe finds no bwrap', { skip: !linux }, () => {

@@ -19,6 +19,16 @@ test('every case of sections A to G is present, once', async () => {
   for (const c of all) assert.ok(c.attempts || c.custom, `case ${c.id} has nothing to run`);
 });
 
+test('with no fence, the keyring case sees the planted keys read, changed and added to', { skip: process.platform !== 'linux' ? 'kernel keyrings are Linux only' : false }, async () => {
+  const report = await runBackend(noneBackend, await cases('30'), { strict: true });
+  const c30 = report.cases[0]!;
+  assert.equal(c30.status, 'ESCAPED', JSON.stringify(c30.attempts.map((a) => a.evidence)));
+  const evidence = c30.attempts[0]!.evidence.join('\n');
+  assert.match(evidence, /payload leaked/);
+  assert.match(evidence, /session payload changed/);
+  assert.match(evidence, /user keyring changed/);
+});
+
 // Case 19 is left out on purpose: unfenced, its kill(-1) would reach every process on
 // the machine, including the victims of a conformance run going on at the same time.
 test('with no fence, judged as if every guarantee held, the escapes are reported ESCAPED', async () => {

@@ -9,9 +9,18 @@ function machine(over: Partial<LandlockFacts> = {}): LandlockFacts {
   return { built: true, helperPath: '/x/celistra-exec', kernelAbi: 7, abi: 7, userNamespaces: true, seccomp: true, ...over };
 }
 
-test('with ABI 7, user namespaces and seccomp every guarantee holds', () => {
+test('with ABI 7, user namespaces and seccomp every guarantee holds but inherited stdio, a gap on every Linux machine', () => {
   const g = landlockGuarantees(machine());
-  for (const name of GUARANTEE_NAMES) assert.equal(g[name].status, 'enforced', name);
+  for (const name of GUARANTEE_NAMES) assert.equal(g[name].status, name === 'inherited-stdio' ? 'gap' : 'enforced', name);
+});
+
+test('without seccomp filtering kernel keyrings are a declared gap, and so is the network (vsock)', () => {
+  const g = landlockGuarantees(machine({ seccomp: false }));
+  assert.equal(g['kernel-keyrings'].status, 'gap');
+  assert.equal(g.network.status, 'gap');
+  assert.match(g.network.status === 'gap' ? g.network.reason : '', /vsock/);
+  assert.equal(g['host-knobs'].status, 'enforced');
+  assert.equal(g['sandbox-init'].status, 'enforced');
 });
 
 test('without seccomp filtering pathname unix sockets are a declared gap, abstract ones still scoped', () => {

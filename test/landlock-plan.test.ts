@@ -6,7 +6,7 @@ import { CelistraError } from '../src/core/errors.js';
 import { planLandlock } from '../src/backends/landlock/plan.js';
 import { helperArgs } from '../src/backends/landlock/helper-args.js';
 import type { LandlockFacts } from '../src/backends/landlock/probe.js';
-import { unixSocketFilter } from '../src/backends/seccomp/unix-socket-filter.js';
+import { fenceFilterHex } from '../src/backends/seccomp/fence-filter.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 const HELPER = '/opt/celistra/native/build/Release/celistra-exec';
@@ -50,16 +50,17 @@ test('the plan runs the exec helper with the encoded policy, then -- and the com
     '--write', '/work/agents/wt-a', '--write', '/home/u/.cache/tool',
     '--tmp', '/run/user/1000/celistra/tmp/run-abc',
     '--deny-read', '/home/u/.ssh', '--deny-read', '/run/user/1000/celistra',
-    '--seccomp-filter', unixSocketFilter()!.toString('hex'),
+    '--seccomp-filter', fenceFilterHex({ unixSockets: 'refuse', network: 'on' })!,
     '--', 'git', '--version', '--', '-x',
   ]);
   assert.equal(plan.cwd, '/work/agents/wt-a');
   assert.equal(plan.degraded, undefined);
 });
 
-test('a policy that allows unix sockets gets no seccomp filter, and the plan says pathname-unix is not held', () => {
+test('a policy that allows unix sockets gets the filter without its unix-socket rule, and the plan says pathname-unix is not held', () => {
   const plan = planLandlock(policy({ unixSockets: 'allow' }), ['true'], {}, machine());
-  assert.ok(!plan.args.includes('--seccomp-filter'));
+  // The rest of the filter (keyrings, the sandbox's init, vsock) holds whatever the flag says.
+  assert.equal(plan.args[plan.args.indexOf('--seccomp-filter') + 1], fenceFilterHex({ unixSockets: 'allow', network: 'on' }));
   assert.match(plan.degraded?.['pathname-unix'] ?? '', /--allow-unix-sockets/);
   // ABI 7 still scopes abstract sockets by Landlock itself.
   assert.equal(plan.degraded?.['abstract-unix'], undefined);

@@ -61,6 +61,10 @@ int relay_until_exit(pid_t child, int *status, pid_t only_from) {
       return -1;
     } else if (only_from <= 0 || (info.si_code == SI_USER && info.si_pid == only_from)) {
       kill(child, sig);
+      /* A stopped process keeps even a fatal signal pending until it runs again: a command
+       * that stopped itself (SIGSTOP, with nobody to continue it) would outlast every request
+       * to end it. Continue it, as a shell's kill does for a stopped job. */
+      if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT) kill(child, SIGCONT);
     }
   }
 }

@@ -22,7 +22,8 @@ void block_only_relayed_signals(void);
 
 /*
  * Reap every child that exits and pass SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1/2 and
- * SIGWINCH on to `child` until `child` itself exits. Returns 0 with its wait status in
+ * SIGWINCH on to `child` until `child` itself exits; SIGTERM, SIGINT, SIGHUP and SIGQUIT
+ * are followed by SIGCONT, so a stopped command ends too. Returns 0 with its wait status in
  * *status, or -1 when PARENT_DIED_SIGNAL arrived first. With `only_from` > 0, only the
  * signals that process sent with kill(2) are passed on; others are taken and dropped.
  */

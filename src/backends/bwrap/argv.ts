@@ -55,6 +55,12 @@ export function bwrapArgs(policy: Policy, argv: string[], opts: BwrapArgvOptions
     '--dev', '/dev',
     // A fresh proc for the new pid namespace: outside processes are invisible.
     '--proc', '/proc',
+    // As root (no user namespace) the host's knobs answer to uid 0 by file mode alone:
+    // /proc/sys/kernel/core_pattern, namespaced sysctls, /proc/sysrq-trigger. bwrap's own
+    // cover of /proc/sys is skipped because access(2) calls the directory read-only.
+    // Unprivileged, they belong to the host's root, and a read-only /proc would stop a
+    // nested sandbox from writing its uid map.
+    ...(opts.asRoot ? ['--remount-ro', '/proc'] : []),
     // A private POSIX shared-memory dir (other agents' /dev/shm objects are absent).
     '--tmpfs', '/dev/shm',
   ];

@@ -1,17 +1,18 @@
-import type { LaunchPlan, Guarantees } from '../../core/backend.js';
+import type { Guarantee, Guarantees, LaunchPlan } from '../../core/backend.js';
 import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import { wantsPrivateTmp } from './mount-plan.js';
 import { sharedTmpReason } from '../host-tmp-gap.js';
-import { unixSocketFilterSupported, unixSocketFilterUnsupportedReason } from '../seccomp/unix-socket-filter.js';
+import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
+import { INHERITED_STDIO_GAP } from '../inherited-stdio-gap.js';
 
 /**
  * What bwrap enforces, as this backend configures it. The same table feeds `doctor`,
  * the conformance expectations and docs/bwrap.md.
  */
-export function bwrapGuarantees(): Guarantees {
-  // bwrap --seccomp loads the filter that refuses unix sockets (src/backends/seccomp/).
-  const filtered = unixSocketFilterSupported();
+export function bwrapGuarantees(asRoot: boolean): Guarantees {
+  // bwrap --seccomp loads the fence filter (src/backends/seccomp/).
+  const filtered = fenceFilterSupported();
   return {
     'content-writes': { status: 'enforced' },
     'metadata-writes': { status: 'enforced' },
@@ -22,17 +23,50 @@ export function bwrapGuarantees(): Guarantees {
       ? { status: 'enforced' }
       : {
           status: 'gap',
-          reason: `abstract unix sockets belong to the network namespace: isolated only with --net off; with network on the host's abstract sockets are reachable (${unixSocketFilterUnsupportedReason()})`,
+          reason: `abstract unix sockets belong to the network namespace: isolated only with --net off; with network on the host's abstract sockets are reachable (${fenceFilterUnsupportedReason()})`,
         },
     'pathname-unix': filtered
       ? { status: 'enforced' }
       : {
           status: 'gap',
-          reason: `connecting needs only write permission on the socket file, which a read-only mount does not remove, and ${unixSocketFilterUnsupportedReason()}; Celistra's own runtime dir (daemon socket) is masked`,
+          reason: `connecting needs only write permission on the socket file, which a read-only mount does not remove, and ${fenceFilterUnsupportedReason()}; Celistra's own runtime dir (daemon socket) is masked`,
         },
-    network: { status: 'enforced' },
+    network: filtered
+      ? { status: 'enforced' }
+      : { status: 'gap', reason: `--net off takes the network namespace away, but vsock sockets (to the hypervisor) belong to none, and ${fenceFilterUnsupportedReason()}` },
     tiocsti: { status: 'enforced' },
     'private-tmp': { status: 'enforced' },
+    'kernel-keyrings': filtered
+      ? { status: 'enforced' }
+      : { status: 'gap', reason: `the session keyring (and, as root, root's user keyring) is shared with the caller, and ${fenceFilterUnsupportedReason()}` },
+    // Unprivileged: the knobs belong to the host's root. As root: /proc is remounted
+    // read-only, /sys is read-only with the rest of the host.
+    'host-knobs': { status: 'enforced' },
+    'sandbox-init': sandboxInit(asRoot, filtered),
+    // The command's stdio is the caller's own open file: fchmod, fchown, futimens, fsetxattr
+    // and ftruncate check the file's original (writable) mount and its owner, which no
+    // mount or Landlock rule of the fence reaches, and a seccomp rule on fd numbers is
+    // undone by dup(). A relay (pipes in, the supervisor writing the file) would close it.
+    'inherited-stdio': {
+      status: 'gap',
+      reason: `${INHERITED_STDIO_GAP}; under bwrap the command can also reopen such a file for writing through /proc/self/fd/N`,
+    },
+  };
+}
+
+/**
+ * bwrap's pid 1 is bwrap itself, dumpable and of the command's uid: the run waits on it.
+ * The seccomp filter refuses ptrace, process_vm_writev and pidfd_open of pid 1; as root
+ * /proc is read-only, so /proc/1/mem cannot be opened for writing either. Unprivileged,
+ * /proc stays writable (a nested sandbox writes its uid map there), and masking
+ * /proc/1/mem would make the kernel refuse a nested sandbox its own /proc.
+ */
+function sandboxInit(asRoot: boolean, filtered: boolean): Guarantee {
+  if (!filtered) return { status: 'gap', reason: `the command can ptrace bwrap's init (pid 1), leaving it stopped and the run waiting, and ${fenceFilterUnsupportedReason()}` };
+  if (asRoot) return { status: 'enforced' };
+  return {
+    status: 'gap',
+    reason: "unprivileged, the command can write bwrap's init's memory through /proc/1/mem (same uid, dumpable; /proc stays writable for nested sandboxes) and make it spin, so the run waits until it is signalled; ptrace of pid 1 is refused",
   };
 }
 
@@ -40,7 +74,7 @@ export function bwrapGuarantees(): Guarantees {
 export function bwrapDegraded(policy: Policy): LaunchPlan['degraded'] {
   const degraded: NonNullable<LaunchPlan['degraded']> = {};
   if (!wantsPrivateTmp(policy)) degraded['private-tmp'] = sharedTmpReason(policy);
-  if (unixSocketsAllowed(policy) && unixSocketFilterSupported()) {
+  if (unixSocketsAllowed(policy) && fenceFilterSupported()) {
     degraded['pathname-unix'] = UNIX_SOCKETS_ALLOWED_REASON;
     // With --net off the network namespace still isolates abstract sockets.
     if (policy.network === 'on') degraded['abstract-unix'] = UNIX_SOCKETS_ALLOWED_REASON;

@@ -1,7 +1,8 @@
-import type { Backend, Capabilities, LaunchPlan } from '../../core/backend.js';
+import { GUARANTEE_NAMES, type Backend, type Capabilities, type LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
-import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
-import { unixSocketFilter } from '../seccomp/unix-socket-filter.js';
+import type { Policy } from '../../core/policy.js';
+import { fenceFilter, fenceFilterSupported } from '../seccomp/fence-filter.js';
+import { fenceFilterNotes, fenceFilterOptions } from '../seccomp/policy-filter.js';
 import { bwrapArgs } from './argv.js';
 import { BWRAP_OVERRIDE_ENV, locateBwrap } from './locate.js';
 import { FORCE_NO_USERNS_ENV } from './userns-diagnosis.js';
@@ -15,12 +16,13 @@ import { bwrapDegraded } from './guarantees.js';
 // working answer is also kept between runs (src/core/probe-cache-file.ts), keyed by the
 // bwrap and bash binaries and the switches below. `doctor` always probes afresh.
 const probeCache = new Map<string, Capabilities>();
-// Versioned: an answer from before the seccomp filter declared other guarantees.
+// Versioned: an answer from before the seccomp filter declared other guarantees. An
+// answer that lacks a guarantee added since is probed afresh (isWorkingBwrap).
 const CACHE_NAME = 'bwrap-v2';
 
 function isWorkingBwrap(v: unknown): v is Capabilities {
   const c = v as Capabilities | undefined;
-  return typeof c === 'object' && c !== null && c.backend === 'bwrap' && c.available === true && typeof c.details?.path === 'string' && typeof c.guarantees === 'object';
+  return typeof c === 'object' && c !== null && c.backend === 'bwrap' && c.available === true && typeof c.details?.path === 'string' && typeof c.guarantees === 'object' && c.guarantees !== null && GUARANTEE_NAMES.every((g) => typeof c.guarantees[g]?.status === 'string');
 }
 
 function cachedProbe(): Capabilities {
@@ -56,7 +58,7 @@ function notes(policy: Policy, asRoot: boolean): string[] {
     'new pid namespace: no signals or ptrace outside',
     'a new session unless started on Celistra\'s own PTY (no TIOCSTI into the user\'s terminal)',
     'inherited file descriptors above 2 closed before bwrap starts',
-    unixSocketsAllowed(policy) ? 'unix sockets ALLOWED (--allow-unix-sockets)' : unixSocketFilter() ? 'seccomp: no unix sockets (socket(AF_UNIX) and io_uring refused; socketpair allowed)' : 'unix sockets NOT refused: no seccomp filter for this architecture',
+    ...fenceFilterNotes(policy, fenceFilterSupported()),
   ];
 }
 
@@ -74,7 +76,7 @@ export const bwrapBackend: Backend = {
     const plan: LaunchPlan = {
       backend: 'bwrap',
       file: locateBash(),
-      args: launcherArgs(bwrap, bwrapArgs(policy, argv, { asRoot }), unixSocketsAllowed(policy) ? undefined : unixSocketFilter()),
+      args: launcherArgs(bwrap, bwrapArgs(policy, argv, { asRoot }), fenceFilter(fenceFilterOptions(policy))),
       env: { ...baseEnv, ...policy.env },
       cwd: policy.workspace,
       notes: notes(policy, asRoot),

@@ -4,7 +4,7 @@ import { bwrapGuarantees } from './guarantees.js';
 import { isolationArgs } from './argv.js';
 import { BWRAP_OVERRIDE_ENV, locateBwrap } from './locate.js';
 import { findBash, launcherArgs } from './launcher.js';
-import { unixSocketFilter } from '../seccomp/unix-socket-filter.js';
+import { fenceFilter } from '../seccomp/fence-filter.js';
 import { FORCE_NO_USERNS_ENV, diagnoseUserns, usernsSwitches } from './userns-diagnosis.js';
 
 const TRIAL_TIMEOUT_MS = 10_000;
@@ -59,8 +59,8 @@ export function probeBwrap(env: NodeJS.ProcessEnv = process.env): Capabilities {
     '--', 'true',
   ];
   // Through the launch script, as a real plan is (it adds --new-session here: not a session
-  // leader), with the seccomp filter every plan that refuses unix sockets loads.
-  const trial = childProcess().spawnSync(bash, launcherArgs(loc.path, trialArgs, unixSocketFilter()), { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
+  // leader), with the strictest seccomp filter a plan loads.
+  const trial = childProcess().spawnSync(bash, launcherArgs(loc.path, trialArgs, fenceFilter({ unixSockets: 'refuse', network: 'off' })), { encoding: 'utf8', timeout: TRIAL_TIMEOUT_MS, env: { PATH: env.PATH ?? '/usr/bin:/bin' } });
   if (trial.error || trial.status !== 0) {
     const said = trial.error?.message ?? (firstLine(trial.stderr) || `exit status ${trial.status}`);
     details.trial_run = `failed: ${said}`;
@@ -69,5 +69,5 @@ export function probeBwrap(env: NodeJS.ProcessEnv = process.env): Capabilities {
     return unavailable(`a trial sandbox failed here: ${said}`, 'run `bwrap --ro-bind / / --unshare-pid --unshare-net true` to see why; inside a container, allow user namespaces (e.g. Docker: --security-opt seccomp=unconfined)', details);
   }
   details.trial_run = 'ok';
-  return { backend: 'bwrap', available: true, details, guarantees: bwrapGuarantees() };
+  return { backend: 'bwrap', available: true, details, guarantees: bwrapGuarantees(asRoot) };
 }

@@ -2,8 +2,9 @@ import type { Guarantee, Guarantees, LaunchPlan } from '../../core/backend.js';
 import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
 import type { LandlockFacts } from './probe.js';
 import { rootsHoldingTmp, sharedTmpReason } from '../host-tmp-gap.js';
-import { unixSocketFilterSupported, unixSocketFilterUnsupportedReason } from '../seccomp/unix-socket-filter.js';
+import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
+import { INHERITED_STDIO_GAP } from '../inherited-stdio-gap.js';
 
 const enforced: Guarantee = { status: 'enforced' };
 const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
@@ -15,9 +16,9 @@ const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
 export function landlockGuarantees(f: LandlockFacts): Guarantees {
   const ns = f.userNamespaces;
   const scoping = f.abi >= 6;
-  const socketFilter = landlockSocketFilter(f);
+  const socketFilter = landlockFenceFilter(f);
   let network: Guarantee;
-  if (ns) network = enforced;
+  if (ns) network = socketFilter ? enforced : gap(`the network namespace takes the network away, but vsock sockets (to the hypervisor) belong to none, and ${socketFilterMissing(f)}`);
   else if (f.abi >= 4) network = gap('without user namespaces only TCP is cut (Landlock ABI 4 TCP rules): UDP, ICMP and raw sockets stay open');
   else network = gap('needs user namespaces (network namespace) or Landlock ABI 4 (TCP rules): --net off is refused here');
   return {
@@ -52,6 +53,25 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
     'private-tmp': ns
       ? enforced
       : gap('without user namespaces /tmp and /dev/shm are the host\'s (read-only to the agent): what other processes leave there stays readable; TMPDIR is private'),
+    'kernel-keyrings': socketFilter
+      ? enforced
+      : gap(`the session keyring is inherited into every namespace, and ${socketFilterMissing(f)}`),
+    // /proc and /sys are read-only mounts (with namespaces), and Landlock grants no write
+    // outside the writable roots in either mode; root without namespaces is refused.
+    'host-knobs': enforced,
+    // With namespaces the init is not dumpable and holds no capability, so the command (same
+    // uid, no capability) can neither ptrace it nor open /proc/1/mem; the seccomp filter also
+    // refuses ptrace of pid 1. Without, the waiting process is the outer helper, outside
+    // the command's Landlock domain, which forbids ptrace of it.
+    'sandbox-init': enforced,
+    // The command's stdio is the caller's own open file: fchmod, fchown, futimens, fsetxattr
+    // and ftruncate check the file's original (writable) mount and its owner, which no
+    // mount or Landlock rule of the fence reaches, and a seccomp rule on fd numbers is
+    // undone by dup(). A relay (pipes in, the supervisor writing the file) would close it.
+    'inherited-stdio': {
+      status: 'gap',
+      reason: `${INHERITED_STDIO_GAP}; reopening it through /proc/self/fd/N is refused by Landlock`,
+    },
   };
 }
 
@@ -63,13 +83,13 @@ export function landlockKeepsHostTmp(policy: Policy): boolean {
   return rootsHoldingTmp(policy).length > 0;
 }
 
-/** True when the helper can install the seccomp filter that refuses unix sockets here. */
-export function landlockSocketFilter(f: LandlockFacts): boolean {
-  return f.seccomp && unixSocketFilterSupported();
+/** True when the helper can install the fence filter (src/backends/seccomp/) here. */
+export function landlockFenceFilter(f: LandlockFacts): boolean {
+  return f.seccomp && fenceFilterSupported();
 }
 
 function socketFilterMissing(f: LandlockFacts): string {
-  return f.seccomp ? unixSocketFilterUnsupportedReason() : 'this kernel has no seccomp filtering to refuse unix sockets with';
+  return f.seccomp ? fenceFilterUnsupportedReason() : 'this kernel has no seccomp filtering';
 }
 
 /** What this policy's plan does not hold of the machine's declaration (see LaunchPlan.degraded). */
@@ -77,7 +97,7 @@ export function landlockDegraded(policy: Policy, f: LandlockFacts): LaunchPlan['
   const degraded: NonNullable<LaunchPlan['degraded']> = {};
   // Without namespaces private-tmp is already declared a gap for the whole machine.
   if (f.userNamespaces && landlockKeepsHostTmp(policy)) degraded['private-tmp'] = sharedTmpReason(policy);
-  if (unixSocketsAllowed(policy) && landlockSocketFilter(f)) {
+  if (unixSocketsAllowed(policy) && landlockFenceFilter(f)) {
     degraded['pathname-unix'] = UNIX_SOCKETS_ALLOWED_REASON;
     if (f.abi < 6) degraded['abstract-unix'] = UNIX_SOCKETS_ALLOWED_REASON;
   }

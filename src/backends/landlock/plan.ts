@@ -1,10 +1,11 @@
 import type { LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
-import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import type { Policy } from '../../core/policy.js';
 import { requiredAbi } from './abi.js';
 import { helperArgs, type HelperMode } from './helper-args.js';
-import { landlockDegraded, landlockKeepsHostTmp, landlockSocketFilter } from './guarantees.js';
-import { unixSocketFilterHex } from '../seccomp/unix-socket-filter.js';
+import { landlockDegraded, landlockKeepsHostTmp, landlockFenceFilter } from './guarantees.js';
+import { fenceFilterHex } from '../seccomp/fence-filter.js';
+import { fenceFilterNotes, fenceFilterOptions } from '../seccomp/policy-filter.js';
 import { unavailability, type LandlockFacts } from './probe.js';
 
 /**
@@ -44,7 +45,7 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
   }
   if (policy.network === 'off') notes.push(f.userNamespaces ? 'network off via a new network namespace' : 'network off for TCP only (Landlock TCP rules); UDP stays open');
   if (f.abi >= 6) notes.push('signals and abstract unix sockets scoped to the sandbox');
-  if (landlockSocketFilter(f)) notes.push(unixSocketsAllowed(policy) ? 'unix sockets ALLOWED (--allow-unix-sockets)' : 'seccomp: no unix sockets (socket(AF_UNIX) and io_uring refused; socketpair allowed)');
+  notes.push(...fenceFilterNotes(policy, landlockFenceFilter(f)));
   return notes;
 }
 
@@ -76,7 +77,7 @@ export function planLandlock(policy: Policy, argv: string[], baseEnv: Record<str
   if (rootGap) throw new CelistraError('E_NO_BACKEND', `landlock: ${rootGap.reason}`, rootGap.fix);
   const mode: HelperMode = { namespaces: f.userNamespaces };
   if (f.forcedAbi !== undefined) mode.abiCap = f.abi;
-  if (!unixSocketsAllowed(policy) && landlockSocketFilter(f)) mode.seccompFilterHex = unixSocketFilterHex();
+  if (landlockFenceFilter(f)) mode.seccompFilterHex = fenceFilterHex(fenceFilterOptions(policy));
   const plan: LaunchPlan = {
     backend: 'landlock',
     file: f.helperPath,

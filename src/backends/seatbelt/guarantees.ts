@@ -23,6 +23,14 @@ export function seatbeltGuarantees(): Guarantees {
     },
     // The profile forbids writes outside the writable roots and TMPDIR, but allows reads
     // everywhere except the denied paths: /tmp (/private/tmp) stays the host's, shared.
+    // macOS has no kernel keyrings; its counterpart, the login Keychain, is served by
+    // securityd, whose mach service the profile allows (certificate checks need it).
+    'kernel-keyrings': { status: 'gap', reason: 'macOS has no kernel keyrings, but the profile allows the mach service com.apple.SecurityServer (certificate checks need it), through which the login Keychain can be asked for items' },
+    // The profile denies by default and allows sysctl-read only: no sysctl writes, even as root.
+    'host-knobs': { status: 'enforced' },
+    // sandbox-exec execs the command: no init of the sandbox's own sits between it and Celistra.
+    'sandbox-init': { status: 'enforced' },
+    'inherited-stdio': { status: 'gap', reason: 'not yet checked on macOS: whether the profile stops fchmod, futimes, fsetxattr and ftruncate on a descriptor opened outside the sandbox' },
     'private-tmp': {
       status: 'gap',
       reason: "/tmp (/private/tmp) is the host's, read-only to the agent but readable: what other agents and processes leave there is visible, and unix sockets there are reachable with network on; TMPDIR is private",
