@@ -41,5 +41,14 @@ test("the codex preset turns Codex's background app-server off, since the fence 
   const config = PRESETS.codex!.stateDir!.protectedEntries.find((e) => e.path === 'config.toml');
   assert.ok(config && config.kind === 'file');
   assert.match(config.seed, /^\[features\]\ndaemon_auto_start = false$/m);
-  assert.deepEqual(config.formerSeeds, ['']);
+  assert.ok(config.formerSeeds?.includes(''), 'the first, empty seed is upgraded');
+});
+
+test("the codex preset turns Codex's own command sandbox off, since it cannot start inside the fence", () => {
+  const config = PRESETS.codex!.stateDir!.protectedEntries.find((e) => e.path === 'config.toml');
+  assert.ok(config && config.kind === 'file');
+  assert.match(config.seed, /^sandbox_mode = "danger-full-access"$/m);
+  // Top-level keys must come before the first [table], or TOML puts them in that table.
+  assert.ok(config.seed.indexOf('sandbox_mode') < config.seed.indexOf('[features]'));
+  assert.ok(config.formerSeeds?.includes('[features]\ndaemon_auto_start = false\n'), 'a config.toml holding the previous seed is upgraded');
 });

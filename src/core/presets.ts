@@ -77,12 +77,30 @@ export type ProtectedEntry =
 const file = (path: string, seed: string, formerSeeds?: string[]): ProtectedEntry => (formerSeeds ? { path, kind: 'file', seed, formerSeeds } : { path, kind: 'file', seed });
 
 /**
- * Codex 0.169's TUI starts a background app-server and talks to it over a unix socket in
- * CODEX_HOME; the fence refuses unix sockets (docs/security.md), so the TUI could not
- * start. With this feature off it runs the app-server inside its own process instead,
- * the same as `codex --disable daemon_auto_start`, and nothing outlives the agent.
+ * The codex preset's config.toml (docs/presets.md, codex part).
+ *
+ * `sandbox_mode`: Codex runs each command of the model in a sandbox of its own, made with
+ * its bundled bwrap in a new user namespace. Inside Celistra's fence that cannot start
+ * ("bwrap: setting up uid map": the fence gives no new namespaces to what it runs), so
+ * every shell command and every `apply_patch` failed. Celistra's fence is the sandbox
+ * that holds; codex's own is off, as with `codex -s danger-full-access`.
+ *
+ * `daemon_auto_start`: Codex 0.169's TUI starts a background app-server and talks to it
+ * over a unix socket in CODEX_HOME; the fence refuses unix sockets (docs/security.md), so
+ * the TUI could not start. With this feature off it runs the app-server inside its own
+ * process instead, the same as `codex --disable daemon_auto_start`, and nothing outlives
+ * the agent.
  */
-const CODEX_CONFIG_SEED = '[features]\ndaemon_auto_start = false\n';
+const CODEX_CONFIG_SEED = [
+  '# Made by Celistra (codex preset): the fence is the sandbox, codex\'s own cannot start inside it.',
+  'sandbox_mode = "danger-full-access"',
+  '',
+  '[features]',
+  'daemon_auto_start = false',
+  '',
+].join('\n');
+/** What earlier Celistra versions seeded; a config.toml still holding one exactly is brought up to CODEX_CONFIG_SEED. */
+const CODEX_FORMER_SEEDS = ['', '[features]\ndaemon_auto_start = false\n'];
 const dir = (path: string): ProtectedEntry => ({ path, kind: 'dir' });
 
 export const PRESETS: Record<string, Preset> = {
@@ -148,7 +166,7 @@ export const PRESETS: Record<string, Preset> = {
       // commands allowed without asking) and plugins/ complete it. Codex's own first-start
       // write to config.toml is then refused, which it survives (docs/presets.md).
       protectedEntries: [
-        file('config.toml', CODEX_CONFIG_SEED, ['']),
+        file('config.toml', CODEX_CONFIG_SEED, CODEX_FORMER_SEEDS),
         file('hooks.json', '{}\n'),
         file('AGENTS.md', ''),
         file('AGENTS.override.md', ''),
