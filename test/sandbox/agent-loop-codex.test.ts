@@ -1,0 +1,229 @@
+/**
+ * The real Codex CLI (npm @openai/codex 0.169) does real work inside the fence: driven by
+ * a scripted model (test/support/scripted-openai-responses.ts) through
+ * `celistra run --preset codex -- codex exec ...`, under landlock and bwrap, in a task
+ * worktree made by `celistra worktree add` and in one made the plain way
+ * (`git worktree add ../p-task-1 -b agent/task-1 main`). The model reads a file, edits it
+ * and writes a new one with codex's apply_patch, runs a node script that does real work,
+ * and commits; every effect is checked on the host. It then tries to write into the
+ * sibling task's worktree through the shell: that must fail, codex must tell the model
+ * so in its next request, and the sibling must be unchanged on the host.
+ * How codex is pointed at the scripted model: test/support/codex-scripted-launch.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { backendByName } from '../../src/core/backend-selection.js';
+import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
+import { PRESETS } from '../../src/core/presets.js';
+import { isWithin } from '../../src/core/path-within.js';
+import { CELISTRA_BIN } from '../support/celistra-cli.js';
+import { scratchDir } from '../support/scratch-dir.js';
+import { applyPatch, execCommand, startScriptedResponses, type ScriptedResponses } from '../support/scripted-openai-responses.js';
+import { codexExecArgs, writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
+import { celistra, makeRepo, must, snapshot, type Scratch } from '../worktree-fixture.js';
+
+const CODEX_BIN = fileURLToPath(new URL('../../../node_modules/.bin/codex', import.meta.url));
+const CODEX_MISSING = existsSync(CODEX_BIN) ? false : `the codex CLI is not installed (${CODEX_BIN}): npm install`;
+/**
+ * With no writable root under /tmp, both backends give the agent a private /tmp, which
+ * would hide a codex that lives under /tmp (`npm test`'s unprivileged pass runs from a
+ * copy of the checkout there): then the stage goes under /tmp too (as in preset-agents).
+ */
+const STAGE_PARENT = existsSync(CODEX_BIN) && isWithin(realpathSync(CODEX_BIN), '/tmp') ? '/tmp' : '/var/tmp';
+
+const GREETING = 'hello from the main branch\n';
+/** The node script the model writes: real work whose result the host can check. */
+const COUNT_SCRIPT = [
+  "const { createHash } = require('node:crypto');",
+  "const { readFileSync, writeFileSync } = require('node:fs');",
+  "const text = readFileSync('greeting.txt', 'utf8');",
+  "const words = text.split(/\\s+/).filter(Boolean).length;",
+  "const sha = createHash('sha256').update(text).digest('hex');",
+  "writeFileSync('count.txt', `${words} ${sha}\\n`);",
+  "console.log('counted', words);",
+].join('\n');
+const COMMIT_MESSAGE = 'agent: greet the world, with a count';
+
+type Kind = 'celistra worktree add' | 'plain git worktree add';
+
+interface Stage {
+  s: Scratch;
+  repo: string;
+  /** The agent's worktree (task-1) and its sibling (task-2). */
+  own: string;
+  sibling: string;
+  /** `celistra run` flags that name the agent's worktree. */
+  where: string[];
+  catalog: string;
+}
+
+function newStage(kind: Kind, label: string): Stage {
+  const root = realpathSync(scratchDir(`celistra-codex-loop-${label}-`, STAGE_PARENT));
+  chmodSync(root, 0o755);
+  const home = join(root, 'home');
+  mkdirSync(home);
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    HOME: home,
+    XDG_STATE_HOME: join(root, 'state'),
+    XDG_CONFIG_HOME: join(root, 'config'),
+    XDG_CACHE_HOME: join(root, 'cache'),
+    XDG_RUNTIME_DIR: join(root, 'run'),
+    GIT_AUTHOR_NAME: 'Test Author',
+    GIT_AUTHOR_EMAIL: 'author@example.test',
+    GIT_COMMITTER_NAME: 'Test Committer',
+    GIT_COMMITTER_EMAIL: 'committer@example.test',
+    GIT_CONFIG_NOSYSTEM: '1',
+  };
+  mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
+  const s: Scratch = { root, env };
+  const repo = makeRepo(s, 'p');
+  must(`printf '${GREETING.replace(/\n/g, '\\n')}' > greeting.txt && git add greeting.txt && git commit -qm greeting`, repo, env);
+  let own: string;
+  let sibling: string;
+  let where: string[];
+  if (kind === 'celistra worktree add') {
+    for (const n of ['task-1', 'task-2']) {
+      const r = celistra(['worktree', 'add', n], repo, env);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    own = join(root, 'p-task-1');
+    sibling = join(root, 'p-task-2');
+    where = ['--worktree', 'task-1'];
+  } else {
+    must('git worktree add -q ../p-task-1 -b agent/task-1 main && git worktree add -q ../p-task-2 -b agent/task-2 main', repo, env);
+    own = join(root, 'p-task-1');
+    sibling = join(root, 'p-task-2');
+    where = ['--workspace', own];
+  }
+  return { s, repo, own, sibling, where, catalog: writeScriptedModelCatalog(root) };
+}
+
+/** The scripted task: read, edit, write, run real work, commit, then try the sibling. */
+function scenario(st: Stage) {
+  return [
+    { text: 'Reading the greeting first.', calls: [execCommand('read', 'cat greeting.txt')] },
+    {
+      calls: [
+        applyPatch(
+          'edit',
+          ['*** Begin Patch', '*** Update File: greeting.txt', '@@', '-hello from the main branch', '+hello from the agent, fenced', '*** Add File: count.js', ...COUNT_SCRIPT.split('\n').map((l) => `+${l}`), '*** End Patch', ''].join('\n'),
+        ),
+      ],
+    },
+    { calls: [execCommand('work', 'node count.js && cat count.txt')] },
+    { calls: [execCommand('commit', `git add -A && git commit -q -m '${COMMIT_MESSAGE}' && git log -1 --format=%s`)] },
+    { calls: [execCommand('sibling', `echo planted > ${st.sibling}/planted.txt && echo pwned >> ${st.sibling}/README && echo SIBLING-WRITTEN`)] },
+    { text: 'Done: greeting edited, count written, committed. The other worktree is not mine to write.' },
+  ];
+}
+
+interface Ran {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `celistra run` as a child that does not block this process: the scripted model
+ * answers from this process's event loop while codex runs.
+ */
+function runCelistra(args: string[], cwd: string, env: Record<string, string>): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CELISTRA_BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/** The exit code codex reported to the model for an exec_command call ("Process exited with code N"). */
+function exitCodeIn(output: string | undefined): number | undefined {
+  const m = /Process exited with code (\d+)/.exec(output ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+async function runTask(st: Stage, backend: string): Promise<{ ran: Ran; model: ScriptedResponses }> {
+  const model = await startScriptedResponses(scenario(st));
+  try {
+    const args = ['run', '--backend', backend, '--preset', 'codex', ...st.where, '--', CODEX_BIN, ...codexExecArgs({ baseUrl: model.baseUrl, catalogPath: st.catalog, workdir: st.own, prompt: 'Say hello from the agent in greeting.txt, count it, commit.' })];
+    const ran = await runCelistra(args, st.repo, st.s.env);
+    return { ran, model };
+  } finally {
+    await model.close();
+  }
+}
+
+const KINDS: Kind[] = ['celistra worktree add', 'plain git worktree add'];
+
+for (const backend of ['landlock', 'bwrap'] as const) {
+  const caps = backendByName(backend).probe();
+  const skip = CODEX_MISSING || (caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`);
+  for (const kind of KINDS) {
+    const label = `${backend}-${kind.startsWith('celistra') ? 'celistra' : 'plain'}`;
+
+    test(`${backend}, ${kind}: codex reads, edits and writes files, runs a node script and commits on its branch, and cannot write the sibling worktree`, { skip, timeout: 240_000 }, async () => {
+      const st = newStage(kind, label);
+      const mainBefore = must('git rev-parse main', st.repo, st.s.env);
+      const siblingBefore = snapshot(st.sibling);
+      const { ran, model } = await runTask(st, backend);
+      const transcript = `codex exit ${ran.status}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`;
+      assert.equal(ran.status, 0, transcript);
+
+      // The model was told what it read, and each allowed step succeeded.
+      assert.match(model.toolOutput('read') ?? '', /hello from the main branch/, transcript);
+      assert.equal(exitCodeIn(model.toolOutput('read')), 0, transcript);
+      assert.match(model.toolOutput('edit') ?? '', /Success\. Updated the following files:\s*\nA count\.js\s*\nM greeting\.txt/, `apply_patch: ${model.toolOutput('edit')}\n${transcript}`);
+      assert.equal(exitCodeIn(model.toolOutput('work')), 0, `node script: ${model.toolOutput('work')}\n${transcript}`);
+      assert.equal(exitCodeIn(model.toolOutput('commit')), 0, `git commit: ${model.toolOutput('commit')}\n${transcript}`);
+
+      // Every effect, on the host: the edit, the new file, the script's result, the commit.
+      const greeting = 'hello from the agent, fenced\n';
+      assert.equal(readFileSync(join(st.own, 'greeting.txt'), 'utf8'), greeting);
+      assert.equal(readFileSync(join(st.own, 'count.js'), 'utf8'), `${COUNT_SCRIPT}\n`);
+      const expectedCount = `5 ${createHash('sha256').update(greeting).digest('hex')}\n`;
+      assert.equal(readFileSync(join(st.own, 'count.txt'), 'utf8'), expectedCount);
+      assert.match(model.toolOutput('work') ?? '', new RegExp(`counted 5\\n${expectedCount}`), 'the script\'s output reached the model');
+      assert.equal(must('git rev-parse --abbrev-ref HEAD', st.own, st.s.env), 'agent/task-1\n');
+      assert.equal(must('git log -1 --format=%s agent/task-1', st.own, st.s.env), `${COMMIT_MESSAGE}\n`, 'the commit is on the agent\'s branch (host git in the worktree)');
+      assert.equal(must('git status --porcelain', st.own, st.s.env), '', 'everything the agent made is committed');
+      // The seed's harvest, from the main checkout: a plain fetch brings the branch home.
+      must('git fetch -q ../p-task-1 agent/task-1:agent/task-1', st.repo, st.s.env);
+      assert.equal(must('git log -1 --format=%s agent/task-1', st.repo, st.s.env), `${COMMIT_MESSAGE}\n`, 'the commit reached the main repository');
+      assert.equal(must('git show agent/task-1:greeting.txt', st.repo, st.s.env), greeting);
+      assert.equal(must('git show agent/task-1:count.txt', st.repo, st.s.env), expectedCount);
+      assert.equal(must('git rev-parse main', st.repo, st.s.env), mainBefore, 'main did not move');
+
+      // The write into the sibling failed, the model was told in its next request, and the host is unchanged.
+      const sib = model.toolOutput('sibling');
+      assert.notEqual(exitCodeIn(sib), 0, `the sibling write must fail: ${sib}`);
+      assert.match(sib ?? '', /Read-only file system|Permission denied/, `the fence's refusal reaches the model: ${sib}`);
+      assert.doesNotMatch(sib ?? '', /SIBLING-WRITTEN/);
+      const calls = model.turnRequests();
+      const asked = calls.findIndex((r) => r.turn === 5);
+      assert.ok(asked > 0, 'codex asked the model again after the sibling attempt');
+      assert.equal(model.requestWithOutput('sibling'), asked, 'the failure is in the very next request');
+      assert.equal(snapshot(st.sibling), siblingBefore, 'the sibling worktree is unchanged on the host');
+      assert.equal(must('git rev-parse agent/task-2', st.repo, st.s.env), mainBefore, 'the sibling branch did not move');
+
+      // Codex kept its session in its own state dir, and its config stayed as the preset seeded it.
+      const state = agentStateDirPath(join(realpathSync(st.s.env.HOME!), '.codex-celistra'), realpathSync(st.own));
+      assert.ok(existsSync(join(state, 'sessions')) && readdirSync(join(state, 'sessions')).length > 0, 'a session transcript in the agent\'s CODEX_HOME');
+      const seed = PRESETS.codex!.stateDir!.protectedEntries.find((e) => e.path === 'config.toml');
+      assert.equal(readFileSync(join(state, 'config.toml'), 'utf8'), seed?.kind === 'file' ? seed.seed : undefined);
+    });
+  }
+}
