@@ -23,7 +23,7 @@ import { PRESETS } from '../../src/core/presets.js';
 import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { scratchDir } from '../support/scratch-dir.js';
-import { applyPatch, execCommand, startScriptedResponses, type ScriptedResponses } from '../support/scripted-openai-responses.js';
+import { applyPatch, execCommand, startScriptedResponses, type ScriptedResponses, type ScriptedTurn } from '../support/scripted-openai-responses.js';
 import { codexExecArgs, writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
 import { celistra, makeRepo, must, snapshot, type Scratch } from '../worktree-fixture.js';
 
@@ -106,7 +106,7 @@ function newStage(kind: Kind, label: string): Stage {
 }
 
 /** The scripted task: read, edit, write, run real work, commit, then try the sibling. */
-function scenario(st: Stage) {
+function scenario(st: Stage): ScriptedTurn[] {
   return [
     { text: 'Reading the greeting first.', calls: [execCommand('read', 'cat greeting.txt')] },
     {
@@ -156,10 +156,10 @@ function exitCodeIn(output: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-async function runTask(st: Stage, backend: string): Promise<{ ran: Ran; model: ScriptedResponses }> {
-  const model = await startScriptedResponses(scenario(st));
+async function runTask(st: Stage, backend: string, turns: ScriptedTurn[] = scenario(st), extra: string[] = []): Promise<{ ran: Ran; model: ScriptedResponses }> {
+  const model = await startScriptedResponses(turns);
   try {
-    const args = ['run', '--backend', backend, '--preset', 'codex', ...st.where, '--', CODEX_BIN, ...codexExecArgs({ baseUrl: model.baseUrl, catalogPath: st.catalog, workdir: st.own, prompt: 'Say hello from the agent in greeting.txt, count it, commit.' })];
+    const args = ['run', '--backend', backend, '--preset', 'codex', ...st.where, '--', CODEX_BIN, ...codexExecArgs({ baseUrl: model.baseUrl, catalogPath: st.catalog, workdir: st.own, prompt: 'Say hello from the agent in greeting.txt, count it, commit.', extra })];
     const ran = await runCelistra(args, st.repo, st.s.env);
     return { ran, model };
   } finally {
@@ -226,4 +226,18 @@ for (const backend of ['landlock', 'bwrap'] as const) {
       assert.equal(readFileSync(join(state, 'config.toml'), 'utf8'), seed?.kind === 'file' ? seed.seed : undefined);
     });
   }
+
+  // Why the preset's config.toml sets sandbox_mode: codex's own per-command sandbox (bwrap in
+  // a new user namespace) cannot start inside the fence. Should a later codex manage it,
+  // this fails, and the preset's choice is worth revisiting (docs/presets.md, codex part).
+  test(`${backend}: codex's own sandbox, asked for with -s workspace-write, fails every command inside the fence`, { skip, timeout: 120_000 }, async () => {
+    const st = newStage('celistra worktree add', `${backend}-own-sandbox`);
+    const turns: ScriptedTurn[] = [{ calls: [execCommand('write', 'echo inside > proof.txt')] }, { text: 'done' }];
+    const { ran, model } = await runTask(st, backend, turns, ['-s', 'workspace-write']);
+    assert.equal(ran.status, 0, ran.stderr);
+    const out = model.toolOutput('write');
+    assert.notEqual(exitCodeIn(out), 0, `the command ran: ${out}`);
+    assert.match(out ?? '', /bwrap: setting up uid map/, `not codex's sandbox failing to start: ${out}`);
+    assert.ok(!existsSync(join(st.own, 'proof.txt')), 'the command never ran');
+  });
 }
