@@ -12,8 +12,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +21,10 @@ import { PRESETS } from '../../src/core/presets.js';
 import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { scratchDir } from '../support/scratch-dir.js';
-import { applyPatch, execCommand, startScriptedResponses, type ScriptedResponses, type ScriptedTurn } from '../support/scripted-openai-responses.js';
-import { codexExecArgs, writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
-import { celistra, makeRepo, must, snapshot, type Scratch } from '../worktree-fixture.js';
+import { execCommand, type ScriptedTurn } from '../support/scripted-openai-responses.js';
+import { writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
+import { codexTask, COMMIT_MESSAGE, countScript, exitCodeIn, expectedCount, runFencedCodex, SIBLING_WRITTEN, TURN_AFTER_SIBLING, type TaskFile } from '../support/codex-scripted-task.js';
+import { makeRepo, must, celistra, snapshot, type Scratch } from '../worktree-fixture.js';
 
 const CODEX_BIN = fileURLToPath(new URL('../../../node_modules/.bin/codex', import.meta.url));
 const CODEX_MISSING = existsSync(CODEX_BIN) ? false : `the codex CLI is not installed (${CODEX_BIN}): npm install`;
@@ -36,18 +35,7 @@ const CODEX_MISSING = existsSync(CODEX_BIN) ? false : `the codex CLI is not inst
  */
 const STAGE_PARENT = existsSync(CODEX_BIN) && isWithin(realpathSync(CODEX_BIN), '/tmp') ? '/tmp' : '/var/tmp';
 
-const GREETING = 'hello from the main branch\n';
-/** The node script the model writes: real work whose result the host can check. */
-const COUNT_SCRIPT = [
-  "const { createHash } = require('node:crypto');",
-  "const { readFileSync, writeFileSync } = require('node:fs');",
-  "const text = readFileSync('greeting.txt', 'utf8');",
-  "const words = text.split(/\\s+/).filter(Boolean).length;",
-  "const sha = createHash('sha256').update(text).digest('hex');",
-  "writeFileSync('count.txt', `${words} ${sha}\\n`);",
-  "console.log('counted', words);",
-].join('\n');
-const COMMIT_MESSAGE = 'agent: greet the world, with a count';
+const FILE: TaskFile = { name: 'greeting.txt', before: 'hello from the main branch', after: 'hello from the agent, fenced' };
 
 type Kind = 'celistra worktree add' | 'plain git worktree add';
 
@@ -84,7 +72,7 @@ function newStage(kind: Kind, label: string): Stage {
   mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
   const s: Scratch = { root, env };
   const repo = makeRepo(s, 'p');
-  must(`printf '${GREETING.replace(/\n/g, '\\n')}' > greeting.txt && git add greeting.txt && git commit -qm greeting`, repo, env);
+  must(`echo '${FILE.before}' > ${FILE.name} && git add ${FILE.name} && git commit -qm greeting`, repo, env);
   let own: string;
   let sibling: string;
   let where: string[];
@@ -105,66 +93,8 @@ function newStage(kind: Kind, label: string): Stage {
   return { s, repo, own, sibling, where, catalog: writeScriptedModelCatalog(root) };
 }
 
-/** The scripted task: read, edit, write, run real work, commit, then try the sibling. */
-function scenario(st: Stage): ScriptedTurn[] {
-  return [
-    { text: 'Reading the greeting first.', calls: [execCommand('read', 'cat greeting.txt')] },
-    {
-      calls: [
-        applyPatch(
-          'edit',
-          ['*** Begin Patch', '*** Update File: greeting.txt', '@@', '-hello from the main branch', '+hello from the agent, fenced', '*** Add File: count.js', ...COUNT_SCRIPT.split('\n').map((l) => `+${l}`), '*** End Patch', ''].join('\n'),
-        ),
-      ],
-    },
-    { calls: [execCommand('work', 'node count.js && cat count.txt')] },
-    { calls: [execCommand('commit', `git add -A && git commit -q -m '${COMMIT_MESSAGE}' && git log -1 --format=%s`)] },
-    { calls: [execCommand('sibling', `echo planted > ${st.sibling}/planted.txt && echo pwned >> ${st.sibling}/README && echo SIBLING-WRITTEN`)] },
-    { text: 'Done: greeting edited, count written, committed. The other worktree is not mine to write.' },
-  ];
-}
-
-interface Ran {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * `celistra run` as a child that does not block this process: the scripted model
- * answers from this process's event loop while codex runs.
- */
-function runCelistra(args: string[], cwd: string, env: Record<string, string>): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CELISTRA_BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-/** The exit code codex reported to the model for an exec_command call ("Process exited with code N"). */
-function exitCodeIn(output: string | undefined): number | undefined {
-  const m = /Process exited with code (\d+)/.exec(output ?? '');
-  return m ? Number(m[1]) : undefined;
-}
-
-async function runTask(st: Stage, backend: string, turns: ScriptedTurn[] = scenario(st), extra: string[] = []): Promise<{ ran: Ran; model: ScriptedResponses }> {
-  const model = await startScriptedResponses(turns);
-  try {
-    const args = ['run', '--backend', backend, '--preset', 'codex', ...st.where, '--', CODEX_BIN, ...codexExecArgs({ baseUrl: model.baseUrl, catalogPath: st.catalog, workdir: st.own, prompt: 'Say hello from the agent in greeting.txt, count it, commit.', extra })];
-    const ran = await runCelistra(args, st.repo, st.s.env);
-    return { ran, model };
-  } finally {
-    await model.close();
-  }
+function runTask(st: Stage, backend: string, turns: ScriptedTurn[] = codexTask(FILE, st.sibling), extra: string[] = []) {
+  return runFencedCodex({ cli: CELISTRA_BIN, codex: CODEX_BIN, backend, where: st.where, workdir: st.own, cwd: st.repo, env: st.s.env, catalogPath: st.catalog, turns, extra });
 }
 
 const KINDS: Kind[] = ['celistra worktree add', 'plain git worktree add'];
@@ -184,36 +114,36 @@ for (const backend of ['landlock', 'bwrap'] as const) {
       assert.equal(ran.status, 0, transcript);
 
       // The model was told what it read, and each allowed step succeeded.
-      assert.match(model.toolOutput('read') ?? '', /hello from the main branch/, transcript);
+      assert.ok((model.toolOutput('read') ?? '').includes(FILE.before), `the file's content reached the model: ${model.toolOutput('read')}`);
       assert.equal(exitCodeIn(model.toolOutput('read')), 0, transcript);
       assert.match(model.toolOutput('edit') ?? '', /Success\. Updated the following files:\s*\nA count\.js\s*\nM greeting\.txt/, `apply_patch: ${model.toolOutput('edit')}\n${transcript}`);
       assert.equal(exitCodeIn(model.toolOutput('work')), 0, `node script: ${model.toolOutput('work')}\n${transcript}`);
       assert.equal(exitCodeIn(model.toolOutput('commit')), 0, `git commit: ${model.toolOutput('commit')}\n${transcript}`);
 
       // Every effect, on the host: the edit, the new file, the script's result, the commit.
-      const greeting = 'hello from the agent, fenced\n';
-      assert.equal(readFileSync(join(st.own, 'greeting.txt'), 'utf8'), greeting);
-      assert.equal(readFileSync(join(st.own, 'count.js'), 'utf8'), `${COUNT_SCRIPT}\n`);
-      const expectedCount = `5 ${createHash('sha256').update(greeting).digest('hex')}\n`;
-      assert.equal(readFileSync(join(st.own, 'count.txt'), 'utf8'), expectedCount);
-      assert.match(model.toolOutput('work') ?? '', new RegExp(`counted 5\\n${expectedCount}`), 'the script\'s output reached the model');
+      const edited = `${FILE.after}\n`;
+      const count = expectedCount(FILE);
+      assert.equal(readFileSync(join(st.own, FILE.name), 'utf8'), edited);
+      assert.equal(readFileSync(join(st.own, 'count.js'), 'utf8'), `${countScript(FILE)}\n`);
+      assert.equal(readFileSync(join(st.own, 'count.txt'), 'utf8'), count);
+      assert.ok((model.toolOutput('work') ?? '').includes(`counted 5\n${count}`), `the script's output reached the model: ${model.toolOutput('work')}`);
       assert.equal(must('git rev-parse --abbrev-ref HEAD', st.own, st.s.env), 'agent/task-1\n');
       assert.equal(must('git log -1 --format=%s agent/task-1', st.own, st.s.env), `${COMMIT_MESSAGE}\n`, 'the commit is on the agent\'s branch (host git in the worktree)');
       assert.equal(must('git status --porcelain', st.own, st.s.env), '', 'everything the agent made is committed');
       // The seed's harvest, from the main checkout: a plain fetch brings the branch home.
       must('git fetch -q ../p-task-1 agent/task-1:agent/task-1', st.repo, st.s.env);
       assert.equal(must('git log -1 --format=%s agent/task-1', st.repo, st.s.env), `${COMMIT_MESSAGE}\n`, 'the commit reached the main repository');
-      assert.equal(must('git show agent/task-1:greeting.txt', st.repo, st.s.env), greeting);
-      assert.equal(must('git show agent/task-1:count.txt', st.repo, st.s.env), expectedCount);
+      assert.equal(must(`git show agent/task-1:${FILE.name}`, st.repo, st.s.env), edited);
+      assert.equal(must('git show agent/task-1:count.txt', st.repo, st.s.env), count);
       assert.equal(must('git rev-parse main', st.repo, st.s.env), mainBefore, 'main did not move');
 
       // The write into the sibling failed, the model was told in its next request, and the host is unchanged.
       const sib = model.toolOutput('sibling');
       assert.notEqual(exitCodeIn(sib), 0, `the sibling write must fail: ${sib}`);
       assert.match(sib ?? '', /Read-only file system|Permission denied/, `the fence's refusal reaches the model: ${sib}`);
-      assert.doesNotMatch(sib ?? '', /SIBLING-WRITTEN/);
+      assert.ok(!(sib ?? '').includes(SIBLING_WRITTEN));
       const calls = model.turnRequests();
-      const asked = calls.findIndex((r) => r.turn === 5);
+      const asked = calls.findIndex((r) => r.turn === TURN_AFTER_SIBLING);
       assert.ok(asked > 0, 'codex asked the model again after the sibling attempt');
       assert.equal(model.requestWithOutput('sibling'), asked, 'the failure is in the very next request');
       assert.equal(snapshot(st.sibling), siblingBefore, 'the sibling worktree is unchanged on the host');
