@@ -73,23 +73,17 @@ function newStage(kind: Kind, label: string): Stage {
   const s: Scratch = { root, env };
   const repo = makeRepo(s, 'p');
   must(`echo '${FILE.before}' > ${FILE.name} && git add ${FILE.name} && git commit -qm greeting`, repo, env);
-  let own: string;
-  let sibling: string;
-  let where: string[];
   if (kind === 'celistra worktree add') {
     for (const n of ['task-1', 'task-2']) {
       const r = celistra(['worktree', 'add', n], repo, env);
       assert.equal(r.status, 0, r.stderr);
     }
-    own = join(root, 'p-task-1');
-    sibling = join(root, 'p-task-2');
-    where = ['--worktree', 'task-1'];
   } else {
     must('git worktree add -q ../p-task-1 -b agent/task-1 main && git worktree add -q ../p-task-2 -b agent/task-2 main', repo, env);
-    own = join(root, 'p-task-1');
-    sibling = join(root, 'p-task-2');
-    where = ['--workspace', own];
   }
+  const own = join(root, 'p-task-1');
+  const sibling = join(root, 'p-task-2');
+  const where = kind === 'celistra worktree add' ? ['--worktree', 'task-1'] : ['--workspace', own];
   return { s, repo, own, sibling, where, catalog: writeScriptedModelCatalog(root) };
 }
 
@@ -126,7 +120,7 @@ for (const backend of ['landlock', 'bwrap'] as const) {
       assert.equal(readFileSync(join(st.own, FILE.name), 'utf8'), edited);
       assert.equal(readFileSync(join(st.own, 'count.js'), 'utf8'), `${countScript(FILE)}\n`);
       assert.equal(readFileSync(join(st.own, 'count.txt'), 'utf8'), count);
-      assert.ok((model.toolOutput('work') ?? '').includes(`counted 5\n${count}`), `the script's output reached the model: ${model.toolOutput('work')}`);
+      assert.ok((model.toolOutput('work') ?? '').includes(`counted ${count.split(' ')[0]}\n${count}`), `the script's output reached the model: ${model.toolOutput('work')}`);
       assert.equal(must('git rev-parse --abbrev-ref HEAD', st.own, st.s.env), 'agent/task-1\n');
       assert.equal(must('git log -1 --format=%s agent/task-1', st.own, st.s.env), `${COMMIT_MESSAGE}\n`, 'the commit is on the agent\'s branch (host git in the worktree)');
       assert.equal(must('git status --porcelain', st.own, st.s.env), '', 'everything the agent made is committed');
@@ -158,9 +152,14 @@ for (const backend of ['landlock', 'bwrap'] as const) {
   }
 
   // Why the preset's config.toml sets sandbox_mode: codex's own per-command sandbox (bwrap in
-  // a new user namespace) cannot start inside the fence. Should a later codex manage it,
-  // this fails, and the preset's choice is worth revisiting (docs/presets.md, codex part).
-  test(`${backend}: codex's own sandbox, asked for with -s workspace-write, fails every command inside the fence`, { skip, timeout: 120_000 }, async () => {
+  // a new user namespace) cannot start inside the fence, as root under both backends and
+  // unprivileged under landlock. Unprivileged under bwrap it can (the fence's user namespace
+  // lets it make its own): there it is redundant, not broken, and this test has nothing to
+  // show. Should a later codex nest everywhere, this fails, and the preset's choice is worth
+  // revisiting (docs/presets.md, codex part).
+  const nests = backend === 'bwrap' && process.getuid?.() !== 0;
+  const ownSkip = skip || (nests ? "unprivileged under bwrap, codex's own sandbox can start inside the fence (measured); nothing fails to show" : false);
+  test(`${backend}: codex's own sandbox, asked for with -s workspace-write, fails every command inside the fence`, { skip: ownSkip, timeout: 120_000 }, async () => {
     const st = newStage('celistra worktree add', `${backend}-own-sandbox`);
     const turns: ScriptedTurn[] = [{ calls: [execCommand('write', 'echo inside > proof.txt')] }, { text: 'done' }];
     const { ran, model } = await runTask(st, backend, turns, ['-s', 'workspace-write']);
