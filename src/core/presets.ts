@@ -80,10 +80,11 @@ const file = (path: string, seed: string, formerSeeds?: string[]): ProtectedEntr
  * The codex preset's config.toml (docs/presets.md, codex part).
  *
  * `sandbox_mode`: Codex runs each command of the model in a sandbox of its own, made with
- * its bundled bwrap in a new user namespace. Inside Celistra's fence that cannot start
- * ("bwrap: setting up uid map": the fence gives no new namespaces to what it runs), so
- * every shell command and every `apply_patch` failed. Celistra's fence is the sandbox
- * that holds; codex's own is off, as with `codex -s danger-full-access`.
+ * its bundled bwrap in a new user namespace. Inside Celistra's fence that cannot start as
+ * root (either backend) nor unprivileged under landlock ("bwrap: setting up uid map"), so
+ * every shell command and every `apply_patch` failed; unprivileged under bwrap it nests,
+ * redundantly. Celistra's fence is the sandbox that holds; codex's own is off, as with
+ * `codex -s danger-full-access`.
  *
  * `daemon_auto_start`: Codex 0.169's TUI starts a background app-server and talks to it
  * over a unix socket in CODEX_HOME; the fence refuses unix sockets (docs/security.md), so
@@ -92,7 +93,7 @@ const file = (path: string, seed: string, formerSeeds?: string[]): ProtectedEntr
  * the agent.
  */
 const CODEX_CONFIG_SEED = [
-  '# Made by Celistra (codex preset): the fence is the sandbox, codex\'s own cannot start inside it.',
+  '# Made by Celistra (codex preset): its fence is the sandbox; codex\'s own fails inside it (docs/presets.md).',
   'sandbox_mode = "danger-full-access"',
   '',
   '[features]',
