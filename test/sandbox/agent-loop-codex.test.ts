@@ -7,8 +7,10 @@
  * and writes a new one with codex's apply_patch, runs a node script that does real work,
  * and commits; every effect is checked on the host. It then tries to write into the
  * sibling task's worktree through the shell: that must fail, codex must tell the model
- * so in its next request, and the sibling must be unchanged on the host.
- * How codex is pointed at the scripted model: test/support/codex-scripted-launch.ts.
+ * so in its next request, and the sibling must be unchanged on the host. No sandbox flag
+ * is passed to codex: the preset's config.toml turns codex's own sandbox off, and the last
+ * test per backend shows why. How codex is pointed at the scripted model:
+ * test/support/codex-scripted-launch.ts; the task: test/support/codex-scripted-task.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
