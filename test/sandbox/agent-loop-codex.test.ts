@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendByName } from '../../src/core/backend-selection.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
-import { PRESETS } from '../../src/core/presets.js';
+import { PRESETS, seedText } from '../../src/core/presets.js';
 import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { scratchDir } from '../support/scratch-dir.js';
@@ -150,7 +150,7 @@ for (const backend of ['landlock', 'bwrap'] as const) {
       const state = agentStateDirPath(join(realpathSync(st.s.env.HOME!), '.codex-celistra'), realpathSync(st.own));
       assert.ok(existsSync(join(state, 'sessions')) && readdirSync(join(state, 'sessions')).length > 0, 'a session transcript in the agent\'s CODEX_HOME');
       const seed = PRESETS.codex!.stateDir!.protectedEntries.find((e) => e.path === 'config.toml');
-      assert.equal(readFileSync(join(state, 'config.toml'), 'utf8'), seed?.kind === 'file' ? seed.seed : undefined);
+      assert.equal(readFileSync(join(state, 'config.toml'), 'utf8'), seed?.kind === 'file' ? seedText(seed.seed, realpathSync(st.own)) : undefined);
     });
   }
 
