@@ -12,7 +12,9 @@
  * developer and user messages, then each earlier `function_call` / `custom_tool_call` and
  * its `function_call_output` / `custom_tool_call_output`), and `tools`. It reads the
  * answer as server-sent events and acts on `response.output_item.done` items and
- * `response.completed`; a turn whose output holds no tool call ends its task.
+ * `response.completed`; a turn whose output holds no tool call ends its task. The TUI
+ * also sends side requests (a title for the task) asking for structured output
+ * (`text.format.type = "json_schema"`): those are answered apart, and are no turn.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -47,8 +49,10 @@ export interface RecordedRequest {
   headers: Record<string, string | string[] | undefined>;
   /** The parsed JSON body, or undefined when there was none or it was not JSON. */
   body: unknown;
-  /** The scenario turn this request was answered with; undefined when not a responses call. */
+  /** The scenario turn this request was answered with; undefined when not a responses call, or a side request. */
   turn?: number;
+  /** A side request (structured output, e.g. the TUI's task title), answered apart from the scenario. */
+  side?: boolean;
 }
 
 export interface ScriptedResponses {
@@ -133,6 +137,19 @@ function message(turnIndex: number, text: string): Record<string, unknown> {
   return { type: 'message', id: `msg_scripted_${turnIndex}`, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
 }
 
+/** The JSON schema a side request asks its answer to follow, or undefined for a turn of the task. */
+function structuredOutputSchema(body: unknown): { required?: string[]; properties?: Record<string, { type?: string }> } | undefined {
+  const format = (body as { text?: { format?: { type?: string; schema?: unknown } } } | undefined)?.text?.format;
+  return format?.type === 'json_schema' ? ((format.schema ?? {}) as { required?: string[]; properties?: Record<string, { type?: string }> }) : undefined;
+}
+
+/** An answer that fits the schema: each required string property says what answered it. */
+function sideAnswer(schema: { required?: string[]; properties?: Record<string, { type?: string }> }): string {
+  const answer: Record<string, string> = {};
+  for (const key of schema.required ?? []) if (schema.properties?.[key]?.type === 'string') answer[key] = 'Scripted task';
+  return JSON.stringify(answer);
+}
+
 /** Streams one response as Responses API server-sent events. */
 function streamResponse(res: ServerResponse, model: string, turnIndex: number, items: Record<string, unknown>[]): void {
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
@@ -180,9 +197,15 @@ export async function startScriptedResponses(scenario: ScriptedTurn[]): Promise<
       const recorded: RecordedRequest = { method: req.method ?? '', path, headers: req.headers, body };
       requests.push(recorded);
       if (req.method === 'POST' && path.endsWith('/responses')) {
+        const model = String((body as { model?: unknown } | undefined)?.model ?? 'scripted');
+        const schema = structuredOutputSchema(body);
+        if (schema) {
+          recorded.side = true;
+          streamResponse(res, model, -1, [message(-1, sideAnswer(schema))]);
+          return;
+        }
         const turnIndex = turnFor(body);
         recorded.turn = turnIndex;
-        const model = String((body as { model?: unknown } | undefined)?.model ?? 'scripted');
         streamResponse(res, model, turnIndex, outputItems(scenario[turnIndex], turnIndex));
         return;
       }
