@@ -60,7 +60,7 @@ export interface ScriptedResponses {
   baseUrl: string;
   /** Every request received, in order. */
   requests: RecordedRequest[];
-  /** The requests to the responses endpoint, in order. */
+  /** The requests that played a turn of the scenario (side requests left out), in order. */
   turnRequests(): RecordedRequest[];
   /**
    * What codex reported back to the model for the call named `id` (the text of its
