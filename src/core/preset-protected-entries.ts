@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CelistraError } from './errors.js';
-import type { ProtectedEntry } from './presets.js';
+import { seedText, type ProtectedEntry } from './presets.js';
 
 /**
  * Makes a preset's protected entry exist, as what it is meant to be, so a backend can bind
@@ -10,11 +10,12 @@ import type { ProtectedEntry } from './presets.js';
  *
  * `abs` is the entry with `~/` expanded. Its parent must already exist (it is the preset's
  * state dir or inside one); the parent is realpath'd, the entry itself is not followed.
+ * `workspace` (realpath'd) is the agent's, for seeds made per workspace.
  */
-export function ensureProtectedEntry(entry: ProtectedEntry, abs: string): string {
+export function ensureProtectedEntry(entry: ProtectedEntry, abs: string, workspace: string): string {
   mkdirSync(dirname(abs), { recursive: true, mode: 0o700 });
   const path = join(realpathSync(dirname(abs)), basename(abs));
-  create(entry, path);
+  create(entry, path, workspace);
   const st = lstatSync(path);
   if (st.isSymbolicLink()) {
     // A read-only bind lands on the link's target; the link itself, in a writable dir,
@@ -31,13 +32,13 @@ export function ensureProtectedEntry(entry: ProtectedEntry, abs: string): string
   return path;
 }
 
-function create(entry: ProtectedEntry, path: string): void {
+function create(entry: ProtectedEntry, path: string, workspace: string): void {
   try {
     if (entry.kind === 'dir') mkdirSync(path, { mode: 0o700 });
-    else writeFileSync(path, entry.seed, { flag: 'wx', mode: 0o600 });
+    else writeFileSync(path, seedText(entry.seed, workspace), { flag: 'wx', mode: 0o600 });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    if (entry.kind === 'file' && entry.formerSeeds) upgradeSeed(entry.seed, entry.formerSeeds, path);
+    if (entry.kind === 'file' && entry.formerSeeds) upgradeSeed(seedText(entry.seed, workspace), entry.formerSeeds, path);
   }
 }
 

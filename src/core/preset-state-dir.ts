@@ -77,7 +77,7 @@ export function prepareAgentStateDir(state: AgentStateDir, base: string, workspa
   const record = join(ctx.celistraStateDir, 'agent-state-dirs', sha256Hex(realBase).slice(0, 16), `${key}.json`);
   const dir = dirMadeByCelistra(join(agents, key), record);
   for (const login of state.logins) copyLogin(usersOwnLogin(login, ctx.home), join(dir, login.name));
-  const readOnly = state.protectedEntries.map((entry) => ensureProtectedEntry(entry, join(dir, entry.path)));
+  const readOnly = state.protectedEntries.map((entry) => ensureProtectedEntry(entry, join(dir, entry.path), workspace));
   return { dir, readOnly };
 }
 

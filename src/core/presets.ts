@@ -62,27 +62,64 @@ export interface LoginFile {
   name: string;
 }
 
+/** A protected file's content when Celistra creates it: fixed, or made for the agent's workspace (its real path). */
+export type Seed = string | ((workspace: string) => string);
+
+/** The seed's text for the agent working in `workspace` (realpath'd). */
+export function seedText(seed: Seed, workspace: string): string {
+  return typeof seed === 'string' ? seed : seed(workspace);
+}
+
 /** A path inside the agent's state dir (relative to it), kept read-only under the fence. */
 export type ProtectedEntry =
   | {
       path: string;
       kind: 'file';
       /** Content of the file when it has to be created: nothing configured beyond what the fence needs. */
-      seed: string;
+      seed: Seed;
       /** Seeds of earlier Celistra versions: a file still holding one exactly (nobody edited it) is brought up to `seed`. */
       formerSeeds?: string[];
     }
   | { path: string; kind: 'dir' };
 
-const file = (path: string, seed: string, formerSeeds?: string[]): ProtectedEntry => (formerSeeds ? { path, kind: 'file', seed, formerSeeds } : { path, kind: 'file', seed });
+const file = (path: string, seed: Seed, formerSeeds?: string[]): ProtectedEntry => (formerSeeds ? { path, kind: 'file', seed, formerSeeds } : { path, kind: 'file', seed });
 
 /**
- * Codex 0.169's TUI starts a background app-server and talks to it over a unix socket in
- * CODEX_HOME; the fence refuses unix sockets (docs/security.md), so the TUI could not
- * start. With this feature off it runs the app-server inside its own process instead,
- * the same as `codex --disable daemon_auto_start`, and nothing outlives the agent.
+ * The codex preset's config.toml (docs/presets.md, codex part), for the agent working in
+ * `workspace`: each agent has its own CODEX_HOME, one per workspace.
+ *
+ * `sandbox_mode`: Codex runs each command of the model in a sandbox of its own, made with
+ * its bundled bwrap in a new user namespace. Inside Celistra's fence that cannot start as
+ * root (either backend) nor unprivileged under landlock ("bwrap: setting up uid map"), so
+ * every shell command and every `apply_patch` failed; unprivileged under bwrap it nests,
+ * redundantly. Celistra's fence is the sandbox that holds; codex's own is off, as with
+ * `codex -s danger-full-access`.
+ *
+ * `[projects."<workspace>"]`: the interactive TUI asks whether to trust the folder and
+ * saves the answer in config.toml, which is read-only to the agent: the save failed and
+ * the TUI never got past that screen. The workspace is the one the user handed to
+ * Celistra for this agent; it is trusted here, for this agent only.
+ *
+ * `daemon_auto_start`: Codex 0.169's TUI starts a background app-server and talks to it
+ * over a unix socket in CODEX_HOME; the fence refuses unix sockets (docs/security.md), so
+ * the TUI could not start. With this feature off it runs the app-server inside its own
+ * process instead, the same as `codex --disable daemon_auto_start`, and nothing outlives
+ * the agent.
  */
-const CODEX_CONFIG_SEED = '[features]\ndaemon_auto_start = false\n';
+const codexConfigSeed = (workspace: string): string =>
+  [
+    "# Made by Celistra (codex preset): its fence is the sandbox; codex's own fails inside it (docs/presets.md).",
+    'sandbox_mode = "danger-full-access"',
+    '',
+    `[projects.${JSON.stringify(workspace)}]`,
+    'trust_level = "trusted"',
+    '',
+    '[features]',
+    'daemon_auto_start = false',
+    '',
+  ].join('\n');
+/** What earlier Celistra versions seeded; a config.toml still holding one exactly is brought up to codexConfigSeed. */
+const CODEX_FORMER_SEEDS = ['', '[features]\ndaemon_auto_start = false\n'];
 const dir = (path: string): ProtectedEntry => ({ path, kind: 'dir' });
 
 export const PRESETS: Record<string, Preset> = {
@@ -136,7 +173,7 @@ export const PRESETS: Record<string, Preset> = {
     // notify/mcp_servers, sessions and memories would otherwise reach the user's unfenced
     // codex or another fenced one. Besides config, it keeps sqlite state and logs there; its
     // background app-server (a 400 MB copy and a unix socket) is switched off by the seeded
-    // config.toml (CODEX_CONFIG_SEED).
+    // config.toml (codexConfigSeed).
     // The login is a copy of the user's own (`codex login`, unfenced).
     stateDir: {
       base: '~/.codex-celistra',
@@ -148,7 +185,7 @@ export const PRESETS: Record<string, Preset> = {
       // commands allowed without asking) and plugins/ complete it. Codex's own first-start
       // write to config.toml is then refused, which it survives (docs/presets.md).
       protectedEntries: [
-        file('config.toml', CODEX_CONFIG_SEED, ['']),
+        file('config.toml', codexConfigSeed, CODEX_FORMER_SEEDS),
         file('hooks.json', '{}\n'),
         file('AGENTS.md', ''),
         file('AGENTS.override.md', ''),

@@ -20,7 +20,7 @@ import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { bwrapBackend } from '../../src/backends/bwrap/index.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { expandHome, isWithin } from '../../src/core/policy.js';
-import { PRESETS } from '../../src/core/presets.js';
+import { PRESETS, seedText } from '../../src/core/presets.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { celistraPaths } from '../../src/core/paths.js';
 import { scratchDir } from '../support/scratch-dir.js';
@@ -355,8 +355,8 @@ function protectedContents(agent: AgentName, stage: Stage): Record<string, strin
 }
 
 /** What a fresh home's protected entries hold once the preset created them: the seeds and empty directories. */
-function seededContents(agent: AgentName): Record<string, string | string[]> {
-  return Object.fromEntries(PRESETS[agent]!.stateDir!.protectedEntries.map((e) => [e.path, e.kind === 'file' ? e.seed : []]));
+function seededContents(agent: AgentName, stage: Stage): Record<string, string | string[]> {
+  return Object.fromEntries(PRESETS[agent]!.stateDir!.protectedEntries.map((e) => [e.path, e.kind === 'file' ? seedText(e.seed, stage.ws) : []]));
 }
 
 /** Entries of a host directory created while `fn` ran, removed again (the `none` run's /tmp litter). */
@@ -423,7 +423,7 @@ for (const agent of ['claude', 'codex'] as const) {
         assert.deepEqual(writesOutsidePreset(agent, stage), []);
         const denied = [...baseline.run.shape].filter((p) => !run.shape.has(p) && !insideProtected(agent, p));
         assert.deepEqual(denied, [], `written unsandboxed but missing under ${backend}`);
-        assert.deepEqual(protectedContents(agent, stage), seededContents(agent), `${agent} changed an entry the preset protects`);
+        assert.deepEqual(protectedContents(agent, stage), seededContents(agent, stage), `${agent} changed an entry the preset protects`);
         rmSync(stage.root, { recursive: true, force: true });
       });
 

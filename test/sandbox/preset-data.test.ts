@@ -11,7 +11,7 @@ import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, 
 import { join } from 'node:path';
 import { buildPolicy, DEFAULT_DENY_READ, expandHome, isWithin } from '../../src/core/policy.js';
 import { celistraPaths } from '../../src/core/paths.js';
-import { PRESETS } from '../../src/core/presets.js';
+import { PRESETS, seedText } from '../../src/core/presets.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { isolatedEnv } from '../support/isolated-env.js';
 
@@ -95,7 +95,7 @@ for (const preset of Object.values(PRESETS)) {
         if (entry.kind === 'file') {
           assert.ok(st.isFile(), `${abs} created as a file`);
           assert.equal(st.mode & 0o777, 0o600, `${abs} mode`);
-          assert.equal(readFileSync(abs, 'utf8'), entry.seed);
+          assert.equal(readFileSync(abs, 'utf8'), seedText(entry.seed, realpathSync(ws)));
         } else {
           assert.ok(st.isDirectory(), `${abs} created as a directory`);
           assert.equal(st.mode & 0o777, 0o700, `${abs} mode`);
