@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { AgentExit, AgentRecord, AgentSpec, AgentSummary } from './agent-spec.js';
 import { validateAgentName } from './agent-spec.js';
 import type { AgentStore } from './agent-store.js';
@@ -20,6 +20,18 @@ import { gitGrantsFor } from './worktree-git.js';
 import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
+import { parseRules, type ApprovalRules } from '../approvals/rules.js';
+
+/** The daemon's approval queue as the supervisor drives it (src/approvals/queue.ts). */
+export interface RunApprovals {
+  /** Make a run's spool; what its policy must grant. */
+  openRun(runId: string): { dir: string; answersDir: string; env: Record<string, string> };
+  discardRun(runId: string): void;
+  runStarted(info: { agent: string; runId: string; task: string; branch: string | null; rules: ApprovalRules }): void;
+  runEnded(runId: string): void;
+  waiting(agent: string): { count: number; oldestAt: number } | undefined;
+  forgetAgent(agent: string): void;
+}
 
 /** Where supervisor events go (the audit log, when present). Never throws into the caller. */
 export interface AuditSink {
@@ -34,6 +46,7 @@ export interface SupervisorOptions {
   audit?: AuditSink;
   /** Environment every agent starts from (the backend adds the policy's). */
   baseEnv?: Record<string, string>;
+  approvals?: RunApprovals;
 }
 
 export interface SpawnRequest {
@@ -52,6 +65,8 @@ export interface SpawnRequest {
   allowWrite?: string[];
   denyRead?: string[];
   allowRead?: string[];
+  /** Per-agent approval rules (`--approve`, `--auto-allow`, `--auto-deny`). */
+  approvals?: unknown;
   cols?: number;
   rows?: number;
 }
@@ -145,6 +160,7 @@ export class Supervisor {
     }
     live.cols = link.hello.cols;
     live.rows = link.hello.rows;
+    this.approvalsStarted(live.record, live.record.runId!);
     this.bindLink(live, link);
     if (link.hello.exit) this.onExit(live, link.hello.exit, 'exited while the daemon was down');
   }
@@ -177,12 +193,31 @@ export class Supervisor {
   }
 
   /** Check a request and build its spec, policy and plan without starting anything. */
-  private prepare(spec: AgentSpec, tmpLabel: string): { plan: LaunchPlan; policy: Policy; tmpDir: string } {
+  private prepare(spec: AgentSpec, tmpLabel: string): Prepared {
+    // Short: unix socket paths are limited to 107 bytes. The name prefix is for people.
+    const runId = `${spec.name.slice(0, 16)}.${randomUUID().slice(0, 8)}`;
+    const spool = this.opts.approvals?.openRun(runId);
+    try {
+      return { ...this.preparePolicy(spec, tmpLabel, spool), runId };
+    } catch (e) {
+      if (!spool) throw e;
+      this.opts.approvals!.discardRun(runId);
+      // The spool's read-only answers dir needs a carve-out that some backends cannot make
+      // (Landlock without user namespaces): the agent then runs without approvals, and says so.
+      if (!(e instanceof CelistraError) || e.code !== 'E_NO_BACKEND') throw e;
+      const prepared = { ...this.preparePolicy(spec, tmpLabel, undefined), runId };
+      this.audit('approval', spec.name, { action: 'unavailable', runId, reason: e.message });
+      return prepared;
+    }
+  }
+
+  private preparePolicy(spec: AgentSpec, tmpLabel: string, approvals: ReturnType<RunApprovals['openRun']> | undefined): { plan: LaunchPlan; policy: Policy; tmpDir: string } {
     // As for `celistra run`: a task worktree gets the git grants that let git work in it.
     const git = gitGrantsFor(spec.workspace);
     const tmpDir = createPrivateTmp(this.paths, tmpLabel);
     try {
       const policy = buildPolicy({
+        approvals,
         workspace: spec.workspace,
         preset: spec.preset,
         network: spec.network,
@@ -239,6 +274,7 @@ export class Supervisor {
       if (list.length) spec[key] = list;
     }
     if (req.worktree !== undefined) spec.worktree = req.worktree;
+    if (req.approvals !== undefined) spec.approvals = parseRules(req.approvals);
     const record: AgentRecord = { spec, state: 'stopped', restarts: 0, crashTimes: [] };
     // Plan first: a policy or backend refusal must not leave a half-made agent behind.
     const prepared = this.prepare(spec, name);
@@ -265,18 +301,18 @@ export class Supervisor {
     }
   }
 
-  private async startRun(live: Live, prepared?: { plan: LaunchPlan; policy: Policy; tmpDir: string }): Promise<void> {
+  private async startRun(live: Live, prepared?: Prepared): Promise<void> {
     const { spec } = live.record;
-    const { plan, policy, tmpDir } = prepared ?? this.prepare(spec, spec.name);
-    // Short: unix socket paths are limited to 107 bytes. The name prefix is for people.
-    const runId = `${spec.name.slice(0, 16)}.${randomUUID().slice(0, 8)}`;
+    const { plan, policy, tmpDir, runId } = prepared ?? this.prepare(spec, spec.name);
     let started;
     try {
       started = await launchHolder(this.paths, { agent: spec.name, runId, plan, cols: live.cols, rows: live.rows, scrollbackBytes: this.opts.scrollbackBytes });
     } catch (e) {
       removePrivateTmp(tmpDir);
+      this.opts.approvals?.discardRun(runId);
       throw e;
     }
+    this.approvalsStarted(live.record, runId);
     const link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
     const record = live.record;
     record.state = 'running';
@@ -329,6 +365,7 @@ export class Supervisor {
     const name = record.spec.name;
     if (!this.agents.has(name)) return;
     if (record.tmpDir) removePrivateTmp(record.tmpDir);
+    if (record.runId) this.opts.approvals?.runEnded(record.runId);
     const files = record.runId ? holderFiles(this.paths, record.runId) : undefined;
     if (files) {
       rmSync(files.exitPath, { force: true });
@@ -445,6 +482,7 @@ export class Supervisor {
     live.fanout.closeAll(1000, 'agent removed');
     this.agents.delete(name);
     this.store.delete(name);
+    this.opts.approvals?.forgetAgent(name);
   }
 
   input(name: string, data: Buffer): void {
@@ -528,6 +566,13 @@ export class Supervisor {
     return out;
   }
 
+  /** Tell the approval queue a run is up (again): it watches the run's spool. */
+  private approvalsStarted(record: AgentRecord, runId: string): void {
+    const { spec } = record;
+    const task = spec.worktree ?? spec.branch?.replace(/^agent\//, '') ?? basename(spec.workspace);
+    this.opts.approvals?.runStarted({ agent: spec.name, runId, task, branch: spec.branch ?? null, rules: spec.approvals ?? parseRules(undefined) });
+  }
+
   has(name: string): boolean {
     return this.agents.has(name);
   }
@@ -553,6 +598,7 @@ export class Supervisor {
       lastExit: r.lastExit ?? null,
       lastLine: live.recent.lastLine(),
       restartAt: r.restartAt ?? null,
+      approvals: running ? (this.opts.approvals?.waiting(r.spec.name) ?? null) : null,
     };
   }
 
@@ -574,6 +620,13 @@ export class Supervisor {
       live.link?.detach();
     }
   }
+}
+
+interface Prepared {
+  plan: LaunchPlan;
+  policy: Policy;
+  tmpDir: string;
+  runId: string;
 }
 
 function clampSize(n: unknown, fallback: number): number {
