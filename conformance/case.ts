@@ -21,6 +21,7 @@ export const SECTIONS = {
   E: 'Processes and IPC',
   F: 'Integrity',
   G: 'Allowed work',
+  H: 'Approvals',
 } as const;
 export type Section = keyof typeof SECTIONS;
 
