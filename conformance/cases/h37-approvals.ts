@@ -136,10 +136,11 @@ async function run(ctx: CaseContext): Promise<CustomResult[]> {
     }, 60_000);
     if (!out) return [{ name: 'the attacker runs', outcome: 'denied', detail: 'the attack script did not finish' }];
     const lines = out.split(/\r?\n/).filter((l) => l.startsWith('attack '));
-    const own = (await list()).find((a) => a.agent === 'attacker' && a.text === 'attacker question');
+    const all = () => d.client.call<{ approvals: ApprovalView[] }>('GET', '/v1/approvals?all=1').then((r) => r.approvals);
+    const own = (await all()).find((a) => a.agent === 'attacker' && a.text === 'attacker question');
     if (!own) return [{ name: 'the attacker asks', outcome: 'denied', detail: `the attacker's own question never reached the queue: ${lines.join(' | ')}` }];
 
-    const now = await list();
+    const now = await all();
     held('its own request stays pending', now.some((a) => a.id === own.id && a.state === 'pending'), `request ${own.id}: ${JSON.stringify(now.find((a) => a.id === own.id)?.state)}`);
     held("the victim's request stays pending", now.some((a) => a.id === victimReq.id && a.state === 'pending'), `victim request ${victimReq.id}`);
     const forVictim = now.filter((a) => a.agent === 'victim');
@@ -148,8 +149,9 @@ async function run(ctx: CaseContext): Promise<CustomResult[]> {
     const decided = events.filter((e) => ['approved', 'denied'].includes(String(e.data.action)));
     held('nothing is decided in the audit log', decided.length === 0, decided.map((e) => `${e.agent}: ${String(e.data.action)} by ${String(e.data.by)}`).join('; ') || 'no approved/denied events');
     held("the victim's spool is unchanged", snapshot(victimSpool) === victimBefore, victimSpool);
-    const attackerSpool = join(root, readdirSync(root).find((n) => n.startsWith('attacker.'))!);
-    const answerFiles = readdirSync(join(attackerSpool, 'answers')).filter((f) => !f.startsWith('.'));
+    // Where the daemon made it: a spool that moved or lost its answers dir is itself an escape.
+    const attackerSpool = join(root, readdirSync(root).find((n) => /^attacker\.[0-9a-f]{8}$/.test(n)) ?? 'attacker-spool-gone');
+    const answerFiles = existsSync(join(attackerSpool, 'answers')) ? readdirSync(join(attackerSpool, 'answers')).filter((f) => !f.startsWith('.')) : [];
     const forgedAnswers = answerFiles.filter((f) => f.startsWith('forged'));
     const ownAnswers = answerFiles.map((f) => readFileSync(join(attackerSpool, 'answers', f), 'utf8')).filter((t) => t.includes(own.id));
     held(
