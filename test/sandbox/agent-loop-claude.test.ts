@@ -10,41 +10,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { backendByName } from '../../src/core/backend-selection.js';
-import { expandHome } from '../../src/core/policy.js';
-import { PRESETS } from '../../src/core/presets.js';
-import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
-import { CLAUDE_BIN, claudeAvailable, claudeEnv, claudePrintArgs } from '../support/claude-launch.js';
+import { CLAUDE_BIN, claudeEnv, claudePrintArgs } from '../support/claude-launch.js';
 import { FINAL_TEXT, siblingWriteProblems, taskProblems, taskScenario } from '../support/claude-task.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { runAsync, type AsyncRunResult } from '../support/run-async.js';
 import { startScriptedAnthropic, type ScriptedAnthropic } from '../support/scripted-anthropic.js';
-import { LAYOUTS, loopStage, type Layout, type LoopStage } from './agent-loop-stage.js';
-
-export const ALL_TOOLS = ['Read', 'Edit', 'Write', 'Bash'];
-
-/** What each protected entry of the agent's config dir holds on the host: a file's content, a dir's listing. */
-export function protectedEntries(stage: LoopStage): Record<string, string | string[]> {
-  const state = PRESETS.claude!.stateDir!;
-  const dir = agentStateDirPath(expandHome(state.base, stage.home), stage.ws);
-  return Object.fromEntries(state.protectedEntries.map((e) => [e.path, e.kind === 'file' ? readFileSync(join(dir, e.path), 'utf8') : readdirSync(join(dir, e.path))]));
-}
-
-/** The same entries as the preset seeds them. */
-export function seededEntries(): Record<string, string | string[]> {
-  return Object.fromEntries(PRESETS.claude!.stateDir!.protectedEntries.map((e) => [e.path, e.kind === 'file' ? e.seed : []]));
-}
-
-function skipReason(backend: 'landlock' | 'bwrap'): string | false {
-  if (process.platform !== 'linux') return 'the landlock and bwrap backends are Linux-only';
-  const missing = claudeAvailable();
-  if (missing) return missing;
-  const caps = backendByName(backend).probe();
-  return caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`;
-}
+import { ALL_TOOLS, LAYOUTS, loopStage, protectedEntries, seededEntries, skipReason, type Layout, type LoopStage } from './agent-loop-stage.js';
 
 for (const backend of ['landlock', 'bwrap'] as const) {
   for (const layout of Object.keys(LAYOUTS) as Layout[]) {

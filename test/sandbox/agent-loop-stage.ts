@@ -5,11 +5,15 @@
  * that belongs to another agent.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, realpathSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { backendByName } from '../../src/core/backend-selection.js';
+import { expandHome } from '../../src/core/policy.js';
+import { PRESETS } from '../../src/core/presets.js';
+import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
-import { CLAUDE_BIN } from '../support/claude-launch.js';
+import { CLAUDE_BIN, claudeAvailable } from '../support/claude-launch.js';
 import { seedTaskRepo } from '../support/claude-task.js';
 import { scratchDir } from '../support/scratch-dir.js';
 
@@ -74,4 +78,27 @@ export function loopStage(layout: Layout): LoopStage {
   const sibling = worktree('task-2');
   if (layout === 'main-checkout') return { root, home, env, repo, ws: repo, branch: 'main', sibling, baseCommit };
   return { root, home, env, repo, ws: worktree('task-1'), branch: 'agent/task-1', sibling, baseCommit };
+}
+
+export const ALL_TOOLS = ['Read', 'Edit', 'Write', 'Bash'];
+
+/** What each protected entry of the agent's config dir holds on the host: a file's content, a dir's listing. */
+export function protectedEntries(stage: LoopStage): Record<string, string | string[]> {
+  const state = PRESETS.claude!.stateDir!;
+  const dir = agentStateDirPath(expandHome(state.base, stage.home), stage.ws);
+  return Object.fromEntries(state.protectedEntries.map((e) => [e.path, e.kind === 'file' ? readFileSync(join(dir, e.path), 'utf8') : readdirSync(join(dir, e.path))]));
+}
+
+/** The same entries as the preset seeds them. */
+export function seededEntries(): Record<string, string | string[]> {
+  return Object.fromEntries(PRESETS.claude!.stateDir!.protectedEntries.map((e) => [e.path, e.kind === 'file' ? e.seed : []]));
+}
+
+/** Why the loop cannot run under `backend` here, or false. */
+export function skipReason(backend: 'landlock' | 'bwrap'): string | false {
+  if (process.platform !== 'linux') return 'the landlock and bwrap backends are Linux-only';
+  const missing = claudeAvailable();
+  if (missing) return missing;
+  const caps = backendByName(backend).probe();
+  return caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`;
 }
