@@ -106,6 +106,7 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
           allowWrite: body.allowWrite as string[] | undefined,
           denyRead: body.denyRead as string[] | undefined,
           allowRead: body.allowRead as string[] | undefined,
+          env: body.env as Record<string, string> | undefined,
           cols: optionalNumber(body, 'cols'),
           rows: optionalNumber(body, 'rows'),
         });
