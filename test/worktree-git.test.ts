@@ -60,13 +60,31 @@ test('directories that are not Celistra task worktrees get no git grants', () =>
   assert.equal(gitGrantsFor(repo), undefined, 'the main checkout');
   assert.equal(gitGrantsFor(s.root), undefined, 'a plain directory');
   assert.equal(gitGrantsFor(join(s.root, 'missing')), undefined, 'a missing directory');
-  must(`git worktree add -q ${join(s.root, 'plain-wt')}`, repo, s.env);
-  assert.equal(gitGrantsFor(join(s.root, 'plain-wt')), undefined, 'a worktree made by git worktree add');
+  must(`git worktree add -q --detach ${join(s.root, 'plain-wt')}`, repo, s.env);
+  assert.equal(gitGrantsFor(join(s.root, 'plain-wt')), undefined, 'a worktree made by git worktree add on a detached HEAD');
   // A directory whose .git file points at task a's git dir is not task a.
   const forged = join(s.root, 'forged');
   mkdirSync(forged);
   write(join(forged, '.git'), readFileSync(join(wt, '.git'), 'utf8'));
   assert.equal(gitGrantsFor(forged), undefined, 'a forged pointer');
+});
+
+test('a worktree made by git worktree add on a branch is adopted: its admin dir and a shadow of its own are writable, main\'s git dir is not', () => {
+  const { s, repo } = withTask();
+  const wt = join(s.root, 'repo-task-1');
+  must(`git worktree add -q ${wt} -b agent/task-1`, repo, s.env);
+  const adopted: string[] = [];
+  const grants = gitGrantsFor(wt, (record) => adopted.push(record.name));
+  assert.deepEqual(adopted, ['repo-task-1']);
+  const admin = join(repo, '.git', 'worktrees', 'repo-task-1');
+  const shadow = join(repo, '.git', 'celistra', 'worktrees', 'repo-task-1', 'git');
+  assert.deepEqual(grants?.writableRoots, [admin, shadow]);
+  assert.ok(grants?.readOnlyPaths.includes(join(wt, '.git')) && grants.readOnlyPaths.includes(join(admin, 'commondir')) && grants.readOnlyPaths.includes(join(admin, 'gitdir')));
+  assert.equal(readFileSync(join(admin, 'commondir'), 'utf8').trim(), shadow);
+  assert.equal(grants?.branch, 'agent/task-1');
+  // The second look finds the same adoption and says nothing.
+  assert.deepEqual(gitGrantsFor(wt, (record) => adopted.push(record.name))?.writableRoots, [admin, shadow]);
+  assert.equal(adopted.length, 1);
 });
 
 test('the grants refresh the view of main inside the shadow, replacing the agent\'s own moves of it', () => {

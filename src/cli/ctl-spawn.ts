@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty';
 import { resolve } from 'node:path';
 import type { AgentSummary } from '../core/agent-spec.js';
+import { parseEnvAssignment, parseEnvFile } from '../core/agent-env.js';
 import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
@@ -14,10 +15,12 @@ export default defineCommand({
   meta: { name: 'spawn', description: 'Start an agent under the daemon, fenced to its workspace, in its own PTY.' },
   args: {
     workspace: { type: 'string', description: 'directory the agent may write', valueHint: 'DIR' },
-    name: { type: 'string', description: 'agent name (default: the command name plus a number)' },
+    name: { type: 'string', description: 'agent name (default: its task: task-1 for a worktree on agent/task-1, else the workspace directory name)' },
     'auto-restart': { type: 'boolean', description: 'restart after a crash (backoff; >5 crashes in 60 s → crashed-out)' },
     backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
-    preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
+    preset: { type: 'string', description: 'agent preset: claude | codex | aider | none (default: the preset of a known agent command, e.g. claude)' },
+    env: { type: 'string', description: 'KEY=VALUE for this agent only (repeatable; values are never shown or audited)', valueHint: 'KEY=VALUE' },
+    'env-file': { type: 'string', description: 'read KEY=VALUE lines from this file (repeatable; --env wins)', valueHint: 'FILE' },
     worktree: { type: 'string', description: 'run in this task worktree of the current repository (celistra worktree add NAME) instead of --workspace', valueHint: 'NAME' },
     net: { type: 'string', description: 'network: on | off', default: 'on' },
     'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH' },
@@ -45,6 +48,12 @@ export default defineCommand({
       const approve = repeatedFlag(rawArgs, 'approve');
       const approvals =
         approve.length || args['auto-allow'] || args['auto-deny'] ? { ask: approve, otherwise: args['auto-allow'] ? 'allow' : args['auto-deny'] ? 'deny' : 'person' } : undefined;
+      const env: Record<string, string> = {};
+      for (const file of repeatedFlag(rawArgs, 'env-file')) Object.assign(env, parseEnvFile(resolve(file)));
+      for (const assignment of repeatedFlag(rawArgs, 'env')) {
+        const [key, value] = parseEnvAssignment(assignment);
+        env[key] = value;
+      }
       const client = new DaemonClient(celistraPaths());
       const { agent } = await client.call<{ agent: AgentSummary }>('POST', '/v1/agents', {
         name: args.name,
@@ -61,12 +70,13 @@ export default defineCommand({
         denyRead: pathsForDaemon(repeatedFlag(rawArgs, 'deny-read')),
         allowRead: pathsForDaemon(repeatedFlag(rawArgs, 'allow-read')),
         approvals,
+        env: Object.keys(env).length ? env : undefined,
         cols: process.stdout.columns,
         rows: process.stdout.rows,
       });
       if (agent.unsandboxed) process.stderr.write(`celistra: WARNING: agent ${agent.name} runs UNSANDBOXED (--backend none): it can write anywhere you can\n`);
       if (args.json) process.stdout.write(`${JSON.stringify(agent, null, 2)}\n`);
-      else process.stdout.write(`${agent.name}: running (pid ${agent.pid}, backend ${agent.backend})\n`);
+      else process.stdout.write(`${agent.name}: running (pid ${agent.pid}, backend ${agent.backend}${agent.preset ? `, preset ${agent.preset}` : ''})\n`);
     }),
 });
 

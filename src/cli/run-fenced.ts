@@ -1,9 +1,10 @@
 import { fstatSync, mkdirSync } from 'node:fs';
 import { loadBuiltin } from '../core/builtin-on-demand.js';
-import { basename } from 'node:path';
 import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { buildPolicy } from '../core/policy.js';
+import { resolvePreset } from '../core/preset-default.js';
+import { taskName } from '../core/task-name.js';
 import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
 import { runInTerminal, runPiped } from '../core/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
@@ -13,6 +14,8 @@ import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
 import { findWorktree } from '../core/worktrees.js';
+import { adoptedCheckout, adoptionNotice, releaseCheckout, takeCheckout } from '../core/worktree-adopt.js';
+import type { WorktreeRecord } from '../core/worktree-record.js';
 import type { RunArgs } from './run-flags.js';
 
 /**
@@ -46,6 +49,8 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
   // read-denied, and a writable root around it (--allow-write ~/.local) is not refused.
   for (const own of [paths.stateDir, paths.configDir]) mkdirSync(own, { recursive: true, mode: 0o700 });
   const tmpDir = createPrivateTmp(paths, 'run');
+  let adoptedNow: WorktreeRecord | undefined;
+  let checkout: ReturnType<typeof adoptedCheckout>;
   try {
     const policy = buildPolicy({
       workspace,
@@ -54,16 +59,19 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
       allowRead: flags['allow-read'],
       network: net,
       unixSockets: flags['allow-unix-sockets'] ? 'allow' : 'deny',
-      preset: given(flags.preset),
+      preset: resolvePreset(given(flags.preset), argv),
       tmpDir,
       paths,
-      git: gitGrantsFor(workspace),
+      git: gitGrantsFor(workspace, (record) => {
+        adoptedNow = record;
+        process.stderr.write(adoptionNotice(record));
+      }),
     });
     const plan = planLaunch(backend, policy, argv, process.env as Record<string, string>);
     if (plan.backend === 'none') {
       process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
     }
-    if (flags.verbose) process.stderr.write(`celistra: backend ${plan.backend}; ${plan.notes.join('; ')}\n`);
+    if (flags.verbose) process.stderr.write(`celistra: backend ${plan.backend}; preset ${policy.preset ?? 'none'}; ${plan.notes.join('; ')}\n`);
     // Lifted credentials are the user's choice, but never a silent one.
     for (const p of flags['allow-read'] ?? []) process.stderr.write(`celistra: note: the command may read ${p} (--allow-read lifts its default read-deny)\n`);
     // A guarantee the backend declares for this machine that this policy's shape undoes: said on every run.
@@ -71,10 +79,15 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     const interactive = isTerminal(0) && isTerminal(1);
     // `--no-name` and `--no-worktree` name nothing, so the default applies (citty's reading
     // recorded the agent as null).
-    const agent = unlessNegated(flags.name) ?? unlessNegated(flags.worktree) ?? basename(policy.workspace);
+    const agent = unlessNegated(flags.name) ?? unlessNegated(flags.worktree) ?? taskName(policy.workspace, policy.git?.branch);
     const audit = new RunAudit(paths, agent);
+    if (adoptedNow) audit.adopted(adoptedNow);
+    // An adopted worktree's checkout is leased for the run and released after it
+    // (worktree-adopt.ts), so this process must outlive the command: no hand-over.
+    checkout = adoptedCheckout(policy.git);
+    if (checkout) takeCheckout(checkout.record, checkout.layout, process.pid);
     // Returns only when the run cannot hand itself over to celistra-exec.
-    if (!interactive) await execIntoHelper(plan, policy, argv, audit, agent);
+    if (!interactive && !checkout) await execIntoHelper(plan, policy, argv, audit, agent);
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
     const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
     await audit.exited(result);
@@ -83,6 +96,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     if (plan.backend === 'landlock' && result.code !== null && result.code >= HELPER_EXIT.usage && result.code <= HELPER_EXIT.ruleset) forgetLandlockProbe();
     return result.status;
   } finally {
+    if (checkout) releaseCheckout(checkout.record, checkout.layout, process.pid);
     removePrivateTmp(tmpDir);
   }
 }

@@ -5,7 +5,7 @@ export const RUN_FLAGS = {
   workspace: { type: 'string', description: 'directory the command may write (required unless --worktree)', valueHint: 'DIR' },
   worktree: { type: 'string', description: 'task worktree NAME (celistra worktree add) of the current repository, as the workspace', valueHint: 'NAME' },
   backend: { type: 'string', description: 'auto | landlock | bwrap | seatbelt | none (none = UNSANDBOXED)', default: 'auto' },
-  preset: { type: 'string', description: 'agent preset: claude | codex | aider' },
+  preset: { type: 'string', description: 'agent preset: claude | codex | aider | none (default: the preset of a known agent command, e.g. claude)' },
   'allow-write': { type: 'string', description: 'extra writable directory (repeatable)', valueHint: 'PATH', repeatable: true },
   'deny-read': { type: 'string', description: 'path the command may not read (repeatable); credentials (~/.ssh, ~/.aws, ~/.gnupg, ~/.config/gh, ~/.netrc, ~/.git-credentials, ~/.kube, cloud and agent logins) are always denied', valueHint: 'PATH', repeatable: true },
   'allow-read': { type: 'string', description: 'lift a default read-deny for this run, e.g. ~/.config/gh for gh or ~/.kube for kubectl (repeatable; your agent logins and Celistra\'s own dirs stay denied)', valueHint: 'PATH', repeatable: true },

@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { addWorktree, findWorktree, listWorktrees, removeWorktree, type WorktreeListing } from '../core/worktrees.js';
 import { runWorktreeSetup } from '../core/worktree-setup.js';
+import { releaseAdoption } from '../core/worktree-adopt.js';
 import { runCommand } from './command.js';
 
 const add = defineCommand({
@@ -81,7 +82,27 @@ const rm = defineCommand({
     }),
 });
 
+const release = defineCommand({
+  meta: {
+    name: 'release',
+    description: 'Give a worktree made by `git worktree add` back to plain git: its commits go onto its branch in the main repository, and Celistra forgets it (the next fenced run adopts it again).',
+  },
+  args: {
+    name: { type: 'positional', description: 'task name (the worktree directory name, as `celistra worktree ls` shows it)', required: false },
+    repo: { type: 'string', description: 'a directory in the repository (default: current directory)', valueHint: 'DIR' },
+    json: { type: 'boolean', description: 'print JSON' },
+  },
+  run: ({ args }) =>
+    runCommand(async () => {
+      if (!args.name) throw new CelistraError('E_USAGE', 'no worktree name given', 'usage: celistra worktree release NAME');
+      const record = findWorktree(args.name, args.repo);
+      const { tip } = releaseAdoption(record);
+      if (args.json) process.stdout.write(`${JSON.stringify({ released: record.name, path: record.path, branch: record.branch, tip: tip ?? null }, null, 2)}\n`);
+      else process.stdout.write(`released ${record.path}: plain git worktree again on ${record.branch}${tip ? ` at ${tip.slice(0, 12)}` : ''}\n`);
+    }),
+});
+
 export default defineCommand({
   meta: { name: 'worktree', description: 'Task worktrees: one per agent, on its own branch agent/NAME.' },
-  subCommands: { add, ls, rm },
+  subCommands: { add, ls, rm, release },
 });

@@ -11,7 +11,10 @@ export interface AgentSpec {
   /** Absolute path of the directory the agent may write. */
   workspace: string;
   backend: BackendChoice;
+  /** The preset it runs with: given, or the known agent's own (preset-default.ts); absent for none. */
   preset?: string;
+  /** Variables for this agent only, over the daemon's environment (values never shown or audited). */
+  env?: Record<string, string>;
   /** Restart after a crash (non-zero exit or signal) with backoff. */
   autoRestart: boolean;
   /** The worktree name it runs in, when spawned with --worktree. */
@@ -81,6 +84,10 @@ export interface AgentSummary {
   unsandboxed: boolean;
   autoRestart: boolean;
   argv: string[];
+  /** The preset it runs with, or null. */
+  preset: string | null;
+  /** Names of the variables given with `--env` / `--env-file` (values are not shown). */
+  envKeys: string[];
   lastExit: AgentExit | null;
   lastLine: string;
   restartAt: number | null;

@@ -102,8 +102,10 @@ export const PRESETS: Record<string, Preset> = {
       // statusLine, apiKeyHelper, MCP and permission rules), memory, and the directories of
       // commands, agents, skills, plugins, output styles, rules and workflows; `local/` holds
       // a local install's `claude` launcher, `chrome/` the browser's native-messaging host
-      // script, `session-env/` the env files sourced before each Bash command. The theme
-      // and onboarding state live elsewhere or fail silently (docs/presets.md).
+      // script. The theme and onboarding state live elsewhere or fail silently. Not
+      // `session-env/`: Claude Code creates `session-env/<session id>/` before every Bash
+      // command, so read-only it broke them all; what it holds is sourced only by later
+      // sessions in this same fence (docs/presets.md, "Which entries stay read-only").
       protectedEntries: [
         file('settings.json', '{}\n'),
         file('settings.local.json', '{}\n'),
@@ -118,7 +120,6 @@ export const PRESETS: Record<string, Preset> = {
         dir('workflows'),
         dir('local'),
         dir('chrome'),
-        dir('session-env'),
       ],
     },
     writableDirs: [],

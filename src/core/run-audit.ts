@@ -70,6 +70,11 @@ export class RunAudit {
     return this.fallback ? undefined : this.spool.openPath;
   }
 
+  /** A plain linked worktree was adopted for this run (worktree-adopt.ts). */
+  adopted(record: { path: string; branch: string; adoptedAdminDir?: string }): void {
+    this.record({ type: 'worktree-adopt', agent: this.agent, data: { worktree: record.path, branch: record.branch, adminDir: record.adoptedAdminDir } });
+  }
+
   async exited(result: ExitResult): Promise<void> {
     this.record({ type: 'exit', agent: this.agent, data: { code: result.code, signal: result.signal, durationMs: Date.now() - this.startedAt } });
     try {

@@ -17,6 +17,10 @@ import { holderFiles } from '../holder/holder-config.js';
 import { summarizePolicy } from './audit/index.js';
 import type { AgentProcesses } from './audit/denial-attribution.js';
 import { gitGrantsFor } from './worktree-git.js';
+import { validateAgentEnv } from './agent-env.js';
+import { resolvePreset } from './preset-default.js';
+import { taskName } from './task-name.js';
+import { adoptedCheckout, adoptedCheckoutAt, moveLease, releaseCheckout, takeCheckout } from './worktree-adopt.js';
 import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
@@ -67,6 +71,8 @@ export interface SpawnRequest {
   allowRead?: string[];
   /** Per-agent approval rules (`--approve`, `--auto-allow`, `--auto-deny`). */
   approvals?: unknown;
+  /** Variables for this agent only (its model, key, endpoint), over the daemon's environment. */
+  env?: Record<string, string>;
   cols?: number;
   rows?: number;
 }
@@ -194,8 +200,9 @@ export class Supervisor {
 
   /** Check a request and build its spec, policy and plan without starting anything. */
   private prepare(spec: AgentSpec, tmpLabel: string): Prepared {
-    // Short: unix socket paths are limited to 107 bytes. The name prefix is for people.
-    const runId = `${spec.name.slice(0, 16)}.${randomUUID().slice(0, 8)}`;
+    // Short: unix socket paths are limited to 107 bytes. The name prefix is for people
+    // (a new agent named by its task has no name yet at this point: its label stands in).
+    const runId = `${(spec.name || tmpLabel).slice(0, 16)}.${randomUUID().slice(0, 8)}`;
     const spool = this.opts.approvals?.openRun(runId);
     try {
       return { ...this.preparePolicy(spec, tmpLabel, spool), runId };
@@ -213,7 +220,9 @@ export class Supervisor {
 
   private preparePolicy(spec: AgentSpec, tmpLabel: string, approvals: ReturnType<RunApprovals['openRun']> | undefined): { plan: LaunchPlan; policy: Policy; tmpDir: string } {
     // As for `celistra run`: a task worktree gets the git grants that let git work in it.
-    const git = gitGrantsFor(spec.workspace);
+    const git = gitGrantsFor(spec.workspace, (adopted) => {
+      this.audit('worktree-adopt', spec.name, { worktree: adopted.path, branch: adopted.branch, adminDir: adopted.adoptedAdminDir });
+    });
     const tmpDir = createPrivateTmp(this.paths, tmpLabel);
     try {
       const policy = buildPolicy({
@@ -229,7 +238,8 @@ export class Supervisor {
         paths: this.paths,
         git,
       });
-      const plan = planLaunch(spec.backend, policy, spec.argv, this.opts.baseEnv ?? (process.env as Record<string, string>));
+      const base = this.opts.baseEnv ?? (process.env as Record<string, string>);
+      const plan = planLaunch(spec.backend, policy, spec.argv, spec.env ? { ...base, ...spec.env } : base);
       return { plan, policy, tmpDir };
     } catch (e) {
       removePrivateTmp(tmpDir);
@@ -254,12 +264,12 @@ export class Supervisor {
     if (network !== 'on' && network !== 'off') throw new CelistraError('E_USAGE', `network must be on or off, not "${String(network)}"`);
     const unixSockets = req.unixSockets ?? 'deny';
     if (unixSockets !== 'deny' && unixSockets !== 'allow') throw new CelistraError('E_USAGE', `unixSockets must be deny or allow, not "${String(unixSockets)}"`);
-    const name = validateAgentName(req.name ?? this.defaultName(req.argv[0]!));
-    if (this.agents.has(name)) {
-      throw new CelistraError('E_CONFLICT', `an agent named ${name} already exists`, 'pick another --name, or `celistra ctl rm` the old one');
+    const asked = req.name === undefined ? undefined : validateAgentName(req.name);
+    if (asked !== undefined && this.agents.has(asked)) {
+      throw new CelistraError('E_CONFLICT', `an agent named ${asked} already exists`, 'pick another --name, or `celistra ctl rm` the old one');
     }
     const spec: AgentSpec = {
-      name,
+      name: asked ?? '',
       argv: req.argv,
       workspace: resolve(workspace),
       backend,
@@ -268,7 +278,10 @@ export class Supervisor {
       unixSockets,
       createdAt: Date.now(),
     };
-    if (req.preset !== undefined) spec.preset = req.preset;
+    const preset = resolvePreset(req.preset, req.argv);
+    if (preset !== undefined) spec.preset = preset;
+    const env = validateAgentEnv(req.env);
+    if (env) spec.env = env;
     for (const key of ['allowWrite', 'denyRead', 'allowRead'] as const) {
       const list = pathList(req[key], key);
       if (list.length) spec[key] = list;
@@ -277,8 +290,11 @@ export class Supervisor {
     if (req.approvals !== undefined) spec.approvals = parseRules(req.approvals);
     const record: AgentRecord = { spec, state: 'stopped', restarts: 0, crashTimes: [] };
     // Plan first: a policy or backend refusal must not leave a half-made agent behind.
-    const prepared = this.prepare(spec, name);
+    const prepared = this.prepare(spec, asked ?? 'spawn');
     if (prepared.policy.git) spec.branch = prepared.policy.git.branch;
+    // Named by its task unless told otherwise: approvals and the fleet view show the name.
+    spec.name = asked ?? taskName(spec.workspace, spec.branch, (n) => this.agents.has(n));
+    const name = spec.name;
     this.store.insert(record);
     const live = this.track(record);
     live.cols = clampSize(req.cols, 80);
@@ -293,25 +309,23 @@ export class Supervisor {
     return this.summary(live);
   }
 
-  private defaultName(cmd: string): string {
-    const base = (cmd.split('/').pop() ?? 'agent').replace(/[^A-Za-z0-9_.-]/g, '') || 'agent';
-    for (let i = 1; ; i++) {
-      const candidate = `${base}-${i}`.replace(/^[^A-Za-z0-9]+/, '');
-      if (!this.agents.has(candidate)) return candidate;
-    }
-  }
-
   private async startRun(live: Live, prepared?: Prepared): Promise<void> {
     const { spec } = live.record;
     const { plan, policy, tmpDir, runId } = prepared ?? this.prepare(spec, spec.name);
+    // A plain worktree's checkout is leased for the run (worktree-adopt.ts): by the daemon
+    // until the holder exists, then by the holder, which lives exactly as long as the run.
+    const checkout = adoptedCheckout(policy.git);
+    const lease = checkout ? takeCheckout(checkout.record, checkout.layout, process.pid) : undefined;
     let started;
     try {
       started = await launchHolder(this.paths, { agent: spec.name, runId, plan, cols: live.cols, rows: live.rows, scrollbackBytes: this.opts.scrollbackBytes });
     } catch (e) {
+      if (lease) rmSync(lease, { force: true });
       removePrivateTmp(tmpDir);
       this.opts.approvals?.discardRun(runId);
       throw e;
     }
+    if (lease) moveLease(lease, started.holderPid);
     this.approvalsStarted(live.record, runId);
     const link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
     const record = live.record;
@@ -337,6 +351,8 @@ export class Supervisor {
       ...(plan.degraded ? { degraded: Object.keys(plan.degraded) } : {}),
       policy: summarizePolicy(policy),
       env: Object.keys(plan.env),
+      ...(spec.env ? { envGiven: Object.keys(spec.env) } : {}),
+      ...(spec.preset ? { preset: spec.preset } : {}),
       pid: started.pid,
     });
     if (plan.backend === 'none') this.audit('unsandboxed', spec.name, { command: spec.argv });
@@ -366,6 +382,7 @@ export class Supervisor {
     if (!this.agents.has(name)) return;
     if (record.tmpDir) removePrivateTmp(record.tmpDir);
     if (record.runId) this.opts.approvals?.runEnded(record.runId);
+    if (record.holderPid) this.releaseCheckout(record.spec.workspace, record.holderPid);
     const files = record.runId ? holderFiles(this.paths, record.runId) : undefined;
     if (files) {
       rmSync(files.exitPath, { force: true });
@@ -404,6 +421,16 @@ export class Supervisor {
     }
     live.stopRequested = false;
     if (!this.stopping) this.store.update(record);
+  }
+
+  /** The run is over: a plain worktree's HEAD lets the main checkout fetch the branch again. */
+  private releaseCheckout(workspace: string, holderPid: number): void {
+    try {
+      const checkout = adoptedCheckoutAt(workspace);
+      if (checkout) releaseCheckout(checkout.record, checkout.layout, holderPid);
+    } catch {
+      // The worktree is gone or odd: there is no checkout left to release.
+    }
   }
 
   private scheduleRestart(live: Live, delayMs: number): void {
@@ -595,6 +622,8 @@ export class Supervisor {
       unsandboxed: r.backend === 'none',
       autoRestart: r.spec.autoRestart,
       argv: r.spec.argv,
+      preset: r.spec.preset ?? null,
+      envKeys: Object.keys(r.spec.env ?? {}),
       lastExit: r.lastExit ?? null,
       lastLine: live.recent.lastLine(),
       restartAt: r.restartAt ?? null,

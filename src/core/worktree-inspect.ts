@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CelistraError } from './errors.js';
 import { alternatesList, git, gitTry, type GitRunOptions } from './git.js';
-import { layoutFor, type WorktreeRecord } from './worktree-record.js';
+import { layoutOf, type WorktreeRecord } from './worktree-record.js';
 import { readAgentTip, readWorktreeHead, verifyShadowObjectStore } from './worktree-shadow.js';
 
 /**
@@ -23,7 +23,7 @@ export interface HostView {
 }
 
 export function hostView(record: WorktreeRecord): HostView {
-  const layout = layoutFor(record.commonDir, record.name);
+  const layout = layoutOf(record);
   verifyShadowObjectStore(layout, record.commonDir);
   return {
     record,
@@ -63,7 +63,7 @@ function withWorktreeIndex<T>(view: HostView, commit: string, use: (opts: GitRun
   try {
     const objects = join(scratch, 'objects');
     mkdirSync(objects);
-    const layout = layoutFor(view.record.commonDir, view.record.name);
+    const layout = layoutOf(view.record);
     const opts: GitRunOptions = {
       cwd: view.record.path,
       gitDir: view.record.commonDir,

@@ -34,6 +34,13 @@ export interface WorktreeRecord {
   /** Untracked files copied in from the main checkout (`.worktreeinclude`): not the task's work. */
   included: string[];
   createdAt: string;
+  /**
+   * Set for a worktree made by plain `git worktree add` and adopted on its first fenced run
+   * (worktree-adopt.ts): its admin dir is git's own, `<main .git>/worktrees/<id>`, and
+   * this is what that dir's `commondir` held before (to undo the adoption).
+   */
+  adoptedAdminDir?: string;
+  adoptedCommonDir?: string;
 }
 
 export interface WorktreeLayout {
@@ -67,6 +74,12 @@ export function layoutFor(commonDir: string, name: string): WorktreeLayout {
     shadowDir: join(container, 'git'),
     adminDir: join(container, 'admin'),
   };
+}
+
+/** The layout of a recorded worktree: an adopted one keeps git's admin dir. */
+export function layoutOf(record: WorktreeRecord): WorktreeLayout {
+  const layout = layoutFor(record.commonDir, record.name);
+  return record.adoptedAdminDir ? { ...layout, adminDir: record.adoptedAdminDir } : layout;
 }
 
 export function writeRecord(layout: WorktreeLayout, record: WorktreeRecord): void {

@@ -5,7 +5,7 @@ import { git, gitTry } from './git.js';
 import { harvestBranch } from './worktree-harvest.js';
 import { hostView, worktreeState, type HostView, type WorktreeState } from './worktree-inspect.js';
 import { copyIncludedFiles, setupCommand } from './worktree-prepare.js';
-import { containersDir, layoutFor, readRecord, recordNames, validateWorktreeName, writeRecord, type WorktreeRecord } from './worktree-record.js';
+import { containersDir, layoutFor, layoutOf, readRecord, recordNames, validateWorktreeName, writeRecord, type WorktreeRecord } from './worktree-record.js';
 import { defaultWorktreePath, findCommonDir, findMainRepo, requireCommits, type MainRepo } from './worktree-repo.js';
 import { createShadow, excludeFromShadow } from './worktree-shadow.js';
 
@@ -177,7 +177,7 @@ export interface RemoveResult {
  * checkout's current branch needs both --delete-branch and --force.
  */
 export function removeWorktree(record: WorktreeRecord, opts: RemoveOptions): RemoveResult {
-  const layout = layoutFor(record.commonDir, record.name);
+  const layout = layoutOf(record);
   const main = { cwd: record.repo, gitDir: record.commonDir };
   const ref = `refs/heads/${record.branch}`;
   const mainTip = gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();
@@ -189,6 +189,8 @@ export function removeWorktree(record: WorktreeRecord, opts: RemoveOptions): Rem
   if (existsSync(join(record.path, '.git')) && lstatSync(join(record.path, '.git')).isFile()) {
     rmSync(record.path, { recursive: true, force: true });
   }
+  // An adopted worktree is also registered with git: its admin dir goes too, as with `git worktree remove`.
+  if (record.adoptedAdminDir) rmSync(record.adoptedAdminDir, { recursive: true, force: true });
   rmSync(layout.container, { recursive: true, force: true });
   if (opts.deleteBranch && mainTip) git(['update-ref', '-d', ref, mainTip], main);
   const kept = opts.deleteBranch ? '' : gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();

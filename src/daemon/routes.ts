@@ -110,6 +110,7 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
           denyRead: body.denyRead as string[] | undefined,
           allowRead: body.allowRead as string[] | undefined,
           approvals: body.approvals,
+          env: body.env as Record<string, string> | undefined,
           cols: optionalNumber(body, 'cols'),
           rows: optionalNumber(body, 'rows'),
         });

@@ -186,7 +186,7 @@ async function driveAgent(agent: AgentName, backend: BackendName, stage: Stage, 
   const pty = await import('node-pty');
   const script = SCRIPTS[agent];
   const term = new xtermHeadless.Terminal({ cols: 120, rows: 40, allowProposedApi: true });
-  const args = [CELISTRA_BIN, 'run', '--backend', backend, ...(preset ? ['--preset', agent] : []), '--workspace', stage.ws, '--', join(NODE_BIN_DIR, agent), ...script.args];
+  const args = [CELISTRA_BIN, 'run', '--backend', backend, ...(preset ? ['--preset', agent] : ['--preset', 'none']), '--workspace', stage.ws, '--', join(NODE_BIN_DIR, agent), ...script.args];
   const child = pty.spawn(process.execPath, args, { cols: 120, rows: 40, cwd: stage.ws, env: stage.env });
   let raw = '';
   let exited = false;

@@ -1,0 +1,308 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync as realpathSyncJs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { CelistraError } from './errors.js';
+import { gitTry } from './git.js';
+import { layoutFor, layoutOf, readRecord, validateWorktreeName, writeRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
+import { findMainRepo } from './worktree-repo.js';
+import { harvestBranch } from './worktree-harvest.js';
+import { hostView } from './worktree-inspect.js';
+import { createShadow, readAgentTip } from './worktree-shadow.js';
+
+// realpath(3): one call instead of a JS walk of every path component.
+const realpathSync = realpathSyncJs.native;
+
+/**
+ * Adoption of a worktree made the plain way (`git worktree add ../p-task-1 -b agent/task-1
+ * main`). Git keeps such a worktree's HEAD and index in `<main .git>/worktrees/<id>/` (its
+ * admin dir) and shares everything else with the main repository, so a fenced agent
+ * could commit only if the main repository's refs and objects were writable. On its
+ * first fenced run Celistra gives it a shadow common dir of its own, exactly as for
+ * `celistra worktree add` (docs/git-in-the-fence.md), and points the admin dir's
+ * `commondir` there. Nothing else moves: the worktree's `.git` file and git's own
+ * registration stay where git put them, so `git worktree list/remove` in the main
+ * checkout keep working, and `git fetch ../p-task-1 agent/task-1:agent/task-1` takes the
+ * agent's commits home (it reads the branch through that admin dir).
+ *
+ * Git refuses to fetch into a branch that any worktree has checked out. So the admin
+ * dir's HEAD names the branch only while a fenced run uses the worktree: each run takes
+ * a lease (a file named after the process that ends with the run), and the last run to
+ * end detaches HEAD at the branch's tip. The next run attaches it again.
+ */
+
+export interface PlainWorktree {
+  /** The worktree (realpath). */
+  worktree: string;
+  /** Its admin dir in the main repository, `<main .git>/worktrees/<id>` (realpath). */
+  adminDir: string;
+  /** The main repository's git dir (realpath). */
+  commonDir: string;
+}
+
+/** What `adopt` did: made the shadow now, or found it made earlier. */
+export interface Adoption {
+  record: WorktreeRecord;
+  adoptedNow: boolean;
+}
+
+/**
+ * The plain linked worktree whose `.git` file is at `pointer`, or undefined when it is
+ * not one (a Celistra worktree, a main checkout, a submodule, garbage). Read only.
+ */
+export function plainWorktreeAt(worktree: string, pointerTarget: string): PlainWorktree | undefined {
+  const target = isAbsolute(pointerTarget) ? pointerTarget : resolve(worktree, pointerTarget);
+  if (!lstatSync(target, { throwIfNoEntry: false })?.isDirectory()) return undefined;
+  const adminDir = realpathSync(target);
+  if (basename(dirname(adminDir)) !== 'worktrees') return undefined;
+  const commonDir = dirname(dirname(adminDir));
+  // git's own registration must name this very worktree: the pointer alone proves nothing.
+  const gitdirFile = join(adminDir, 'gitdir');
+  if (!lstatSync(gitdirFile, { throwIfNoEntry: false })?.isFile()) return undefined;
+  const registered = readFileSync(gitdirFile, 'utf8').trim();
+  if (!registered || !existsSync(registered) || realpathSync(registered) !== join(worktree, '.git')) return undefined;
+  if (!lstatSync(join(commonDir, 'HEAD'), { throwIfNoEntry: false })?.isFile()) return undefined;
+  return { worktree, adminDir, commonDir };
+}
+
+/** The Celistra name of an adopted worktree: git's id for it (the directory's name, made unique by git). */
+export function adoptedName(plain: PlainWorktree): string {
+  return basename(plain.adminDir);
+}
+
+/**
+ * The record of `plain`, adopting it first when it has none. Refuses (E_GIT) what it
+ * cannot adopt safely; returns undefined when the worktree is on a detached HEAD (there
+ * is no branch for the agent's commits: git stays read-only there, as before).
+ */
+export function adopt(plain: PlainWorktree): Adoption | undefined {
+  const name = adoptedName(plain);
+  validateWorktreeName(name);
+  const layout = layoutFor(plain.commonDir, name);
+  let existing = readRecord(plain.commonDir, name);
+  if (existing && existing.adoptedAdminDir === plain.adminDir && existing.path === plain.worktree && !pointsAt(plain.adminDir, layout.shadowDir)) {
+    // Either a crash came between the record and the switch (the switch is left to do),
+    // or git removed the adopted worktree and made a new one under the same name.
+    if (!headNames(plain.adminDir, existing.branch)) {
+      forgetHarvested(existing, layout);
+      existing = undefined;
+    }
+  }
+  if (existing) {
+    if (existing.adoptedAdminDir !== plain.adminDir || existing.path !== plain.worktree) {
+      throw new CelistraError('E_CONFLICT', `the Celistra worktree "${name}" of ${existing.repo} is another worktree (${existing.path})`, `rename one of them: git worktree move ${plain.worktree} <new path>`);
+    }
+    pointAdminAt(plain.adminDir, layout.shadowDir);
+    return { record: existing, adoptedNow: false };
+  }
+  if (existsSync(layout.container)) {
+    throw new CelistraError('E_GIT', `${layout.container} exists without a record`, 'remove it by hand if no task uses it');
+  }
+  const head = readFileSync(join(plain.adminDir, 'HEAD'), 'utf8').trim();
+  const m = /^ref: refs\/heads\/(\S+)$/.exec(head);
+  if (!m) return undefined;
+  const branch = m[1]!;
+  const repo = findMainRepo(dirname(plain.commonDir));
+  if (repo.commonDir !== plain.commonDir) return undefined;
+  const main = { cwd: repo.top, gitDir: repo.commonDir };
+  const tip = gitTry(['rev-parse', '--verify', '-q', `refs/heads/${branch}^{commit}`], main);
+  if (tip.status !== 0) {
+    throw new CelistraError('E_GIT', `branch ${branch} of worktree ${plain.worktree} has no commit`, 'commit something on it first (git commit --allow-empty)');
+  }
+  const tipCommit = tip.stdout.trim();
+  const base = adoptionBase(main, tipCommit) ?? { name: branch, ref: `refs/heads/${branch}`, commit: tipCommit };
+  const record: WorktreeRecord = {
+    version: 1,
+    name,
+    repo: repo.top,
+    commonDir: repo.commonDir,
+    path: plain.worktree,
+    branch,
+    base: base.name,
+    baseRef: base.ref,
+    baseCommit: base.commit,
+    included: [],
+    createdAt: new Date().toISOString(),
+    adoptedAdminDir: plain.adminDir,
+    adoptedCommonDir: readFileSync(join(plain.adminDir, 'commondir'), 'utf8').trim(),
+  };
+  try {
+    createShadow(layout, repo, branch, tipCommit);
+    writeRecord(layout, record);
+  } catch (e) {
+    rmSync(layout.container, { recursive: true, force: true });
+    throw e;
+  }
+  pointAdminAt(plain.adminDir, layout.shadowDir);
+  return { record, adoptedNow: true };
+}
+
+/**
+ * What the task's changes are measured against (`celistra diff`): the main checkout's
+ * current branch, which is what `git worktree add -b agent/x main` forks from in the
+ * usual flow, when the task's branch descends from it; else nothing is known.
+ */
+function adoptionBase(main: { cwd: string; gitDir: string }, tip: string): { name: string; ref: string; commit: string } | undefined {
+  const ref = gitTry(['symbolic-ref', '-q', 'HEAD'], main).stdout.trim();
+  if (!ref.startsWith('refs/heads/')) return undefined;
+  const mb = gitTry(['merge-base', ref, tip], main);
+  if (mb.status !== 0) return undefined;
+  return { name: ref.slice('refs/heads/'.length), ref, commit: mb.stdout.trim() };
+}
+
+function pointsAt(adminDir: string, shadowDir: string): boolean {
+  const file = join(adminDir, 'commondir');
+  return Boolean(lstatSync(file, { throwIfNoEntry: false })?.isFile()) && readFileSync(file, 'utf8').trim() === shadowDir;
+}
+
+/** HEAD names the branch (attached), as it does on every adopted worktree between the record and the switch. */
+function headNames(adminDir: string, branch: string): boolean {
+  const file = join(adminDir, 'HEAD');
+  return Boolean(lstatSync(file, { throwIfNoEntry: false })?.isFile()) && readFileSync(file, 'utf8').trim() === `ref: refs/heads/${branch}`;
+}
+
+/**
+ * The record of an adopted worktree that git has since removed: its shadow is dropped
+ * once the main repository has the task's commits (the user fetched them); otherwise
+ * they would be lost, so the user is told how to keep them.
+ */
+function forgetHarvested(record: WorktreeRecord, layout: WorktreeLayout): void {
+  const tip = readAgentTip(layout, record.branch);
+  const main = { cwd: record.repo, gitDir: record.commonDir };
+  const merged = !tip || gitTry(['merge-base', '--is-ancestor', tip, `refs/heads/${record.branch}`], main).status === 0;
+  if (!merged) {
+    throw new CelistraError(
+      'E_CONFLICT',
+      `the earlier worktree "${record.name}" (${record.path}) was removed with commits on ${record.branch} that the main repository does not have`,
+      `keep them with \`celistra pull ${record.name}\` or drop them with \`celistra worktree rm ${record.name} --force\`, then run again`,
+    );
+  }
+  rmSync(layout.container, { recursive: true, force: true });
+}
+
+/** Point the admin dir's commondir at the shadow (write-then-rename: git never sees half a file). */
+function pointAdminAt(adminDir: string, shadowDir: string): void {
+  const file = join(adminDir, 'commondir');
+  const wanted = `${shadowDir}\n`;
+  if (lstatSync(file, { throwIfNoEntry: false })?.isFile() && readFileSync(file, 'utf8') === wanted) return;
+  replaceFile(file, wanted);
+}
+
+function replaceFile(file: string, content: string): void {
+  const tmp = `${file}.celistra-${process.pid}`;
+  writeFileSync(tmp, content, { mode: 0o644 });
+  renameSync(tmp, file);
+}
+
+const COMMIT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+
+function leasesDir(layout: WorktreeLayout): string {
+  return join(layout.container, 'leases');
+}
+
+/**
+ * Before a fenced run: take a lease held by `pid` (a process that lives as long as the
+ * run), and put the branch back into HEAD when the last run detached it there.
+ */
+export function takeCheckout(record: WorktreeRecord, layout: WorktreeLayout, pid: number): string {
+  const dir = leasesDir(layout);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const lease = join(dir, `${pid}.${randomBytes(6).toString('hex')}`);
+  writeFileSync(lease, '');
+  const headFile = join(layout.adminDir, 'HEAD');
+  const head = lstatSync(headFile, { throwIfNoEntry: false })?.isFile() ? readFileSync(headFile, 'utf8').trim() : '';
+  if (COMMIT_ID.test(head) && head === readAgentTip(layout, record.branch)) replaceFile(headFile, `ref: refs/heads/${record.branch}\n`);
+  return lease;
+}
+
+/** Hand a lease to the process that now holds the run (the daemon's holder, once it exists). */
+export function moveLease(lease: string, pid: number): string {
+  const moved = join(dirname(lease), `${pid}.${basename(lease).split('.')[1]}`);
+  renameSync(lease, moved);
+  return moved;
+}
+
+/**
+ * After a fenced run: drop the leases of `pid`; when no other run holds one, detach HEAD
+ * at the branch's tip so that the main checkout may fetch the branch. Leaves HEAD alone
+ * when it names anything else (the agent switched branches: nothing then blocks a fetch).
+ */
+export function releaseCheckout(record: WorktreeRecord, layout: WorktreeLayout, pid: number): void {
+  const dir = leasesDir(layout);
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (f.startsWith(`${pid}.`)) rmSync(join(dir, f), { force: true });
+  if (readdirSync(dir).some((f) => leaseAlive(join(dir, f)))) return;
+  const headFile = join(layout.adminDir, 'HEAD');
+  if (!lstatSync(headFile, { throwIfNoEntry: false })?.isFile()) return;
+  if (readFileSync(headFile, 'utf8').trim() !== `ref: refs/heads/${record.branch}`) return;
+  const tip = readAgentTip(layout, record.branch);
+  if (tip) replaceFile(headFile, `${tip}\n`);
+}
+
+/** The adopted worktree at `workspace`, looked up without adopting anything. */
+export function adoptedCheckoutAt(workspace: string): { record: WorktreeRecord; layout: WorktreeLayout } | undefined {
+  const pointer = join(workspace, '.git');
+  if (!lstatSync(pointer, { throwIfNoEntry: false })?.isFile()) return undefined;
+  const m = /^gitdir: (.+)$/m.exec(readFileSync(pointer, 'utf8'));
+  const plain = m ? plainWorktreeAt(realpathSync(workspace), m[1]!.trim()) : undefined;
+  return plain ? adoptedCheckout(plain) : undefined;
+}
+
+/** A lease whose process is gone (a run killed before it could release) is dropped. */
+function leaseAlive(file: string): boolean {
+  const pid = Number(basename(file).split('.')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPERM') return true;
+    rmSync(file, { force: true });
+    return false;
+  }
+}
+
+/** The record and layout behind grants made for an adopted worktree, else undefined. */
+export function adoptedCheckout(grants: { adminDir: string; commonDir: string } | undefined): { record: WorktreeRecord; layout: WorktreeLayout } | undefined {
+  if (!grants || basename(dirname(grants.adminDir)) !== 'worktrees' || dirname(dirname(grants.adminDir)) !== grants.commonDir) return undefined;
+  const record = readRecord(grants.commonDir, basename(grants.adminDir));
+  if (!record || record.adoptedAdminDir !== grants.adminDir) return undefined;
+  return { record, layout: layoutOf(record) };
+}
+
+/** What a person is told, once, when their worktree is adopted. */
+export function adoptionNotice(record: WorktreeRecord): string {
+  return (
+    `celistra: ${record.path} was made by \`git worktree add\`: it now keeps its git objects and refs in ${layoutOf(record).shadowDir} ` +
+    `so the fenced agent can commit on ${record.branch} without write access to ${record.commonDir}. ` +
+    `Take its commits home with \`git fetch ${record.path} ${record.branch}:${record.branch}\` (or \`celistra pull ${record.name}\`); ` +
+    `\`git worktree remove\` works as before. Undo: \`celistra worktree release ${record.name}\`\n`
+  );
+}
+
+/**
+ * Undo an adoption: the task's commits go into the main repository's branch (verified
+ * import, as `celistra pull` does), the admin dir points at the main repository again,
+ * and Celistra's record and shadow go. The worktree is then as `git worktree add` made
+ * it, with the agent's commits on its branch. Refused while a fenced run uses it.
+ */
+export function releaseAdoption(record: WorktreeRecord): { tip: string | undefined } {
+  if (!record.adoptedAdminDir || !record.adoptedCommonDir) {
+    throw new CelistraError('E_USAGE', `worktree "${record.name}" was made by \`celistra worktree add\`, not adopted`, `remove it with \`celistra worktree rm ${record.name}\``);
+  }
+  const layout = layoutOf(record);
+  const dir = leasesDir(layout);
+  if (existsSync(dir) && readdirSync(dir).some((f) => leaseAlive(join(dir, f)))) {
+    throw new CelistraError('E_CONFLICT', `a fenced agent is running in ${record.path}`, 'stop it first (celistra ctl kill NAME); nothing was changed');
+  }
+  const view = hostView(record);
+  if (view.tip) harvestBranch(view);
+  if (existsSync(record.adoptedAdminDir)) {
+    replaceFile(join(record.adoptedAdminDir, 'commondir'), `${record.adoptedCommonDir}\n`);
+    const headFile = join(record.adoptedAdminDir, 'HEAD');
+    if (view.tip && lstatSync(headFile, { throwIfNoEntry: false })?.isFile() && readFileSync(headFile, 'utf8').trim() === view.tip) {
+      replaceFile(headFile, `ref: refs/heads/${record.branch}\n`);
+    }
+  }
+  rmSync(layout.container, { recursive: true, force: true });
+  return { tip: view.tip };
+}
