@@ -1,5 +1,7 @@
+import { allowedByClaude, claudeAllowRules } from './claude-allowed.js';
 import { askAndWait } from './asker.js';
 import { CHANNEL_ENV, DEFAULT_TIMEOUT_SEC } from './protocol.js';
+import { subjectOf } from './rules.js';
 
 /**
  * Tools that only read or keep Claude's own notes: they never need a person, and asking
@@ -8,12 +10,16 @@ import { CHANNEL_ENV, DEFAULT_TIMEOUT_SEC } from './protocol.js';
  */
 const NEVER_ASK = new Set(['Read', 'Glob', 'Grep', 'LS', 'NotebookRead', 'TodoWrite', 'TodoRead', 'BashOutput', 'TaskOutput', 'ExitPlanMode']);
 
+/** What `--permission-mode acceptEdits` lets Claude do without asking. */
+const ACCEPT_EDITS = new Set(['Edit', 'MultiEdit', 'Write', 'NotebookEdit']);
+
 /**
  * Claude Code's PreToolUse hook (the claude preset seeds it in settings.json): the hook
  * input on stdin, the decision as the JSON it reads on stdout. No output means "no
  * decision": Claude's own permission rules then apply, as without Celistra. So a
- * read-only tool, a run with `--dangerously-skip-permissions`, or a run without an
- * approval channel (`celistra run`, not the daemon) behaves exactly as before.
+ * read-only tool, a call Claude's own rules allow (`--allowedTools`, `permissions.allow`,
+ * acceptEdits, `--dangerously-skip-permissions`), or a run without an approval channel
+ * (`celistra run`, not the daemon) behaves exactly as before.
  */
 export async function claudePreToolUse(stdin: string, env: NodeJS.ProcessEnv): Promise<string> {
   let hook: { tool_name?: unknown; tool_input?: unknown; permission_mode?: unknown };
@@ -25,6 +31,9 @@ export async function claudePreToolUse(stdin: string, env: NodeJS.ProcessEnv): P
   const tool = typeof hook.tool_name === 'string' ? hook.tool_name : '';
   if (!env[CHANNEL_ENV] || !tool || NEVER_ASK.has(tool) || hook.permission_mode === 'bypassPermissions') return '';
   const input = hook.tool_input && typeof hook.tool_input === 'object' && !Array.isArray(hook.tool_input) ? (hook.tool_input as Record<string, unknown>) : {};
+  if (hook.permission_mode === 'acceptEdits' && ACCEPT_EDITS.has(tool)) return '';
+  // Claude's own allow rules first: what it would run without asking needs no person.
+  if (allowedByClaude(claudeAllowRules(env), tool, subjectOf(tool, input, ''))) return '';
   const answer = await askAndWait(
     {
       v: 1,
