@@ -61,7 +61,7 @@ export function parseAsk(text: string): ApprovalAsk | string {
   const tool = o.tool ?? 'ask';
   if (typeof tool !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(tool)) return '"tool" must be 1-64 of A-Z a-z 0-9 _ . : -';
   if (o.input !== undefined && (typeof o.input !== 'object' || o.input === null || Array.isArray(o.input))) return '"input" must be a JSON object';
-  const timeoutSec = o.timeoutSec ?? DEFAULT_TIMEOUT_SEC;
+  const timeoutSec = o.timeoutSec === undefined ? DEFAULT_TIMEOUT_SEC : o.timeoutSec;
   if (typeof timeoutSec !== 'number' || !Number.isInteger(timeoutSec) || timeoutSec < 1 || timeoutSec > MAX_TIMEOUT_SEC) return `"timeoutSec" must be a whole number of seconds, 1 to ${MAX_TIMEOUT_SEC}`;
   const ask: ApprovalAsk = { v: 1, text: o.text, tool, timeoutSec };
   if (o.detail !== undefined) ask.detail = o.detail as string;

@@ -2,7 +2,7 @@ import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { askAndWait } from '../approvals/asker.js';
 import { claudePreToolUse } from '../approvals/claude-hook.js';
-import { DEFAULT_TIMEOUT_SEC, parseAsk, type ApprovalAsk } from '../approvals/protocol.js';
+import { DEFAULT_TIMEOUT_SEC, MAX_TIMEOUT_SEC, parseAsk, type ApprovalAsk } from '../approvals/protocol.js';
 import { runCommand } from './command.js';
 
 /** Exit statuses a script tests: approved, denied (or refused, stale), timed out. */
@@ -39,8 +39,12 @@ export default defineCommand({
           throw new CelistraError('E_USAGE', '--input must be a JSON object');
         }
       }
-      const checked = parseAsk(JSON.stringify({ v: 1, text: args.text, detail: args.detail, tool: args.tool, input, timeoutSec: Number(args.timeout) }));
-      if (typeof checked === 'string') throw new CelistraError('E_USAGE', checked.replace(/"timeoutSec"/, '--timeout').replace(/"(\w+)"/, '--$1'));
+      const timeoutSec = Number(args.timeout);
+      if (!/^\d+$/.test(String(args.timeout)) || timeoutSec < 1 || timeoutSec > MAX_TIMEOUT_SEC) {
+        throw new CelistraError('E_USAGE', `--timeout must be a whole number of seconds, 1 to ${MAX_TIMEOUT_SEC}, not "${String(args.timeout)}"`);
+      }
+      const checked = parseAsk(JSON.stringify({ v: 1, text: args.text, detail: args.detail, tool: args.tool, input, timeoutSec }));
+      if (typeof checked === 'string') throw new CelistraError('E_USAGE', checked.replace(/"(\w+)"/, '--$1'));
       const ask: ApprovalAsk = checked;
       const answer = await askAndWait(ask, process.env, (id) => process.stderr.write(`celistra: waiting for a person to answer request ${id} (celistra approve ${id} / celistra deny ${id})\n`));
       if (!answer) {
