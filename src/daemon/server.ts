@@ -18,6 +18,8 @@ import { KernelAuditMarker } from './kernel-audit-marker.js';
 import { ApprovalQueue } from '../approvals/queue.js';
 import { ApprovalStore } from '../approvals/store.js';
 import { createApprovalStream } from '../approvals/api.js';
+import { loadPushConfig } from '../approvals/push.js';
+import { startPushReceiver, type PushReceiver } from '../approvals/push-receiver.js';
 
 export const DAEMON_VERSION = '0.1.0';
 export const DEFAULT_SCROLLBACK_KB = 64;
@@ -57,6 +59,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let server: Server | undefined;
   let denialCollector: DenialCollector | undefined;
   let approvalStore: ApprovalStore | undefined;
+  let push: PushReceiver | undefined;
   try {
     store = new AgentStore(paths.stateDir);
     const scrollbackBytes = Math.round((opts.scrollbackKb ?? DEFAULT_SCROLLBACK_KB) * 1024);
@@ -73,6 +76,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     });
     await supervisor.recover();
     approvals.finishRecovery();
+    // Push to a phone, when notify.json asks for it (docs/approvals.md, "Push").
+    const pushConfig = loadPushConfig(paths.configDir);
+    if (pushConfig) push = await startPushReceiver(pushConfig, approvals, audit);
 
     const sock = socketPath(paths);
     if (Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
@@ -142,6 +148,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           supervisor.shutdown();
           events.close();
           approvalStream.close();
+          await push?.close();
           approvals.close();
           srv.closeAllConnections();
           await new Promise<void>((resolve) => srv.close(() => resolve()));
@@ -158,6 +165,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // It may have switched kernel audit on (opt-in) and runs a reader: undo both.
     await denialCollector?.stop();
     server?.close();
+    await push?.close();
     store?.close();
     approvalStore?.close();
     lock.release();
