@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { backendByName } from '../../src/core/backend-selection.js';
 import type { ApprovalView } from '../../src/approvals/request.js';
@@ -18,7 +20,7 @@ function git(cwd: string, ...args: string[]): string {
 }
 
 test(
-  "three Claude Code agents spawned with the seed's `claude --print` ask to commit; two approved (CLI, API) commit, the denied one's model sees the refusal",
+  "three Claude Code agents spawned with the seed's `claude --print` ask to commit; two approved (CLI, the phone's push action) commit, the denied one's model sees the refusal",
   { skip, timeout: 240_000 },
   async () => {
     const sb = makeSandbox();
@@ -29,6 +31,26 @@ test(
     git(repo, 'add', '-A');
     git(repo, 'commit', '-qm', 'initial');
     const models: ScriptedAnthropic[] = [];
+    // A local server stands in for the ntfy server the phone subscribes to.
+    const pushed: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    const phone = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        pushed.push({ headers: req.headers, body });
+        res.end('{}');
+      });
+    });
+    await new Promise<void>((r) => phone.listen(0, '127.0.0.1', () => r()));
+    const free = createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', () => r()));
+    const listenPort = (free.address() as AddressInfo).port;
+    await new Promise<void>((r) => free.close(() => r()));
+    mkdirSync(join(sb.env.XDG_CONFIG_HOME!, 'celistra'), { recursive: true, mode: 0o700 });
+    writeFileSync(
+      join(sb.env.XDG_CONFIG_HOME!, 'celistra', 'notify.json'),
+      JSON.stringify({ ntfy: { url: `http://127.0.0.1:${(phone.address() as AddressInfo).port}/celistra` }, actionBaseUrl: `http://127.0.0.1:${listenPort}`, listen: `127.0.0.1:${listenPort}` }),
+    );
     const daemon = await startDaemonProcess(sb);
     try {
       for (const n of [1, 2, 3]) {
@@ -63,7 +85,10 @@ test(
       const byTask = (t: string) => pending.find((a) => a.task === t)!;
       const cli = spawnSync(process.execPath, [CLI_MAIN, 'approve', byTask('task-1').id], { env: sb.env, encoding: 'utf8' });
       assert.equal(cli.status, 0, cli.stderr);
-      await sb.client.call('POST', `/v1/approvals/${byTask('task-2').id}/approve`, { by: 'dashboard' });
+      const push2 = await waitFor('the push for task-2', () => pushed.find((p) => String(p.headers.title).includes('[task-2]')), 20_000);
+      const approveUrl = /http, Approve, (\S+), method=POST/.exec(String(push2.headers.actions))?.[1];
+      assert.ok(approveUrl, String(push2.headers.actions));
+      assert.equal((await fetch(approveUrl, { method: 'POST' })).status, 200);
       const deny = spawnSync(process.execPath, [CLI_MAIN, 'deny', byTask('task-3').id, '--reason', 'not this one'], { env: sb.env, encoding: 'utf8' });
       assert.equal(deny.status, 0, deny.stderr);
 
@@ -77,9 +102,12 @@ test(
 
       const events = (await sb.client.call<{ events: AuditRow[] }>('GET', '/v1/events?type=approval&limit=100')).events;
       const decisions = events.filter((e) => e.data.action === 'approved' || e.data.action === 'denied').map((e) => `${String(e.data.task)}:${String(e.data.action)}:${String(e.data.by)}`);
-      assert.deepEqual(decisions.sort(), ['task-1:approved:cli', 'task-2:approved:dashboard', 'task-3:denied:cli']);
+      assert.deepEqual(decisions.sort(), ['task-1:approved:cli', 'task-2:approved:phone', 'task-3:denied:cli']);
+      const history = spawnSync(process.execPath, [CLI_MAIN, 'history', '--event', 'approval'], { env: sb.env, encoding: 'utf8' }).stdout;
+      for (const step of ['requested', 'approved', 'denied']) assert.match(history, new RegExp(step));
     } finally {
       for (const m of models) await m.close();
+      phone.close();
       await cleanup(sb, daemon);
     }
   },
