@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { backendByName } from '../../src/core/backend-selection.js';
 import type { BackendName } from '../../src/core/backend.js';
 import type { ApprovalView } from '../../src/approvals/request.js';
@@ -63,3 +65,25 @@ for (const backend of ['landlock', 'bwrap'] as BackendName[]) {
     }
   });
 }
+
+const landlock = backendByName('landlock').probe();
+test('under landlock without user namespaces (no read-only carve-out) the agent runs without a channel, and the audit log says why', { skip: landlock.available ? false : `landlock: ${landlock.unavailableReason}`, timeout: 60_000 }, async () => {
+  const sb = makeSandbox();
+  sb.env.CELISTRA_FORCE_NO_USERNS = '1';
+  sb.env.CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS = 'accept-metadata-gap';
+  const daemon = await startDaemonProcess(sb);
+  try {
+    await spawnAgent(sb, 'plain', ['sh', '-c', 'echo "channel=${CELISTRA_APPROVALS:-none}"; sleep 30'], { backend: 'landlock' });
+    const out = await waitFor('its output', async () => {
+      const text = (await sb.client.logs('plain')).toString();
+      return text.includes('channel=') ? text : undefined;
+    });
+    assert.match(out, /channel=none/);
+    const events = (await sb.client.call<{ events: Array<{ agent: string; data: Record<string, unknown> }> }>('GET', '/v1/events?type=approval')).events;
+    const unavailable = events.find((e) => e.agent === 'plain' && e.data.action === 'unavailable');
+    assert.match(String(unavailable?.data.reason), /read-only/);
+    assert.deepEqual(readdirSync(join(sb.paths.runtimeDir, 'approvals')), [], 'its spool was not left behind');
+  } finally {
+    await cleanup(sb, daemon);
+  }
+});
