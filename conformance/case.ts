@@ -21,7 +21,7 @@ export const SECTIONS = {
   E: 'Processes and IPC',
   F: 'Integrity',
   G: 'Allowed work',
-  H: 'Shared kernel state and the supervisor',
+  H: 'Shared kernel state, the supervisor and approvals',
 } as const;
 export type Section = keyof typeof SECTIONS;
 

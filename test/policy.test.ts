@@ -5,6 +5,7 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, 
 import { join } from 'node:path';
 import { buildPolicy } from '../src/core/policy.js';
 import { agentStateDirPath } from '../src/core/preset-state-dir.js';
+import { seedText, PRESETS } from '../src/core/presets.js';
 import { celistraPaths } from '../src/core/paths.js';
 import { scratchDir } from './support/scratch-dir.js';
 
@@ -116,8 +117,13 @@ test('the agent\'s dir is realpath\'d through a symlinked state base', () => {
   const dir = agentStateDirPath(real, s.ws);
   assert.ok(p.writableRoots.includes(dir));
   assert.ok(p.readOnlyPaths.includes(join(dir, 'settings.json')));
-  assert.equal(readFileSync(join(dir, 'settings.json'), 'utf8'), '{}\n');
+  assert.equal(readFileSync(join(dir, 'settings.json'), 'utf8'), claudeSettingsSeed());
 });
+
+function claudeSettingsSeed(): string {
+  const entry = PRESETS.claude!.stateDir!.protectedEntries.find((e) => e.path === 'settings.json');
+  return entry?.kind === 'file' ? seedText(entry.seed, '/') : '';
+}
 
 test('a protected entry that is a symlink is refused: the agent could replace the link', () => {
   const s = scratch();

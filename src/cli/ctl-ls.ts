@@ -16,6 +16,7 @@ export function formatDuration(ms: number): string {
 
 function stateText(a: AgentSummary): string {
   if (a.state === 'exited' && a.lastExit) return `exited(${a.lastExit.status})`;
+  if (a.state === 'running' && a.approvals) return `waiting-approval(${formatDuration(Math.max(0, Date.now() - a.approvals.oldestAt))})`;
   if (a.state === 'restarting' && a.restartAt) return `restarting(${formatDuration(Math.max(0, a.restartAt - Date.now()))})`;
   return a.state;
 }

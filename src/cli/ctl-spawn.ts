@@ -27,6 +27,9 @@ export default defineCommand({
     'deny-read': { type: 'string', description: 'path the agent may not read (repeatable); credentials are always denied', valueHint: 'PATH' },
     'allow-read': { type: 'string', description: 'lift a default read-deny, e.g. ~/.config/gh (repeatable; your agent logins and Celistra\'s dirs stay denied)', valueHint: 'PATH' },
     'allow-unix-sockets': { type: 'boolean', description: 'let the agent create unix sockets (Docker, ssh-agent, D-Bus become reachable); refused by default' },
+    approve: { type: 'string', description: "requests that need a person, e.g. 'Bash(git push:*)' (repeatable; docs/approvals.md)", valueHint: 'PATTERN' },
+    'auto-allow': { type: 'boolean', description: 'approval requests no --approve pattern matches are allowed by rule' },
+    'auto-deny': { type: 'boolean', description: 'approval requests no --approve pattern matches are denied by rule' },
     json: { type: 'boolean', description: 'print the new agent as JSON' },
     command: { type: 'positional', required: false, description: "the command as one string: 'claude --print \"...\"'" },
   },
@@ -41,6 +44,10 @@ export default defineCommand({
       if (argv.length === 0) throw new CelistraError('E_USAGE', 'no command given', USAGE);
       if (!args.workspace && !args.worktree) throw new CelistraError('E_USAGE', '--workspace (or --worktree) is required', USAGE);
       if (args.workspace && args.worktree) throw new CelistraError('E_USAGE', 'give --workspace or --worktree, not both');
+      if (args['auto-allow'] && args['auto-deny']) throw new CelistraError('E_USAGE', 'give --auto-allow or --auto-deny, not both');
+      const approve = repeatedFlag(rawArgs, 'approve');
+      const approvals =
+        approve.length || args['auto-allow'] || args['auto-deny'] ? { ask: approve, otherwise: args['auto-allow'] ? 'allow' : args['auto-deny'] ? 'deny' : 'person' } : undefined;
       const env: Record<string, string> = {};
       for (const file of repeatedFlag(rawArgs, 'env-file')) Object.assign(env, parseEnvFile(resolve(file)));
       for (const assignment of repeatedFlag(rawArgs, 'env')) {
@@ -62,6 +69,7 @@ export default defineCommand({
         allowWrite: pathsForDaemon(repeatedFlag(rawArgs, 'allow-write')),
         denyRead: pathsForDaemon(repeatedFlag(rawArgs, 'deny-read')),
         allowRead: pathsForDaemon(repeatedFlag(rawArgs, 'allow-read')),
+        approvals,
         env: Object.keys(env).length ? env : undefined,
         cols: process.stdout.columns,
         rows: process.stdout.rows,

@@ -25,6 +25,10 @@ const main = defineCommand({
     history: lazy(() => import('./history.js')),
     audit: lazy(() => import('./audit.js')),
     demo: lazy(() => import('./demo.js')),
+    ask: lazy(() => import('./ask.js')),
+    approvals: lazy(() => import('./approvals.js')),
+    approve: lazy(() => import('./approve.js')),
+    deny: lazy(() => import('./deny.js')),
   },
 });
 

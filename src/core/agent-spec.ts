@@ -2,6 +2,7 @@ import type { BackendChoice } from './backend-selection.js';
 import type { BackendName } from './backend.js';
 import { CelistraError } from './errors.js';
 import type { NetworkMode, UnixSocketMode } from './policy.js';
+import type { ApprovalRules } from '../approvals/rules.js';
 
 /** What the user asked for when spawning an agent; persisted, reused for every restart. */
 export interface AgentSpec {
@@ -27,6 +28,8 @@ export interface AgentSpec {
   allowWrite?: string[];
   denyRead?: string[];
   allowRead?: string[];
+  /** Which approval requests need a person (`--approve`, `--auto-allow`, `--auto-deny`); absent: all do. */
+  approvals?: ApprovalRules;
   createdAt: number;
 }
 
@@ -88,6 +91,8 @@ export interface AgentSummary {
   lastExit: AgentExit | null;
   lastLine: string;
   restartAt: number | null;
+  /** While running: its pending approval requests (shown as `waiting-approval` by `ctl ls`), or null. */
+  approvals: { count: number; oldestAt: number } | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

@@ -67,6 +67,11 @@ export interface PolicyInput {
   tmpDir: string;
   paths: CelistraPaths;
   git?: GitGrants;
+  /**
+   * The run's approval spool (made by the daemon inside its runtime dir): the directory
+   * writable, `answersDir` inside it read-only, `env` naming it to the agent.
+   */
+  approvals?: { dir: string; answersDir: string; env: Record<string, string> };
 }
 
 /**
@@ -188,6 +193,14 @@ export function buildPolicy(input: PolicyInput): Policy {
     readOnlyPaths.push(...input.git.readOnlyPaths);
     Object.assign(env, input.git.env);
   }
+  // Put back inside the read-denied runtime dir like the private TMPDIR: this run's spool only.
+  const spool = input.approvals ? realDir(input.approvals.dir, 'approval spool') : undefined;
+  if (input.approvals && spool) {
+    if (!isWithin(spool, realpathLoose(paths.runtimeDir))) throw new CelistraError('E_POLICY', `the approval spool ${spool} must lie inside Celistra's runtime dir`);
+    writable.push(spool);
+    readOnlyPaths.push(realDir(input.approvals.answersDir, 'approval answers dir'));
+    Object.assign(env, input.approvals.env);
+  }
 
   // Celistra's own state, config and socket are never readable by an agent, whatever
   // the flags say: they hold the API token and the policies.
@@ -207,7 +220,7 @@ export function buildPolicy(input: PolicyInput): Policy {
     }
     for (const d of denyRead) {
       // A writable root inside a denied path would hand the secret back.
-      if (isWithin(w, d) && !(w === ownStateDir && stateBases.includes(d))) {
+      if (isWithin(w, d) && !(w === ownStateDir && stateBases.includes(d)) && !(w === spool && d === realpathLoose(paths.runtimeDir))) {
         throw new CelistraError('E_POLICY', `writable root ${w} lies inside the read-denied ${d}`);
       }
     }

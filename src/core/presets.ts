@@ -122,6 +122,24 @@ const codexConfigSeed = (workspace: string): string =>
 const CODEX_FORMER_SEEDS = ['', '[features]\ndaemon_auto_start = false\n'];
 const dir = (path: string): ProtectedEntry => ({ path, kind: 'dir' });
 
+/**
+ * Claude Code's tool calls reach Celistra's approval queue through a PreToolUse hook
+ * (docs/approvals.md): it fires in --print and interactive mode alike, before Claude's
+ * own permission check. The hook runs `celistra ask --hook claude` inside the fence with
+ * the node and CLI the daemon names in the agent's env; without them (`celistra run`,
+ * no daemon) it runs `true` and decides nothing, so Claude's own rules apply as before.
+ * The timeout outlasts a request's default 300 s expiry.
+ */
+const CLAUDE_SETTINGS_SEED = `${JSON.stringify(
+  {
+    hooks: {
+      PreToolUse: [{ matcher: '*', hooks: [{ type: 'command', command: '"${CELISTRA_NODE:-true}" "${CELISTRA_CLI:-}" ask --hook claude', timeout: 330 }] }],
+    },
+  },
+  null,
+  2,
+)}\n`;
+
 export const PRESETS: Record<string, Preset> = {
   claude: {
     name: 'claude',
@@ -139,10 +157,12 @@ export const PRESETS: Record<string, Preset> = {
       // statusLine, apiKeyHelper, MCP and permission rules), memory, and the directories of
       // commands, agents, skills, plugins, output styles, rules and workflows; `local/` holds
       // a local install's `claude` launcher, `chrome/` the browser's native-messaging host
-      // script, `session-env/` the env files sourced before each Bash command. The theme
-      // and onboarding state live elsewhere or fail silently (docs/presets.md).
+      // script. The theme and onboarding state live elsewhere or fail silently. Not
+      // `session-env/`: Claude Code creates `session-env/<session id>/` before every Bash
+      // command, so read-only it broke them all; what it holds is sourced only by later
+      // sessions in this same fence (docs/presets.md, "Which entries stay read-only").
       protectedEntries: [
-        file('settings.json', '{}\n'),
+        file('settings.json', CLAUDE_SETTINGS_SEED, ['{}\n']),
         file('settings.local.json', '{}\n'),
         file('CLAUDE.md', ''),
         dir('hooks'),
@@ -155,7 +175,6 @@ export const PRESETS: Record<string, Preset> = {
         dir('workflows'),
         dir('local'),
         dir('chrome'),
-        dir('session-env'),
       ],
     },
     writableDirs: [],

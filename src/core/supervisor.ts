@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { AgentExit, AgentRecord, AgentSpec, AgentSummary } from './agent-spec.js';
 import { validateAgentName } from './agent-spec.js';
 import type { AgentStore } from './agent-store.js';
@@ -24,6 +24,18 @@ import { moveLease, recordedCheckout, recordedCheckoutAt, releaseCheckout, takeC
 import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
+import { parseRules, type ApprovalRules } from '../approvals/rules.js';
+
+/** The daemon's approval queue as the supervisor drives it (src/approvals/queue.ts). */
+export interface RunApprovals {
+  /** Make a run's spool; what its policy must grant. */
+  openRun(runId: string): { dir: string; answersDir: string; env: Record<string, string> };
+  discardRun(runId: string): void;
+  runStarted(info: { agent: string; runId: string; task: string; branch: string | null; rules: ApprovalRules }): void;
+  runEnded(runId: string): void;
+  waiting(agent: string): { count: number; oldestAt: number } | undefined;
+  forgetAgent(agent: string): void;
+}
 
 /** Where supervisor events go (the audit log, when present). Never throws into the caller. */
 export interface AuditSink {
@@ -38,6 +50,7 @@ export interface SupervisorOptions {
   audit?: AuditSink;
   /** Environment every agent starts from (the backend adds the policy's). */
   baseEnv?: Record<string, string>;
+  approvals?: RunApprovals;
 }
 
 export interface SpawnRequest {
@@ -56,6 +69,8 @@ export interface SpawnRequest {
   allowWrite?: string[];
   denyRead?: string[];
   allowRead?: string[];
+  /** Per-agent approval rules (`--approve`, `--auto-allow`, `--auto-deny`). */
+  approvals?: unknown;
   /** Variables for this agent only (its model, key, endpoint), over the daemon's environment. */
   env?: Record<string, string>;
   cols?: number;
@@ -151,6 +166,7 @@ export class Supervisor {
     }
     live.cols = link.hello.cols;
     live.rows = link.hello.rows;
+    this.approvalsStarted(live.record, live.record.runId!);
     this.bindLink(live, link);
     if (link.hello.exit) this.onExit(live, link.hello.exit, 'exited while the daemon was down');
   }
@@ -183,7 +199,26 @@ export class Supervisor {
   }
 
   /** Check a request and build its spec, policy and plan without starting anything. */
-  private prepare(spec: AgentSpec, tmpLabel: string): { plan: LaunchPlan; policy: Policy; tmpDir: string } {
+  private prepare(spec: AgentSpec, tmpLabel: string): Prepared {
+    // Short: unix socket paths are limited to 107 bytes. The name prefix is for people
+    // (a new agent named by its task has no name yet at this point: its label stands in).
+    const runId = `${(spec.name || tmpLabel).slice(0, 16)}.${randomUUID().slice(0, 8)}`;
+    const spool = this.opts.approvals?.openRun(runId);
+    try {
+      return { ...this.preparePolicy(spec, tmpLabel, spool), runId };
+    } catch (e) {
+      if (!spool) throw e;
+      this.opts.approvals!.discardRun(runId);
+      // The spool's read-only answers dir needs a carve-out that some backends cannot make
+      // (Landlock without user namespaces): the agent then runs without approvals, and says so.
+      if (!(e instanceof CelistraError) || e.code !== 'E_NO_BACKEND') throw e;
+      const prepared = { ...this.preparePolicy(spec, tmpLabel, undefined), runId };
+      this.audit('approval', spec.name, { action: 'unavailable', runId, reason: e.message });
+      return prepared;
+    }
+  }
+
+  private preparePolicy(spec: AgentSpec, tmpLabel: string, approvals: ReturnType<RunApprovals['openRun']> | undefined): { plan: LaunchPlan; policy: Policy; tmpDir: string } {
     // As for `celistra run`: a task worktree gets the git grants that let git work in it.
     const git = gitGrantsFor(spec.workspace, (adopted) => {
       this.audit('worktree-adopt', spec.name, { worktree: adopted.path, branch: adopted.branch, adminDir: adopted.adoptedAdminDir });
@@ -191,6 +226,7 @@ export class Supervisor {
     const tmpDir = createPrivateTmp(this.paths, tmpLabel);
     try {
       const policy = buildPolicy({
+        approvals,
         workspace: spec.workspace,
         preset: spec.preset,
         network: spec.network,
@@ -251,6 +287,7 @@ export class Supervisor {
       if (list.length) spec[key] = list;
     }
     if (req.worktree !== undefined) spec.worktree = req.worktree;
+    if (req.approvals !== undefined) spec.approvals = parseRules(req.approvals);
     const record: AgentRecord = { spec, state: 'stopped', restarts: 0, crashTimes: [] };
     // Plan first: a policy or backend refusal must not leave a half-made agent behind.
     const prepared = this.prepare(spec, asked ?? 'spawn');
@@ -272,11 +309,9 @@ export class Supervisor {
     return this.summary(live);
   }
 
-  private async startRun(live: Live, prepared?: { plan: LaunchPlan; policy: Policy; tmpDir: string }): Promise<void> {
+  private async startRun(live: Live, prepared?: Prepared): Promise<void> {
     const { spec } = live.record;
-    const { plan, policy, tmpDir } = prepared ?? this.prepare(spec, spec.name);
-    // Short: unix socket paths are limited to 107 bytes. The name prefix is for people.
-    const runId = `${spec.name.slice(0, 16)}.${randomUUID().slice(0, 8)}`;
+    const { plan, policy, tmpDir, runId } = prepared ?? this.prepare(spec, spec.name);
     // A task worktree is leased for the run (worktree-lease.ts): by the daemon until the
     // holder exists, then by the holder, which lives exactly as long as the run.
     const checkout = recordedCheckout(policy.git);
@@ -287,9 +322,11 @@ export class Supervisor {
     } catch (e) {
       if (lease) rmSync(lease, { force: true });
       removePrivateTmp(tmpDir);
+      this.opts.approvals?.discardRun(runId);
       throw e;
     }
     if (lease) moveLease(lease, started.holderPid);
+    this.approvalsStarted(live.record, runId);
     const link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
     const record = live.record;
     record.state = 'running';
@@ -346,6 +383,7 @@ export class Supervisor {
     const name = record.spec.name;
     if (!this.agents.has(name)) return;
     if (record.tmpDir) removePrivateTmp(record.tmpDir);
+    if (record.runId) this.opts.approvals?.runEnded(record.runId);
     if (record.holderPid) this.releaseCheckout(record.spec.workspace, record.holderPid);
     const files = record.runId ? holderFiles(this.paths, record.runId) : undefined;
     if (files) {
@@ -473,6 +511,7 @@ export class Supervisor {
     live.fanout.closeAll(1000, 'agent removed');
     this.agents.delete(name);
     this.store.delete(name);
+    this.opts.approvals?.forgetAgent(name);
   }
 
   input(name: string, data: Buffer): void {
@@ -556,6 +595,13 @@ export class Supervisor {
     return out;
   }
 
+  /** Tell the approval queue a run is up (again): it watches the run's spool. */
+  private approvalsStarted(record: AgentRecord, runId: string): void {
+    const { spec } = record;
+    const task = spec.worktree ?? spec.branch?.replace(/^agent\//, '') ?? basename(spec.workspace);
+    this.opts.approvals?.runStarted({ agent: spec.name, runId, task, branch: spec.branch ?? null, rules: spec.approvals ?? parseRules(undefined) });
+  }
+
   has(name: string): boolean {
     return this.agents.has(name);
   }
@@ -583,6 +629,7 @@ export class Supervisor {
       lastExit: r.lastExit ?? null,
       lastLine: live.recent.lastLine(),
       restartAt: r.restartAt ?? null,
+      approvals: running ? (this.opts.approvals?.waiting(r.spec.name) ?? null) : null,
     };
   }
 
@@ -604,6 +651,13 @@ export class Supervisor {
       live.link?.detach();
     }
   }
+}
+
+interface Prepared {
+  plan: LaunchPlan;
+  policy: Policy;
+  tmpDir: string;
+  runId: string;
 }
 
 function clampSize(n: unknown, fallback: number): number {

@@ -19,6 +19,9 @@ export class DaemonClient {
       const req = request(
         {
           socketPath: this.socketPath,
+          // No keep-alive: Node 20's global agent reuses an idle socket that the daemon
+          // closes after 5 s, and a call made just then failed with EPIPE.
+          agent: false,
           method,
           path,
           headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},

@@ -4,6 +4,8 @@ import type { AuditLog } from '../core/audit/index.js';
 import type { Supervisor } from '../core/supervisor.js';
 import { parseEventsQuery, toAuditQuery } from './events-query.js';
 import { HttpError, sendError, sendJson } from './http-error.js';
+import type { ApprovalQueue } from '../approvals/queue.js';
+import { routeApprovals } from '../approvals/api.js';
 
 /** Request bodies are small JSON documents; anything bigger is refused, not buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -60,7 +62,7 @@ function decodePathPart(part: string): string {
 }
 
 /** Routes of the /v1 API (docs/api.md). Every failure becomes a 4xx/5xx with a message. */
-export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pick<AuditLog, 'query'>) {
+export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pick<AuditLog, 'query'>, approvals?: ApprovalQueue) {
   return async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://celistra');
@@ -83,6 +85,7 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
         const query = parseEventsQuery(url.searchParams, Date.now());
         return sendJson(res, 200, { events: audit.query(toAuditQuery(query)) });
       }
+      if (collection === 'approvals' && approvals) return await routeApprovals(approvals, req, res, url, parts.slice(2), () => readJson(req));
       if (collection !== 'agents' || rest.length > 0) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint ${url.pathname}`);
 
       if (name === undefined) {
@@ -106,6 +109,7 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
           allowWrite: body.allowWrite as string[] | undefined,
           denyRead: body.denyRead as string[] | undefined,
           allowRead: body.allowRead as string[] | undefined,
+          approvals: body.approvals,
           env: body.env as Record<string, string> | undefined,
           cols: optionalNumber(body, 'cols'),
           rows: optionalNumber(body, 'rows'),

@@ -15,6 +15,11 @@ import { createEventStream } from './events-stream.js';
 import { openAuditLog } from '../core/audit/index.js';
 import { startDenialCollector, type DenialCollectionStatus, type DenialCollector } from './denial-collector.js';
 import { KernelAuditMarker } from './kernel-audit-marker.js';
+import { ApprovalQueue } from '../approvals/queue.js';
+import { ApprovalStore } from '../approvals/store.js';
+import { createApprovalStream } from '../approvals/api.js';
+import { loadPushConfig } from '../approvals/push.js';
+import { startPushReceiver, type PushReceiver } from '../approvals/push-receiver.js';
 
 export const DAEMON_VERSION = '0.1.0';
 export const DEFAULT_SCROLLBACK_KB = 64;
@@ -53,18 +58,27 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let store: AgentStore | undefined;
   let server: Server | undefined;
   let denialCollector: DenialCollector | undefined;
+  let approvalStore: ApprovalStore | undefined;
+  let push: PushReceiver | undefined;
   try {
     store = new AgentStore(paths.stateDir);
     const scrollbackBytes = Math.round((opts.scrollbackKb ?? DEFAULT_SCROLLBACK_KB) * 1024);
     const audit = openAuditLog({ stateDir: paths.stateDir });
+    approvalStore = new ApprovalStore(paths.stateDir);
+    const approvals = new ApprovalQueue(paths, approvalStore, audit);
     const supervisor = new Supervisor({
       paths,
       store,
       scrollbackBytes,
       restartPolicy: opts.restartPolicy,
       audit,
+      approvals,
     });
     await supervisor.recover();
+    approvals.finishRecovery();
+    // Push to a phone, when notify.json asks for it (docs/approvals.md, "Push").
+    const pushConfig = loadPushConfig(paths.configDir);
+    if (pushConfig) push = await startPushReceiver(pushConfig, approvals, audit);
 
     const sock = socketPath(paths);
     if (Buffer.byteLength(sock) > MAX_SOCKET_PATH) {
@@ -95,11 +109,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         return collector.status();
       },
     };
-    const route = createRouter(supervisor, info, audit);
+    const route = createRouter(supervisor, info, audit, approvals);
     server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void route(req, res));
     const attach = createAttachHandler(supervisor);
     const events = createEventStream(audit);
-    server.on('upgrade', (req, socket, head) => (events.handles(req) ? events.onUpgrade(req, socket, head) : attach(req, socket, head)));
+    const approvalStream = createApprovalStream(approvals);
+    server.on('upgrade', (req, socket, head) =>
+      events.handles(req) ? events.onUpgrade(req, socket, head) : approvalStream.handles(req) ? approvalStream.onUpgrade(req, socket, head) : attach(req, socket, head),
+    );
     server.on('clientError', (_e, socket) => socket.destroy());
     const srv = server;
     const oldMask = process.umask(0o077);
@@ -130,10 +147,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           supervisor.audit('daemon-stop', undefined, { pid: process.pid });
           supervisor.shutdown();
           events.close();
+          approvalStream.close();
+          await push?.close();
+          approvals.close();
           srv.closeAllConnections();
           await new Promise<void>((resolve) => srv.close(() => resolve()));
           rmSync(sock, { force: true });
           openStore.close();
+          approvalStore?.close();
           audit.close();
           lock.release();
         })();
@@ -144,7 +165,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     // It may have switched kernel audit on (opt-in) and runs a reader: undo both.
     await denialCollector?.stop();
     server?.close();
+    await push?.close();
     store?.close();
+    approvalStore?.close();
     lock.release();
     throw e;
   }

@@ -175,7 +175,8 @@ describe('the claude preset under landlock without user namespaces', { skip: BAC
       });
       assert.notEqual(r.status, 0, 'the run must not start');
       assert.match(r.stderr, /read-only/);
-      assert.equal(readFileSync(settings, 'utf8'), '{}\n', 'only the seed, not the planted content');
+      const seed = PRESETS.claude!.stateDir!.protectedEntries.find((e) => e.path === 'settings.json');
+      assert.equal(readFileSync(settings, 'utf8'), seed?.kind === 'file' ? seed.seed : '', 'only the seed, not the planted content');
     } finally {
       s.cleanup();
     }

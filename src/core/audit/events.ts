@@ -21,6 +21,7 @@ export const AUDIT_EVENT_TYPES = [
   'denial', // the sandbox refused something (where the backend can report it)
   'recovery', // the database could not be opened and was moved aside; this log starts fresh
   'loss', // events were dropped (database locked or disk full for too long)
+  'approval', // an approval request was made, decided, expired, went stale or was dropped (data.action; docs/approvals.md)
   'worktree-adopt', // a plain `git worktree add` worktree got its own git state on its first fenced run
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
