@@ -49,7 +49,10 @@ const foreground = defineCommand({
       const scrollbackKb = positiveNumber(args['scrollback-kb'], '--scrollback-kb');
       const baseDelayMs = positiveNumber(args['restart-delay-ms'], '--restart-delay-ms');
       process.title = DAEMON_TITLE;
+      let stopRequested!: () => void;
+      const requested = new Promise<string>((resolve) => (stopRequested = () => resolve('stop requested')));
       const daemon = await startDaemon({
+        onStopRequested: () => stopRequested(),
         paths: celistraPaths(),
         scrollbackKb,
         restartPolicy: baseDelayMs === undefined ? undefined : { ...DEFAULT_RESTART_POLICY, baseDelayMs },
@@ -60,11 +63,15 @@ const foreground = defineCommand({
       process.on('uncaughtException', (e) => process.stderr.write(`celistrad: internal error: ${e.stack ?? e.message}\n`));
       process.on('unhandledRejection', (e) => process.stderr.write(`celistrad: internal error: ${(e as Error)?.stack ?? String(e)}\n`));
       process.stderr.write(`celistrad: listening on ${daemon.socketPath} (pid ${process.pid})\n`);
-      const signal = await new Promise<string>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
-      });
-      process.stderr.write(`celistrad: ${signal}: stopping; agents keep running in their holders\n`);
+      const signal = await Promise.race([
+        requested,
+        new Promise<string>((resolve) => {
+          process.once('SIGTERM', () => resolve('SIGTERM'));
+          process.once('SIGINT', () => resolve('SIGINT'));
+        }),
+      ]);
+      const left = daemon.supervisor.list().filter((a) => a.state === 'running').length;
+      process.stderr.write(`celistrad: ${signal}: stopping; ${left} agent(s) keep running in their holders\n`);
       await daemon.stop();
       return 0;
     }),
@@ -107,20 +114,31 @@ const start = defineCommand({
 });
 
 const stop = defineCommand({
-  meta: { name: 'stop', description: 'Stop the background daemon (SIGTERM). Agents keep running; the next daemon picks them up.' },
-  run: () =>
+  meta: { name: 'stop', description: 'Stop the background daemon (SIGTERM). Agents keep running and the next daemon picks them up, unless --agents.' },
+  args: {
+    agents: { type: 'boolean', description: 'end every agent first (SIGTERM, SIGKILL after 5 s), then stop the daemon' },
+  },
+  run: ({ args }) =>
     runCommand(async () => {
       const paths = celistraPaths();
       const pid = runningDaemonPid(paths.runtimeDir);
       if (pid === undefined) {
+        if (args.agents) throw new CelistraError('E_DAEMON', 'celistrad is not running, so it cannot end its agents', 'start it (`celistra daemon start`): it reconnects to the agents, then run `celistra daemon stop --agents`');
         process.stdout.write('celistrad is not running\n');
         return 0;
       }
-      process.kill(pid, 'SIGTERM');
+      let ended = '';
+      if (args.agents) {
+        // The daemon answers once every agent has exited, then stops by itself.
+        await new DaemonClient(paths).call('POST', '/v1/shutdown', { agents: true });
+        ended = ' with all its agents';
+      } else {
+        process.kill(pid, 'SIGTERM');
+      }
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {
         if (runningDaemonPid(paths.runtimeDir) !== pid) {
-          process.stdout.write(`celistrad stopped (pid ${pid})\n`);
+          process.stdout.write(`celistrad stopped${ended} (pid ${pid})\n`);
           return 0;
         }
         await new Promise((r) => setTimeout(r, 50));

@@ -20,6 +20,7 @@ import { gitGrantsFor } from './worktree-git.js';
 import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
+import { isHolderAlive, stopHolder } from '../holder/holder-process.js';
 
 /** Where supervisor events go (the audit log, when present). Never throws into the caller. */
 export interface AuditSink {
@@ -96,6 +97,8 @@ export class Supervisor {
   private readonly store: AgentStore;
   private readonly restartPolicy: RestartPolicy;
   private stopping = false;
+  /** `stopAll` is under way: nothing new starts. */
+  private endingAll = false;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.paths = opts.paths;
@@ -136,11 +139,19 @@ export class Supervisor {
     try {
       link = await HolderLink.open(files.socketPath);
     } catch {
+      const runId = live.record.runId!;
+      let why = 'its holder is gone';
+      if (isHolderAlive(live.record.holderPid, runId)) {
+        // Alive but not answering: left running, it would be an agent nobody supervises,
+        // and recording an exit for it would be false. End it; then the exit is real.
+        await stopHolder(live.record.holderPid, runId);
+        why = 'its holder did not answer; the daemon stopped it';
+      }
       // The holder is gone (killed, or the machine rebooted): its exit file, if any,
       // says how the agent ended; otherwise it was lost with its holder.
       const exit = readExitFile(files.exitPath) ?? { code: null, signal: 'SIGKILL', status: 137, at: Date.now() };
       rmSync(files.exitPath, { force: true });
-      this.onExit(live, exit, 'its holder is gone');
+      this.onExit(live, exit, why);
       return;
     }
     live.cols = link.hello.cols;
@@ -203,7 +214,7 @@ export class Supervisor {
   }
 
   async spawn(req: SpawnRequest): Promise<AgentSummary> {
-    if (this.stopping) throw new CelistraError('E_DAEMON', 'the daemon is stopping');
+    if (this.stopping || this.endingAll) throw new CelistraError('E_DAEMON', 'the daemon is stopping');
     if (!Array.isArray(req.argv) || req.argv.length === 0 || !req.argv.every((a) => typeof a === 'string')) {
       throw new CelistraError('E_USAGE', 'no command given', 'usage: celistra ctl spawn --workspace DIR -- CMD [ARGS...]');
     }
@@ -266,6 +277,10 @@ export class Supervisor {
   }
 
   private async startRun(live: Live, prepared?: { plan: LaunchPlan; policy: Policy; tmpDir: string }): Promise<void> {
+    if (this.endingAll) {
+      if (prepared) removePrivateTmp(prepared.tmpDir);
+      throw new CelistraError('E_DAEMON', 'the daemon is stopping with its agents');
+    }
     const { spec } = live.record;
     const { plan, policy, tmpDir } = prepared ?? this.prepare(spec, spec.name);
     // Short: unix socket paths are limited to 107 bytes. The name prefix is for people.
@@ -277,7 +292,15 @@ export class Supervisor {
       removePrivateTmp(tmpDir);
       throw e;
     }
-    const link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
+    let link: HolderLink;
+    try {
+      link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
+    } catch (e) {
+      // A holder we started but cannot talk to would run its agent unsupervised.
+      await stopHolder(started.holderPid, runId);
+      removePrivateTmp(tmpDir);
+      throw new CelistraError('E_SPAWN', `the holder for ${spec.name} did not answer (${(e as Error).message}); it was stopped`);
+    }
     const record = live.record;
     record.state = 'running';
     record.runId = runId;
@@ -373,7 +396,7 @@ export class Supervisor {
     clearTimeout(live.restartTimer);
     live.restartTimer = setTimeout(() => {
       live.restartTimer = undefined;
-      if (live.record.state !== 'restarting' || this.stopping) return;
+      if (live.record.state !== 'restarting' || this.stopping || this.endingAll) return;
       live.record.restarts++;
       this.audit('restart', live.record.spec.name, { reason: 'crash', attempt: live.record.restarts, delayMs });
       this.startAgain(live);
@@ -562,6 +585,40 @@ export class Supervisor {
 
   describe(name: string): AgentSummary {
     return this.summary(this.get(name));
+  }
+
+  /**
+   * End every agent (`daemon stop --agents`): SIGTERM, SIGKILL for those still running
+   * after `graceMs`, and the holder itself for one that ignores even that. Resolves once
+   * every exit is collected (and audited as it happened).
+   */
+  async stopAll(graceMs = RESTART_GRACE_MS): Promise<void> {
+    const running = () => [...this.agents.values()].filter((l) => l.record.state === 'running');
+    this.endingAll = true;
+    for (const live of this.agents.values()) {
+      live.restartRequested = false;
+      const { state } = live.record;
+      if (state !== 'running' && state !== 'restarting') continue;
+      try {
+        this.kill(live.record.spec.name, 'TERM', 'daemon stop --agents');
+      } catch {
+        // Between runs without a holder link: the SIGKILL round below ends it.
+      }
+    }
+    const settle = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while (running().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    };
+    await settle(graceMs);
+    for (const live of running()) {
+      live.stopRequested = true;
+      live.link?.signal('SIGKILL');
+    }
+    await settle(2000);
+    for (const live of running()) {
+      if (live.record.runId) await stopHolder(live.record.holderPid, live.record.runId, 0);
+    }
+    await settle(2000);
   }
 
   /** Stop supervising: agents keep running in their holders for the next daemon. */

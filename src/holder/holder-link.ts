@@ -77,6 +77,9 @@ export class HolderLink extends EventEmitter<LinkEvents> {
         }
         for (const f of frames) {
           if (!link) {
+            // A holder of an older version may send output it had waiting before its
+            // hello: that output is in its ring (the daemon seeds from it), so skip it.
+            if (f.kind === FrameKind.output) continue;
             if (f.kind !== FrameKind.hello) {
               sock.destroy();
               return;

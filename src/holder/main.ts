@@ -223,6 +223,11 @@ function handle(frame: Frame): void {
 const server = createServer((sock) => {
   // One daemon at a time: a new connection means the old daemon is gone.
   daemon?.destroy();
+  daemon = undefined;
+  // Output read so far goes to the ring only: the hello must be the first frame on a
+  // connection (the daemon seeds itself from the ring right after it), or the daemon
+  // would drop the holder it just started, leaving the agent unsupervised.
+  flushOutput();
   daemon = sock;
   clearTimeout(daemonStuckTimer);
   paused.daemon = false;
@@ -254,7 +259,6 @@ const server = createServer((sock) => {
     paused.daemon = false;
     updatePause();
   });
-  flushOutput();
   sock.write(encodeFrame(FrameKind.hello, { ...hello() }));
 });
 
