@@ -7,6 +7,7 @@ import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { DEFAULT_RESTART_POLICY } from '../core/restart-policy.js';
 import { DaemonClient } from '../daemon/client.js';
+import { UntrustedSocketError } from '../daemon/socket-trust.js';
 import { DAEMON_TITLE, runningDaemonPid } from '../daemon/lock.js';
 import { DEFAULT_SCROLLBACK_KB, startDaemon } from '../daemon/server.js';
 import { launchdPlist, systemdUnit } from '../daemon/service-unit.js';
@@ -98,14 +99,27 @@ const start = defineCommand({
       const client = new DaemonClient(paths);
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && exited === undefined) {
+        let status: { pid: number } | undefined;
         try {
-          const status = await client.call<{ pid: number }>('GET', '/v1/status');
-          child.unref();
-          process.stdout.write(`celistrad started (pid ${status.pid}), socket ${client.socketPath}, log ${logPath}\n`);
-          return 0;
-        } catch {
+          status = await client.call<{ pid: number }>('GET', '/v1/status');
+        } catch (e) {
+          if (e instanceof UntrustedSocketError) {
+            child.kill('SIGTERM');
+            throw e;
+          }
           await new Promise((r) => setTimeout(r, 100));
+          continue;
         }
+        // Only the daemon we started counts: whatever else answers (one that another
+        // start won the race to, or anything posing as it) is not reported as started.
+        if (status.pid !== child.pid) {
+          await new Promise((r) => setTimeout(r, 100));
+          if (exited !== undefined) break;
+          continue;
+        }
+        child.unref();
+        process.stdout.write(`celistrad started (pid ${status.pid}), socket ${client.socketPath}, log ${logPath}\n`);
+        return 0;
       }
       child.unref();
       const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-6).join('\n') : '';

@@ -4,6 +4,7 @@ import type { AgentSummary } from '../core/agent-spec.js';
 import type { CelistraPaths } from '../core/paths.js';
 import { openDaemonWebSocket, parseAnswer, unreachable } from './daemon-answer.js';
 import { socketPath } from './server.js';
+import { connectTrusted } from './socket-trust.js';
 
 /** The /v1 API over the daemon's unix socket, as the CLI uses it. */
 export class DaemonClient {
@@ -13,12 +14,15 @@ export class DaemonClient {
     this.socketPath = socketPath(paths);
   }
 
-  raw(method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+  async raw(method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+    // Checked before a byte is sent: the socket and its directory are ours, and so is the
+    // process listening on it (socket-trust.ts).
+    const sock = await connectTrusted(this.socketPath, `reaching the daemon at ${this.socketPath}`);
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
         {
-          socketPath: this.socketPath,
+          createConnection: () => sock,
           method,
           path,
           headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},

@@ -32,9 +32,11 @@ export function parseAnswer<T>(status: number, body: Buffer): T {
  * sending (a screen, a backlog), and a message emitted before the caller's listener
  * exists would be lost — so call resume() once the listeners are in place.
  */
-export function openDaemonWebSocket(socketPath: string, pathAndQuery: string, what: string): Promise<WebSocket> {
+export async function openDaemonWebSocket(socketPath: string, pathAndQuery: string, what: string): Promise<WebSocket> {
+  const { connectTrusted } = await import('./socket-trust.js');
+  const sock = await connectTrusted(socketPath, what);
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${socketPath}:${pathAndQuery}`, { perMessageDeflate: false });
+    const ws = new WebSocket(`ws+unix://${socketPath}:${pathAndQuery}`, { perMessageDeflate: false, createConnection: () => sock });
     ws.once('open', () => {
       ws.pause();
       resolve(ws);
