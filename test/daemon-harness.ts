@@ -51,7 +51,8 @@ export async function startDaemonProcess(sb: Sandbox, extraArgs: string[] = []):
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 15_000;
+  // Generous: on a loaded 2-core machine a daemon reconnecting to busy holders can take a while.
+  const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}: ${err}`);
     try {

@@ -61,6 +61,7 @@ export class ScreenModel {
     private readonly onFailure: (error: unknown) => void = (error) => {
       throw error;
     },
+    onReply?: (reply: string) => void,
   ) {
     // No scrollback in the model: attach redraws the screen only (the byte scrollback is
     // the ring's job), and trimming scrollback lines costs ~12% of parse speed in a flood.
@@ -68,6 +69,9 @@ export class ScreenModel {
     this.streamRows = rows;
     this.term.loadAddon(this.serializer);
     this.stopParser = guardParser(this.term, (error) => this.fail(error));
+    // The model's answers to the agent's terminal queries (device attributes, cursor
+    // position, ...): the person's terminal is never asked (screen-output-filter.ts).
+    if (onReply) this.term.onData((reply) => onReply(reply));
   }
 
   get failed(): boolean {

@@ -63,6 +63,11 @@ const ring = new RingBuffer(config.scrollbackBytes);
 const screen = new ScreenFeed(config.cols, config.rows, onScreenProgress, {
   history: () => ring.tail(REBUILD_HISTORY_BYTES),
   onFailure: logScreenFailure,
+  // Queries the agent prints are answered here, from the model, as tmux does: clients
+  // never see them (screen-output-filter.ts), so nobody else answers.
+  onReply: (reply) => {
+    if (!exitInfo) term.write(reply);
+  },
 });
 
 /** Failures logged so far, by message: an emulator bug that recurs is logged once. */
