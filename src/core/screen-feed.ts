@@ -132,6 +132,18 @@ export class ScreenFeed {
     if (this.model.backlog === 0) this.trySnapshots();
   }
 
+  /**
+   * The screen's last line with text, once everything written so far is parsed; not
+   * called if the model fails first (the next call asks the rebuilt one).
+   */
+  lastLine(done: (line: string) => void): void {
+    const model = this.model;
+    model.whenParsed(() => {
+      const line = model === this.model ? model.lastLine() : undefined;
+      if (line !== undefined) done(line);
+    });
+  }
+
   /** Every byte written from `offset` on (an offset from a snapshot answered since). */
   bytesSince(offset: number): Buffer {
     const parts: Buffer[] = [];

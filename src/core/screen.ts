@@ -121,6 +121,22 @@ export class ScreenModel {
     );
   }
 
+  /**
+   * The last line of the screen with text on it, as a person sees it (`ctl ls` LAST
+   * OUTPUT): escape sequences have acted, not been stripped to leftovers. Reflects what
+   * is parsed now; undefined when the model has failed.
+   */
+  lastLine(): string | undefined {
+    return this.guarded(() => {
+      const buf = this.term.buffer.active;
+      for (let y = buf.length - 1; y >= 0; y--) {
+        const text = buf.getLine(y)?.translateToString(true).trim();
+        if (text) return text;
+      }
+      return '';
+    });
+  }
+
   /** In stream order: output written before the resize is parsed at the old size. */
   resize(cols: number, rows: number): void {
     if (this.failure) return;

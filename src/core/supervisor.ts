@@ -71,8 +71,10 @@ interface Live {
   record: AgentRecord;
   link?: HolderLink;
   fanout: Fanout;
-  /** The tail of the output, for the last line shown by `ls`. */
+  /** The tail of the output, for the last line shown by `ls` when the holder does not say. */
   recent: RingBuffer;
+  /** The last line with text on the holder's screen model (what `ls` shows). */
+  screenLastLine?: string;
   cols: number;
   rows: number;
   /** The user asked it to stop: its exit is not a crash. */
@@ -175,6 +177,7 @@ export class Supervisor {
       if (seeded) live.recent.write(data);
       live.fanout.broadcast(data);
     });
+    link.on('lastLine', (line) => (live.screenLastLine = line));
     link.on('exit', (exit) => this.onExit(live, exit, 'exited'));
     link.on('close', () => {
       if (live.link !== link || this.stopping || live.collecting) return;
@@ -574,7 +577,7 @@ export class Supervisor {
       autoRestart: r.spec.autoRestart,
       argv: r.spec.argv,
       lastExit: r.lastExit ?? null,
-      lastLine: live.recent.lastLine(),
+      lastLine: live.screenLastLine ?? live.recent.lastLine(),
       restartAt: r.restartAt ?? null,
     };
   }

@@ -25,6 +25,8 @@ const DAEMON_STUCK_MS = 10_000;
  * for an approximate screen at any size we accept, small enough to parse in a few ms.
  */
 const REBUILD_HISTORY_BYTES = 256 * 1024;
+/** How long an exit waits for the screen model to catch up, for the last line. */
+const EXIT_LINE_WAIT_MS = 500;
 
 const configPath = process.argv[2];
 if (!configPath) {
@@ -157,6 +159,30 @@ function flushOutput(): void {
     updatePause();
   }
   send(encodeFrame(FrameKind.output, {}, data));
+  scheduleLastLine();
+}
+
+// The screen's last line with text (`ctl ls` LAST OUTPUT), from the model: output
+// stripped of its escapes leaves fragments (ESC 7 became "7"). Sent when it changes, at
+// most every LAST_LINE_MS, and on every new connection right after the hello.
+const LAST_LINE_MS = 250;
+let lastLineSent: string | undefined;
+let lastLineTimer: NodeJS.Timeout | undefined;
+function sendLastLine(force: boolean, then?: () => void): void {
+  screen.lastLine((line) => {
+    if (force || line !== lastLineSent) {
+      lastLineSent = line;
+      send(encodeFrame(FrameKind.status, { lastLine: line }));
+    }
+    then?.();
+  });
+}
+function scheduleLastLine(): void {
+  if (lastLineTimer) return;
+  lastLineTimer = setTimeout(() => {
+    lastLineTimer = undefined;
+    sendLastLine(false);
+  }, LAST_LINE_MS);
 }
 
 term.onData((d) => {
@@ -176,7 +202,17 @@ term.onExit(({ exitCode, signal }) => {
   exitInfo = { code: sigName ? null : exitCode, signal: sigName, status: sigName ? 128 + signal! : exitCode, at: Date.now() };
   // On disk first: if no daemon is connected now, the next one learns the exit from here.
   writeFileSync(config.exitPath, JSON.stringify(exitInfo), { mode: 0o600 });
-  send(encodeFrame(FrameKind.exit, { ...exitInfo }));
+  const exitFrame = encodeFrame(FrameKind.exit, { ...exitInfo });
+  // The final screen's last line goes out before the exit; a model that is far behind
+  // does not hold the exit back for more than EXIT_LINE_WAIT_MS.
+  let exitSent = false;
+  const sendExit = () => {
+    if (exitSent) return;
+    exitSent = true;
+    send(exitFrame);
+  };
+  sendLastLine(false, sendExit);
+  setTimeout(sendExit, EXIT_LINE_WAIT_MS);
 });
 
 function hello(): HolderHello {
@@ -265,6 +301,7 @@ const server = createServer((sock) => {
     updatePause();
   });
   sock.write(encodeFrame(FrameKind.hello, { ...hello() }));
+  sendLastLine(true);
 });
 
 function shutdown(): void {
