@@ -133,15 +133,12 @@ export class ScreenFeed {
   }
 
   /**
-   * The screen's last line with text, once everything written so far is parsed; not
-   * called if the model fails first (the next call asks the rebuilt one).
+   * The screen's last line with text as parsed so far (exact when `backlog` is 0);
+   * undefined while the model is failed. Read only, never a write to xterm: a write
+   * would move the points snapshots wait for.
    */
-  lastLine(done: (line: string) => void): void {
-    const model = this.model;
-    model.whenParsed(() => {
-      const line = model === this.model ? model.lastLine() : undefined;
-      if (line !== undefined) done(line);
-    });
+  lastLine(): string | undefined {
+    return this.model.lastLine();
   }
 
   /** Every byte written from `offset` on (an offset from a snapshot answered since). */

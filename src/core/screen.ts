@@ -2,6 +2,7 @@ import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import { skipScrolledOff } from './screen-skip.js';
 import { guardParser } from './screen-guard.js';
+import { ZeroWidthLimit } from './screen-combining-limit.js';
 
 const { Terminal } = xtermHeadless;
 
@@ -42,6 +43,8 @@ export class ScreenModel {
   private pendingResizes = 0;
   /** The rows output written now will be parsed at: resizes wait for earlier output. */
   private streamRows: number;
+  /** Zero-width characters past a bound never reach xterm (screen-combining-limit.ts). */
+  private readonly zeroWidth = new ZeroWidthLimit();
   /** Output bytes the parser did not have to read (replaced by fewer, screen-skip.ts). */
   skippedBytes = 0;
   /** Set once xterm has thrown: the terminal's state is corrupt and it is used no more. */
@@ -96,8 +99,9 @@ export class ScreenModel {
     if (!this.carry) this.startRun();
     this.queued += data.length;
     const seq = ++this.seq;
-    const skipped = skipScrolledOff(data, this.streamRows, this.carry);
-    const feed = this.runVerified ? skipped.feed : data;
+    const bounded = this.zeroWidth.apply(data);
+    const skipped = skipScrolledOff(bounded, this.streamRows, this.carry);
+    const feed = this.runVerified ? skipped.feed : bounded;
     this.carry = skipped.carry;
     if (!this.carry) this.runVerified = false;
     this.skippedBytes += data.length - feed.length;

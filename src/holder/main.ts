@@ -102,6 +102,7 @@ const paused = { screen: false, daemon: false };
 let daemonStuckTimer: NodeJS.Timeout | undefined;
 
 function onScreenProgress(): void {
+  lastLineProgress();
   if (paused.screen && screen.backlog < SCREEN_LOW_WATER) {
     paused.screen = false;
     updatePause();
@@ -163,26 +164,40 @@ function flushOutput(): void {
 }
 
 // The screen's last line with text (`ctl ls` LAST OUTPUT), from the model: output
-// stripped of its escapes leaves fragments (ESC 7 became "7"). Sent when it changes, at
-// most every LAST_LINE_MS, and on every new connection right after the hello.
+// stripped of its escapes leaves fragments (ESC 7 became "7"). Read after the parser
+// has moved on (never by writing to the model, which would move snapshot points), sent
+// when it changes, at most every LAST_LINE_MS, and on every new connection after the hello.
 const LAST_LINE_MS = 250;
 let lastLineSent: string | undefined;
 let lastLineTimer: NodeJS.Timeout | undefined;
-function sendLastLine(force: boolean, then?: () => void): void {
-  screen.lastLine((line) => {
-    if (force || line !== lastLineSent) {
-      lastLineSent = line;
-      send(encodeFrame(FrameKind.status, { lastLine: line }));
-    }
-    then?.();
-  });
+let lastLineDue = false;
+/** Run once the model has parsed everything (the exit waits for the final screen). */
+let whenCaughtUp: Array<() => void> = [];
+function sendLastLine(force: boolean): void {
+  const line = screen.lastLine();
+  if (line === undefined || (!force && line === lastLineSent)) return;
+  lastLineSent = line;
+  send(encodeFrame(FrameKind.status, { lastLine: line }));
 }
 function scheduleLastLine(): void {
   if (lastLineTimer) return;
   lastLineTimer = setTimeout(() => {
     lastLineTimer = undefined;
-    sendLastLine(false);
+    if (screen.backlog === 0) sendLastLine(false);
+    else lastLineDue = true;
   }, LAST_LINE_MS);
+}
+function lastLineProgress(): void {
+  if (lastLineDue) {
+    lastLineDue = false;
+    sendLastLine(false);
+  }
+  if (whenCaughtUp.length > 0 && screen.backlog === 0) {
+    const waiting = whenCaughtUp;
+    whenCaughtUp = [];
+    sendLastLine(false);
+    for (const run of waiting) run();
+  }
 }
 
 term.onData((d) => {
@@ -211,8 +226,13 @@ term.onExit(({ exitCode, signal }) => {
     exitSent = true;
     send(exitFrame);
   };
-  sendLastLine(false, sendExit);
-  setTimeout(sendExit, EXIT_LINE_WAIT_MS);
+  if (screen.backlog === 0) {
+    sendLastLine(false);
+    sendExit();
+  } else {
+    whenCaughtUp.push(sendExit);
+    setTimeout(sendExit, EXIT_LINE_WAIT_MS);
+  }
 });
 
 function hello(): HolderHello {
