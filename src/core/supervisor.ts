@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AgentExit, AgentRecord, AgentSpec, AgentSummary } from './agent-spec.js';
 import { validateAgentName } from './agent-spec.js';
-import type { AgentStore } from './agent-store.js';
+import { StoreWrites, type AgentStore } from './agent-store.js';
 import { parseBackendChoice, planLaunch, type BackendChoice } from './backend-selection.js';
 import type { LaunchPlan } from './backend.js';
 import { CelistraError } from './errors.js';
@@ -102,9 +102,16 @@ export class Supervisor {
   /** `stopAll` is under way: nothing new starts. */
   private endingAll = false;
 
+  /** Updates that never throw into the supervisor: kept and retried when the disk is full. */
+  private readonly writes: StoreWrites;
+
   constructor(private readonly opts: SupervisorOptions) {
     this.paths = opts.paths;
     this.store = opts.store;
+    // Said in the daemon's log: the audit log (its own spool) reports its own losses.
+    this.writes = new StoreWrites(opts.store, (what, error) =>
+      process.stderr.write(`celistrad: could not save agent state (${what}: ${(error as Error).message}); kept in memory and retried every ${StoreWrites.RETRY_MS / 1000} s\n`),
+    );
     this.restartPolicy = opts.restartPolicy ?? DEFAULT_RESTART_POLICY;
   }
 
@@ -317,7 +324,7 @@ export class Supervisor {
     live.stopRequested = false;
     live.restartRequested = false;
     live.collecting = false;
-    this.store.update(record);
+    this.writes.update(record);
     this.bindLink(live, link);
     this.audit('spawn', spec.name, {
       command: spec.argv,
@@ -341,7 +348,7 @@ export class Supervisor {
     clearTimeout(live.graceTimer);
     const link = live.link;
     const finish = (output: Buffer | undefined) => {
-      if (output) this.store.saveOutput(live.record.spec.name, output);
+      if (output) this.writes.saveOutput(live.record.spec.name, output);
       link?.release();
       live.link = undefined;
       this.afterExit(live, exit, why);
@@ -392,7 +399,7 @@ export class Supervisor {
       }
     }
     live.stopRequested = false;
-    if (!this.stopping) this.store.update(record);
+    if (!this.stopping) this.writes.update(record);
   }
 
   private scheduleRestart(live: Live, delayMs: number): void {
@@ -413,7 +420,7 @@ export class Supervisor {
       record.state = 'exited';
       record.lastExit = { code: null, signal: null, status: 127, at: Date.now() };
       delete record.restartAt;
-      this.store.update(record);
+      this.writes.update(record);
       this.audit('exit', record.spec.name, { code: null, signal: null, durationMs: 0, why: `could not start: ${e.message}` });
     });
   }
@@ -432,7 +439,7 @@ export class Supervisor {
       clearTimeout(live.restartTimer);
       record.state = 'stopped';
       delete record.restartAt;
-      this.store.update(record);
+      this.writes.update(record);
     } else if (record.state === 'running' && live.link) {
       live.stopRequested = true;
       live.link.signal(`SIG${sig}`);
@@ -470,7 +477,7 @@ export class Supervisor {
     clearTimeout(live.restartTimer);
     live.fanout.closeAll(1000, 'agent removed');
     this.agents.delete(name);
-    this.store.delete(name);
+    this.writes.delete(name);
   }
 
   input(name: string, data: Buffer): void {
@@ -488,7 +495,7 @@ export class Supervisor {
         // The run ended while asking; its saved output answers below.
       }
     }
-    const saved = this.store.output(name) ?? Buffer.alloc(0);
+    const saved = this.writes.output(name) ?? Buffer.alloc(0);
     return bytes === undefined || bytes >= saved.length ? saved : saved.subarray(saved.length - bytes);
   }
 
@@ -627,6 +634,7 @@ export class Supervisor {
   /** Stop supervising: agents keep running in their holders for the next daemon. */
   shutdown(): void {
     this.stopping = true;
+    this.writes.stop();
     for (const live of this.agents.values()) {
       clearTimeout(live.restartTimer);
       clearTimeout(live.graceTimer);
