@@ -7,7 +7,7 @@ import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { DEFAULT_RESTART_POLICY } from '../core/restart-policy.js';
 import { DaemonClient } from '../daemon/client.js';
-import { UntrustedSocketError } from '../daemon/socket-trust.js';
+import { checkRuntimeDir, UntrustedSocketError } from '../daemon/socket-trust.js';
 import { DAEMON_TITLE, runningDaemonPid } from '../daemon/lock.js';
 import { DEFAULT_SCROLLBACK_KB, startDaemon } from '../daemon/server.js';
 import { launchdPlist, systemdUnit } from '../daemon/service-unit.js';
@@ -135,6 +135,8 @@ const stop = defineCommand({
   run: ({ args }) =>
     runCommand(async () => {
       const paths = celistraPaths();
+      // The lock file names the pid to signal: only a runtime dir of ours is believed.
+      checkRuntimeDir(paths.runtimeDir);
       const pid = runningDaemonPid(paths.runtimeDir);
       if (pid === undefined) {
         if (args.agents) throw new CelistraError('E_DAEMON', 'celistrad is not running, so it cannot end its agents', 'start it (`celistra daemon start`): it reconnects to the agents, then run `celistra daemon stop --agents`');
