@@ -15,7 +15,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import type WebSocket from 'ws';
-import { cleanup, makeSandbox, sleep, startDaemonProcess, waitFor, type DaemonProcess, type Sandbox } from '../test/daemon-harness.js';
+import { cleanup, makeSandbox, sleep, startDaemonProcess, trackDaemon, waitFor, type DaemonProcess, type Sandbox } from '../test/daemon-harness.js';
 import { machineLine, median, percentile } from './stats.js';
 
 const argv = process.argv.slice(2);
@@ -39,6 +39,7 @@ async function startBaselineDaemon(dir: string): Promise<{ sb: Sandbox; daemon: 
   if (!existsSync(main)) throw new Error(`--baseline ${dir}: no ${main} (build that tree first)`);
   const sb = makeSandbox();
   const proc = spawn(process.execPath, [main, 'daemon', 'run'], { env: sb.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  trackDaemon(sb, proc);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
@@ -230,13 +231,15 @@ const fmt = (n: number, d = 0) => n.toFixed(d);
 async function main(): Promise<void> {
   const sb = makeSandbox();
   const daemon = await startDaemonProcess(sb);
-  const baseline = BASELINE ? await startBaselineDaemon(BASELINE) : undefined;
+  let baseline: Awaited<ReturnType<typeof startBaselineDaemon>> | undefined;
   const lines: string[] = [];
   const log = (s: string) => {
     process.stdout.write(`${s}\n`);
     lines.push(s);
   };
   try {
+    // Inside the try: a baseline that fails to start must not leave this tree's daemon running.
+    if (BASELINE) baseline = await startBaselineDaemon(BASELINE);
     log(`# celistrad benchmarks\n`);
     log(`Machine: ${machineLine()}. Date: ${new Date().toISOString()}. Load average at start: ${loadavg().map((n) => n.toFixed(1)).join(' ')} (other work was running on this machine).`);
     log(`Command: \`npx tsc -p tsconfig.json && node dist/bench/daemon-bench.js --mb ${MB} --runs ${RUNS} --agents ${AGENTS} --keys ${KEYS}${BASELINE ? ` --baseline ${BASELINE}` : ''}\`\n`);

@@ -46,12 +46,54 @@ export interface DaemonProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * Sandboxes whose daemon this process started. Whatever ends this process (a failed
+ * assertion outside a finally, an exception in a bench, Ctrl-C), their daemons and
+ * holders go with it: a bench once left a daemon running (issue 19, item 7).
+ */
+const started = new Map<Sandbox, ChildProcess[]>();
+let exitGuard = false;
+
+function killStartedSync(): void {
+  for (const [sb, procs] of started) {
+    for (const proc of procs) if (proc.exitCode === null) proc.kill('SIGKILL');
+    for (const pid of sandboxPids(sb)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  started.clear();
+}
+
+function guardExit(): void {
+  if (exitGuard) return;
+  exitGuard = true;
+  process.on('exit', killStartedSync);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killStartedSync();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  }
+}
+
+/** Let the exit guard end this daemon too (for daemons a bench starts by itself). */
+export function trackDaemon(sb: Sandbox, proc: ChildProcess): void {
+  guardExit();
+  started.set(sb, [...(started.get(sb) ?? []), proc]);
+}
+
 export async function startDaemonProcess(sb: Sandbox, extraArgs: string[] = []): Promise<DaemonProcess> {
   const proc = spawn(process.execPath, [CLI_MAIN, 'daemon', 'run', ...extraArgs], { env: sb.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  trackDaemon(sb, proc);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 15_000;
+  // Generous: on a loaded 2-core machine a daemon reconnecting to busy holders can take a while.
+  const deadline = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`daemon exited with ${proc.exitCode}: ${err}`);
     try {
@@ -86,6 +128,7 @@ export async function cleanup(sb: Sandbox, daemon?: DaemonProcess): Promise<void
       // already gone
     }
   }
+  started.delete(sb);
   rmSync(sb.root, { recursive: true, force: true });
 }
 

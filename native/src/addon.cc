@@ -3,6 +3,9 @@
 // celistra-exec, never in the Node process.
 #include <napi.h>
 
+#include <sys/socket.h>
+#include <sys/types.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -94,7 +97,31 @@ Napi::Value ExecReplacing(const Napi::CallbackInfo& info) {
   return env.Null();
 }
 
+// peerCredentials(fd): {uid, gid, pid} of the process at the other end of a connected
+// unix socket (SO_PEERCRED), taken by the kernel at connect/listen time, so a client can
+// tell that the daemon it reached runs as the user it expects.
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "peerCredentials(fd)").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || len != sizeof cred) {
+    Napi::Error::New(env, std::string("cannot read the socket's peer credentials: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("uid", Napi::Number::New(env, cred.uid));
+  out.Set("gid", Napi::Number::New(env, cred.gid));
+  out.Set("pid", Napi::Number::New(env, cred.pid));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("rightsForAbi", Napi::Function::New(env, RightsForAbi));

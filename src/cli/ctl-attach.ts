@@ -2,13 +2,14 @@ import { defineCommand } from 'citty';
 import type WebSocket from 'ws';
 import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
+import { TERMINAL_ENTER, TERMINAL_RESTORE } from '../core/screen-output-filter.js';
 import { runCommand } from './command.js';
 
 /** Ctrl-\ : detaches (the agent keeps running). Not Ctrl-C, which belongs to the agent. */
 export const DETACH_KEY = 0x1c;
 
-/** Clear the user's terminal and reset attributes before drawing the agent's screen. */
-const CLEAR = '\x1b[0m\x1b[H\x1b[2J\x1b[3J';
+/** Clear the (alternate) screen and reset attributes before drawing the agent's screen. */
+const CLEAR = '\x1b[0m\x1b[H\x1b[2J';
 
 export default defineCommand({
   meta: { name: 'attach', description: "Attach this terminal to an agent: its current screen, then live. Detach with Ctrl-\\ (the agent keeps running)." },
@@ -65,6 +66,8 @@ function relay(ws: WebSocket, name: string, readOnly: boolean): Promise<number> 
       else if (msg.type === 'error') process.stderr.write(`\r\ncelistra: ${msg.message}\r\n`);
     });
     ws.on('close', (code: number, reason: Buffer) => {
+      // Whatever modes the agent's output left, the terminal gets the state it had.
+      if (stdout.isTTY) stdout.write(TERMINAL_RESTORE);
       restore();
       const why = reason.toString() || `connection closed (${code})`;
       stdout.write(detached ? `\r\n[detached from ${name}]\r\n` : `\r\n[${name}: ${why}]\r\n`);
@@ -72,6 +75,8 @@ function relay(ws: WebSocket, name: string, readOnly: boolean): Promise<number> 
     });
     ws.on('error', () => ws.terminate());
     if (stdin.isTTY) stdin.setRawMode(true);
+    // The alternate screen, as tmux does: detach gives the user's screen and scrollback back.
+    if (stdout.isTTY) stdout.write(TERMINAL_ENTER);
     stdin.on('data', onInput);
     stdin.resume();
     stdout.on('resize', onResize);

@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
+import { OutputFilter } from '../core/screen-output-filter.js';
 import { runCommand } from './command.js';
 
 export default defineCommand({
@@ -10,6 +11,7 @@ export default defineCommand({
     name: { type: 'positional', required: true, description: 'agent name' },
     bytes: { type: 'string', description: 'only the last N bytes', valueHint: 'N' },
     follow: { type: 'boolean', alias: 'f', description: 'keep printing new output until the agent exits (Ctrl-C stops)' },
+    raw: { type: 'boolean', description: "the bytes exactly as the agent printed them, escape sequences and all (not for a terminal: they act on it)" },
   },
   run: ({ args }) =>
     runCommand(async () => {
@@ -20,15 +22,19 @@ export default defineCommand({
         if (!Number.isInteger(bytes) || bytes < 0) throw new CelistraError('E_USAGE', `--bytes must be a non-negative integer, not "${args.bytes}"`);
       }
       const client = new DaemonClient(celistraPaths());
+      // Text unless --raw: stored output replayed into a terminal would run its queries
+      // and escapes again, with the replies landing in the user's shell.
+      const text = args.raw ? undefined : new OutputFilter('text');
+      const render = (data: Buffer) => (text ? text.push(data) : data);
       if (!args.follow) {
-        process.stdout.write(await client.logs(name, bytes));
+        process.stdout.write(render(await client.logs(name, bytes)));
         return 0;
       }
       const ws = await client.attach(name, { readOnly: 1, replay: 'logs', bytes });
       return new Promise<number>((resolve) => {
         ws.on('message', (data: Buffer, isBinary: boolean) => {
           if (isBinary) {
-            process.stdout.write(data);
+            process.stdout.write(render(data));
             return;
           }
           // A reader that falls too far behind is moved to the present, not fed the backlog.

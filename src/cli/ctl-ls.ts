@@ -3,6 +3,7 @@ import type { AgentSummary } from '../core/agent-spec.js';
 import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
 import { runCommand } from './command.js';
+import { printable } from '../core/printable-text.js';
 
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
@@ -23,16 +24,18 @@ function stateText(a: AgentSummary): string {
 
 export function formatAgentTable(agents: AgentSummary[], width: number): string {
   const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'BACKEND', 'WORKSPACE', 'LAST OUTPUT'];
-  const rows = agents.map((a) => [
-    a.name,
-    stateText(a),
-    a.pid === null ? '-' : String(a.pid),
-    a.uptimeMs === null ? '-' : formatDuration(a.uptimeMs),
-    String(a.restarts),
-    a.unsandboxed ? 'NONE!UNSANDBOXED' : (a.backend ?? '-'),
-    a.branch ? `${a.workspace} [${a.branch}]` : a.workspace,
-    a.lastLine,
-  ]);
+  const rows = agents.map((a) =>
+    [
+      a.name,
+      stateText(a),
+      a.pid === null ? '-' : String(a.pid),
+      a.uptimeMs === null ? '-' : formatDuration(a.uptimeMs),
+      String(a.restarts),
+      a.unsandboxed ? 'NONE!UNSANDBOXED' : (a.backend ?? '-'),
+      a.branch ? `${a.workspace} [${a.branch}]` : a.workspace,
+      a.lastLine,
+    ].map(printable),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fixed = widths.slice(0, -1).reduce((n, w) => n + w + 2, 0);
   const lastWidth = Math.max(10, width - fixed);

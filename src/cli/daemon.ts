@@ -7,6 +7,7 @@ import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { DEFAULT_RESTART_POLICY } from '../core/restart-policy.js';
 import { DaemonClient } from '../daemon/client.js';
+import { checkRuntimeDir, UntrustedSocketError } from '../daemon/socket-trust.js';
 import { DAEMON_TITLE, runningDaemonPid } from '../daemon/lock.js';
 import { DEFAULT_SCROLLBACK_KB, startDaemon } from '../daemon/server.js';
 import { launchdPlist, systemdUnit } from '../daemon/service-unit.js';
@@ -49,7 +50,10 @@ const foreground = defineCommand({
       const scrollbackKb = positiveNumber(args['scrollback-kb'], '--scrollback-kb');
       const baseDelayMs = positiveNumber(args['restart-delay-ms'], '--restart-delay-ms');
       process.title = DAEMON_TITLE;
+      let stopRequested!: () => void;
+      const requested = new Promise<string>((resolve) => (stopRequested = () => resolve('stop requested')));
       const daemon = await startDaemon({
+        onStopRequested: () => stopRequested(),
         paths: celistraPaths(),
         scrollbackKb,
         restartPolicy: baseDelayMs === undefined ? undefined : { ...DEFAULT_RESTART_POLICY, baseDelayMs },
@@ -60,11 +64,15 @@ const foreground = defineCommand({
       process.on('uncaughtException', (e) => process.stderr.write(`celistrad: internal error: ${e.stack ?? e.message}\n`));
       process.on('unhandledRejection', (e) => process.stderr.write(`celistrad: internal error: ${(e as Error)?.stack ?? String(e)}\n`));
       process.stderr.write(`celistrad: listening on ${daemon.socketPath} (pid ${process.pid})\n`);
-      const signal = await new Promise<string>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
-      });
-      process.stderr.write(`celistrad: ${signal}: stopping; agents keep running in their holders\n`);
+      const signal = await Promise.race([
+        requested,
+        new Promise<string>((resolve) => {
+          process.once('SIGTERM', () => resolve('SIGTERM'));
+          process.once('SIGINT', () => resolve('SIGINT'));
+        }),
+      ]);
+      const left = daemon.supervisor.list().filter((a) => a.state === 'running').length;
+      process.stderr.write(`celistrad: ${signal}: stopping; ${left} agent(s) keep running in their holders\n`);
       await daemon.stop();
       return 0;
     }),
@@ -91,14 +99,27 @@ const start = defineCommand({
       const client = new DaemonClient(paths);
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && exited === undefined) {
+        let status: { pid: number } | undefined;
         try {
-          const status = await client.call<{ pid: number }>('GET', '/v1/status');
-          child.unref();
-          process.stdout.write(`celistrad started (pid ${status.pid}), socket ${client.socketPath}, log ${logPath}\n`);
-          return 0;
-        } catch {
+          status = await client.call<{ pid: number }>('GET', '/v1/status');
+        } catch (e) {
+          if (e instanceof UntrustedSocketError) {
+            child.kill('SIGTERM');
+            throw e;
+          }
           await new Promise((r) => setTimeout(r, 100));
+          continue;
         }
+        // Only the daemon we started counts: whatever else answers (one that another
+        // start won the race to, or anything posing as it) is not reported as started.
+        if (status.pid !== child.pid) {
+          await new Promise((r) => setTimeout(r, 100));
+          if (exited !== undefined) break;
+          continue;
+        }
+        child.unref();
+        process.stdout.write(`celistrad started (pid ${status.pid}), socket ${client.socketPath}, log ${logPath}\n`);
+        return 0;
       }
       child.unref();
       const tail = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-6).join('\n') : '';
@@ -107,20 +128,33 @@ const start = defineCommand({
 });
 
 const stop = defineCommand({
-  meta: { name: 'stop', description: 'Stop the background daemon (SIGTERM). Agents keep running; the next daemon picks them up.' },
-  run: () =>
+  meta: { name: 'stop', description: 'Stop the background daemon (SIGTERM). Agents keep running and the next daemon picks them up, unless --agents.' },
+  args: {
+    agents: { type: 'boolean', description: 'end every agent first (SIGTERM, SIGKILL after 5 s), then stop the daemon' },
+  },
+  run: ({ args }) =>
     runCommand(async () => {
       const paths = celistraPaths();
+      // The lock file names the pid to signal: only a runtime dir of ours is believed.
+      checkRuntimeDir(paths.runtimeDir);
       const pid = runningDaemonPid(paths.runtimeDir);
       if (pid === undefined) {
+        if (args.agents) throw new CelistraError('E_DAEMON', 'celistrad is not running, so it cannot end its agents', 'start it (`celistra daemon start`): it reconnects to the agents, then run `celistra daemon stop --agents`');
         process.stdout.write('celistrad is not running\n');
         return 0;
       }
-      process.kill(pid, 'SIGTERM');
+      let ended = '';
+      if (args.agents) {
+        // The daemon answers once every agent has exited, then stops by itself.
+        await new DaemonClient(paths).call('POST', '/v1/shutdown', { agents: true });
+        ended = ' with all its agents';
+      } else {
+        process.kill(pid, 'SIGTERM');
+      }
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline) {
         if (runningDaemonPid(paths.runtimeDir) !== pid) {
-          process.stdout.write(`celistrad stopped (pid ${pid})\n`);
+          process.stdout.write(`celistrad stopped${ended} (pid ${pid})\n`);
           return 0;
         }
         await new Promise((r) => setTimeout(r, 50));

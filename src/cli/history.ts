@@ -8,6 +8,7 @@ import { AUDIT_EVENT_TYPES, isAuditEventType, openAuditLog, type AuditLog, type 
 import { describeEvent } from '../core/audit/summary.js';
 import { parseSince } from '../core/audit/since.js';
 import { runCommand } from './command.js';
+import { printable } from '../core/printable-text.js';
 
 const DEFAULT_LIMIT = 50;
 /** Without a daemon, --follow re-reads the log this often. */
@@ -102,13 +103,14 @@ async function follow(query: AuditQuery, json: boolean): Promise<never> {
 
 /** A fixed-width line (the header for undefined): followed rows arrive one at a time. */
 function followLine(row: AuditRow | undefined): string {
-  const cols = row ? [localTime(row.ts), row.agent ?? '-', row.type, describeEvent(row)] : ['TIME', 'AGENT', 'EVENT', 'SUMMARY'];
+  const cols = row ? [localTime(row.ts), printable(row.agent ?? '-'), row.type, printable(describeEvent(row))] : ['TIME', 'AGENT', 'EVENT', 'SUMMARY'];
   return `${[cols[0]!.padEnd(19), cols[1]!.padEnd(16), cols[2]!.padEnd(12), cols[3]!].join('  ').trimEnd()}\n`;
 }
 
 function table(rows: AuditRow[]): string {
   if (rows.length === 0) return 'no matching events\n';
-  const lines = rows.map((r) => [localTime(r.ts), r.agent ?? '-', r.type, describeEvent(r)]);
+  // Agent names and summaries may carry what an agent chose (a denied path's name).
+  const lines = rows.map((r) => [localTime(r.ts), printable(r.agent ?? '-'), r.type, printable(describeEvent(r))]);
   const header = ['TIME', 'AGENT', 'EVENT', 'SUMMARY'];
   const widths = [0, 1, 2].map((i) => Math.max(header[i]!.length, ...lines.map((l) => l[i]!.length)));
   const format = (cols: string[]) => cols.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c)).join('  ').trimEnd();

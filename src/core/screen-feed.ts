@@ -24,6 +24,12 @@ export interface ScreenFeedRecovery {
   history?: () => Buffer;
   /** Told of every xterm failure the feed recovered from (the holder logs it). */
   onFailure?: (error: unknown) => void;
+  /**
+   * The model's answer to a terminal query in the output (DA, DSR, ...), for the agent's
+   * input. Not called for queries in history replayed into a rebuilt model: those were
+   * answered when they were first parsed.
+   */
+  onReply?: (reply: string) => void;
 }
 
 /**
@@ -126,6 +132,15 @@ export class ScreenFeed {
     if (this.model.backlog === 0) this.trySnapshots();
   }
 
+  /**
+   * The screen's last line with text as parsed so far (exact when `backlog` is 0);
+   * undefined while the model is failed. Read only, never a write to xterm: a write
+   * would move the points snapshots wait for.
+   */
+  lastLine(): string | undefined {
+    return this.model.lastLine();
+  }
+
   /** Every byte written from `offset` on (an offset from a snapshot answered since). */
   bytesSince(offset: number): Buffer {
     const parts: Buffer[] = [];
@@ -144,10 +159,18 @@ export class ScreenFeed {
   }
 
   private newModel(): ScreenModel {
-    const model: ScreenModel = new ScreenModel(this.size.cols, this.size.rows, (error) => {
-      // A model already replaced (its failure came late) is nobody's business.
-      if (model === this.model) this.recover(error);
-    });
+    const onReply = this.recovery.onReply;
+    const model: ScreenModel = new ScreenModel(
+      this.size.cols,
+      this.size.rows,
+      (error) => {
+        // A model already replaced (its failure came late) is nobody's business.
+        if (model === this.model) this.recover(error);
+      },
+      onReply && ((reply) => {
+        if (model === this.model && !this.replayingHistory) onReply(reply);
+      }),
+    );
     return model;
   }
 

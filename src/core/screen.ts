@@ -2,6 +2,7 @@ import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
 import { skipScrolledOff } from './screen-skip.js';
 import { guardParser } from './screen-guard.js';
+import { ZeroWidthLimit } from './screen-combining-limit.js';
 
 const { Terminal } = xtermHeadless;
 
@@ -42,6 +43,8 @@ export class ScreenModel {
   private pendingResizes = 0;
   /** The rows output written now will be parsed at: resizes wait for earlier output. */
   private streamRows: number;
+  /** Zero-width characters past a bound never reach xterm (screen-combining-limit.ts). */
+  private readonly zeroWidth = new ZeroWidthLimit();
   /** Output bytes the parser did not have to read (replaced by fewer, screen-skip.ts). */
   skippedBytes = 0;
   /** Set once xterm has thrown: the terminal's state is corrupt and it is used no more. */
@@ -61,6 +64,7 @@ export class ScreenModel {
     private readonly onFailure: (error: unknown) => void = (error) => {
       throw error;
     },
+    onReply?: (reply: string) => void,
   ) {
     // No scrollback in the model: attach redraws the screen only (the byte scrollback is
     // the ring's job), and trimming scrollback lines costs ~12% of parse speed in a flood.
@@ -68,6 +72,9 @@ export class ScreenModel {
     this.streamRows = rows;
     this.term.loadAddon(this.serializer);
     this.stopParser = guardParser(this.term, (error) => this.fail(error));
+    // The model's answers to the agent's terminal queries (device attributes, cursor
+    // position, ...): the person's terminal is never asked (screen-output-filter.ts).
+    if (onReply) this.term.onData((reply) => onReply(reply));
   }
 
   get failed(): boolean {
@@ -92,8 +99,9 @@ export class ScreenModel {
     if (!this.carry) this.startRun();
     this.queued += data.length;
     const seq = ++this.seq;
-    const skipped = skipScrolledOff(data, this.streamRows, this.carry);
-    const feed = this.runVerified ? skipped.feed : data;
+    const bounded = this.zeroWidth.apply(data);
+    const skipped = skipScrolledOff(bounded, this.streamRows, this.carry);
+    const feed = this.runVerified ? skipped.feed : bounded;
     this.carry = skipped.carry;
     if (!this.carry) this.runVerified = false;
     this.skippedBytes += data.length - feed.length;
@@ -115,6 +123,22 @@ export class ScreenModel {
         if (!this.failure && !this.disposed) done();
       }),
     );
+  }
+
+  /**
+   * The last line of the screen with text on it, as a person sees it (`ctl ls` LAST
+   * OUTPUT): escape sequences have acted, not been stripped to leftovers. Reflects what
+   * is parsed now; undefined when the model has failed.
+   */
+  lastLine(): string | undefined {
+    return this.guarded(() => {
+      const buf = this.term.buffer.active;
+      for (let y = buf.length - 1; y >= 0; y--) {
+        const text = buf.getLine(y)?.translateToString(true).trim();
+        if (text) return text;
+      }
+      return '';
+    });
   }
 
   /** In stream order: output written before the resize is parsed at the old size. */

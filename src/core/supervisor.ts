@@ -3,7 +3,7 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { AgentExit, AgentRecord, AgentSpec, AgentSummary } from './agent-spec.js';
 import { validateAgentName } from './agent-spec.js';
-import type { AgentStore } from './agent-store.js';
+import { StoreWrites, type AgentStore } from './agent-store.js';
 import { parseBackendChoice, planLaunch, type BackendChoice } from './backend-selection.js';
 import type { LaunchPlan } from './backend.js';
 import { CelistraError } from './errors.js';
@@ -36,6 +36,7 @@ export interface RunApprovals {
   waiting(agent: string): { count: number; oldestAt: number } | undefined;
   forgetAgent(agent: string): void;
 }
+import { isHolderAlive, stopHolder } from '../holder/holder-process.js';
 
 /** Where supervisor events go (the audit log, when present). Never throws into the caller. */
 export interface AuditSink {
@@ -91,8 +92,10 @@ interface Live {
   record: AgentRecord;
   link?: HolderLink;
   fanout: Fanout;
-  /** The tail of the output, for the last line shown by `ls`. */
+  /** The tail of the output, for the last line shown by `ls` when the holder does not say. */
   recent: RingBuffer;
+  /** The last line with text on the holder's screen model (what `ls` shows). */
+  screenLastLine?: string;
   cols: number;
   rows: number;
   /** The user asked it to stop: its exit is not a crash. */
@@ -117,10 +120,19 @@ export class Supervisor {
   private readonly store: AgentStore;
   private readonly restartPolicy: RestartPolicy;
   private stopping = false;
+  /** `stopAll` is under way: nothing new starts. */
+  private endingAll = false;
+
+  /** Updates that never throw into the supervisor: kept and retried when the disk is full. */
+  private readonly writes: StoreWrites;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.paths = opts.paths;
     this.store = opts.store;
+    // Said in the daemon's log: the audit log (its own spool) reports its own losses.
+    this.writes = new StoreWrites(opts.store, (what, error) =>
+      process.stderr.write(`celistrad: could not save agent state (${what}: ${(error as Error).message}); kept in memory and retried every ${StoreWrites.RETRY_MS / 1000} s\n`),
+    );
     this.restartPolicy = opts.restartPolicy ?? DEFAULT_RESTART_POLICY;
   }
 
@@ -157,11 +169,19 @@ export class Supervisor {
     try {
       link = await HolderLink.open(files.socketPath);
     } catch {
+      const runId = live.record.runId!;
+      let why = 'its holder is gone';
+      if (isHolderAlive(live.record.holderPid, runId)) {
+        // Alive but not answering: left running, it would be an agent nobody supervises,
+        // and recording an exit for it would be false. End it; then the exit is real.
+        await stopHolder(live.record.holderPid, runId);
+        why = 'its holder did not answer; the daemon stopped it';
+      }
       // The holder is gone (killed, or the machine rebooted): its exit file, if any,
       // says how the agent ended; otherwise it was lost with its holder.
       const exit = readExitFile(files.exitPath) ?? { code: null, signal: 'SIGKILL', status: 137, at: Date.now() };
       rmSync(files.exitPath, { force: true });
-      this.onExit(live, exit, 'its holder is gone');
+      this.onExit(live, exit, why);
       return;
     }
     live.cols = link.hello.cols;
@@ -186,6 +206,7 @@ export class Supervisor {
       if (seeded) live.recent.write(data);
       live.fanout.broadcast(data);
     });
+    link.on('lastLine', (line) => (live.screenLastLine = line));
     link.on('exit', (exit) => this.onExit(live, exit, 'exited'));
     link.on('close', () => {
       if (live.link !== link || this.stopping || live.collecting) return;
@@ -248,7 +269,7 @@ export class Supervisor {
   }
 
   async spawn(req: SpawnRequest): Promise<AgentSummary> {
-    if (this.stopping) throw new CelistraError('E_DAEMON', 'the daemon is stopping');
+    if (this.stopping || this.endingAll) throw new CelistraError('E_DAEMON', 'the daemon is stopping');
     if (!Array.isArray(req.argv) || req.argv.length === 0 || !req.argv.every((a) => typeof a === 'string')) {
       throw new CelistraError('E_USAGE', 'no command given', 'usage: celistra ctl spawn --workspace DIR -- CMD [ARGS...]');
     }
@@ -310,6 +331,10 @@ export class Supervisor {
   }
 
   private async startRun(live: Live, prepared?: Prepared): Promise<void> {
+    if (this.endingAll) {
+      if (prepared) removePrivateTmp(prepared.tmpDir);
+      throw new CelistraError('E_DAEMON', 'the daemon is stopping with its agents');
+    }
     const { spec } = live.record;
     const { plan, policy, tmpDir, runId } = prepared ?? this.prepare(spec, spec.name);
     // A task worktree is leased for the run (worktree-lease.ts): by the daemon until the
@@ -327,7 +352,15 @@ export class Supervisor {
     }
     if (lease) moveLease(lease, started.holderPid);
     this.approvalsStarted(live.record, runId);
-    const link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
+    let link: HolderLink;
+    try {
+      link = await HolderLink.open(holderFiles(this.paths, runId).socketPath);
+    } catch (e) {
+      // A holder we started but cannot talk to would run its agent unsupervised.
+      await stopHolder(started.holderPid, runId);
+      removePrivateTmp(tmpDir);
+      throw new CelistraError('E_SPAWN', `the holder for ${spec.name} did not answer (${(e as Error).message}); it was stopped`);
+    }
     const record = live.record;
     record.state = 'running';
     record.runId = runId;
@@ -343,7 +376,7 @@ export class Supervisor {
     live.stopRequested = false;
     live.restartRequested = false;
     live.collecting = false;
-    this.store.update(record);
+    this.writes.update(record);
     this.bindLink(live, link);
     this.audit('spawn', spec.name, {
       command: spec.argv,
@@ -369,7 +402,7 @@ export class Supervisor {
     clearTimeout(live.graceTimer);
     const link = live.link;
     const finish = (output: Buffer | undefined) => {
-      if (output) this.store.saveOutput(live.record.spec.name, output);
+      if (output) this.writes.saveOutput(live.record.spec.name, output);
       link?.release();
       live.link = undefined;
       this.afterExit(live, exit, why);
@@ -422,7 +455,7 @@ export class Supervisor {
       }
     }
     live.stopRequested = false;
-    if (!this.stopping) this.store.update(record);
+    if (!this.stopping) this.writes.update(record);
   }
 
   /** The run is over: its lease goes, and a plain worktree's HEAD lets the main checkout fetch the branch again. */
@@ -439,7 +472,7 @@ export class Supervisor {
     clearTimeout(live.restartTimer);
     live.restartTimer = setTimeout(() => {
       live.restartTimer = undefined;
-      if (live.record.state !== 'restarting' || this.stopping) return;
+      if (live.record.state !== 'restarting' || this.stopping || this.endingAll) return;
       live.record.restarts++;
       this.audit('restart', live.record.spec.name, { reason: 'crash', attempt: live.record.restarts, delayMs });
       this.startAgain(live);
@@ -453,7 +486,7 @@ export class Supervisor {
       record.state = 'exited';
       record.lastExit = { code: null, signal: null, status: 127, at: Date.now() };
       delete record.restartAt;
-      this.store.update(record);
+      this.writes.update(record);
       this.audit('exit', record.spec.name, { code: null, signal: null, durationMs: 0, why: `could not start: ${e.message}` });
     });
   }
@@ -472,7 +505,7 @@ export class Supervisor {
       clearTimeout(live.restartTimer);
       record.state = 'stopped';
       delete record.restartAt;
-      this.store.update(record);
+      this.writes.update(record);
     } else if (record.state === 'running' && live.link) {
       live.stopRequested = true;
       live.link.signal(`SIG${sig}`);
@@ -510,7 +543,7 @@ export class Supervisor {
     clearTimeout(live.restartTimer);
     live.fanout.closeAll(1000, 'agent removed');
     this.agents.delete(name);
-    this.store.delete(name);
+    this.writes.delete(name);
     this.opts.approvals?.forgetAgent(name);
   }
 
@@ -529,7 +562,7 @@ export class Supervisor {
         // The run ended while asking; its saved output answers below.
       }
     }
-    const saved = this.store.output(name) ?? Buffer.alloc(0);
+    const saved = this.writes.output(name) ?? Buffer.alloc(0);
     return bytes === undefined || bytes >= saved.length ? saved : saved.subarray(saved.length - bytes);
   }
 
@@ -627,7 +660,7 @@ export class Supervisor {
       preset: r.spec.preset ?? null,
       envKeys: Object.keys(r.spec.env ?? {}),
       lastExit: r.lastExit ?? null,
-      lastLine: live.recent.lastLine(),
+      lastLine: live.screenLastLine ?? live.recent.lastLine(),
       restartAt: r.restartAt ?? null,
       approvals: running ? (this.opts.approvals?.waiting(r.spec.name) ?? null) : null,
     };
@@ -641,9 +674,44 @@ export class Supervisor {
     return this.summary(this.get(name));
   }
 
+  /**
+   * End every agent (`daemon stop --agents`): SIGTERM, SIGKILL for those still running
+   * after `graceMs`, and the holder itself for one that ignores even that. Resolves once
+   * every exit is collected (and audited as it happened).
+   */
+  async stopAll(graceMs = RESTART_GRACE_MS): Promise<void> {
+    const running = () => [...this.agents.values()].filter((l) => l.record.state === 'running');
+    this.endingAll = true;
+    for (const live of this.agents.values()) {
+      live.restartRequested = false;
+      const { state } = live.record;
+      if (state !== 'running' && state !== 'restarting') continue;
+      try {
+        this.kill(live.record.spec.name, 'TERM', 'daemon stop --agents');
+      } catch {
+        // Between runs without a holder link: the SIGKILL round below ends it.
+      }
+    }
+    const settle = async (ms: number) => {
+      const deadline = Date.now() + ms;
+      while (running().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    };
+    await settle(graceMs);
+    for (const live of running()) {
+      live.stopRequested = true;
+      live.link?.signal('SIGKILL');
+    }
+    await settle(2000);
+    for (const live of running()) {
+      if (live.record.runId) await stopHolder(live.record.holderPid, live.record.runId, 0);
+    }
+    await settle(2000);
+  }
+
   /** Stop supervising: agents keep running in their holders for the next daemon. */
   shutdown(): void {
     this.stopping = true;
+    this.writes.stop();
     for (const live of this.agents.values()) {
       clearTimeout(live.restartTimer);
       clearTimeout(live.graceTimer);

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import { CelistraError } from '../core/errors.js';
+import { OutputFilter } from '../core/screen-output-filter.js';
 import type { FanoutClient, StartPayload } from '../core/fanout.js';
 import type { Supervisor } from '../core/supervisor.js';
 import { errorBody } from './http-error.js';
@@ -51,12 +52,24 @@ export function createAttachHandler(supervisor: Supervisor) {
 
   function serve(ws: WebSocket, name: string, opts: { readOnly: boolean; replay: 'screen' | 'logs'; bytes?: number; cols?: number; rows?: number }): void {
     let size = opts.cols && opts.rows ? { cols: opts.cols, rows: opts.rows } : undefined;
+    // A terminal client gets the screen model's redraw, then live output through the
+    // filter: nothing the agent prints reaches a person's terminal raw (queries, clipboard,
+    // titles). A logs client gets the bytes as stored; `ctl logs` renders them as text.
+    let filter = opts.replay === 'screen' ? new OutputFilter('terminal') : undefined;
+    const safe = (data: Buffer) => (filter ? filter.push(data) : data);
     const client: FanoutClient = {
       bufferedAmount: () => ws.bufferedAmount,
-      sendOutput: (data) => ws.send(data, { binary: true }),
+      sendOutput: (data) => {
+        const out = safe(data);
+        if (out.length) ws.send(out, { binary: true });
+      },
       sendStart: (start: StartPayload, reason) => {
-        ws.send(JSON.stringify({ type: start.kind, reason, cols: start.cols, rows: start.rows, data: start.screen }));
-        if (start.bytes.length) ws.send(start.bytes, { binary: true });
+        // A resync starts from a fresh screen: what the old filter was inside is gone.
+        if (filter) filter = new OutputFilter('terminal');
+        const screen = filter ? new OutputFilter('terminal').push(Buffer.from(start.screen, 'utf8')).toString('utf8') : start.screen;
+        ws.send(JSON.stringify({ type: start.kind, reason, cols: start.cols, rows: start.rows, data: screen }));
+        const bytes = safe(start.bytes);
+        if (bytes.length) ws.send(bytes, { binary: true });
       },
       close: (code, reason) => ws.close(code, reason.slice(0, 120)),
     };

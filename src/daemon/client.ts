@@ -4,6 +4,7 @@ import type { AgentSummary } from '../core/agent-spec.js';
 import type { CelistraPaths } from '../core/paths.js';
 import { openDaemonWebSocket, parseAnswer, unreachable } from './daemon-answer.js';
 import { socketPath } from './server.js';
+import { connectTrusted } from './socket-trust.js';
 
 /** The /v1 API over the daemon's unix socket, as the CLI uses it. */
 export class DaemonClient {
@@ -13,15 +14,17 @@ export class DaemonClient {
     this.socketPath = socketPath(paths);
   }
 
-  raw(method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+  async raw(method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
+    // Checked before a byte is sent: the socket and its directory are ours, and so is the
+    // process listening on it (socket-trust.ts).
+    const sock = await connectTrusted(this.socketPath, `reaching the daemon at ${this.socketPath}`);
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
         {
-          socketPath: this.socketPath,
-          // No keep-alive: Node 20's global agent reuses an idle socket that the daemon
-          // closes after 5 s, and a call made just then failed with EPIPE.
-          agent: false,
+          // A fresh, verified connection per call (socket-trust.ts), never a pooled one:
+          // Node 20's keep-alive agent reused sockets the daemon had closed (EPIPE).
+          createConnection: () => sock,
           method,
           path,
           headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { CelistraError, type ErrorCode } from '../core/errors.js';
 import type { ApiError } from './http-error.js';
+import { printable } from '../core/printable-text.js';
 
 const NOT_RUNNING_HINT = 'start it with `celistra daemon start` (or run `celistra daemon` in another terminal)';
 
@@ -22,7 +23,8 @@ export function parseAnswer<T>(status: number, body: Buffer): T {
   }
   if (status >= 200 && status < 300) return parsed as T;
   const err = (parsed as Partial<ApiError>).error;
-  if (err && typeof err.message === 'string') throw new CelistraError((err.code as ErrorCode) ?? 'E_DAEMON', err.message, err.hint);
+  // The message may quote what an agent controls (its name, a path): printed escaped.
+  if (err && typeof err.message === 'string') throw new CelistraError((err.code as ErrorCode) ?? 'E_DAEMON', printable(err.message), err.hint === undefined ? undefined : printable(String(err.hint)));
   throw new CelistraError('E_DAEMON', `the daemon answered ${status}`);
 }
 
@@ -32,9 +34,11 @@ export function parseAnswer<T>(status: number, body: Buffer): T {
  * sending (a screen, a backlog), and a message emitted before the caller's listener
  * exists would be lost — so call resume() once the listeners are in place.
  */
-export function openDaemonWebSocket(socketPath: string, pathAndQuery: string, what: string): Promise<WebSocket> {
+export async function openDaemonWebSocket(socketPath: string, pathAndQuery: string, what: string): Promise<WebSocket> {
+  const { connectTrusted } = await import('./socket-trust.js');
+  const sock = await connectTrusted(socketPath, what);
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws+unix://${socketPath}:${pathAndQuery}`, { perMessageDeflate: false });
+    const ws = new WebSocket(`ws+unix://${socketPath}:${pathAndQuery}`, { perMessageDeflate: false, createConnection: () => sock });
     ws.once('open', () => {
       ws.pause();
       resolve(ws);

@@ -62,7 +62,7 @@ function decodePathPart(part: string): string {
 }
 
 /** Routes of the /v1 API (docs/api.md). Every failure becomes a 4xx/5xx with a message. */
-export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pick<AuditLog, 'query'>, approvals?: ApprovalQueue) {
+export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pick<AuditLog, 'query'>, approvals?: ApprovalQueue, requestStop?: (withAgents: boolean) => Promise<void>) {
   return async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://celistra');
@@ -77,6 +77,14 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
       if (collection === 'status' && name === undefined) {
         allow('GET');
         return sendJson(res, 200, { ...info, uptimeMs: Date.now() - info.startedAt, agents: supervisor.list().length });
+      }
+      if (collection === 'shutdown' && name === undefined) {
+        allow('POST');
+        if (!requestStop) throw new HttpError(501, 'E_DAEMON', 'this daemon cannot be stopped through the API');
+        const body = await readJson(req);
+        // Answered once the agents are ended, so the caller knows they are.
+        await requestStop(body.agents === true);
+        return sendJson(res, 200, { stopping: true, agents: supervisor.list().filter((a) => a.state === 'running').length });
       }
       if (collection === 'events' && action === undefined) {
         if (name === 'stream') throw new HttpError(426, 'E_USAGE', 'the event stream is a WebSocket endpoint: send an Upgrade request');

@@ -35,6 +35,11 @@ export interface DaemonOptions {
   enableKernelAudit?: boolean;
   /** Where the daemon's one-line notices go (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * A client asked the daemon to stop (`POST /v1/shutdown`), after its agents were ended
+   * if it asked for that; the process running the daemon calls stop() and exits.
+   */
+  onStopRequested?: () => void;
 }
 
 export interface RunningDaemon {
@@ -109,7 +114,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         return collector.status();
       },
     };
-    const route = createRouter(supervisor, info, audit, approvals);
+    let shuttingDown = false;
+    const requestStop = async (withAgents: boolean) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      if (withAgents) await supervisor.stopAll();
+      // After the answer has gone out.
+      setImmediate(() => opts.onStopRequested?.());
+    };
+    const route = createRouter(supervisor, info, audit, approvals, requestStop);
     server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void route(req, res));
     const attach = createAttachHandler(supervisor);
     const events = createEventStream(audit);

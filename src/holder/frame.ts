@@ -11,6 +11,8 @@ export const FrameKind = {
   snapshot: 3,
   logs: 4,
   exit: 5,
+  /** `{lastLine}`: the screen's last line with text, sent when it changes. */
+  status: 6,
   // daemon → holder
   input: 20,
   resize: 21,

@@ -14,6 +14,8 @@ export interface Snapshot {
 
 interface LinkEvents {
   output: [Buffer];
+  /** The holder's screen model's last line with text. */
+  lastLine: [string];
   exit: [ExitInfo];
   close: [];
 }
@@ -77,6 +79,9 @@ export class HolderLink extends EventEmitter<LinkEvents> {
         }
         for (const f of frames) {
           if (!link) {
+            // A holder of an older version may send output it had waiting before its
+            // hello: that output is in its ring (the daemon seeds from it), so skip it.
+            if (f.kind === FrameKind.output) continue;
             if (f.kind !== FrameKind.hello) {
               sock.destroy();
               return;
@@ -103,6 +108,9 @@ export class HolderLink extends EventEmitter<LinkEvents> {
         break;
       case FrameKind.exit:
         this.emit('exit', f.json as unknown as ExitInfo);
+        break;
+      case FrameKind.status:
+        if (typeof f.json.lastLine === 'string') this.emit('lastLine', f.json.lastLine);
         break;
       case FrameKind.snapshot:
       case FrameKind.logs: {

@@ -62,6 +62,11 @@ export async function launchHolder(paths: CelistraPaths, config: Omit<HolderConf
     }
     if (!msg.ok) throw new CelistraError('E_SPAWN', `could not start ${config.plan.file}: ${msg.error ?? 'unknown error'}`);
     return { pid: msg.pid!, holderPid: msg.holderPid! };
+  } catch (e) {
+    // A holder that is late or confused is not left to run an agent nobody supervises
+    // (the exec helper dies with it).
+    child.kill('SIGKILL');
+    throw e;
   } finally {
     (readyPipe as unknown as { destroy(): void }).destroy();
     child.unref();

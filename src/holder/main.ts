@@ -25,6 +25,8 @@ const DAEMON_STUCK_MS = 10_000;
  * for an approximate screen at any size we accept, small enough to parse in a few ms.
  */
 const REBUILD_HISTORY_BYTES = 256 * 1024;
+/** How long an exit waits for the screen model to catch up, for the last line. */
+const EXIT_LINE_WAIT_MS = 500;
 
 const configPath = process.argv[2];
 if (!configPath) {
@@ -63,6 +65,11 @@ const ring = new RingBuffer(config.scrollbackBytes);
 const screen = new ScreenFeed(config.cols, config.rows, onScreenProgress, {
   history: () => ring.tail(REBUILD_HISTORY_BYTES),
   onFailure: logScreenFailure,
+  // Queries the agent prints are answered here, from the model, as tmux does: clients
+  // never see them (screen-output-filter.ts), so nobody else answers.
+  onReply: (reply) => {
+    if (!exitInfo) term.write(reply);
+  },
 });
 
 /** Failures logged so far, by message: an emulator bug that recurs is logged once. */
@@ -95,6 +102,7 @@ const paused = { screen: false, daemon: false };
 let daemonStuckTimer: NodeJS.Timeout | undefined;
 
 function onScreenProgress(): void {
+  lastLineProgress();
   if (paused.screen && screen.backlog < SCREEN_LOW_WATER) {
     paused.screen = false;
     updatePause();
@@ -152,6 +160,44 @@ function flushOutput(): void {
     updatePause();
   }
   send(encodeFrame(FrameKind.output, {}, data));
+  scheduleLastLine();
+}
+
+// The screen's last line with text (`ctl ls` LAST OUTPUT), from the model: output
+// stripped of its escapes leaves fragments (ESC 7 became "7"). Read after the parser
+// has moved on (never by writing to the model, which would move snapshot points), sent
+// when it changes, at most every LAST_LINE_MS, and on every new connection after the hello.
+const LAST_LINE_MS = 250;
+let lastLineSent: string | undefined;
+let lastLineTimer: NodeJS.Timeout | undefined;
+let lastLineDue = false;
+/** Run once the model has parsed everything (the exit waits for the final screen). */
+let whenCaughtUp: Array<() => void> = [];
+function sendLastLine(force: boolean): void {
+  const line = screen.lastLine();
+  if (line === undefined || (!force && line === lastLineSent)) return;
+  lastLineSent = line;
+  send(encodeFrame(FrameKind.status, { lastLine: line }));
+}
+function scheduleLastLine(): void {
+  if (lastLineTimer) return;
+  lastLineTimer = setTimeout(() => {
+    lastLineTimer = undefined;
+    if (screen.backlog === 0) sendLastLine(false);
+    else lastLineDue = true;
+  }, LAST_LINE_MS);
+}
+function lastLineProgress(): void {
+  if (lastLineDue) {
+    lastLineDue = false;
+    sendLastLine(false);
+  }
+  if (whenCaughtUp.length > 0 && screen.backlog === 0) {
+    const waiting = whenCaughtUp;
+    whenCaughtUp = [];
+    sendLastLine(false);
+    for (const run of waiting) run();
+  }
 }
 
 term.onData((d) => {
@@ -171,7 +217,22 @@ term.onExit(({ exitCode, signal }) => {
   exitInfo = { code: sigName ? null : exitCode, signal: sigName, status: sigName ? 128 + signal! : exitCode, at: Date.now() };
   // On disk first: if no daemon is connected now, the next one learns the exit from here.
   writeFileSync(config.exitPath, JSON.stringify(exitInfo), { mode: 0o600 });
-  send(encodeFrame(FrameKind.exit, { ...exitInfo }));
+  const exitFrame = encodeFrame(FrameKind.exit, { ...exitInfo });
+  // The final screen's last line goes out before the exit; a model that is far behind
+  // does not hold the exit back for more than EXIT_LINE_WAIT_MS.
+  let exitSent = false;
+  const sendExit = () => {
+    if (exitSent) return;
+    exitSent = true;
+    send(exitFrame);
+  };
+  if (screen.backlog === 0) {
+    sendLastLine(false);
+    sendExit();
+  } else {
+    whenCaughtUp.push(sendExit);
+    setTimeout(sendExit, EXIT_LINE_WAIT_MS);
+  }
 });
 
 function hello(): HolderHello {
@@ -223,6 +284,11 @@ function handle(frame: Frame): void {
 const server = createServer((sock) => {
   // One daemon at a time: a new connection means the old daemon is gone.
   daemon?.destroy();
+  daemon = undefined;
+  // Output read so far goes to the ring only: the hello must be the first frame on a
+  // connection (the daemon seeds itself from the ring right after it), or the daemon
+  // would drop the holder it just started, leaving the agent unsupervised.
+  flushOutput();
   daemon = sock;
   clearTimeout(daemonStuckTimer);
   paused.daemon = false;
@@ -254,8 +320,8 @@ const server = createServer((sock) => {
     paused.daemon = false;
     updatePause();
   });
-  flushOutput();
   sock.write(encodeFrame(FrameKind.hello, { ...hello() }));
+  sendLastLine(true);
 });
 
 function shutdown(): void {
