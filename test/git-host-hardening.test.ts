@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, makeRepo, must, scratch, write } from './worktree-fixture.js';
 
@@ -75,4 +75,31 @@ test('a harvest rejects a forged object in the agent store', () => {
   assert.equal(must('git for-each-ref', repo, s.env), refsBefore);
   assert.equal(must('git status --porcelain', repo, s.env), '');
   assert.notEqual(must(`git cat-file -t ${blob} 2>/dev/null || echo missing`, repo, s.env).trim(), 'blob');
+});
+
+test('the user\'s own git status in a task worktree runs nothing of a committed nested repository, and diff, ls and pull show it', () => {
+  const s = scratch('host-gitlink');
+  const repo = makeRepo(s);
+  assert.equal(celistra(['worktree', 'add', 'a'], repo, s.env).status, 0);
+  const wt = join(s.root, 'repo-a');
+  const marker = join(s.root, 'PWNED');
+  // As an agent would: a nested repository with its own fsmonitor, committed as a gitlink.
+  mkdirSync(join(wt, 'nested'));
+  must(`git init -q . && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${marker}; false'`, join(wt, 'nested'), s.env);
+  must('git add nested 2>/dev/null && echo t > t.txt && git add t.txt && git commit -qm "add nested"', wt, s.env);
+  // (the agent does the above inside its fence, where whatever it runs is fenced)
+  rmSync(marker, { force: true });
+  // The user, by hand, with default settings: the task's git config (Celistra's) ignores submodules.
+  for (const cmd of ['git status', 'git status --short', 'git diff', 'git diff HEAD~1', 'git log -p -1', 'git show --stat']) must(`${cmd} >/dev/null`, wt, s.env);
+  assert.equal(existsSync(marker), false, 'host git ran the nested repository\'s fsmonitor');
+  const diff = celistra(['diff', 'a'], repo, s.env);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.match(diff.stdout, /\+Subproject commit [0-9a-f]{40}/, 'the gitlink is in the diff');
+  assert.match(diff.stderr, /holds 1 nested git repository: nested \(gitlink\)/);
+  const ls = JSON.parse(celistra(['worktree', 'ls', '--json'], repo, s.env).stdout);
+  assert.deepEqual(ls[0].nested, ['nested (gitlink)']);
+  const pull = celistra(['pull', 'a'], repo, s.env);
+  assert.equal(pull.status, 0, pull.stderr);
+  assert.match(pull.stderr, /nested git repository/);
+  assert.equal(existsSync(marker), false, 'Celistra\'s own git ran it');
 });

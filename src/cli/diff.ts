@@ -1,6 +1,6 @@
 import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
-import { hostView, worktreeDiff } from '../core/worktree-inspect.js';
+import { hostView, nestedRepositories, nestedRepositoriesNote, worktreeDiff } from '../core/worktree-inspect.js';
 import { findWorktree } from '../core/worktrees.js';
 import { runCommand } from './command.js';
 
@@ -15,6 +15,8 @@ export default defineCommand({
     runCommand(async () => {
       if (!args.name) throw new CelistraError('E_USAGE', 'no worktree name given', 'usage: celistra diff NAME [--stat]');
       const record = findWorktree(args.name, args.repo);
-      process.stdout.write(worktreeDiff(hostView(record), Boolean(args.stat)));
+      const view = hostView(record);
+      process.stdout.write(worktreeDiff(view, Boolean(args.stat)));
+      process.stderr.write(nestedRepositoriesNote(record.name, nestedRepositories(view)));
     }),
 });

@@ -2,6 +2,7 @@ import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { pullWorktree, type PullMode } from '../core/worktree-pull.js';
 import { findWorktree } from '../core/worktrees.js';
+import { hostView, nestedRepositories, nestedRepositoriesNote } from '../core/worktree-inspect.js';
 import { runCommand } from './command.js';
 
 export default defineCommand({
@@ -25,6 +26,7 @@ export default defineCommand({
       const mode: PullMode = modes[0] ?? 'merge';
       const record = findWorktree(args.name, args.repo);
       const r = pullWorktree(record, mode);
+      process.stderr.write(nestedRepositoriesNote(record.name, nestedRepositories(hostView(record))));
       if (args.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else process.stdout.write(`${r.branch} → ${r.into}: ${r.outcome} (${r.commit.slice(0, 12)})\n`);
     }),

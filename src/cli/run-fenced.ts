@@ -14,7 +14,8 @@ import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
 import { findWorktree } from '../core/worktrees.js';
-import { adoptedCheckout, adoptionNotice, releaseCheckout, takeCheckout } from '../core/worktree-adopt.js';
+import { adoptionNotice } from '../core/worktree-adopt.js';
+import { recordedCheckout, releaseCheckout, takeCheckout, type Checkout } from '../core/worktree-lease.js';
 import type { WorktreeRecord } from '../core/worktree-record.js';
 import type { RunArgs } from './run-flags.js';
 
@@ -50,7 +51,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
   for (const own of [paths.stateDir, paths.configDir]) mkdirSync(own, { recursive: true, mode: 0o700 });
   const tmpDir = createPrivateTmp(paths, 'run');
   let adoptedNow: WorktreeRecord | undefined;
-  let checkout: ReturnType<typeof adoptedCheckout>;
+  let checkout: Checkout | undefined;
   try {
     const policy = buildPolicy({
       workspace,
@@ -82,12 +83,13 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     const agent = unlessNegated(flags.name) ?? unlessNegated(flags.worktree) ?? taskName(policy.workspace, policy.git?.branch);
     const audit = new RunAudit(paths, agent);
     if (adoptedNow) audit.adopted(adoptedNow);
-    // An adopted worktree's checkout is leased for the run and released after it
-    // (worktree-adopt.ts), so this process must outlive the command: no hand-over.
-    checkout = adoptedCheckout(policy.git);
-    if (checkout) takeCheckout(checkout.record, checkout.layout, process.pid);
+    // A task worktree is leased to this run (worktree-lease.ts: our pid survives the
+    // hand-over). An adopted one's HEAD is detached again after the run, so this process
+    // must outlive the command there: no hand-over.
+    checkout = recordedCheckout(policy.git);
+    if (checkout) takeCheckout(checkout, process.pid);
     // Returns only when the run cannot hand itself over to celistra-exec.
-    if (!interactive && !checkout) await execIntoHelper(plan, policy, argv, audit, agent);
+    if (!interactive && !checkout?.record.adoptedAdminDir) await execIntoHelper(plan, policy, argv, audit, agent);
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
     const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
     await audit.exited(result);
@@ -96,7 +98,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     if (plan.backend === 'landlock' && result.code !== null && result.code >= HELPER_EXIT.usage && result.code <= HELPER_EXIT.ruleset) forgetLandlockProbe();
     return result.status;
   } finally {
-    if (checkout) releaseCheckout(checkout.record, checkout.layout, process.pid);
+    if (checkout) releaseCheckout(checkout, process.pid);
     removePrivateTmp(tmpDir);
   }
 }

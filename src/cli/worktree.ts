@@ -2,7 +2,8 @@ import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { addWorktree, findWorktree, listWorktrees, removeWorktree, type WorktreeListing } from '../core/worktrees.js';
 import { runWorktreeSetup } from '../core/worktree-setup.js';
-import { releaseAdoption } from '../core/worktree-adopt.js';
+import { releaseAdoption } from '../core/worktree-release.js';
+import { nestedRepositoriesNote } from '../core/worktree-inspect.js';
 import { runCommand } from './command.js';
 
 const add = defineCommand({
@@ -58,6 +59,7 @@ const ls = defineCommand({
     runCommand(async () => {
       const rows = listWorktrees(args.repo);
       process.stdout.write(args.json ? `${JSON.stringify(rows, null, 2)}\n` : renderTable(rows));
+      if (!args.json) for (const r of rows) process.stderr.write(nestedRepositoriesNote(r.name, r.nested));
     }),
 });
 

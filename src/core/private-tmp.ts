@@ -1,4 +1,5 @@
-import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmdirSync } from 'node:fs';
+import { removeTree } from './tree-remove.js';
 import { join } from 'node:path';
 import type { CelistraPaths } from './paths.js';
 import { ensurePrivateDir } from './private-dir.js';
@@ -21,6 +22,7 @@ export function removePrivateTmp(dir: string): void {
   try {
     rmdirSync(dir);
   } catch {
-    rmSync(dir, { recursive: true, force: true });
+    // The agent's files: removed without following a link it may have left there.
+    removeTree(dir);
   }
 }

@@ -20,7 +20,7 @@ import { gitGrantsFor } from './worktree-git.js';
 import { validateAgentEnv } from './agent-env.js';
 import { resolvePreset } from './preset-default.js';
 import { taskName } from './task-name.js';
-import { adoptedCheckout, adoptedCheckoutAt, moveLease, releaseCheckout, takeCheckout } from './worktree-adopt.js';
+import { moveLease, recordedCheckout, recordedCheckoutAt, releaseCheckout, takeCheckout } from './worktree-lease.js';
 import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
@@ -277,10 +277,10 @@ export class Supervisor {
     const { plan, policy, tmpDir } = prepared ?? this.prepare(spec, spec.name);
     // Short: unix socket paths are limited to 107 bytes. The name prefix is for people.
     const runId = `${spec.name.slice(0, 16)}.${randomUUID().slice(0, 8)}`;
-    // A plain worktree's checkout is leased for the run (worktree-adopt.ts): by the daemon
-    // until the holder exists, then by the holder, which lives exactly as long as the run.
-    const checkout = adoptedCheckout(policy.git);
-    const lease = checkout ? takeCheckout(checkout.record, checkout.layout, process.pid) : undefined;
+    // A task worktree is leased for the run (worktree-lease.ts): by the daemon until the
+    // holder exists, then by the holder, which lives exactly as long as the run.
+    const checkout = recordedCheckout(policy.git);
+    const lease = checkout ? takeCheckout(checkout, process.pid) : undefined;
     let started;
     try {
       started = await launchHolder(this.paths, { agent: spec.name, runId, plan, cols: live.cols, rows: live.rows, scrollbackBytes: this.opts.scrollbackBytes });
@@ -385,11 +385,11 @@ export class Supervisor {
     if (!this.stopping) this.store.update(record);
   }
 
-  /** The run is over: a plain worktree's HEAD lets the main checkout fetch the branch again. */
+  /** The run is over: its lease goes, and a plain worktree's HEAD lets the main checkout fetch the branch again. */
   private releaseCheckout(workspace: string, holderPid: number): void {
     try {
-      const checkout = adoptedCheckoutAt(workspace);
-      if (checkout) releaseCheckout(checkout.record, checkout.layout, holderPid);
+      const checkout = recordedCheckoutAt(workspace);
+      if (checkout) releaseCheckout(checkout, holderPid);
     } catch {
       // The worktree is gone or odd: there is no checkout left to release.
     }

@@ -1,13 +1,13 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync as realpathSyncJs, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, realpathSync as realpathSyncJs, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { CelistraError } from './errors.js';
+import { removeTree } from './tree-remove.js';
 import { gitTry } from './git.js';
 import { layoutFor, layoutOf, readRecord, validateWorktreeName, writeRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
 import { findMainRepo } from './worktree-repo.js';
-import { harvestBranch } from './worktree-harvest.js';
-import { hostView } from './worktree-inspect.js';
 import { createShadow, readAgentTip } from './worktree-shadow.js';
+import { importAgentObjects } from './worktree-harvest.js';
+import { hostView } from './worktree-inspect.js';
 
 // realpath(3): one call instead of a JS walk of every path component.
 const realpathSync = realpathSyncJs.native;
@@ -129,7 +129,7 @@ export function adopt(plain: PlainWorktree): Adoption | undefined {
     createShadow(layout, repo, branch, tipCommit);
     writeRecord(layout, record);
   } catch (e) {
-    rmSync(layout.container, { recursive: true, force: true });
+    removeTree(layout.container);
     throw e;
   }
   pointAdminAt(plain.adminDir, layout.shadowDir);
@@ -176,7 +176,7 @@ function forgetHarvested(record: WorktreeRecord, layout: WorktreeLayout): void {
       `keep them with \`celistra pull ${record.name}\` or drop them with \`celistra worktree rm ${record.name} --force\`, then run again`,
     );
   }
-  rmSync(layout.container, { recursive: true, force: true });
+  removeTree(layout.container);
 }
 
 /** Point the admin dir's commondir at the shadow (write-then-rename: git never sees half a file). */
@@ -187,7 +187,7 @@ function pointAdminAt(adminDir: string, shadowDir: string): void {
   replaceFile(file, wanted);
 }
 
-function replaceFile(file: string, content: string): void {
+export function replaceFile(file: string, content: string): void {
   const tmp = `${file}.celistra-${process.pid}`;
   writeFileSync(tmp, content, { mode: 0o644 });
   renameSync(tmp, file);
@@ -195,78 +195,34 @@ function replaceFile(file: string, content: string): void {
 
 const COMMIT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 
-function leasesDir(layout: WorktreeLayout): string {
-  return join(layout.container, 'leases');
-}
-
-/**
- * Before a fenced run: take a lease held by `pid` (a process that lives as long as the
- * run), and put the branch back into HEAD when the last run detached it there.
- */
-export function takeCheckout(record: WorktreeRecord, layout: WorktreeLayout, pid: number): string {
-  const dir = leasesDir(layout);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  const lease = join(dir, `${pid}.${randomBytes(6).toString('hex')}`);
-  writeFileSync(lease, '');
+/** Before a fenced run of an adopted worktree: put the branch back into HEAD when the last run detached it there. */
+export function attachHead(record: WorktreeRecord, layout: WorktreeLayout): void {
+  if (!record.adoptedAdminDir) return;
   const headFile = join(layout.adminDir, 'HEAD');
   const head = lstatSync(headFile, { throwIfNoEntry: false })?.isFile() ? readFileSync(headFile, 'utf8').trim() : '';
   if (COMMIT_ID.test(head) && head === readAgentTip(layout, record.branch)) replaceFile(headFile, `ref: refs/heads/${record.branch}\n`);
-  return lease;
-}
-
-/** Hand a lease to the process that now holds the run (the daemon's holder, once it exists). */
-export function moveLease(lease: string, pid: number): string {
-  const moved = join(dirname(lease), `${pid}.${basename(lease).split('.')[1]}`);
-  renameSync(lease, moved);
-  return moved;
 }
 
 /**
- * After a fenced run: drop the leases of `pid`; when no other run holds one, detach HEAD
- * at the branch's tip so that the main checkout may fetch the branch. Leaves HEAD alone
- * when it names anything else (the agent switched branches: nothing then blocks a fetch).
+ * After the last fenced run of an adopted worktree: detach HEAD at the branch's tip so
+ * that the main checkout may fetch the branch. Leaves HEAD alone when it names anything
+ * else (the agent switched branches: nothing then blocks a fetch).
+ *
+ * The main repository's git reads every worktree's HEAD (fetch negotiates with them, gc
+ * keeps them), and would find a commit that exists only in this task's shadow: "bad
+ * object", and every fetch in the main checkout fails. So the tip's objects are first
+ * imported into the main store, verified (`index-pack --strict`, as `celistra pull`
+ * does); no ref of the main repository moves.
  */
-export function releaseCheckout(record: WorktreeRecord, layout: WorktreeLayout, pid: number): void {
-  const dir = leasesDir(layout);
-  if (!existsSync(dir)) return;
-  for (const f of readdirSync(dir)) if (f.startsWith(`${pid}.`)) rmSync(join(dir, f), { force: true });
-  if (readdirSync(dir).some((f) => leaseAlive(join(dir, f)))) return;
+export function detachHead(record: WorktreeRecord, layout: WorktreeLayout): void {
+  if (!record.adoptedAdminDir) return;
   const headFile = join(layout.adminDir, 'HEAD');
   if (!lstatSync(headFile, { throwIfNoEntry: false })?.isFile()) return;
   if (readFileSync(headFile, 'utf8').trim() !== `ref: refs/heads/${record.branch}`) return;
   const tip = readAgentTip(layout, record.branch);
-  if (tip) replaceFile(headFile, `${tip}\n`);
-}
-
-/** The adopted worktree at `workspace`, looked up without adopting anything. */
-export function adoptedCheckoutAt(workspace: string): { record: WorktreeRecord; layout: WorktreeLayout } | undefined {
-  const pointer = join(workspace, '.git');
-  if (!lstatSync(pointer, { throwIfNoEntry: false })?.isFile()) return undefined;
-  const m = /^gitdir: (.+)$/m.exec(readFileSync(pointer, 'utf8'));
-  const plain = m ? plainWorktreeAt(realpathSync(workspace), m[1]!.trim()) : undefined;
-  return plain ? adoptedCheckout(plain) : undefined;
-}
-
-/** A lease whose process is gone (a run killed before it could release) is dropped. */
-function leaseAlive(file: string): boolean {
-  const pid = Number(basename(file).split('.')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EPERM') return true;
-    rmSync(file, { force: true });
-    return false;
-  }
-}
-
-/** The record and layout behind grants made for an adopted worktree, else undefined. */
-export function adoptedCheckout(grants: { adminDir: string; commonDir: string } | undefined): { record: WorktreeRecord; layout: WorktreeLayout } | undefined {
-  if (!grants || basename(dirname(grants.adminDir)) !== 'worktrees' || dirname(dirname(grants.adminDir)) !== grants.commonDir) return undefined;
-  const record = readRecord(grants.commonDir, basename(grants.adminDir));
-  if (!record || record.adoptedAdminDir !== grants.adminDir) return undefined;
-  return { record, layout: layoutOf(record) };
+  if (!tip) return;
+  importAgentObjects(hostView(record));
+  replaceFile(headFile, `${tip}\n`);
 }
 
 /** What a person is told, once, when their worktree is adopted. */
@@ -277,32 +233,4 @@ export function adoptionNotice(record: WorktreeRecord): string {
     `Take its commits home with \`git fetch ${record.path} ${record.branch}:${record.branch}\` (or \`celistra pull ${record.name}\`); ` +
     `\`git worktree remove\` works as before. Undo: \`celistra worktree release ${record.name}\`\n`
   );
-}
-
-/**
- * Undo an adoption: the task's commits go into the main repository's branch (verified
- * import, as `celistra pull` does), the admin dir points at the main repository again,
- * and Celistra's record and shadow go. The worktree is then as `git worktree add` made
- * it, with the agent's commits on its branch. Refused while a fenced run uses it.
- */
-export function releaseAdoption(record: WorktreeRecord): { tip: string | undefined } {
-  if (!record.adoptedAdminDir || !record.adoptedCommonDir) {
-    throw new CelistraError('E_USAGE', `worktree "${record.name}" was made by \`celistra worktree add\`, not adopted`, `remove it with \`celistra worktree rm ${record.name}\``);
-  }
-  const layout = layoutOf(record);
-  const dir = leasesDir(layout);
-  if (existsSync(dir) && readdirSync(dir).some((f) => leaseAlive(join(dir, f)))) {
-    throw new CelistraError('E_CONFLICT', `a fenced agent is running in ${record.path}`, 'stop it first (celistra ctl kill NAME); nothing was changed');
-  }
-  const view = hostView(record);
-  if (view.tip) harvestBranch(view);
-  if (existsSync(record.adoptedAdminDir)) {
-    replaceFile(join(record.adoptedAdminDir, 'commondir'), `${record.adoptedCommonDir}\n`);
-    const headFile = join(record.adoptedAdminDir, 'HEAD');
-    if (view.tip && lstatSync(headFile, { throwIfNoEntry: false })?.isFile() && readFileSync(headFile, 'utf8').trim() === view.tip) {
-      replaceFile(headFile, `ref: refs/heads/${record.branch}\n`);
-    }
-  }
-  rmSync(layout.container, { recursive: true, force: true });
-  return { tip: view.tip };
 }

@@ -7,7 +7,7 @@ import type { GitGrants } from './git-grants.js';
 import { layoutFor, layoutOf, readRecord, type WorktreeRecord } from './worktree-record.js';
 import { adopt, plainWorktreeAt } from './worktree-adopt.js';
 import { CelistraError } from './errors.js';
-import { mirrorMainRefs, shadowReadOnlyPaths, verifyShadowObjectStore } from './worktree-shadow.js';
+import { hardenShadowConfig, mirrorMainRefs, shadowReadOnlyPaths, verifyShadowObjectStore } from './worktree-shadow.js';
 
 /** The mechanism's name, as documented in docs/git-in-the-fence.md. */
 export const GIT_MECHANISM = 'shadow-common-dir';
@@ -33,6 +33,7 @@ export function gitGrantsFor(workspace: string, onAdopt?: AdoptionListener): Git
   const { record, pointer } = found;
   const layout = layoutOf(record);
   verifyShadowObjectStore(layout, record.commonDir);
+  hardenShadowConfig(layout);
   const readOnlyPaths = [pointer, join(layout.adminDir, 'gitdir'), join(layout.adminDir, 'commondir'), ...shadowReadOnlyPaths(layout)];
   refuseMovedCarveOuts(readOnlyPaths);
   mirrorMainRefs(layout, { top: record.repo, commonDir: record.commonDir }, record.branch);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CelistraError } from './errors.js';
@@ -111,31 +111,71 @@ export interface WorktreeState {
   behind: number | null;
   /** Commits of the task branch that the main repository does not have yet. */
   unharvested: number | null;
+  /** Nested repositories in the task (nestedRepositories): review them before running git in them. */
+  nested: string[];
 }
 
 export function worktreeState(view: HostView): WorktreeState {
   const exists = existsSync(join(view.record.path, '.git'));
   const tip = view.tip ?? null;
-  if (!tip) return { exists, tip, dirty: null, ahead: null, behind: null, unharvested: null };
+  if (!tip) return { exists, tip, dirty: null, ahead: null, behind: null, unharvested: null, nested: [] };
   const base = view.record.baseRef ?? view.record.baseCommit;
   const counts = gitTry(['rev-list', '--left-right', '--count', `${tip}...${base}`], view.read);
   const [ahead, behind] = counts.status === 0 ? counts.stdout.trim().split(/\s+/).map(Number) : [null, null];
   const notInMain = git(['rev-list', '--count', tip, '--not', '--all'], view.read).trim();
   const dirty = exists ? hasUncommittedWork(view, view.head ?? tip) : null;
-  return { exists, tip, dirty, ahead: ahead ?? null, behind: behind ?? null, unharvested: Number(notInMain) };
+  return { exists, tip, dirty, ahead: ahead ?? null, behind: behind ?? null, unharvested: Number(notInMain), nested: nestedRepositories(view) };
 }
+
+/**
+ * A gitlink the task added or moved is part of its changes (`Subproject commit ...`).
+ * These diffs compare trees and the private index only, so git never enters the nested
+ * repository (nor reads its config) to show them.
+ */
+const SHOW_GITLINKS = '--ignore-submodules=none';
 
 /** The task's changes against its fork point: commits plus uncommitted work. */
 export function worktreeDiff(view: HostView, stat: boolean): string {
   const tip = requireTip(view);
   const from = forkPoint(view, tip);
   if (!existsSync(join(view.record.path, '.git'))) {
-    return git(['diff', '--no-ext-diff', '--no-textconv', ...(stat ? ['--stat'] : []), from, tip], view.read);
+    return git(['diff', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...(stat ? ['--stat'] : []), from, tip], view.read);
   }
   return withWorktreeIndex(view, tip, (opts) => {
     git(['add', '-A', '--ignore-errors', '.'], opts);
     const untrackedIncluded = includedNotIn(tip, view);
     if (untrackedIncluded.length > 0) git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...untrackedIncluded.map(literal)], opts);
-    return git(['diff', '--cached', '--no-ext-diff', '--no-textconv', ...(stat ? ['--stat'] : []), from], { ...opts, cwd: view.record.repo });
+    return git(['diff', '--cached', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...(stat ? ['--stat'] : []), from], { ...opts, cwd: view.record.repo });
   });
+}
+
+/**
+ * Nested repositories in a task: gitlinks in its branch (a commit of another repository,
+ * shown by no diff here since host git ignores submodules) and directories in the worktree
+ * holding a `.git` of their own. Each carries a config the agent wrote: your own git,
+ * recursing into them by hand (`--recurse-submodules`, `--ignore-submodules=none`), would
+ * obey it. Listed so that a review sees them.
+ */
+export function nestedRepositories(view: HostView): string[] {
+  const found = new Set<string>();
+  if (view.tip) {
+    for (const entry of git(['ls-tree', '-r', '-z', '--full-tree', view.tip], view.read).split('\0')) {
+      const m = /^160000 commit [0-9a-f]+\t(.+)$/s.exec(entry);
+      if (m) found.add(`${m[1]} (gitlink)`);
+    }
+  }
+  if (existsSync(join(view.record.path, '.git')) && (view.head ?? view.tip)) {
+    withWorktreeIndex(view, (view.head ?? view.tip)!, (opts) => {
+      for (const p of git(['ls-files', '-z', '--others', '--directory', '--no-empty-directory'], opts).split('\0')) {
+        if (p.endsWith('/') && lstatSync(join(view.record.path, p, '.git'), { throwIfNoEntry: false })) found.add(`${p.slice(0, -1)} (repository in the worktree)`);
+      }
+    });
+  }
+  return [...found].sort();
+}
+
+/** What `diff`, `worktree ls` and `pull` say about nested repositories (empty when there are none). */
+export function nestedRepositoriesNote(name: string, nested: string[]): string {
+  if (nested.length === 0) return '';
+  return `celistra: note: task "${name}" holds ${nested.length} nested git repositor${nested.length === 1 ? 'y' : 'ies'}: ${nested.join(', ')}. Their content is not in this diff, and each has a config the agent wrote: do not run git in them, or with --recurse-submodules, before you have read them.\n`;
 }

@@ -31,6 +31,23 @@ const COPIED_CONFIG_KEYS = new Set([
   'i18n.logoutputencoding',
 ]);
 
+/**
+ * This config is also what the user's own git reads in the task worktree (`git status`
+ * there, by hand, with default settings), so it keeps that git from running anything the
+ * agent planted: a nested repository (committed as a gitlink, or not) carries a config of
+ * its own — `core.fsmonitor` there is a command — and git recurses into submodules to
+ * tell whether they are modified unless told to ignore them. The agent cannot change these
+ * (the file is read-only in the fence); `git status --ignore-submodules=none` by hand
+ * still recurses.
+ */
+const HOST_GIT_HARDENING: ReadonlyArray<[string, string]> = [
+  ['diff.ignoresubmodules', 'all'],
+  ['submodule.recurse', 'false'],
+  ['status.submodulesummary', 'false'],
+  ['fetch.recursesubmodules', 'false'],
+  ['core.fsmonitor', 'false'],
+];
+
 const SHADOW_CONFIG: ReadonlyArray<[string, string]> = [
   ['core.bare', 'true'],
   ['core.logallrefupdates', 'true'],
@@ -38,7 +55,9 @@ const SHADOW_CONFIG: ReadonlyArray<[string, string]> = [
   ['repack.updateserverinfo', 'false'],
   // ... and write objects/info/commit-graph: objects/info is read-only (it holds alternates).
   ['gc.writeCommitGraph', 'false'],
+  ...HOST_GIT_HARDENING,
 ];
+
 
 /**
  * Files and dirs of the shadow that the agent may read but never write. A carve-out is
@@ -118,6 +137,17 @@ function writeShadowConfig(shadowDir: string, repo: MainRepo): void {
     }
   }
   for (const [k, v] of [...entries, ...SHADOW_CONFIG]) git(['config', '--file', configFile, k, v], { cwd: shadowDir });
+}
+
+/**
+ * Shadows made before HOST_GIT_HARDENING existed lack it: added before each fenced run
+ * (cheaply checked: one read of the file).
+ */
+export function hardenShadowConfig(layout: WorktreeLayout): void {
+  const configFile = join(layout.shadowDir, 'config');
+  if (!lstatSync(configFile, { throwIfNoEntry: false })?.isFile()) return;
+  if (/ignoreSubmodules = all/i.test(readFileSync(configFile, 'utf8'))) return;
+  for (const [k, v] of HOST_GIT_HARDENING) git(['config', '--file', configFile, k, v], { cwd: layout.shadowDir });
 }
 
 /** Keep copied-in local files (`.env`) out of the agent's `git status` and `git add -A`. */

@@ -8,6 +8,8 @@ import { copyIncludedFiles, setupCommand } from './worktree-prepare.js';
 import { containersDir, layoutFor, layoutOf, readRecord, recordNames, validateWorktreeName, writeRecord, type WorktreeRecord } from './worktree-record.js';
 import { defaultWorktreePath, findCommonDir, findMainRepo, requireCommits, type MainRepo } from './worktree-repo.js';
 import { createShadow, excludeFromShadow } from './worktree-shadow.js';
+import { refuseWhileLeased } from './worktree-lease.js';
+import { removeTree } from './tree-remove.js';
 
 /** The branch namespace of task worktrees. */
 export const BRANCH_PREFIX = 'agent/';
@@ -181,17 +183,19 @@ export function removeWorktree(record: WorktreeRecord, opts: RemoveOptions): Rem
   const main = { cwd: record.repo, gitDir: record.commonDir };
   const ref = `refs/heads/${record.branch}`;
   const mainTip = gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();
+  // Its agent may still be writing the tree: removing it now would race the agent.
+  refuseWhileLeased(record, layout);
   const view = tamperedOrView(record, opts.force);
   if (view) refuseLosingWork(record, view, mainTip, opts);
   else if (opts.deleteBranch && gitTry(['symbolic-ref', '-q', 'HEAD'], main).stdout.trim() === ref) {
     throw new CelistraError('E_CONFLICT', `the main checkout has ${record.branch} checked out`, 'switch it to another branch first; nothing was changed');
   }
   if (existsSync(join(record.path, '.git')) && lstatSync(join(record.path, '.git')).isFile()) {
-    rmSync(record.path, { recursive: true, force: true });
+    removeTree(record.path);
   }
   // An adopted worktree is also registered with git: its admin dir goes too, as with `git worktree remove`.
-  if (record.adoptedAdminDir) rmSync(record.adoptedAdminDir, { recursive: true, force: true });
-  rmSync(layout.container, { recursive: true, force: true });
+  if (record.adoptedAdminDir) removeTree(record.adoptedAdminDir);
+  removeTree(layout.container);
   if (opts.deleteBranch && mainTip) git(['update-ref', '-d', ref, mainTip], main);
   const kept = opts.deleteBranch ? '' : gitTry(['rev-parse', '--verify', '-q', ref], main).stdout.trim();
   return { branchKept: kept || null, branchDeleted: Boolean(opts.deleteBranch && mainTip) };

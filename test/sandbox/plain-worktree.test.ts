@@ -51,12 +51,16 @@ for (const backend of ['landlock', 'bwrap'] as const) {
     assert.doesNotMatch(again.stderr, /was made by/);
   });
 
-  test(`${backend}: the seed's git fetch brings the commit home and git worktree remove still works`, { skip }, () => {
+  test(`${backend}: the seed's git fetch brings each task's commit home and git worktree remove still works`, { skip }, () => {
     const st = stage(`plain-fetch-${backend}`);
-    const r = celistra(['run', '--backend', backend, '--workspace', st.wt1, '--', 'sh', '-c', COMMIT], st.repo, st.s.env);
-    assert.equal(r.status, 0, r.stderr);
-    const fetch = sh('git fetch -q ../repo-task-1 agent/task-1:agent/task-1', st.repo, st.s.env);
+    // Both tasks commit: main's git then sees two worktrees whose HEADs were made in shadows.
+    for (const wt of [st.wt1, st.wt2]) {
+      const r = celistra(['run', '--backend', backend, '--workspace', wt, '--', 'sh', '-c', COMMIT], st.repo, st.s.env);
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const fetch = sh('git fetch -q ../repo-task-1 agent/task-1:agent/task-1 && git fetch -q ../repo-task-2 agent/task-2:agent/task-2', st.repo, st.s.env);
     assert.equal(fetch.status, 0, fetch.stderr);
+    assert.equal(must('git log --format=%s -1 agent/task-2', st.repo, st.s.env), 'agent work\n');
     assert.equal(must('git log --format=%s -1 agent/task-1', st.repo, st.s.env), 'agent work\n');
     assert.equal(sh('git fsck --no-dangling', st.repo, st.s.env).status, 0, 'the main repository is sound');
     const rm = sh('git worktree remove ../repo-task-1', st.repo, st.s.env);

@@ -1,0 +1,105 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync as realpathSyncJs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+import { CelistraError } from './errors.js';
+import { attachHead, detachHead, plainWorktreeAt } from './worktree-adopt.js';
+import { layoutFor, layoutOf, readRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
+
+// realpath(3): one call instead of a JS walk of every path component.
+const realpathSync = realpathSyncJs.native;
+
+/**
+ * Which fenced runs use a task worktree right now. Each run takes a lease, a file in the
+ * task's container (host-owned: no agent can write it) named `<pid>.<random>` after the
+ * process that lives exactly as long as the run (`celistra run` itself, which keeps its
+ * pid through the hand-over to the exec helper, or the daemon's holder for the agent).
+ * A lease whose process is gone counts for nothing and is dropped when seen.
+ *
+ * What leases decide: `worktree rm` and `worktree release` refuse while a run holds one
+ * (removing a tree its agent still writes would race the agent), and an adopted
+ * worktree's HEAD names its branch only while leased (worktree-adopt.ts).
+ */
+export interface Checkout {
+  record: WorktreeRecord;
+  layout: WorktreeLayout;
+}
+
+function leasesDir(layout: WorktreeLayout): string {
+  return join(layout.container, 'leases');
+}
+
+/** Before a fenced run: lease the worktree to `pid`, and attach an adopted worktree's HEAD. */
+export function takeCheckout(checkout: Checkout, pid: number): string {
+  const dir = leasesDir(checkout.layout);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const lease = join(dir, `${pid}.${randomBytes(6).toString('hex')}`);
+  writeFileSync(lease, '');
+  attachHead(checkout.record, checkout.layout);
+  return lease;
+}
+
+/** Hand a lease to the process that now holds the run (the daemon's holder, once it exists). */
+export function moveLease(lease: string, pid: number): string {
+  const moved = join(dirname(lease), `${pid}.${basename(lease).split('.')[1]}`);
+  renameSync(lease, moved);
+  return moved;
+}
+
+/** After a fenced run: drop the leases of `pid`; the last run out detaches an adopted worktree's HEAD. */
+export function releaseCheckout(checkout: Checkout, pid: number): void {
+  const dir = leasesDir(checkout.layout);
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (f.startsWith(`${pid}.`)) rmSync(join(dir, f), { force: true });
+  if (!hasLiveLease(checkout.layout)) detachHead(checkout.record, checkout.layout);
+}
+
+export function hasLiveLease(layout: WorktreeLayout): boolean {
+  const dir = leasesDir(layout);
+  return existsSync(dir) && readdirSync(dir).filter((f) => leaseAlive(join(dir, f))).length > 0;
+}
+
+/** Refused while any fenced run uses the worktree: its agent may be writing the tree. */
+export function refuseWhileLeased(record: WorktreeRecord, layout: WorktreeLayout): void {
+  if (hasLiveLease(layout)) {
+    throw new CelistraError('E_CONFLICT', `a fenced agent is running in ${record.path}`, 'stop it first (end its `celistra run`, or `celistra ctl kill NAME`); nothing was changed');
+  }
+}
+
+function leaseAlive(file: string): boolean {
+  const pid = Number(basename(file).split('.')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPERM') return true;
+    rmSync(file, { force: true });
+    return false;
+  }
+}
+
+/** The task worktree behind git grants (made by `celistra worktree add`, or adopted), else undefined. */
+export function recordedCheckout(grants: { adminDir: string; commonDir: string } | undefined): Checkout | undefined {
+  if (!grants) return undefined;
+  const admin = grants.adminDir;
+  const adopted = basename(dirname(admin)) === 'worktrees' && dirname(dirname(admin)) === grants.commonDir;
+  const name = adopted ? basename(admin) : basename(dirname(admin));
+  const record = readRecord(grants.commonDir, name);
+  if (!record) return undefined;
+  const layout = layoutOf(record);
+  return layout.adminDir === admin ? { record, layout } : undefined;
+}
+
+/** The task worktree at `workspace`, looked up without adopting anything. */
+export function recordedCheckoutAt(workspace: string): Checkout | undefined {
+  const pointer = join(workspace, '.git');
+  if (!lstatSync(pointer, { throwIfNoEntry: false })?.isFile()) return undefined;
+  const target = /^gitdir: (.+)$/m.exec(readFileSync(pointer, 'utf8'))?.[1]?.trim();
+  if (!target || !existsSync(target)) return undefined;
+  const plain = plainWorktreeAt(realpathSync(workspace), target);
+  if (plain) return recordedCheckout(plain);
+  const admin = realpathSync(target);
+  const container = dirname(admin);
+  const commonDir = dirname(dirname(dirname(container)));
+  return layoutFor(commonDir, basename(container)).adminDir === admin ? recordedCheckout({ adminDir: admin, commonDir }) : undefined;
+}
