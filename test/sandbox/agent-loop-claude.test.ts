@@ -10,9 +10,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { CLAUDE_BIN, claudeEnv, claudePrintArgs } from '../support/claude-launch.js';
-import { FINAL_TEXT, siblingWriteProblems, taskProblems, taskScenario } from '../support/claude-task.js';
+import { COMMIT_MESSAGE, FINAL_TEXT, FIXED_CALC, siblingWriteProblems, taskProblems, taskScenario } from '../support/claude-task.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { runAsync, type AsyncRunResult } from '../support/run-async.js';
 import { startScriptedAnthropic, type ScriptedAnthropic } from '../support/scripted-anthropic.js';
@@ -49,6 +51,17 @@ for (const backend of ['landlock', 'bwrap'] as const) {
       test('the entries the preset protects still hold its seeds: the tools needed none of them', () => {
         assert.deepEqual(protectedEntries(stage), seededEntries());
       });
+
+      if (layout === 'plain-worktree') {
+        test("the seed's git fetch brings the agent's commit into the main repository, and git worktree remove works", () => {
+          const git = (...args: string[]) => execFileSync('git', args, { cwd: stage.repo, env: stage.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+          git('fetch', '-q', '../proj-task-1', 'agent/task-1:agent/task-1');
+          assert.equal(git('log', '-1', '--format=%s', 'agent/task-1'), COMMIT_MESSAGE);
+          assert.equal(git('show', 'agent/task-1:calc.js') + '\n', FIXED_CALC);
+          git('worktree', 'remove', '../proj-task-1');
+          assert.equal(existsSync(stage.ws), false);
+        });
+      }
     });
   }
 }

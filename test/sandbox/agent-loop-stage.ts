@@ -15,6 +15,7 @@ import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { CLAUDE_BIN, claudeAvailable } from '../support/claude-launch.js';
 import { seedTaskRepo } from '../support/claude-task.js';
+import { snapshotTree } from '../support/fence-stage.js';
 import { scratchDir } from '../support/scratch-dir.js';
 
 /** Where the workspace comes from. */
@@ -101,4 +102,13 @@ export function skipReason(backend: 'landlock' | 'bwrap'): string | false {
   if (missing) return missing;
   const caps = backendByName(backend).probe();
   return caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`;
+}
+
+/**
+ * A checkout's files as the host has them, without its `.git`: Celistra itself writes in
+ * the main repository's `.git` when it adopts a plain worktree (docs/git-in-the-fence.md),
+ * and git-dir writes by the agent are the git fence tests' business.
+ */
+export function checkoutSnapshot(dir: string): unknown {
+  return readdirSync(dir).filter((e) => e !== '.git').sort().map((e) => [e, snapshotTree(join(dir, e))]);
 }

@@ -6,9 +6,10 @@
  * Stable API (other tests import it; keep it):
  *
  *   import { CLAUDE_BIN, claudeAvailable, claudeEnv, claudePrintArgs, claudeInteractiveArgs,
- *            seedClaudeConfig, SCRIPTED_API_KEY } from '../support/claude-launch.js';
+ *            seedClaudeConfig, withoutAnthropicEnv, SCRIPTED_API_KEY } from '../support/claude-launch.js';
  *   claudeAvailable()                         // null, or why claude cannot run here (a skip reason)
  *   claudeEnv(model.url)                      // env to add: endpoint, key, no nonessential traffic, ...
+ *   withoutAnthropicEnv(process.env)          // a base env with no ANTHROPIC_* / CLAUDE_CONFIG_DIR of the caller's
  *   [CLAUDE_BIN, ...claudePrintArgs('do it', { allowedTools: ['Bash', 'Read'] })]
  *   [CLAUDE_BIN, ...claudeInteractiveArgs('do it', { allowedTools: [...] })]
  *   seedClaudeConfig(configDir, { trustedDirs: [workspace] })   // before an interactive run
