@@ -55,17 +55,21 @@ function wrapLine(line: string, width: number): string[] {
 /**
  * `text` in lines of at most `width` visible characters, broken at spaces; the spacing
  * within a line stays as it was (aligned columns stay aligned). A word longer than
- * `width` gets a line of its own.
+ * `width` is broken after a `|` where it has one (`run|doctor|...`, the command list),
+ * else gets a line of its own.
  */
 function fill(text: string, width: number): string[] {
   const out: string[] = [];
   let current = '';
-  for (const [, space, word] of text.matchAll(/( *)(\S+)/g)) {
-    if (current && visibleWidth(current) + space!.length + visibleWidth(word!) > width) {
+  const tokens = [...text.matchAll(/( *)(\S+)/g)].flatMap(([, space, word]) =>
+    visibleWidth(word!) > width && word!.includes('|') ? word!.split(/(?<=\|)/).map((part, i) => [i === 0 ? space! : '', part] as const) : [[space!, word!] as const],
+  );
+  for (const [space, word] of tokens) {
+    if (current && visibleWidth(current) + space.length + visibleWidth(word) > width) {
       out.push(current);
-      current = word!;
+      current = word;
     } else {
-      current += space! + word!;
+      current += space + word;
     }
   }
   if (current) out.push(current);

@@ -1,6 +1,7 @@
 /**
  * The seed's flow under the daemon, verbatim but for the scripted model and the allowed
- * tools: three `git worktree add ../proj-task-N -b agent/task-N main` worktrees, three
+ * tools: three `git worktree add ../proj-task-N -b agent/task-N main` worktrees (and the
+ * same with `celistra worktree add task-N`), three
  * `ctl spawn --workspace ../proj-task-N --auto-restart 'claude --print "..."'` (the claude
  * preset comes by default, the model's endpoint and key through `--env`), three commits on
  * three branches, no write into the main checkout, and the seed's `git fetch` brings all
@@ -22,7 +23,7 @@ import { checkoutSnapshot, loopStage, skipReason, type LoopStage } from './agent
 const TASKS = ['task-1', 'task-2', 'task-3'];
 const backend = skipReason('landlock') ? 'bwrap' : 'landlock';
 
-describe(`three claude agents under the daemon (${backend}), one per plain worktree`, { skip: skipReason(backend) }, () => {
+for (const layout of ['plain-worktree', 'celistra-worktree'] as const) describe(`three claude agents under the daemon (${backend}), one per ${layout === 'plain-worktree' ? 'plain' : 'celistra'} worktree`, { skip: skipReason(backend) }, () => {
   let stage: LoopStage;
   let sb: Sandbox;
   let daemon: DaemonProcess;
@@ -31,9 +32,10 @@ describe(`three claude agents under the daemon (${backend}), one per plain workt
   let mainBefore: unknown;
 
   before(async () => {
-    // task-1 and task-2 come with the stage; task-3 is made the same plain way.
-    stage = loopStage('plain-worktree');
-    execFileSync('git', ['worktree', 'add', '-q', '../proj-task-3', '-b', 'agent/task-3', 'main'], { cwd: stage.repo, env: stage.env, stdio: 'ignore' });
+    // task-1 and task-2 come with the stage; task-3 is made the same way.
+    stage = loopStage(layout);
+    if (layout === 'plain-worktree') execFileSync('git', ['worktree', 'add', '-q', '../proj-task-3', '-b', 'agent/task-3', 'main'], { cwd: stage.repo, env: stage.env, stdio: 'ignore' });
+    else execFileSync(process.execPath, [CLI_MAIN, 'worktree', 'add', 'task-3'], { cwd: stage.repo, env: stage.env, stdio: 'ignore' });
     mainBefore = checkoutSnapshot(stage.repo);
     const paths = celistraPaths(stage.env);
     sb = { root: stage.root, workspace: stage.ws, env: stage.env, paths, client: new DaemonClient(paths) };
@@ -44,7 +46,8 @@ describe(`three claude agents under the daemon (${backend}), one per plain workt
       models.set(task, model);
       const envFlags = Object.entries(claudeEnv(model.url)).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
       const command = `'${CLAUDE_BIN}' --print --allowedTools Read Edit Write Bash -- "Fix add in calc.js, test it, commit."`;
-      const r = spawnSync(process.execPath, [CLI_MAIN, 'ctl', 'spawn', '--backend', backend, '--workspace', `../proj-${task}`, '--auto-restart', ...envFlags, '--json', command], { cwd: stage.repo, env: stage.env, encoding: 'utf8' });
+      const where = layout === 'plain-worktree' ? ['--workspace', `../proj-${task}`] : ['--worktree', task];
+      const r = spawnSync(process.execPath, [CLI_MAIN, 'ctl', 'spawn', '--backend', backend, ...where, '--auto-restart', ...envFlags, '--json', command], { cwd: stage.repo, env: stage.env, encoding: 'utf8' });
       assert.equal(r.status, 0, r.stderr);
       assert.equal(JSON.parse(r.stdout).name, task);
     }
