@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, readFileSync, realpathSync as realpathSyncJs, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, readFileSync, realpathSync as realpathSyncJs, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { CelistraError } from './errors.js';
 import { removeTree } from './tree-remove.js';
@@ -187,10 +188,20 @@ function pointAdminAt(adminDir: string, shadowDir: string): void {
   replaceFile(file, wanted);
 }
 
+/**
+ * Write-then-rename in a directory the agent can write (an adopted admin dir): the temp
+ * name is unguessable and created exclusively (O_EXCL never follows a link the agent
+ * planted under it), and the rename replaces the name itself, whatever it is.
+ */
 export function replaceFile(file: string, content: string): void {
-  const tmp = `${file}.celistra-${process.pid}`;
-  writeFileSync(tmp, content, { mode: 0o644 });
-  renameSync(tmp, file);
+  const tmp = `${file}.celistra-${randomBytes(8).toString('hex')}`;
+  writeFileSync(tmp, content, { mode: 0o644, flag: 'wx' });
+  try {
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 const COMMIT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
