@@ -2,19 +2,21 @@ import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spoolDir } from '../src/core/audit/spool.js';
+import { leasesRoot } from '../src/core/worktree-lease.js';
 import type { Stage } from './stage.js';
 
 /**
  * What Celistra itself writes in its state dir while a case runs: the audit log, the
- * audit spool `celistra run` appends to (src/core/audit/spool.ts), and the V8 code cache
- * of the run bundle (src/cli/run-loader.ts). Those writes are the supervisor's, never the
+ * audit spool `celistra run` appends to (src/core/audit/spool.ts), the V8 code cache
+ * of the run bundle (src/cli/run-loader.ts), and the leases runs take on task worktrees
+ * (src/core/worktree-lease.ts). Those writes are the supervisor's, never the
  * agent's (the state dir is read-denied and outside every writable root), so the judge
  * must not blame an attempt for them.
  */
 export function isSupervisorWrite(stage: Stage, path: string, change: string): boolean {
   const state = stage.paths.stateDir;
   if (path === state) return change === 'changed';
-  const own = [join(state, 'audit.db'), spoolDir(state), join(state, 'code-cache')];
+  const own = [join(state, 'audit.db'), spoolDir(state), join(state, 'code-cache'), leasesRoot(state)];
   return own.some((o) => path === o || path.startsWith(`${o}-`) || path.startsWith(`${o}/`));
 }
 
@@ -26,7 +28,8 @@ export function spawnsRecorded(stage: Stage): number {
 /** A fingerprint of the supervisor's files: equal twice in a row means it has stopped writing. */
 export function supervisorFilesStamp(stage: Stage): string {
   const db = join(stage.paths.stateDir, 'audit.db');
-  const files = [db, `${db}-wal`, `${db}-shm`, ...listing(spoolDir(stage.paths.stateDir)), ...listing(join(stage.paths.stateDir, 'code-cache'))];
+  const leases = leasesRoot(stage.paths.stateDir);
+  const files = [db, `${db}-wal`, `${db}-shm`, ...listing(spoolDir(stage.paths.stateDir)), ...listing(join(stage.paths.stateDir, 'code-cache')), leases, ...listing(leases).flatMap((d) => [d, ...listing(d)])];
   return files.map((f) => `${f}:${statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0}`).join(',');
 }
 

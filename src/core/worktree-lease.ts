@@ -26,15 +26,23 @@ export interface Checkout {
   layout: WorktreeLayout;
 }
 
+/** Where every task's leases live, in Celistra's state dir. */
+export function leasesRoot(stateDir: string): string {
+  return join(stateDir, 'leases');
+}
+
 /** One dir per task, named by a hash of its container's path. */
 function leasesDir(layout: WorktreeLayout, paths: CelistraPaths = celistraPaths()): string {
-  return join(paths.stateDir, 'leases', createHash('sha256').update(layout.container).digest('hex').slice(0, 24));
+  return join(leasesRoot(paths.stateDir), createHash('sha256').update(layout.container).digest('hex').slice(0, 24));
 }
 
 /** Before a fenced run: lease the worktree to `pid`, and attach an adopted worktree's HEAD. */
 export function takeCheckout(checkout: Checkout, pid: number, paths?: CelistraPaths): string {
   const dir = leasesDir(checkout.layout, paths);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A run that handed itself over to the exec helper never releases: its lease goes here,
+  // once its process is gone (leaseAlive drops it).
+  for (const f of readdirSync(dir)) leaseAlive(join(dir, f));
   const lease = join(dir, `${pid}.${randomBytes(6).toString('hex')}`);
   writeFileSync(lease, '');
   attachHead(checkout.record, checkout.layout);
