@@ -24,6 +24,7 @@ const main = defineCommand({
     history: lazy(() => import('./history.js')),
     audit: lazy(() => import('./audit.js')),
     demo: lazy(() => import('./demo.js')),
+    dashboard: lazy(() => import('./dashboard.js')),
   },
 });
 
