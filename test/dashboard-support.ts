@@ -15,8 +15,8 @@ export interface DashboardDaemon {
   host: string;
 }
 
-export async function startDashboardDaemon(sb: Sandbox): Promise<DashboardDaemon> {
-  const daemon = await startDaemonProcess(sb, ['--dashboard-port', '0']);
+export async function startDashboardDaemon(sb: Sandbox, extraArgs: string[] = []): Promise<DashboardDaemon> {
+  const daemon = await startDaemonProcess(sb, ['--dashboard-port', '0', ...extraArgs]);
   const status = await sb.client.call<{ dashboard: { port: number | null; reason?: string } | null }>('GET', '/v1/status');
   const port = status.dashboard?.port;
   if (!port) throw new Error(`the daemon reports no dashboard: ${JSON.stringify(status.dashboard)}`);
