@@ -148,6 +148,37 @@ test('restart and remove from the agent panel', { skip }, async () => {
   await page.context().close();
 });
 
+test('the spawn form starts an agent with the given command, one argument per line', { skip }, async () => {
+  const page = await openDashboard();
+  await page.click('#new-agent');
+  await page.fill('#spawn-form [name=name]', 'foxtrot');
+  await page.fill('#spawn-form [name=workspace]', sb.workspace);
+  await page.fill('#spawn-form [name=argv]', ['sh', '-c', 'echo "ready $GREETING"; while read x; do echo "got $x"; done'].join('\n'));
+  await page.fill('#spawn-form [name=env]', 'GREETING=from the form');
+  await page.click('#spawn-submit');
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'foxtrot' && s === 'running'), 'foxtrot on the page');
+  assert.equal(await page.isVisible('#spawn-dialog'), false, 'the dialog closes');
+  const spawned = await agent(sb, 'foxtrot');
+  assert.deepEqual(spawned.argv, ['sh', '-c', 'echo "ready $GREETING"; while read x; do echo "got $x"; done']);
+  assert.deepEqual(spawned.envKeys, ['GREETING']);
+  await waitFor('its output', async () => (await sb.client.logs('foxtrot')).includes('ready from the form') || undefined, 15_000);
+  await page.context().close();
+});
+
+test('a spawn the daemon refuses shows its message in the form and starts nothing', { skip }, async () => {
+  const page = await openDashboard();
+  const before = (await sb.client.listAgents()).map((a) => a.name);
+  await page.click('#new-agent');
+  await page.fill('#spawn-form [name=name]', 'golf');
+  await page.fill('#spawn-form [name=workspace]', 'relative/dir');
+  await page.fill('#spawn-form [name=argv]', 'true');
+  await page.click('#spawn-submit');
+  await page.waitForSelector('#spawn-error:text("spawn refused:")');
+  assert.equal(await page.isVisible('#spawn-dialog'), true, 'the dialog stays open');
+  assert.deepEqual((await sb.client.listAgents()).map((a) => a.name), before);
+  await page.context().close();
+});
+
 test('a crash-looping agent shows its restarts rising, ends crashed-out and sorts first', { skip }, async () => {
   const page = await openDashboard();
   await spawnAgent(sb, 'zulu-crash', ['sh', '-c', 'exit 3'], { autoRestart: true });

@@ -51,6 +51,7 @@ export const listAgents = () => call<{ agents: Agent[] }>('GET', '/v1/agents').t
 const agentPath = (name: string) => `/v1/agents/${encodeURIComponent(name)}`;
 export const killAgent = (name: string, signal: string) => call('POST', `${agentPath(name)}/kill`, { signal });
 export const restartAgent = (name: string) => call('POST', `${agentPath(name)}/restart`, {});
+export const spawnAgent = (request: Record<string, unknown>) => call<{ agent: Agent }>('POST', '/v1/agents', request).then((r) => r.agent);
 export const removeAgent = (name: string) => call('DELETE', agentPath(name));
 
 /** ws://host/path on the page's own origin: the cookie and Origin go with it. */

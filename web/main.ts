@@ -2,6 +2,7 @@
 // terminal with its actions. Every change comes from an event; nothing polls the daemon.
 import { ApiError, killAgent, listAgents, removeAgent, restartAgent, socketUrl, type Agent } from './api.js';
 import { matchesFilter, renderFleet, sortForAttention, stateText, uptimeText } from './fleet.js';
+import { setUpSpawnDialog } from './spawn-form.js';
 import { openTerminal, type TerminalView } from './terminal-view.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -119,6 +120,7 @@ async function act(what: string, action: () => Promise<unknown>): Promise<boolea
 }
 
 filterInput.addEventListener('input', render);
+setUpSpawnDialog($<HTMLDialogElement>('spawn-dialog'), $('new-agent'), () => refreshSoon());
 readOnlyBox.addEventListener('change', attach);
 $('back').addEventListener('click', closePanel);
 $('kill').addEventListener('click', () => {
