@@ -34,6 +34,16 @@ test('the login link works once: it sets an HttpOnly SameSite=Strict cookie and 
     assert.equal(second.headers['set-cookie'], undefined);
   }));
 
+test('a HEAD request on the login link (a link preview) does not spend the token', () =>
+  withDashboard(async (sb, d) => {
+    const link = new URL(loginLink(sb));
+    const head = await rawRequest(d.port, 'HEAD', link.pathname + link.search, { host: d.host });
+    assert.notEqual(head.status, 303);
+    assert.equal(head.headers['set-cookie'], undefined);
+    const get = await rawRequest(d.port, 'GET', link.pathname + link.search, { host: d.host });
+    assert.equal(get.status, 303, 'the link still works');
+  }));
+
 test('the API over the dashboard answers with the session cookie, as over the unix socket', () =>
   withDashboard(async (sb, d) => {
     await spawnAgent(sb, 'one', LOOP);

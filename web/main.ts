@@ -51,7 +51,7 @@ async function refresh(): Promise<void> {
 /** Events come in bursts (a crash is exit + restart): one listing per burst. */
 function refreshSoon(): void {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => void refresh(), 30);
+  refreshTimer = setTimeout(() => void refresh(), 15);
 }
 
 function followEvents(): void {
@@ -59,7 +59,8 @@ function followEvents(): void {
   const ws = new WebSocket(socketUrl(`/v1/events/stream${after}`));
   ws.addEventListener('open', () => {
     connection.textContent = 'live';
-    // Listed after the stream is open: a change in between arrives as an event.
+    // Listed again once the stream is open: a change between the first listing and
+    // the stream's start would otherwise be missed.
     void refresh();
   });
   ws.addEventListener('message', (ev) => {
@@ -147,4 +148,6 @@ setInterval(() => {
   }
 }, 1000);
 
+// The first listing does not wait for the stream: the fleet shows as soon as it can.
+void refresh();
 followEvents();

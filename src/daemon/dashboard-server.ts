@@ -122,7 +122,8 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       const method = req.method ?? 'GET';
       const readOnly = method === 'GET' || method === 'HEAD';
       if (!hostOk(req)) throw new HttpError(403, 'E_USAGE', 'the Host header does not name this dashboard (127.0.0.1:PORT or localhost:PORT)');
-      if (url.pathname === '/login' && readOnly) return login(url, res);
+      // GET only: a HEAD (a link preview checking the URL) must not spend the token.
+      if (url.pathname === '/login' && method === 'GET') return login(url, res);
       const shell = STATIC_FILES[url.pathname];
       if (shell && readOnly) return serveStatic(shell, res);
       const refused = refusal(req, !readOnly);
