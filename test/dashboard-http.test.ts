@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import type { AgentSummary } from '../src/core/agent-spec.js';
-import { agent, cleanup, makeSandbox, record, sleep, spawnAgent, startDaemonProcess, waitFor, type Sandbox } from './daemon-harness.js';
+import { agent, CLI_MAIN, cleanup, makeSandbox, record, sleep, spawnAgent, startDaemonProcess, waitFor, type Sandbox } from './daemon-harness.js';
 import { dashboardCommand, login, loginLink, rawRequest, startDashboardDaemon, upgrade, type DashboardDaemon } from './dashboard-support.js';
+
+function daemonStatus(sb: Sandbox): string {
+  return spawnSync(process.execPath, [CLI_MAIN, 'daemon', 'status'], { env: sb.env, encoding: 'utf8' }).stdout;
+}
 
 const LOOP = ['sh', '-c', 'echo ready; while read x; do echo "got $x"; done'];
 
@@ -187,10 +192,16 @@ test('--dashboard-port off: no listener, and `celistra dashboard` says why', asy
     assert.equal(r.status, 71);
     assert.match(r.stderr, /the dashboard is off/);
     assert.equal(r.stdout, '');
+    assert.match(daemonStatus(sb), /, dashboard off$/m);
   } finally {
     await cleanup(sb, daemon);
   }
 });
+
+test('daemon status names the dashboard\'s URL, port 0 resolved to the chosen one', () =>
+  withDashboard(async (sb, d) => {
+    assert.match(daemonStatus(sb), new RegExp(`, dashboard http://127\\.0\\.0\\.1:${d.port}/$`, 'm'));
+  }));
 
 test('a bad --dashboard-port is a usage error', async () => {
   const sb = makeSandbox();
