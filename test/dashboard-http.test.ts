@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import type { AgentSummary } from '../src/core/agent-spec.js';
 import { agent, CLI_MAIN, cleanup, makeSandbox, record, sleep, spawnAgent, startDaemonProcess, waitFor, type Sandbox } from './daemon-harness.js';
 import { dashboardCommand, login, loginLink, rawRequest, startDashboardDaemon, upgrade, type DashboardDaemon } from './dashboard-support.js';
@@ -202,6 +202,29 @@ test('daemon status names the dashboard\'s URL, port 0 resolved to the chosen on
   withDashboard(async (sb, d) => {
     assert.match(daemonStatus(sb), new RegExp(`, dashboard http://127\\.0\\.0\\.1:${d.port}/$`, 'm'));
   }));
+
+test('a taken port leaves the daemon running without a dashboard, and `celistra dashboard` says why', async () => {
+  const sb = makeSandbox();
+  const squatter = createServer();
+  await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
+  const port = (squatter.address() as AddressInfo).port;
+  let daemon: Awaited<ReturnType<typeof startDaemonProcess>> | undefined;
+  try {
+    daemon = await startDaemonProcess(sb, ['--dashboard-port', String(port)]);
+    await spawnAgent(sb, 'one', LOOP);
+    assert.equal((await agent(sb, 'one')).state, 'running', 'the agents are served');
+    const status = await sb.client.call<{ dashboard: { url: string | null; reason: string } }>('GET', '/v1/status');
+    assert.equal(status.dashboard.url, null);
+    assert.match(status.dashboard.reason, new RegExp(`could not listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+    const r = dashboardCommand(sb);
+    assert.equal(r.status, 71);
+    assert.match(r.stderr, /could not listen/);
+    assert.match(daemon.stderr(), /could not listen/);
+  } finally {
+    squatter.close();
+    await cleanup(sb, daemon);
+  }
+});
 
 test('a bad --dashboard-port is a usage error', async () => {
   const sb = makeSandbox();
