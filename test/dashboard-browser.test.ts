@@ -86,6 +86,20 @@ test('clicking a row shows the agent\'s current screen, and typed keys reach it 
   await page.context().close();
 });
 
+test('two tabs on one agent both show what one of them types', { skip }, async () => {
+  const typing = await openDashboard();
+  const watching = await openDashboard();
+  for (const page of [typing, watching]) {
+    await page.click('#fleet-rows tr[data-agent="alpha"]');
+    await waitFor('alpha\'s screen', async () => (await terminalText(page)).includes('ready alpha') || undefined, 15_000);
+  }
+  await typing.keyboard.type('two tabs');
+  await typing.keyboard.press('Enter');
+  for (const page of [typing, watching]) await waitFor('the echo in each tab', async () => (await terminalText(page)).includes('got two tabs') || undefined, 15_000);
+  await typing.context().close();
+  await watching.context().close();
+});
+
 test('a read-only view shows the screen but sends no keys', { skip }, async () => {
   const page = await openDashboard();
   await page.click('#fleet-rows tr[data-agent="alpha"]');
