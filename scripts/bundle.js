@@ -52,3 +52,6 @@ const auditLogApart = {
 await build({ ...common, ...moduleUrl, entryPoints: ['dist/src/cli/run-entry.js'], external: ['node-pty', 'bindings', '@xterm/*', 'ws'], plugins: [auditLogApart] });
 await build({ ...common, ...moduleUrl, entryPoints: { 'run-audit-log': 'dist/src/core/audit/index.js' }, external: ['bindings'] });
 await build({ ...common, entryPoints: ['dist/src/cli/run-loader.js'] });
+
+// The browser dashboard's page, in dist/web/.
+await import('./bundle-web.js');

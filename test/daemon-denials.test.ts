@@ -132,7 +132,8 @@ test('without the opt-in a daemon leaves disabled kernel audit alone and says wh
   const lines: string[] = [];
   try {
     if (found !== 0) setAudit(0);
-    const daemon = await startDaemon({ paths: celistraPaths(sb.env), log: (l) => lines.push(l) });
+    // No dashboard: its line would join the one this test is about.
+    const daemon = await startDaemon({ paths: celistraPaths(sb.env), dashboardPort: 'off', log: (l) => lines.push(l) });
     try {
       const s = daemon.denials();
       assert.equal(s.collecting, false);

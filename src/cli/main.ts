@@ -29,6 +29,7 @@ const main = defineCommand({
     approvals: lazy(() => import('./approvals.js')),
     approve: lazy(() => import('./approve.js')),
     deny: lazy(() => import('./deny.js')),
+    dashboard: lazy(() => import('./dashboard.js')),
   },
 });
 

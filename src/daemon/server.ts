@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { ensurePrivateDir } from '../core/private-dir.js';
 import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { ApprovalStore } from '../approvals/store.js';
 import { createApprovalStream } from '../approvals/api.js';
 import { loadPushConfig } from '../approvals/push.js';
 import { startPushReceiver, type PushReceiver } from '../approvals/push-receiver.js';
+import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from './dashboard-server.js';
 
 export const DAEMON_VERSION = '0.1.0';
 export const DEFAULT_SCROLLBACK_KB = 64;
@@ -33,6 +35,8 @@ export interface DaemonOptions {
    * and back off when the daemon stops. Only on explicit request (docs/audit.md).
    */
   enableKernelAudit?: boolean;
+  /** The browser dashboard's port on 127.0.0.1 (0: any free port; default 33120), or 'off'. */
+  dashboardPort?: number | 'off';
   /** Where the daemon's one-line notices go (default: stderr). */
   log?: (line: string) => void;
   /**
@@ -45,6 +49,8 @@ export interface DaemonOptions {
 export interface RunningDaemon {
   socketPath: string;
   supervisor: Supervisor;
+  /** The dashboard's URL (without a login), or why there is none. */
+  dashboard: Dashboard['status'];
   /** Whether sandbox denials are being collected, and if not, why. */
   denials(): DenialCollectionStatus;
   /** Graceful stop: the API goes away, agents keep running in their holders. */
@@ -65,6 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let denialCollector: DenialCollector | undefined;
   let approvalStore: ApprovalStore | undefined;
   let push: PushReceiver | undefined;
+  let dashboard: Dashboard | undefined;
   try {
     store = new AgentStore(paths.stateDir);
     const scrollbackBytes = Math.round((opts.scrollbackKb ?? DEFAULT_SCROLLBACK_KB) * 1024);
@@ -113,6 +120,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       get denials() {
         return collector.status();
       },
+      get dashboard() {
+        return dashboard?.status() ?? null;
+      },
     };
     let shuttingDown = false;
     const requestStop = async (withAgents: boolean) => {
@@ -123,13 +133,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       setImmediate(() => opts.onStopRequested?.());
     };
     const route = createRouter(supervisor, info, audit, approvals, requestStop);
-    server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => void route(req, res));
     const attach = createAttachHandler(supervisor);
     const events = createEventStream(audit);
     const approvalStream = createApprovalStream(approvals);
-    server.on('upgrade', (req, socket, head) =>
-      events.handles(req) ? events.onUpgrade(req, socket, head) : approvalStream.handles(req) ? approvalStream.onUpgrade(req, socket, head) : attach(req, socket, head),
-    );
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      events.handles(req) ? events.onUpgrade(req, socket, head) : approvalStream.handles(req) ? approvalStream.onUpgrade(req, socket, head) : attach(req, socket, head);
+    const dash = await startDashboard({ port: opts.dashboardPort ?? DEFAULT_DASHBOARD_PORT, route: (req, res) => void route(req, res), upgrade, log });
+    dashboard = dash;
+    server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => (dash.handlesControl(req) ? dash.control(req, res) : void route(req, res)));
+    server.on('upgrade', upgrade);
     server.on('clientError', (_e, socket) => socket.destroy());
     const srv = server;
     const oldMask = process.umask(0o077);
@@ -153,6 +165,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     return {
       socketPath: sock,
       supervisor,
+      dashboard: () => dash.status(),
       denials: () => collector.status(),
       stop() {
         stopped ??= (async () => {
@@ -163,6 +176,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           approvalStream.close();
           await push?.close();
           approvals.close();
+          await dash.close();
           srv.closeAllConnections();
           await new Promise<void>((resolve) => srv.close(() => resolve()));
           rmSync(sock, { force: true });
@@ -177,6 +191,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   } catch (e) {
     // It may have switched kernel audit on (opt-in) and runs a reader: undo both.
     await denialCollector?.stop();
+    await dashboard?.close();
     server?.close();
     await push?.close();
     store?.close();

@@ -1,0 +1,228 @@
+/**
+ * The dashboard in a real browser: Debian's chromium driven by playwright-core, against a
+ * harness daemon with three agents. Skips, saying why, where no chromium is installed.
+ * CELISTRA_DASHBOARD_SCREENSHOTS=DIR also saves the screenshots docs/dashboard.md shows.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { agent, cleanup, makeSandbox, spawnAgent, waitFor, type Sandbox } from './daemon-harness.js';
+import { loginLink, startDashboardDaemon, type DashboardDaemon } from './dashboard-support.js';
+
+const CHROMIUM = [process.env.CELISTRA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
+const skip = CHROMIUM ? false : 'no chromium found (apt-get install chromium, or set CELISTRA_CHROMIUM): the browser tests need a real browser';
+const SHOTS = process.env.CELISTRA_DASHBOARD_SCREENSHOTS;
+const AGENTS = ['alpha', 'bravo', 'charlie'];
+const loop = (name: string) => ['sh', '-c', `echo "ready ${name}"; while read x; do echo "got $x"; done`];
+
+let sb: Sandbox;
+let d: DashboardDaemon;
+let browser: Browser;
+
+before(async () => {
+  if (skip) return;
+  sb = makeSandbox();
+  // Short restart delays: the crash-loop test reaches crashed-out in well under a second.
+  d = await startDashboardDaemon(sb, ['--restart-delay-ms', '20']);
+  for (const name of AGENTS) await spawnAgent(sb, name, loop(name));
+  for (const name of AGENTS) await waitFor(`${name} ready`, async () => (await sb.client.logs(name)).includes('ready') || undefined);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (sb) await cleanup(sb, d?.daemon);
+});
+
+/** A fresh browser context logged in through a new link from `celistra dashboard`. */
+async function openDashboard(viewport = { width: 1280, height: 800 }, touch = false): Promise<Page> {
+  const context = await browser.newContext({ viewport, hasTouch: touch, isMobile: touch });
+  const page = await context.newPage();
+  await page.goto(loginLink(sb));
+  assert.equal(new URL(page.url()).pathname, '/', 'the login redirects to the page, without the token');
+  await page.waitForSelector('#connection:text("live")');
+  return page;
+}
+
+/** The fleet as the page shows it: [name, state] per row, top to bottom. */
+function rows(page: Page): Promise<string[][]> {
+  return page.$$eval('#fleet-rows tr', (trs) => trs.map((tr) => [tr.querySelector('.name')?.textContent ?? '', tr.querySelector('.state')?.textContent ?? '']));
+}
+
+async function waitForRows(page: Page, want: (r: string[][]) => boolean, what: string): Promise<string[][]> {
+  return waitFor(what, async () => {
+    const r = await rows(page);
+    return want(r) ? r : undefined;
+  }, 15_000);
+}
+
+function terminalText(page: Page): Promise<string> {
+  return page.$eval('#terminal .xterm-rows', (el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
+}
+
+test('three agents appear as three rows with their names and states', { skip }, async () => {
+  const page = await openDashboard();
+  const shown = await waitForRows(page, (r) => r.length === 3, 'three rows');
+  assert.deepEqual(shown, AGENTS.map((n) => [n, 'running']));
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-fleet.png') });
+  await page.context().close();
+});
+
+test('clicking a row shows the agent\'s current screen, and typed keys reach it and echo back', { skip }, async () => {
+  const page = await openDashboard();
+  await page.click('#fleet-rows tr[data-agent="bravo"]');
+  await waitFor('bravo\'s screen', async () => (await terminalText(page)).includes('ready bravo') || undefined, 15_000);
+  await page.keyboard.type('from the browser');
+  await page.keyboard.press('Enter');
+  await waitFor('the echo in the page', async () => (await terminalText(page)).includes('got from the browser') || undefined, 15_000);
+  assert.match((await sb.client.logs('bravo')).toString(), /got from the browser/, 'the agent itself received the keys');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-attached.png') });
+  await page.context().close();
+});
+
+test('two tabs on one agent both show what one of them types', { skip }, async () => {
+  const typing = await openDashboard();
+  const watching = await openDashboard();
+  for (const page of [typing, watching]) {
+    await page.click('#fleet-rows tr[data-agent="alpha"]');
+    await waitFor('alpha\'s screen', async () => (await terminalText(page)).includes('ready alpha') || undefined, 15_000);
+  }
+  await typing.keyboard.type('two tabs');
+  await typing.keyboard.press('Enter');
+  for (const page of [typing, watching]) await waitFor('the echo in each tab', async () => (await terminalText(page)).includes('got two tabs') || undefined, 15_000);
+  await typing.context().close();
+  await watching.context().close();
+});
+
+test('a read-only view shows the screen but sends no keys', { skip }, async () => {
+  const page = await openDashboard();
+  await page.click('#fleet-rows tr[data-agent="alpha"]');
+  await page.check('#read-only');
+  await waitFor('the read-only view', async () => ((await page.textContent('#terminal-status')) ?? '').startsWith('watching alpha') || undefined, 15_000);
+  assert.match(await terminalText(page), /ready alpha/);
+  await page.click('#terminal');
+  await page.keyboard.type('ignored');
+  await page.keyboard.press('Enter');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.doesNotMatch((await sb.client.logs('alpha')).toString(), /ignored/, 'the agent got nothing');
+  await page.context().close();
+});
+
+test('kill with SIGINT from the signal picker stops the agent, and the row follows live', { skip }, async () => {
+  const page = await openDashboard();
+  await page.click('#fleet-rows tr[data-agent="charlie"]');
+  await page.selectOption('#signal', 'INT');
+  await page.click('#kill');
+  await waitFor('charlie stopped', async () => (await agent(sb, 'charlie')).state === 'stopped' || undefined, 15_000);
+  assert.equal((await agent(sb, 'charlie')).lastExit?.signal, 'SIGINT');
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'charlie' && s === 'stopped'), 'charlie stopped on the page');
+  await page.context().close();
+});
+
+test('a change made elsewhere reaches the open page without a reload', { skip }, async () => {
+  const page = await openDashboard();
+  await waitForRows(page, (r) => r.length === 3, 'three rows');
+  await spawnAgent(sb, 'delta', loop('delta'));
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'delta' && s === 'running'), 'delta on the page');
+  await sb.client.call('POST', '/v1/agents/delta/kill', { signal: 'KILL' });
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'delta' && s === 'stopped'), 'delta stopped on the page');
+  await page.context().close();
+});
+
+test('restart and remove from the agent panel', { skip }, async () => {
+  const page = await openDashboard();
+  await spawnAgent(sb, 'echo', loop('echo'));
+  await page.click('#fleet-rows tr[data-agent="echo"]');
+  await waitFor('echo\'s screen', async () => (await terminalText(page)).includes('ready echo') || undefined, 15_000);
+  const firstPid = (await agent(sb, 'echo')).pid;
+  await page.click('#restart');
+  await waitFor('restarted', async () => {
+    const a = await agent(sb, 'echo');
+    return (a.restarts === 1 && a.pid !== null && a.pid !== firstPid && (await sb.client.logs('echo')).includes('ready echo')) || undefined;
+  }, 15_000);
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'echo' && s === 'running'), 'echo running again');
+  await page.click('#remove');
+  await page.waitForSelector('#terminal-status:text("remove failed: agent echo is running")');
+  await page.selectOption('#signal', 'KILL');
+  await page.click('#kill');
+  await waitFor('echo stopped', async () => (await agent(sb, 'echo')).state === 'stopped' || undefined, 15_000).catch(async (e) => {
+    throw new Error(`${(e as Error).message}: page says ${await page.textContent('#terminal-status')}, daemon says ${(await agent(sb, 'echo')).state}`);
+  });
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'echo' && s === 'stopped'), 'echo stopped on the page');
+  await page.click('#remove');
+  await waitForRows(page, (r) => !r.some(([n]) => n === 'echo'), 'echo gone from the page');
+  assert.equal(await page.isVisible('#agent-panel'), false, 'the panel of a removed agent closes');
+  assert.ok(!(await sb.client.listAgents()).some((a) => a.name === 'echo'));
+  await page.context().close();
+});
+
+test('the spawn form starts an agent with the given command, one argument per line', { skip }, async () => {
+  const page = await openDashboard();
+  await page.click('#new-agent');
+  await page.fill('#spawn-form [name=name]', 'foxtrot');
+  await page.fill('#spawn-form [name=workspace]', sb.workspace);
+  await page.fill('#spawn-form [name=argv]', ['sh', '-c', 'echo "ready $GREETING"; while read x; do echo "got $x"; done'].join('\n'));
+  await page.fill('#spawn-form [name=env]', 'GREETING=from the form');
+  await page.click('#spawn-submit');
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'foxtrot' && s === 'running'), 'foxtrot on the page');
+  assert.equal(await page.isVisible('#spawn-dialog'), false, 'the dialog closes');
+  const spawned = await agent(sb, 'foxtrot');
+  assert.deepEqual(spawned.argv, ['sh', '-c', 'echo "ready $GREETING"; while read x; do echo "got $x"; done']);
+  assert.deepEqual(spawned.envKeys, ['GREETING']);
+  await waitFor('its output', async () => (await sb.client.logs('foxtrot')).includes('ready from the form') || undefined, 15_000);
+  await page.context().close();
+});
+
+test('a spawn the daemon refuses shows its message in the form and starts nothing', { skip }, async () => {
+  const page = await openDashboard();
+  const before = (await sb.client.listAgents()).map((a) => a.name);
+  await page.click('#new-agent');
+  await page.fill('#spawn-form [name=name]', 'golf');
+  await page.fill('#spawn-form [name=workspace]', 'relative/dir');
+  await page.fill('#spawn-form [name=argv]', 'true');
+  await page.click('#spawn-submit');
+  await page.waitForSelector('#spawn-error:text("spawn refused:")');
+  assert.equal(await page.isVisible('#spawn-dialog'), true, 'the dialog stays open');
+  assert.deepEqual((await sb.client.listAgents()).map((a) => a.name), before);
+  await page.context().close();
+});
+
+test('a crash-looping agent shows its restarts rising, ends crashed-out and sorts first', { skip }, async () => {
+  const page = await openDashboard();
+  await spawnAgent(sb, 'zulu-crash', ['sh', '-c', 'exit 3'], { autoRestart: true });
+  const shown = await waitForRows(page, (r) => r[0]?.[0] === 'zulu-crash' && r[0][1] === 'crashed-out', 'zulu-crash crashed-out, first');
+  assert.equal(shown[0]![0], 'zulu-crash', 'the agent needing a person sorts before the running ones (and before alpha by name)');
+  const restarts = await page.$eval('#fleet-rows tr[data-agent="zulu-crash"] td:nth-child(5)', (td) => Number(td.textContent));
+  assert.ok(restarts >= 5, `restarts shown: ${restarts}`);
+  await page.context().close();
+});
+
+test('the page at 390×844 with touch shows the fleet, and an agent\'s screen full size', { skip }, async () => {
+  const page = await openDashboard({ width: 390, height: 844 }, true);
+  const shown = await waitForRows(page, (r) => r.length >= 3, 'the rows');
+  assert.ok(shown.some(([n]) => n === 'alpha'));
+  const box = await page.locator('#fleet-rows tr[data-agent="alpha"]').boundingBox();
+  assert.ok(box && box.width <= 390 && box.x >= 0, `the row fits the phone: ${JSON.stringify(box)}`);
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-phone.png') });
+  await page.tap('#fleet-rows tr[data-agent="alpha"]');
+  await waitFor('alpha\'s screen', async () => (await terminalText(page)).includes('ready alpha') || undefined, 15_000);
+  assert.equal(await page.isVisible('#fleet'), false, 'the screen takes the whole phone');
+  await page.tap('#back');
+  assert.equal(await page.isVisible('#fleet'), true, 'back returns to the fleet');
+  await page.context().close();
+});
+
+test('without a session the page shows no agents and says how to log in', { skip }, async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${d.origin}/`);
+  await page.waitForSelector('#notice:text("Not logged in")');
+  assert.equal((await rows(page)).length, 0);
+  await context.close();
+});

@@ -1,0 +1,78 @@
+/**
+ * The dashboard in tests: a harness daemon with its dashboard on a free port, a login
+ * link from the real `celistra dashboard`, and raw HTTP requests with any Host, Origin
+ * and Cookie (fetch would not let a test set Host).
+ */
+import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
+import WebSocket from 'ws';
+import { CLI_MAIN, startDaemonProcess, type DaemonProcess, type Sandbox } from './daemon-harness.js';
+
+export interface DashboardDaemon {
+  daemon: DaemonProcess;
+  port: number;
+  origin: string;
+  host: string;
+}
+
+export async function startDashboardDaemon(sb: Sandbox, extraArgs: string[] = []): Promise<DashboardDaemon> {
+  const daemon = await startDaemonProcess(sb, ['--dashboard-port', '0', ...extraArgs]);
+  const status = await sb.client.call<{ dashboard: { port: number | null; reason?: string } | null }>('GET', '/v1/status');
+  const port = status.dashboard?.port;
+  if (!port) throw new Error(`the daemon reports no dashboard: ${JSON.stringify(status.dashboard)}`);
+  return { daemon, port, host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` };
+}
+
+/** `celistra dashboard --json`, run as a user would. */
+export function dashboardCommand(sb: Sandbox, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI_MAIN, 'dashboard', ...args], { env: sb.env, encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function loginLink(sb: Sandbox): string {
+  const r = dashboardCommand(sb, '--json');
+  if (r.status !== 0) throw new Error(`celistra dashboard failed (${r.status}): ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { url: string }).url;
+}
+
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Follow a login link: the session cookie (`name=value`) it sets. */
+export async function login(d: DashboardDaemon, link: string): Promise<string> {
+  const url = new URL(link);
+  const res = await rawRequest(d.port, 'GET', url.pathname + url.search, { host: d.host });
+  const set = res.headers['set-cookie']?.[0];
+  if (res.status !== 303 || !set) throw new Error(`login answered ${res.status}: ${res.body}`);
+  return set.split(';')[0]!;
+}
+
+/** A WebSocket upgrade on the dashboard: resolves to the open socket, or the refusal's status. */
+export function upgrade(d: DashboardDaemon, path: string, headers: Record<string, string>): Promise<{ ws?: WebSocket; status?: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${d.port}${path}`, { headers, perMessageDeflate: false });
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_req, res) => {
+      res.resume();
+      resolve({ status: res.statusCode });
+    });
+    ws.once('error', () => resolve({ status: -1 }));
+  });
+}

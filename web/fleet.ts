@@ -1,0 +1,65 @@
+// The fleet table: one row per agent, those needing a person first, filtered by text.
+import type { Agent } from './api.js';
+
+/** Lower sorts first: agents that need a person, then the working ones, then the finished ones. */
+const ATTENTION: Record<string, number> = { 'crashed-out': 0, 'waiting-approval': 1, restarting: 2, running: 3, exited: 4, stopped: 5 };
+
+export function sortForAttention(agents: Agent[]): Agent[] {
+  return [...agents].sort((a, b) => (ATTENTION[a.state] ?? 9) - (ATTENTION[b.state] ?? 9) || a.name.localeCompare(b.name));
+}
+
+export function matchesFilter(agent: Agent, filter: string): boolean {
+  const f = filter.trim().toLowerCase();
+  if (!f) return true;
+  return [agent.name, agent.state, agent.branch ?? '', agent.worktree ?? '', agent.workspace, agent.backend ?? '', agent.preset ?? '', agent.lastLine].some((s) => s.toLowerCase().includes(f));
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${h % 24}h`;
+}
+
+export function stateText(a: Agent): string {
+  if (a.state === 'exited' && a.lastExit) return `exited (${a.lastExit.status})`;
+  return a.state;
+}
+
+/** Uptime from the agent's start time, so the page can tick it without asking the daemon. */
+export function uptimeText(a: Agent, now: number): string {
+  return a.state === 'running' && a.startedAt !== null ? formatDuration(Math.max(0, now - a.startedAt)) : '-';
+}
+
+function cell(row: HTMLTableRowElement, label: string, text: string, className?: string): HTMLTableCellElement {
+  const td = row.insertCell();
+  td.textContent = text;
+  td.dataset.label = label;
+  if (className) td.className = className;
+  return td;
+}
+
+/** Replace the table body's rows (textContent only: agent output never becomes markup). */
+export function renderFleet(tbody: HTMLTableSectionElement, agents: Agent[], selected: string | undefined, onPick: (name: string) => void): void {
+  const now = Date.now();
+  const rows = agents.map((a) => {
+    const tr = document.createElement('tr');
+    tr.dataset.agent = a.name;
+    if (a.name === selected) tr.className = 'selected';
+    const name = cell(tr, 'name', a.name, 'name');
+    name.removeAttribute('data-label');
+    cell(tr, 'state', stateText(a), `state state-${a.state}`);
+    cell(tr, 'branch', a.branch ? `${a.branch}${a.worktree ? ` (${a.worktree})` : ''}` : a.workspace);
+    cell(tr, 'uptime', uptimeText(a, now), 'uptime');
+    cell(tr, 'restarts', String(a.restarts));
+    cell(tr, 'backend', a.unsandboxed ? 'NONE! UNSANDBOXED' : (a.backend ?? '-'), a.unsandboxed ? 'unsandboxed' : undefined);
+    cell(tr, 'preset', a.preset ?? '-');
+    cell(tr, 'last', a.lastLine, 'last');
+    tr.addEventListener('click', () => onPick(a.name));
+    return tr;
+  });
+  tbody.replaceChildren(...rows);
+}

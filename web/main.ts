@@ -1,0 +1,153 @@
+// The dashboard page: the fleet, live over the audit event stream, and one agent's
+// terminal with its actions. Every change comes from an event; nothing polls the daemon.
+import { ApiError, killAgent, listAgents, removeAgent, restartAgent, socketUrl, type Agent } from './api.js';
+import { matchesFilter, renderFleet, sortForAttention, stateText, uptimeText } from './fleet.js';
+import { setUpSpawnDialog } from './spawn-form.js';
+import { openTerminal, type TerminalView } from './terminal-view.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const tbody = $<HTMLTableSectionElement>('fleet-rows');
+const filterInput = $<HTMLInputElement>('filter');
+const connection = $('connection');
+const notice = $('notice');
+const panel = $('agent-panel');
+const readOnlyBox = $<HTMLInputElement>('read-only');
+const terminalStatus = $('terminal-status');
+
+let agents: Agent[] = [];
+let selected: string | undefined;
+let terminal: TerminalView | undefined;
+let lastEventId: number | undefined;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+
+function showNotice(text: string, isError = false): void {
+  notice.hidden = !text;
+  notice.textContent = text;
+  notice.classList.toggle('error', isError);
+}
+
+function render(): void {
+  const shown = sortForAttention(agents.filter((a) => matchesFilter(a, filterInput.value)));
+  renderFleet(tbody, shown, selected, pick);
+  if (agents.length === 0) showNotice('No agents. Start one with `celistra ctl spawn --workspace DIR -- CMD`.');
+  else if (shown.length === 0) showNotice('No agent matches the filter.');
+  else showNotice('');
+  const current = agents.find((a) => a.name === selected);
+  const state = $('agent-state');
+  state.textContent = current ? stateText(current) : selected ? 'removed' : '';
+  state.className = `state state-${current?.state ?? 'exited'}`;
+}
+
+async function refresh(): Promise<void> {
+  try {
+    agents = await listAgents();
+    render();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) showNotice('Not logged in: run `celistra dashboard` and open the link it prints.', true);
+    else showNotice(`Could not list the agents: ${(e as Error).message}`, true);
+  }
+}
+
+/** Events come in bursts (a crash is exit + restart): one listing per burst. */
+function refreshSoon(): void {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => void refresh(), 15);
+}
+
+function followEvents(): void {
+  const after = lastEventId === undefined ? '' : `?after=${lastEventId}`;
+  const ws = new WebSocket(socketUrl(`/v1/events/stream${after}`));
+  ws.addEventListener('open', () => {
+    connection.textContent = 'live';
+    // Listed again once the stream is open: a change between the first listing and
+    // the stream's start would otherwise be missed.
+    void refresh();
+  });
+  ws.addEventListener('message', (ev) => {
+    const msg = JSON.parse(String(ev.data)) as { event?: { id: number } };
+    if (msg.event) lastEventId = msg.event.id;
+    refreshSoon();
+  });
+  ws.addEventListener('close', () => {
+    connection.textContent = 'disconnected; reconnecting…';
+    void refresh();
+    setTimeout(followEvents, 2000);
+  });
+}
+
+function pick(name: string): void {
+  selected = name;
+  document.body.classList.add('attached');
+  panel.hidden = false;
+  $('agent-name').textContent = name;
+  render();
+  attach();
+}
+
+function attach(): void {
+  terminal?.close();
+  terminal = undefined;
+  if (selected === undefined) return;
+  terminalStatus.classList.remove('error');
+  terminal = openTerminal($('terminal'), selected, readOnlyBox.checked, (text, isError) => {
+    terminalStatus.textContent = text;
+    terminalStatus.classList.toggle('error', isError === true);
+  });
+}
+
+function closePanel(): void {
+  terminal?.close();
+  terminal = undefined;
+  selected = undefined;
+  panel.hidden = true;
+  document.body.classList.remove('attached');
+  render();
+}
+
+/** Run an action on the selected agent and say how it went; true when it worked. */
+async function act(what: string, action: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await action();
+    // Most actions come back as audit events, but a removal writes none: list again now.
+    refreshSoon();
+    terminalStatus.textContent = `${what}: done`;
+    terminalStatus.classList.remove('error');
+    return true;
+  } catch (e) {
+    terminalStatus.textContent = `${what} failed: ${(e as Error).message}`;
+    terminalStatus.classList.add('error');
+    return false;
+  }
+}
+
+filterInput.addEventListener('input', render);
+setUpSpawnDialog($<HTMLDialogElement>('spawn-dialog'), $('new-agent'), () => refreshSoon());
+readOnlyBox.addEventListener('change', attach);
+$('back').addEventListener('click', closePanel);
+$('kill').addEventListener('click', () => {
+  const signal = $<HTMLSelectElement>('signal').value;
+  const name = selected;
+  if (name) void act(`kill -${signal}`, () => killAgent(name, signal));
+});
+$('restart').addEventListener('click', () => {
+  const name = selected;
+  // The new run has a new terminal: attach to it once it is up.
+  if (name) void act('restart', () => restartAgent(name)).then((ok) => ok && selected === name && setTimeout(attach, 300));
+});
+$('remove').addEventListener('click', () => {
+  const name = selected;
+  if (name) void act('remove', () => removeAgent(name)).then((ok) => ok && selected === name && closePanel());
+});
+// Uptime ticks from each agent's start time: a local clock, not a request.
+setInterval(() => {
+  const now = Date.now();
+  for (const tr of tbody.rows) {
+    const a = agents.find((x) => x.name === tr.dataset.agent);
+    const cell = tr.querySelector('.uptime');
+    if (a && cell) cell.textContent = uptimeText(a, now);
+  }
+}, 1000);
+
+// The first listing does not wait for the stream: the fleet shows as soon as it can.
+void refresh();
+followEvents();

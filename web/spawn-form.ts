@@ -1,0 +1,58 @@
+// The spawn dialog: the fields of POST /v1/agents (docs/api.md). The command is one
+// argument per line — the API never splits strings, so neither does the page.
+import { spawnAgent, type Agent } from './api.js';
+
+/** KEY=VALUE lines into an object; a line without `=` is an error naming it. */
+export function parseEnvLines(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw new Error(`environment line "${line}" is not KEY=VALUE`);
+    env[line.slice(0, eq).trim()] = line.slice(eq + 1);
+  }
+  return env;
+}
+
+/** The request body for the form's fields: empty fields are left out, so the daemon's defaults apply. */
+export function spawnRequest(form: HTMLFormElement): Record<string, unknown> {
+  const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement).value.trim();
+  const argv = (form.elements.namedItem('argv') as HTMLTextAreaElement).value.split('\n').filter((a) => a.length > 0);
+  if (argv.length === 0) throw new Error('the command is required: one argument per line');
+  const body: Record<string, unknown> = { argv, backend: field('backend'), autoRestart: (form.elements.namedItem('autoRestart') as HTMLInputElement).checked };
+  for (const key of ['name', 'workspace', 'worktree', 'repo', 'preset']) if (field(key)) body[key] = field(key);
+  const env = parseEnvLines((form.elements.namedItem('env') as HTMLTextAreaElement).value);
+  if (Object.keys(env).length) body.env = env;
+  return body;
+}
+
+export function setUpSpawnDialog(dialog: HTMLDialogElement, openButton: HTMLElement, onSpawned: (agent: Agent) => void): void {
+  const form = dialog.querySelector('form')!;
+  const error = dialog.querySelector<HTMLElement>('#spawn-error')!;
+  openButton.addEventListener('click', () => {
+    error.textContent = '';
+    dialog.showModal();
+  });
+  form.addEventListener('submit', (ev) => {
+    if ((ev.submitter as HTMLButtonElement | null)?.value !== 'spawn') return;
+    // The dialog stays open until the daemon has answered: a refusal is shown in it.
+    ev.preventDefault();
+    let body: Record<string, unknown>;
+    try {
+      body = spawnRequest(form);
+    } catch (e) {
+      error.textContent = (e as Error).message;
+      return;
+    }
+    error.textContent = 'spawning…';
+    spawnAgent(body).then(
+      (agent) => {
+        error.textContent = '';
+        form.reset();
+        dialog.close();
+        onSpawned(agent);
+      },
+      (e: Error) => (error.textContent = `spawn refused: ${e.message}`),
+    );
+  });
+}

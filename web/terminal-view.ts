@@ -1,0 +1,92 @@
+// One agent's terminal: xterm.js on the attach WebSocket (docs/api.md). The daemon sends
+// the current screen first, then raw output; keys and resizes go back unless read-only.
+import { Terminal } from '@xterm/xterm';
+import { attachUrl } from './api.js';
+
+const FONT_SIZE = 14;
+const FONT_FAMILY = 'ui-monospace, "DejaVu Sans Mono", monospace';
+
+export interface TerminalView {
+  close(): void;
+}
+
+/** The cell size of the terminal's font, measured once on a hidden line of text. */
+function cellSize(): { width: number; height: number } {
+  const probe = document.createElement('span');
+  probe.style.cssText = `position:absolute;visibility:hidden;white-space:pre;font-family:${FONT_FAMILY};font-size:${FONT_SIZE}px;line-height:normal`;
+  probe.textContent = 'W'.repeat(40);
+  document.body.append(probe);
+  const r = probe.getBoundingClientRect();
+  probe.remove();
+  return { width: r.width / 40, height: Math.ceil(r.height) };
+}
+
+/** How many columns and rows fit in the element. */
+function fit(el: HTMLElement): { cols: number; rows: number } {
+  const cell = cellSize();
+  return {
+    cols: Math.max(20, Math.floor((el.clientWidth - 8) / cell.width)),
+    rows: Math.max(5, Math.floor((el.clientHeight - 8) / cell.height)),
+  };
+}
+
+export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, onStatus: (text: string, isError?: boolean) => void): TerminalView {
+  el.replaceChildren();
+  const size = fit(el);
+  const term = new Terminal({ cols: size.cols, rows: size.rows, fontSize: FONT_SIZE, fontFamily: FONT_FAMILY, disableStdin: readOnly, scrollback: 1000, convertEol: false });
+  term.open(el);
+  const query: Record<string, string | number> = readOnly ? { readOnly: 1 } : { cols: size.cols, rows: size.rows };
+  const ws = new WebSocket(attachUrl(name, query));
+  ws.binaryType = 'arraybuffer';
+  const encoder = new TextEncoder();
+  let closedByUs = false;
+  onStatus(`attaching to ${name}…`);
+
+  ws.addEventListener('message', (ev) => {
+    if (typeof ev.data !== 'string') {
+      term.write(new Uint8Array(ev.data as ArrayBuffer));
+      return;
+    }
+    const msg = JSON.parse(ev.data) as { type: string; reason?: string; cols?: number; rows?: number; data?: string; message?: string };
+    if (msg.type === 'screen' || msg.type === 'logs') {
+      // The screen redraws the agent's exact state on a cleared terminal of its size.
+      term.reset();
+      if (msg.cols && msg.rows) term.resize(msg.cols, msg.rows);
+      term.write(msg.data ?? '');
+      onStatus(`${readOnly ? 'watching' : 'attached to'} ${name}${msg.reason === 'resync' ? ' (resynced after falling behind)' : ''}`);
+    } else if (msg.type === 'error') {
+      onStatus(msg.message ?? 'error', true);
+    }
+  });
+  ws.addEventListener('close', (ev) => {
+    if (!closedByUs) onStatus(`detached: ${ev.reason || `connection closed (${ev.code})`}`, ev.code !== 1000);
+  });
+
+  const typed = term.onData((data) => {
+    if (!readOnly && ws.readyState === WebSocket.OPEN) ws.send(encoder.encode(data));
+  });
+  // Resizes go to the agent (the most recently active client's size wins), debounced.
+  let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+  const onResize = () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => {
+      if (readOnly || ws.readyState !== WebSocket.OPEN) return;
+      const s = fit(el);
+      term.resize(s.cols, s.rows);
+      ws.send(JSON.stringify({ type: 'resize', cols: s.cols, rows: s.rows }));
+    }, 150);
+  };
+  window.addEventListener('resize', onResize);
+  if (!readOnly) term.focus();
+
+  return {
+    close() {
+      closedByUs = true;
+      clearTimeout(resizeTimer);
+      window.removeEventListener('resize', onResize);
+      typed.dispose();
+      ws.close(1000, 'detached');
+      term.dispose();
+    },
+  };
+}
