@@ -108,6 +108,11 @@ interface Live {
   collecting: boolean;
   /** The last run's helper and holder pids, kept after it ends (see agentProcesses). */
   lastRunPids?: number[];
+  /**
+   * The run being started (startRun awaits its holder): a kill or rm meanwhile takes it
+   * away, and the run, once its holder is up, stops it instead of going on unsupervised.
+   */
+  starting?: object;
 }
 
 /**
@@ -337,6 +342,8 @@ export class Supervisor {
     }
     const { spec } = live.record;
     const { plan, policy, tmpDir, runId } = prepared ?? this.prepare(spec, spec.name);
+    const starting = {};
+    live.starting = starting;
     // A task worktree is leased for the run (worktree-lease.ts): by the daemon until the
     // holder exists, then by the holder, which lives exactly as long as the run.
     const checkout = recordedCheckout(policy.git);
@@ -361,6 +368,15 @@ export class Supervisor {
       removePrivateTmp(tmpDir);
       throw new CelistraError('E_SPAWN', `the holder for ${spec.name} did not answer (${(e as Error).message}); it was stopped`);
     }
+    if (live.starting !== starting || this.agents.get(spec.name) !== live) {
+      // Killed or removed while its holder started: nothing may run on unsupervised.
+      link.detach();
+      await stopHolder(started.holderPid, runId);
+      removePrivateTmp(tmpDir);
+      this.opts.approvals?.runEnded(runId);
+      return;
+    }
+    live.starting = undefined;
     const record = live.record;
     record.state = 'running';
     record.runId = runId;
@@ -503,6 +519,7 @@ export class Supervisor {
     const record = live.record;
     if (record.state === 'restarting') {
       clearTimeout(live.restartTimer);
+      live.starting = undefined;
       record.state = 'stopped';
       delete record.restartAt;
       this.writes.update(record);
@@ -541,6 +558,7 @@ export class Supervisor {
       throw new CelistraError('E_CONFLICT', `agent ${name} is running`, `stop it first: celistra ctl kill ${name}`);
     }
     clearTimeout(live.restartTimer);
+    live.starting = undefined;
     live.fanout.closeAll(1000, 'agent removed');
     this.agents.delete(name);
     this.writes.delete(name);

@@ -17,14 +17,19 @@ export class DaemonClient {
   async raw(method: string, path: string, body?: unknown): Promise<{ status: number; body: Buffer }> {
     // Checked before a byte is sent: the socket and its directory are ours, and so is the
     // process listening on it (socket-trust.ts).
-    const sock = await connectTrusted(this.socketPath, `reaching the daemon at ${this.socketPath}`);
+    // The checked connection only vouches for the listener: the request goes on a fresh
+    // one, as Node's client makes it (a body the daemon refuses mid-way, 413, is then
+    // answered rather than cut short by EPIPE). Nobody else can swap the socket between
+    // the two: it sits in a directory only we can write (checkRuntimeDir).
+    (await connectTrusted(this.socketPath, `reaching the daemon at ${this.socketPath}`)).destroy();
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
       const req = request(
         {
-          // A fresh, verified connection per call (socket-trust.ts), never a pooled one:
-          // Node 20's keep-alive agent reused sockets the daemon had closed (EPIPE).
-          createConnection: () => sock,
+          socketPath: this.socketPath,
+          // Never a pooled connection: Node 20's keep-alive agent reused sockets the daemon
+          // had closed after 5 s idle, and a call made just then failed with EPIPE.
+          agent: false,
           method,
           path,
           headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
