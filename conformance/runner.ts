@@ -53,7 +53,16 @@ export async function loadCases(): Promise<Case[]> {
   const files = readdirSync(CASES_DIR).filter((f) => f.endsWith('.js')).sort();
   const cases: Case[] = [];
   for (const f of files) {
-    const mod = (await import(new URL(f, CASES_DIR).href)) as { default: Case | Case[] };
+    let mod: { default: Case | Case[] };
+    try {
+      mod = (await import(new URL(f, CASES_DIR).href)) as { default: Case | Case[] };
+    } catch (e) {
+      // The real-agent cases (G29) drive claude and codex with the scripted models kept in
+      // test/support, which an installed package does not ship: said, never silent.
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
+      process.stderr.write(`celistra: conformance: case file ${f} needs a development checkout (${(e as Error).message.split('\n')[0]}): not run\n`);
+      continue;
+    }
     cases.push(...(Array.isArray(mod.default) ? mod.default : [mod.default]));
   }
   return cases.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
