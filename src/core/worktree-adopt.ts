@@ -229,10 +229,18 @@ export function detachHead(record: WorktreeRecord, layout: WorktreeLayout): void
   if (!record.adoptedAdminDir) return;
   const headFile = join(layout.adminDir, 'HEAD');
   if (!lstatSync(headFile, { throwIfNoEntry: false })?.isFile()) return;
-  if (readFileSync(headFile, 'utf8').trim() !== `ref: refs/heads/${record.branch}`) return;
+  const head = readFileSync(headFile, 'utf8').trim();
+  const view = hostView(record);
+  // The agent left HEAD detached (a checkout --detach, a rebase cut short): main's git
+  // reads that commit too, so it must be in the main store as well.
+  if (COMMIT_ID.test(head)) {
+    importAgentObjects({ ...view, tip: head });
+    return;
+  }
+  if (head !== `ref: refs/heads/${record.branch}`) return;
   const tip = readAgentTip(layout, record.branch);
   if (!tip) return;
-  importAgentObjects(hostView(record));
+  importAgentObjects(view);
   replaceFile(headFile, `${tip}\n`);
 }
 

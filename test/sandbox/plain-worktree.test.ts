@@ -118,3 +118,15 @@ test('worktree release gives the worktree back to plain git with the agent\'s co
   assert.equal(must('git status --porcelain', st.wt1, st.s.env), '');
   assert.equal(existsSync(join(st.repo, '.git', 'celistra', 'worktrees', 'repo-task-1')), false);
 });
+
+test('an agent that leaves HEAD detached on a commit of its own does not break git in the main checkout', (t) => {
+  const backend = backendByName('landlock').probe().available ? 'landlock' : backendByName('bwrap').probe().available ? 'bwrap' : undefined;
+  if (!backend) return t.skip('no Linux backend usable here');
+  const st = stage('plain-detached');
+  const r = celistra(['run', '--backend', backend, '--workspace', st.wt1, '--', 'sh', '-c', `${COMMIT}; git checkout -q --detach HEAD`], st.repo, st.s.env);
+  assert.equal(r.status, 0, r.stderr);
+  for (const cmd of ['git rev-list --all', 'git fsck --connectivity-only', 'git gc -q']) {
+    const g = sh(cmd, st.repo, st.s.env);
+    assert.equal(g.status, 0, `${cmd}: ${g.stderr}`);
+  }
+});
