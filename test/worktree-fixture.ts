@@ -21,8 +21,9 @@ export interface Scratch {
   env: Record<string, string>;
 }
 
-export function scratch(label: string): Scratch {
-  const root = realpathSync(scratchDir(`celistra-${label}-`));
+/** A scratch root with its own HOME and XDG dirs; `parent` when the system temp dir will not do. */
+export function scratch(label: string, parent?: string): Scratch {
+  const root = realpathSync(scratchDir(`celistra-${label}-`, parent));
   chmodSync(root, 0o755);
   const home = join(root, 'home');
   mkdirSync(home);

@@ -1,5 +1,6 @@
 // The fleet table: one row per agent, those needing a person first, filtered by text.
 import type { Agent } from './api.js';
+import { formatDuration } from '../src/core/duration-text.js';
 
 /** Lower sorts first: agents that need a person, then the working ones, then the finished ones. */
 const ATTENTION: Record<string, number> = { 'crashed-out': 0, 'waiting-approval': 1, restarting: 2, running: 3, exited: 4, stopped: 5 };
@@ -12,16 +13,6 @@ export function matchesFilter(agent: Agent, filter: string): boolean {
   const f = filter.trim().toLowerCase();
   if (!f) return true;
   return [agent.name, agent.state, agent.branch ?? '', agent.worktree ?? '', agent.workspace, agent.backend ?? '', agent.preset ?? '', agent.lastLine].some((s) => s.toLowerCase().includes(f));
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d${h % 24}h`;
 }
 
 export function stateText(a: Agent): string {

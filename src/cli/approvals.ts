@@ -4,7 +4,7 @@ import { DaemonClient } from '../daemon/client.js';
 import type { ApprovalView } from '../approvals/request.js';
 import type { ApprovalEvent } from '../approvals/queue.js';
 import { runCommand } from './command.js';
-import { formatDuration } from './ctl-ls.js';
+import { formatDuration } from '../core/duration-text.js';
 
 export function formatApprovals(list: ApprovalView[], now: number): string {
   if (list.length === 0) return 'no pending approval requests\n';

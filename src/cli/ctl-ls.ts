@@ -4,16 +4,7 @@ import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
 import { runCommand } from './command.js';
 import { printable } from '../core/printable-text.js';
-
-export function formatDuration(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d${h % 24}h`;
-}
+import { formatDuration } from '../core/duration-text.js';
 
 function stateText(a: AgentSummary): string {
   if (a.state === 'exited' && a.lastExit) return `exited(${a.lastExit.status})`;

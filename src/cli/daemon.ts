@@ -14,7 +14,7 @@ import { launchdPlist, systemdUnit } from '../daemon/service-unit.js';
 import { DEFAULT_DASHBOARD_PORT } from '../daemon/dashboard-server.js';
 import { parseDashboardPort } from './dashboard.js';
 import { runCommand } from './command.js';
-import { formatDuration } from './ctl-ls.js';
+import { formatDuration } from '../core/duration-text.js';
 
 const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
 const CLI = join(dirname(dirname(dirname(MAIN))), 'bin', 'celistra.js');

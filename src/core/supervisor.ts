@@ -16,11 +16,12 @@ import { RingBuffer } from './ring-buffer.js';
 import { holderFiles } from '../holder/holder-config.js';
 import { summarizePolicy } from './audit/index.js';
 import type { AgentProcesses } from './audit/denial-attribution.js';
-import { gitGrantsFor } from './worktree-git.js';
+import { gitGrantsFor, recordedWorktree } from './worktree-git.js';
+import { layoutOf } from './worktree-record.js';
 import { validateAgentEnv } from './agent-env.js';
 import { resolvePreset } from './preset-default.js';
 import { taskName } from './task-name.js';
-import { moveLease, recordedCheckout, recordedCheckoutAt, releaseCheckout, takeCheckout } from './worktree-lease.js';
+import { moveLease, recordedCheckout, releaseCheckout, takeCheckout } from './worktree-lease.js';
 import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
@@ -477,8 +478,8 @@ export class Supervisor {
   /** The run is over: its lease goes, and a plain worktree's HEAD lets the main checkout fetch the branch again. */
   private releaseCheckout(workspace: string, holderPid: number): void {
     try {
-      const checkout = recordedCheckoutAt(workspace);
-      if (checkout) releaseCheckout(checkout, holderPid, this.paths);
+      const found = recordedWorktree(workspace, undefined, false);
+      if (found) releaseCheckout({ record: found.record, layout: layoutOf(found.record) }, holderPid, this.paths);
     } catch {
       // The worktree is gone or odd: there is no checkout left to release.
     }

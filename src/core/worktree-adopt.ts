@@ -66,7 +66,7 @@ export function plainWorktreeAt(worktree: string, pointerTarget: string): PlainW
 }
 
 /** The Celistra name of an adopted worktree: git's id for it (the directory's name, made unique by git). */
-export function adoptedName(plain: PlainWorktree): string {
+function adoptedName(plain: PlainWorktree): string {
   return basename(plain.adminDir);
 }
 

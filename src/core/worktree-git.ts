@@ -52,9 +52,10 @@ export function gitGrantsFor(workspace: string, onAdopt?: AdoptionListener): Git
 /**
  * The record of the task worktree at `workspace` and its `.git` file, adopting a plain
  * linked worktree on the way. The pointer only says where to look; the record found there
- * (in a directory the agent cannot write) must name this very worktree.
+ * (in a directory the agent cannot write) must name this very worktree. With `adoptPlain`
+ * false, a plain worktree not adopted yet is simply not recorded (a lookup, no writes).
  */
-export function recordedWorktree(workspace: string, onAdopt?: AdoptionListener): { record: WorktreeRecord; pointer: string } | undefined {
+export function recordedWorktree(workspace: string, onAdopt?: AdoptionListener, adoptPlain = true): { record: WorktreeRecord; pointer: string } | undefined {
   // A missing or odd workspace is buildPolicy's to report; here it is simply not a worktree.
   if (!existsSync(workspace) || !lstatSync(realpathSync(workspace)).isDirectory()) return undefined;
   const worktree = realpathSync(workspace);
@@ -66,6 +67,10 @@ export function recordedWorktree(workspace: string, onAdopt?: AdoptionListener):
   if (basename(adminDir) !== 'admin') {
     const plain = plainWorktreeAt(worktree, adminDir);
     if (!plain) return undefined;
+    if (!adoptPlain) {
+      const record = readRecord(plain.commonDir, basename(plain.adminDir));
+      return record?.adoptedAdminDir === plain.adminDir && record.path === worktree ? { record, pointer } : undefined;
+    }
     const adoption = adopt(plain);
     if (!adoption) return undefined;
     if (adoption.adoptedNow) onAdopt?.(adoption.record);

@@ -1,13 +1,10 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync as realpathSyncJs, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { CelistraError } from './errors.js';
 import { celistraPaths, type CelistraPaths } from './paths.js';
-import { attachHead, detachHead, plainWorktreeAt } from './worktree-adopt.js';
-import { layoutFor, layoutOf, readRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
-
-// realpath(3): one call instead of a JS walk of every path component.
-const realpathSync = realpathSyncJs.native;
+import { attachHead, detachHead } from './worktree-adopt.js';
+import { layoutOf, readRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
 
 /**
  * Which fenced runs use a task worktree right now. Each run takes a lease, a file in
@@ -66,7 +63,7 @@ export function releaseCheckout(checkout: Checkout, pid: number, paths?: Celistr
   }
 }
 
-export function hasLiveLease(layout: WorktreeLayout, paths?: CelistraPaths): boolean {
+function hasLiveLease(layout: WorktreeLayout, paths?: CelistraPaths): boolean {
   const dir = leasesDir(layout, paths);
   return existsSync(dir) && readdirSync(dir).filter((f) => leaseAlive(join(dir, f))).length > 0;
 }
@@ -101,18 +98,4 @@ export function recordedCheckout(grants: { adminDir: string; commonDir: string }
   if (!record) return undefined;
   const layout = layoutOf(record);
   return layout.adminDir === admin ? { record, layout } : undefined;
-}
-
-/** The task worktree at `workspace`, looked up without adopting anything. */
-export function recordedCheckoutAt(workspace: string): Checkout | undefined {
-  const pointer = join(workspace, '.git');
-  if (!lstatSync(pointer, { throwIfNoEntry: false })?.isFile()) return undefined;
-  const target = /^gitdir: (.+)$/m.exec(readFileSync(pointer, 'utf8'))?.[1]?.trim();
-  if (!target || !existsSync(target)) return undefined;
-  const plain = plainWorktreeAt(realpathSync(workspace), target);
-  if (plain) return recordedCheckout(plain);
-  const admin = realpathSync(target);
-  const container = dirname(admin);
-  const commonDir = dirname(dirname(dirname(container)));
-  return layoutFor(commonDir, basename(container)).adminDir === admin ? recordedCheckout({ adminDir: admin, commonDir }) : undefined;
 }

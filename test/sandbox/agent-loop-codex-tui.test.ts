@@ -8,18 +8,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
 import { backendByName } from '../../src/core/backend-selection.js';
 import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
-import { scratchDir } from '../support/scratch-dir.js';
 import { execCommand, startScriptedResponses } from '../support/scripted-openai-responses.js';
 import { scriptedProviderOverrides, writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
 import { exitCodeIn } from '../support/codex-scripted-task.js';
-import { celistra, makeRepo } from '../worktree-fixture.js';
+import { celistra, makeRepo, scratch } from '../worktree-fixture.js';
 
 const CODEX_BIN = fileURLToPath(new URL('../../../node_modules/.bin/codex', import.meta.url));
 const CODEX_MISSING = existsSync(CODEX_BIN) ? false : `the codex CLI is not installed (${CODEX_BIN}): npm install`;
@@ -39,25 +38,9 @@ for (const backend of ['landlock', 'bwrap'] as const) {
   const skip = CODEX_MISSING || (caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`);
 
   test(`${backend}: interactive codex gets past folder trust to its prompt, and runs a typed task's command in its worktree`, { skip, timeout: 120_000 }, async () => {
-    const root = realpathSync(scratchDir(`celistra-codex-tui-${backend}-`, STAGE_PARENT));
-    chmodSync(root, 0o755);
-    const home = join(root, 'home');
-    mkdirSync(home);
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      LANG: 'C.UTF-8',
-      TERM: 'xterm-256color',
-      HOME: home,
-      XDG_STATE_HOME: join(root, 'state'),
-      XDG_CONFIG_HOME: join(root, 'config'),
-      XDG_RUNTIME_DIR: join(root, 'run'),
-      GIT_AUTHOR_NAME: 'Test Author',
-      GIT_AUTHOR_EMAIL: 'author@example.test',
-      GIT_COMMITTER_NAME: 'Test Committer',
-      GIT_COMMITTER_EMAIL: 'committer@example.test',
-      GIT_CONFIG_NOSYSTEM: '1',
-    };
-    mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
+    const { root, env } = scratch(`codex-tui-${backend}`, STAGE_PARENT);
+    env.LANG = 'C.UTF-8';
+    env.TERM = 'xterm-256color';
     const repo = makeRepo({ root, env }, 'p');
     const added = celistra(['worktree', 'add', 'task-1'], repo, env);
     assert.equal(added.status, 0, added.stderr);

@@ -14,7 +14,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { backendByName } from '../../src/core/backend-selection.js';
@@ -22,11 +22,10 @@ import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { PRESETS, seedText } from '../../src/core/presets.js';
 import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
-import { scratchDir } from '../support/scratch-dir.js';
 import { execCommand, type ScriptedTurn } from '../support/scripted-openai-responses.js';
 import { writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
 import { codexTask, COMMIT_MESSAGE, countScript, exitCodeIn, expectedCount, runFencedCodex, SIBLING_WRITTEN, TURN_AFTER_SIBLING, type TaskFile } from '../support/codex-scripted-task.js';
-import { makeRepo, must, celistra, snapshot, type Scratch } from '../worktree-fixture.js';
+import { makeRepo, must, celistra, scratch, snapshot, type Scratch } from '../worktree-fixture.js';
 
 const CODEX_BIN = fileURLToPath(new URL('../../../node_modules/.bin/codex', import.meta.url));
 const CODEX_MISSING = existsSync(CODEX_BIN) ? false : `the codex CLI is not installed (${CODEX_BIN}): npm install`;
@@ -53,26 +52,10 @@ interface Stage {
 }
 
 function newStage(kind: Kind, label: string): Stage {
-  const root = realpathSync(scratchDir(`celistra-codex-loop-${label}-`, STAGE_PARENT));
-  chmodSync(root, 0o755);
-  const home = join(root, 'home');
-  mkdirSync(home);
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    LANG: 'C.UTF-8',
-    HOME: home,
-    XDG_STATE_HOME: join(root, 'state'),
-    XDG_CONFIG_HOME: join(root, 'config'),
-    XDG_CACHE_HOME: join(root, 'cache'),
-    XDG_RUNTIME_DIR: join(root, 'run'),
-    GIT_AUTHOR_NAME: 'Test Author',
-    GIT_AUTHOR_EMAIL: 'author@example.test',
-    GIT_COMMITTER_NAME: 'Test Committer',
-    GIT_COMMITTER_EMAIL: 'committer@example.test',
-    GIT_CONFIG_NOSYSTEM: '1',
-  };
-  mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
-  const s: Scratch = { root, env };
+  const s = scratch(`codex-loop-${label}`, STAGE_PARENT);
+  const { root, env } = s;
+  env.LANG = 'C.UTF-8';
+  env.XDG_CACHE_HOME = join(root, 'cache');
   const repo = makeRepo(s, 'p');
   must(`echo '${FILE.before}' > ${FILE.name} && git add ${FILE.name} && git commit -qm greeting`, repo, env);
   if (kind === 'celistra worktree add') {
