@@ -37,8 +37,9 @@ const COPIED_CONFIG_KEYS = new Set([
  * agent planted: a nested repository (committed as a gitlink, or not) carries a config of
  * its own — `core.fsmonitor` there is a command — and git recurses into submodules to
  * tell whether they are modified unless told to ignore them. The agent cannot change these
- * (the file is read-only in the fence); `git status --ignore-submodules=none` by hand
- * still recurses.
+ * (the file is read-only in the fence). Not enough on its own: a `submodule.<name>.ignore`
+ * in the `.gitmodules` the agent commits overrides this default (found in review, open),
+ * and `git status --ignore-submodules=none` by hand recurses too (docs/git-in-the-fence.md).
  */
 const HOST_GIT_HARDENING: ReadonlyArray<[string, string]> = [
   ['diff.ignoresubmodules', 'all'],
