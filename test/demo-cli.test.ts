@@ -22,6 +22,7 @@ interface DemoJson {
   tasks: { name: string; worktree: string; runStatus: number; backend: string; allowed: { action: string; ok: boolean }[]; escapes: Escape[] }[];
   pulls: { task: string; ok: boolean; outcome?: string }[];
   worktrees: { name: string; dirty: boolean }[];
+  fleet: { skipped: string | null; daemonPid: number | null; dashboardUrl: string | null; agents: { name: string; answer: string; requestId: string | null; exitStatus: number | null; commits: string[]; ok: boolean }[]; failures: string[] };
   escapes: { attempted: number; blocked: number; escaped: number };
   failures: string[];
   seconds: number;
@@ -39,6 +40,15 @@ function assertUserStateUntouched(s: Scratch): void {
   assert.deepEqual(readdirSync(s.env.HOME!), [], 'the demo wrote into the invoking user\'s HOME');
   assert.ok(!existsSync(s.env.XDG_STATE_HOME!), 'the demo wrote into the invoking user\'s Celistra state');
   assert.ok(!existsSync(s.env.XDG_CONFIG_HOME!), 'the demo wrote into the invoking user\'s config');
+}
+
+/** Running, not merely a zombie its new parent (init) has yet to reap. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function availableSandboxBackends(s: Scratch): string[] {
@@ -68,6 +78,18 @@ test('the demo fences both agents: each commits in its own worktree and every es
   }
   assert.deepEqual(out.escapes, { attempted: 8, blocked: 8, escaped: 0 });
   assert.deepEqual(out.pulls.map((p) => [p.task, p.ok, p.outcome]), [['task-1', true, 'fast-forward'], ['task-2', true, 'merge-commit']]);
+
+  // The daemon act: one request approved, one denied; what each agent did is read on the host.
+  assert.equal(out.fleet.skipped, null);
+  assert.deepEqual(out.fleet.failures, []);
+  assert.deepEqual(out.fleet.agents.map((a) => [a.name, a.answer, a.exitStatus, a.ok]), [['task-3', 'approve', 0, true], ['task-4', 'deny', 0, true]]);
+  for (const a of out.fleet.agents) assert.match(a.requestId ?? '', /^[0-9a-f]{8}$/);
+  assert.deepEqual(out.fleet.agents[0]!.commits, ['task-3: publish the release note', 'task-3: first step']);
+  assert.deepEqual(out.fleet.agents[1]!.commits, ['task-4: first step']);
+  assert.match(out.fleet.dashboardUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  assert.ok(out.fleet.daemonPid && !alive(out.fleet.daemonPid), 'the demo stopped its daemon');
+  assert.ok(!existsSync(join(dir, 'project-task-4', 'RELEASE.md')), 'the denied agent wrote its guarded file anyway');
+  assert.equal(readFileSync(join(dir, 'project-task-3', 'RELEASE.md'), 'utf8'), 'release note by task-3\n');
 
   // Independently of the demo's own report: the kept scratch world on disk.
   assert.equal(out.dir, dir);
@@ -129,7 +151,7 @@ test('the step-by-step tour shows each step and each blocked attempt', () => {
   const s = scratch('demo-text');
   const r = demo(s, []);
   assert.equal(r.status, 0, r.stderr + r.stdout);
-  for (const step of [/\$ celistra worktree add task-1/, /\$ celistra run --worktree task-2 --backend auto/, /\$ celistra diff task-1/, /\$ celistra pull task-2/, /celistra worktree ls/]) {
+  for (const step of [/\$ celistra worktree add task-1/, /\$ celistra run --worktree task-2 --backend auto/, /\$ celistra diff task-1/, /\$ celistra pull task-2/, /celistra worktree ls/, /\$ celistra daemon start/, /\$ celistra approve [0-9a-f]{8}/, /\$ celistra deny [0-9a-f]{8}/, /✓ task-3 approved/, /✓ task-4 denied/, /\$ celistra daemon stop --agents/]) {
     assert.match(r.stdout, step);
   }
   assert.equal((r.stdout.match(/✓ blocked by the kernel \((landlock|bwrap|seatbelt)\)/g) ?? []).length, 8);
@@ -175,12 +197,16 @@ test('Ctrl-C during the tour removes the scratch dir', async () => {
   const child = spawn(process.execPath, [CLI, 'demo', '--dir', dir], { cwd: s.root, env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
+  let interrupted = false;
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const status = await new Promise<number | null>((resolveExit) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       // Interrupt once the worktrees exist: there is then something to clean up.
-      if (/2\. one worktree per task[\s\S]*✓ project-task-2/.test(stdout)) child.kill('SIGINT');
+      if (!interrupted && /2\. one worktree per task[\s\S]*✓ project-task-2/.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
     });
     child.once('close', (code) => resolveExit(code));
   });
@@ -191,5 +217,34 @@ test('Ctrl-C during the tour removes the scratch dir', async () => {
   // The agent that was running was stopped, not orphaned: nothing writes the dir back.
   await new Promise((r) => setTimeout(r, 500));
   assert.ok(!existsSync(dir), 'something recreated the scratch dir after the demo exited');
+  assertUserStateUntouched(s);
+});
+
+test('Ctrl-C while the daemon\'s agents wait for a person stops the daemon with its agents and removes the scratch dir', async () => {
+  const s = scratch('demo-interrupt-fleet');
+  const dir = join(s.root, 'stage');
+  const child = spawn(process.execPath, [CLI, 'demo', '--dir', dir], { cwd: s.root, env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  let interrupted = false;
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const status = await new Promise<number | null>((resolveExit) => {
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      // Once: a second SIGINT after the demo's cleanup would meet the default action.
+      if (!interrupted && /\$ celistra approvals\n/.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.once('close', (code) => resolveExit(code));
+  });
+  assert.match(stdout, /\$ celistra approvals/, 'the tour got as far as the pending requests');
+  assert.equal(status, 130, stderr);
+  const daemonPid = Number(/celistrad runs \(pid (\d+)\)/.exec(stdout)?.[1]);
+  assert.ok(daemonPid > 0 && !alive(daemonPid), 'the daemon outlived the interrupted demo');
+  assert.ok(!existsSync(dir), 'the scratch dir is gone');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(!existsSync(dir), 'an agent recreated the scratch dir after the demo exited');
   assertUserStateUntouched(s);
 });

@@ -19,7 +19,7 @@ export default defineCommand({
   meta: {
     name: 'demo',
     description:
-      'A self-checking tour in a scratch repo: two task worktrees, a fenced agent in each that commits and then tries to escape (other worktree, main checkout, $HOME, .git/config), each attempt judged on the host; then diff, pull, worktree ls. Exits 1 if an escape got through, 67 with no usable backend.',
+      'A self-checking tour in a scratch repo: two task worktrees, a fenced agent in each that commits and then tries to escape (other worktree, main checkout, $HOME, .git/config), each attempt judged on the host; then diff, pull, worktree ls; then two agents under the daemon that ask a person (one approved, one denied). Exits 1 if an escape got through, 67 with no usable backend.',
   },
   args: demoArgs,
   run: ({ args, rawArgs }) =>
@@ -45,6 +45,11 @@ export default defineCommand({
     }),
 });
 
+function fleetLine(r: DemoResult): string {
+  if (r.fleet.skipped) return `approvals skipped (${r.fleet.skipped})`;
+  return `under the daemon, ${r.fleet.agents.filter((a) => a.answer === 'approve').length} request approved and ${r.fleet.agents.filter((a) => a.answer === 'deny').length} denied, each agent doing exactly what it was allowed`;
+}
+
 function summary(r: DemoResult): string[] {
   const out = [''];
   const escaped = r.escapes.escaped;
@@ -54,7 +59,7 @@ function summary(r: DemoResult): string[] {
     out.push('!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!');
   }
   if (r.ok) {
-    out.push(`✓ demo passed in ${r.seconds} s: both agents committed in their own worktrees; ${r.escapes.blocked} of ${r.escapes.attempted} escape attempts blocked by the kernel (${r.backend.used}), each verified on the host; both tasks pulled into main`);
+    out.push(`✓ demo passed in ${r.seconds} s: both agents committed in their own worktrees; ${r.escapes.blocked} of ${r.escapes.attempted} escape attempts blocked by the kernel (${r.backend.used}), each verified on the host; both tasks pulled into main; ${fleetLine(r)}`);
   } else {
     out.push(`✗ demo FAILED in ${r.seconds} s:`);
     for (const f of r.failures) out.push(`  - ${f}`);

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { autoBackendName, backendByName, SANDBOX_BACKENDS, type BackendChoice } from './backend-selection.js';
 import { runAgent, type AgentRun, type EscapeTarget } from './demo-agent.js';
 import { fingerprint, sameFingerprint } from './demo-fingerprint.js';
+import { fleetAct, type FleetReport } from './demo-fleet.js';
 import { createStage, PROJECT_FILES, removeStage, type DemoStage } from './demo-stage.js';
 import { CelistraError, isCelistraError } from './errors.js';
 import { git } from './git.js';
@@ -75,6 +76,8 @@ export interface DemoResult {
   diffs: { task: string; stat: string; patch: string }[];
   pulls: PullReport[];
   worktrees: WorktreeListing[];
+  /** The second act: agents under the daemon, one request approved and one denied. */
+  fleet: FleetReport;
   /** Attempts the agents reported; of those, blocked (host unchanged); and host files that changed. */
   escapes: { attempted: number; blocked: number; escaped: number };
   /** One line per thing that went wrong; empty when ok. */
@@ -270,6 +273,11 @@ async function tour(stage: DemoStage, opts: DemoOptions, autoPick: string | null
   const worktrees = listWorktrees(stage.repo);
   for (const line of renderListing(worktrees)) say(`   ${line}`);
 
+  say('');
+  say('7. the daemon: agents that outlive the terminal, and a person who approves');
+  const fleet = await fleetAct({ repo: stage.repo, env: stage.env, backend: opts.backend, say, stop });
+  failures.push(...fleet.failures);
+
   const all = tasks.flatMap((t) => t.escapes);
   const used = tasks.map((t) => t.backend).find((b) => b !== null) ?? null;
   return {
@@ -282,6 +290,7 @@ async function tour(stage: DemoStage, opts: DemoOptions, autoPick: string | null
     diffs,
     pulls,
     worktrees,
+    fleet,
     escapes: { attempted: all.filter((e) => e.attempted).length, blocked: all.filter((e) => e.blocked).length, escaped: all.filter((e) => !e.hostUnchanged).length },
     failures,
     seconds: 0,
