@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
@@ -30,7 +31,12 @@ test('with no bwrap on PATH, --backend bwrap refuses, names the package to insta
   assert.ok(!existsSync(s.marker), 'the command must not have run');
 });
 
-test('unprivileged, with user namespaces forced off, --backend bwrap refuses and runs nothing', { skip: process.getuid?.() === 0 ? 'root needs no user namespace; runs unprivileged in npm test' : false }, () => {
+const bwrapInstalled = spawnSync('sh', ['-c', 'command -v bwrap'], { stdio: 'ignore' }).status === 0;
+const noUsernsSkip = process.getuid?.() === 0
+  ? 'root needs no user namespace; runs unprivileged in npm test'
+  : !bwrapInstalled ? 'bubblewrap is not installed: the refusal names the missing bwrap first (the test above)' : false;
+
+test('unprivileged, with user namespaces forced off, --backend bwrap refuses and runs nothing', { skip: noUsernsSkip }, () => {
   const s = stage();
   const r = runCelistra(['run', '--backend', 'bwrap', '--workspace', s.ws, '--', 'sh', '-c', `touch ${s.marker}`], { env: { ...s.env, CELISTRA_FORCE_NO_USERNS: '1' } });
   assert.equal(r.status, 67, r.stderr);
