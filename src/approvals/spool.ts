@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, unlinkSync, writeFileSync, type Dir } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, type Dir } from 'node:fs';
+import { removeTree } from '../core/tree-remove.js';
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CelistraPaths } from '../core/paths.js';
@@ -38,15 +39,19 @@ export function createSpool(paths: CelistraPaths, runId: string): RunSpool {
   ensurePrivateDir(paths.runtimeDir);
   ensurePrivateDir(spoolRoot(paths));
   const spool = spoolFor(paths, runId);
-  rmSync(spool.dir, { recursive: true, force: true });
+  removeTree(spool.dir);
   mkdirSync(spool.dir, { mode: 0o700 });
   mkdirSync(spool.answersDir, { mode: 0o700 });
   return spool;
 }
 
-/** rm -r that never follows a link (Node's rmSync unlinks links, it does not descend through them). */
+/**
+ * rm -r of a directory the agent may still be changing: descriptor-relative and no-follow
+ * (tree-remove.ts), since a path-based walk can be turned by a directory swapped for a
+ * link mid-walk (issue 15, class 4).
+ */
 export function removeSpool(spool: RunSpool): void {
-  rmSync(spool.dir, { recursive: true, force: true });
+  removeTree(spool.dir);
 }
 
 /** A request file found in a sweep: its key (the name without `.json`) and its content, or why it was dropped. */
@@ -119,7 +124,7 @@ function removeEntry(path: string): void {
   try {
     unlinkSync(path);
   } catch {
-    rmSync(path, { recursive: true, force: true });
+    removeTree(path);
   }
 }
 
