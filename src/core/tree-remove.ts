@@ -75,7 +75,8 @@ function emptyDir(fd: number, depth: number): void {
   }
 }
 
-function openDirNoFollow(path: string): number | undefined {
+/** The directory at `path`, opened without following a link there (undefined: not a directory now). */
+export function openDirNoFollow(path: string): number | undefined {
   try {
     const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     if (!fstatSync(fd).isDirectory()) {
@@ -99,7 +100,8 @@ function unlinkQuiet(path: string): void {
 }
 
 let procFd: boolean | undefined;
-function procFdWorks(): boolean {
+/** Linux's /proc/self/fd, through which a path resolves relative to a descriptor we hold. */
+export function procFdWorks(): boolean {
   procFd ??= process.platform === 'linux' && existsSync('/proc/self/fd');
   return procFd;
 }

@@ -5,6 +5,7 @@ import { CelistraError } from './errors.js';
 import { alternatesList, git, gitTry, type GitRunOptions } from './git.js';
 import { layoutOf, type WorktreeRecord } from './worktree-record.js';
 import { readAgentTip, readWorktreeHead, verifyShadowObjectStore } from './worktree-shadow.js';
+import { pinSubmoduleNames } from './worktree-submodule-pins.js';
 
 /**
  * The host's view of a task worktree. Host git never opens the agent's git dirs as a
@@ -25,6 +26,8 @@ export interface HostView {
 export function hostView(record: WorktreeRecord): HostView {
   const layout = layoutOf(record);
   verifyShadowObjectStore(layout, record.commonDir);
+  // Every host-side command on a task refreshes what the user's own git there ignores.
+  pinSubmoduleNames(record);
   return {
     record,
     tip: readAgentTip(layout, record.branch),
