@@ -74,3 +74,23 @@ test('names written while no after-step ran (a killed run) are pinned by the nex
   assert.equal(ls.status, 0, ls.stderr);
   userGit(t, ['git status', 'git diff']);
 });
+
+test('celistra ls, diff and rm never start git in a gitlinked nested repository, whatever .gitmodules says', () => {
+  const t = stage('pins-own-git');
+  // `git add` (which diff runs on a private index) enters every checked-out gitlink to ask
+  // whether it is dirty; the nested repository's clean filter is the agent's program.
+  const filter = `(cd nested && git config filter.x.clean 'touch ${t.marker}; cat' && echo '* filter=x' > .gitattributes && touch -d 2001-01-01 n)`;
+  fenced(t, `${plantScript(t.marker, 'nested', 'own')} && git add .gitmodules nested 2>/dev/null && git commit -qm sub && ${filter} && echo wip > wip.txt`);
+  rmSync(t.marker, { force: true });
+  const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, ls.stderr);
+  assert.equal(JSON.parse(ls.stdout)[0].dirty, true);
+  const diff = celistra(['diff', 'a', '--stat'], t.repo, t.s.env);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.match(diff.stdout, /wip\.txt/);
+  assert.match(diff.stdout, /nested/, 'the gitlink the task committed is in the diff');
+  assert.equal(existsSync(t.marker), false, 'ls or diff ran the nested repository\'s filter');
+  const rm = celistra(['worktree', 'rm', 'a', '--force'], t.repo, t.s.env);
+  assert.equal(rm.status, 0, rm.stderr);
+  assert.equal(existsSync(t.marker), false, 'rm ran the nested repository\'s filter');
+});
