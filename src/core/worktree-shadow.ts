@@ -4,6 +4,7 @@ import { CelistraError } from './errors.js';
 import { git, gitTry } from './git.js';
 import type { MainRepo } from './worktree-repo.js';
 import type { WorktreeLayout } from './worktree-record.js';
+import { unlinkBeneath } from './tree-remove.js';
 import { includesPins, PINS_INCLUDE } from './worktree-submodule-pins.js';
 
 /**
@@ -195,32 +196,14 @@ export function mirrorMainRefs(layout: WorktreeLayout, repo: MainRepo, branch: s
     closeSync(fd);
     renameSync(lockPath, join(s, 'packed-refs'));
     // A loose ref would hide the fresh copy: the agent's own moves of main's refs end here.
-    for (const ref of mirrored.keys()) {
-      if (!underRealDirs(s, ref)) continue;
-      const loose = join(s, ...ref.split('/'));
-      if (lstatSync(loose, { throwIfNoEntry: false })?.isDirectory() === false) rmSync(loose, { force: true });
-    }
+    // Removed through no-follow directory handles: another run of this task may be
+    // swapping `refs/heads` for a symlink right now.
+    for (const ref of mirrored.keys()) unlinkBeneath(s, ref);
     return true;
   } catch (e) {
     rmSync(lockPath, { force: true });
     throw e;
   }
-}
-
-/**
- * True when every directory on the way from `root` to `rel` is a real directory: the
- * agent may have replaced `refs/` or `refs/heads/` with a symlink, and the host must not
- * delete files through it.
- */
-function underRealDirs(root: string, rel: string): boolean {
-  const parts = rel.split('/');
-  let dir = root;
-  for (const part of parts.slice(0, -1)) {
-    dir = join(dir, part);
-    const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (!st || !st.isDirectory()) return false;
-  }
-  return true;
 }
 
 /** `[sha, refname]` entries of the shadow's packed-refs; peeled lines are dropped. */
