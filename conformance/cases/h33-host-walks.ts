@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Case, CaseContext, CustomResult } from '../case.js';
+import { ownTaskWorktree } from '../own-task-worktree.js';
 
 /**
  * Host-side walks over a tree the agent is still writing never follow a link it swaps in
@@ -80,19 +81,13 @@ function waitForLine(child: ChildProcess, text: string, ms: number): Promise<boo
 
 async function check(ctx: CaseContext): Promise<CustomResult[]> {
   const s = ctx.stage;
-  const base = join(s.root, 'conf33');
-  const repo = join(base, 'repo');
-  const wt = join(base, 'repo-t');
+  const own = ownTaskWorktree(ctx, 'conf33');
+  if ('error' in own) return [{ name: 'set up a task worktree', expect: 'allow', outcome: 'denied', detail: own.error }];
+  const { base, wt, env, cli } = own;
   const victim = join(base, 'victim');
   const secret = `CONF33-SECRET-${createHash('sha256').update(s.tag).digest('hex').slice(0, 12)}`;
-  mkdirSync(repo, { recursive: true });
   makeVictim(victim, secret);
   const before = victimState(victim);
-  const env = { ...s.env, GIT_CONFIG_NOSYSTEM: '1' };
-  const cli = (...args: string[]) => spawnSync(process.execPath, [ctx.cli, ...args], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
-  spawnSync('sh', ['-c', 'git init -q -b main . && echo one > README && git add README && git commit -qm one'], { cwd: repo, env });
-  const added = cli('worktree', 'add', 't');
-  if (added.status !== 0) return [{ name: 'set up a task worktree', expect: 'allow', outcome: 'denied', detail: added.stderr.trim() }];
   writeFileSync(join(wt, 'conf33-swap.py'), SWAP);
   // The swapped directory is tracked work of the task, as an agent's source dir would be.
   const prep = cli('run', '--backend', ctx.backend, '--workspace', wt, '--', 'sh', '-c', `python3 conf33-swap.py . ${victim} 0 && git add conf33-dir conf33-swap.py && git commit -qm 'conf33: tree'`);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Case, CaseContext, CustomResult } from '../case.js';
+import { ownTaskWorktree } from '../own-task-worktree.js';
 import { sh } from '../quoting.js';
 
 /**
@@ -108,18 +109,13 @@ function markersIn(dir: string): string[] {
 
 async function check(ctx: CaseContext): Promise<CustomResult[]> {
   const s = ctx.stage;
-  const base = join(s.root, 'conf34');
-  const repo = join(base, 'repo');
-  const wt = join(base, 'repo-t');
+  const own = ownTaskWorktree(ctx, 'conf34');
+  if ('error' in own) return [{ name: 'set up a task worktree', outcome: 'denied', expect: 'allow', detail: own.error }];
+  const { base, repo, wt, cli } = own;
   const markers = join(base, 'markers');
-  mkdirSync(repo, { recursive: true });
   mkdirSync(markers);
-  const env = { ...s.env, GIT_CONFIG_NOSYSTEM: '1', GIT_EDITOR: 'true' };
+  const env = { ...own.env, GIT_EDITOR: 'true' };
   const hostSh = (script: string, cwd: string) => spawnSync('sh', ['-c', script], { cwd, env, encoding: 'utf8', timeout: 30_000 });
-  const cli = (...args: string[]) => spawnSync(process.execPath, [ctx.cli, ...args], { cwd: repo, env, encoding: 'utf8', timeout: 60_000 });
-  hostSh('git init -q -b main . && echo one > README && git add README && git commit -qm one', repo);
-  const added = cli('worktree', 'add', 't');
-  if (added.status !== 0) return [{ name: 'set up a task worktree', outcome: 'denied', expect: 'allow', detail: added.stderr.trim() }];
   const container = join(repo, '.git', 'celistra', 'worktrees', 't');
   const home = readFileSync(join(s.home, '.gitconfig'), 'utf8');
   const m = (what: string) => join(markers, what);
