@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeTree } from '../src/core/tree-remove.js';
+import { removeTree, unlinkBeneath } from '../src/core/tree-remove.js';
 import { celistra, makeRepo, scratch, snapshot } from './worktree-fixture.js';
 
 // Host-side removal of agent-writable trees (worktree rm, the private tmp's cleanup)
@@ -92,4 +92,20 @@ test('worktree rm refuses while a fenced run uses the worktree, and works once i
   const after = celistra(['worktree', 'rm', 'a', '--force'], repo, s.env);
   assert.equal(after.status, 0, after.stderr);
   assert.equal(existsSync(wt), false);
+});
+
+test('unlinking a file beneath a root stops at a directory on the way that is a symlink, and removes nothing outside', () => {
+  const s = scratch('unlink-beneath');
+  const outside = outsideTree(s.root);
+  const before = snapshot(outside);
+  const root = join(s.root, 'shadow');
+  mkdirSync(join(root, 'refs', 'heads'), { recursive: true });
+  writeFileSync(join(root, 'refs', 'heads', 'main'), 'x\n');
+  assert.equal(unlinkBeneath(root, 'refs/heads/main'), true);
+  assert.equal(existsSync(join(root, 'refs', 'heads', 'main')), false);
+  // As an agent would: `refs/tags` is a link to a directory outside holding `keep-0`.
+  symlinkSync(outside, join(root, 'refs', 'tags'));
+  assert.equal(unlinkBeneath(root, 'refs/tags/keep-0'), false);
+  assert.equal(unlinkBeneath(root, 'refs/heads'), false, 'a directory is not unlinked');
+  assert.equal(snapshot(outside), before, 'a file outside was removed through the link');
 });

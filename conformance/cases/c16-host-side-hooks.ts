@@ -9,7 +9,9 @@ import { sh } from '../quoting.js';
  * HOST-side git (what `celistra diff`/`pull` would run) could pick them up; the host
  * then runs git in wt-a and main. Any marker appearing outside is code run unfenced.
  * (Running git by hand inside a repo the agent created is out of scope: that is
- * running the agent's code, like running its Makefile.)
+ * running the agent's code, like running its Makefile. What reaches your plain git in
+ * the task worktree through the tree itself — gitlinks and `.gitmodules`, attributes
+ * naming drivers — is case 34.)
  */
 function hostGitRuns(s: Stage): void {
   const run = (cwd: string, ...args: string[]) => {

@@ -83,13 +83,13 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     const agent = unlessNegated(flags.name) ?? unlessNegated(flags.worktree) ?? taskName(policy.workspace, policy.git?.branch);
     const audit = new RunAudit(paths, agent);
     if (adoptedNow) audit.adopted(adoptedNow);
-    // A task worktree is leased to this run (worktree-lease.ts: our pid survives the
-    // hand-over). An adopted one's HEAD is detached again after the run, so this process
-    // must outlive the command there: no hand-over.
+    // A task worktree is leased to this run (worktree-lease.ts). After the command, the
+    // submodule names it may have added are pinned (and an adopted worktree's HEAD is
+    // detached again), so this process must outlive the command there: no hand-over.
     checkout = recordedCheckout(policy.git);
     if (checkout) takeCheckout(checkout, process.pid, paths);
     // Returns only when the run cannot hand itself over to celistra-exec.
-    if (!interactive && !checkout?.record.adoptedAdminDir) await execIntoHelper(plan, policy, argv, audit, agent);
+    if (!interactive && !checkout) await execIntoHelper(plan, policy, argv, audit, agent);
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
     const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
     await audit.exited(result);

@@ -1,5 +1,6 @@
 import { childProcess } from './child-process-on-demand.js';
 import { CelistraError } from './errors.js';
+import { gitSubprocessTrap } from './git-subprocess-trap.js';
 
 /**
  * Host-side git, as Celistra runs it (worktree add/ls/rm, diff, pull). The agent can
@@ -109,9 +110,13 @@ export function neutralizedFilters(gitDir: string, cwd: string): Record<string, 
   return env;
 }
 
-/** The environment of a hardened host git: no inherited GIT_*, no filter driver. */
+/**
+ * The environment of a hardened host git: no inherited GIT_*, no filter driver, and where
+ * it reads a worktree, no git started in a nested repository (git-subprocess-trap.ts).
+ */
 function hardenedEnvironment(opts: GitRunOptions): Record<string, string> {
   const env = gitEnvironment(opts);
+  if (opts.workTree) env.GIT_EXEC_PATH = gitSubprocessTrap();
   return opts.gitDir ? { ...env, ...neutralizedFilters(opts.gitDir, opts.cwd) } : env;
 }
 

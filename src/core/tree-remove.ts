@@ -41,6 +41,46 @@ export function removeTree(root: string): void {
   rmdirSync(root);
 }
 
+/**
+ * Unlink the file `rel` (slash-separated) under `root`, reaching it through directories
+ * opened without following links: a directory on the way that the agent swapped for a
+ * symlink (even between a check and this call) stops the walk, and nothing is removed.
+ * Returns whether a file was removed. Without /proc (macOS) every step is checked with
+ * lstat first, which a swap in between can beat.
+ */
+export function unlinkBeneath(root: string, rel: string): boolean {
+  const parts = rel.split('/');
+  const name = parts.pop()!;
+  if (!procFdWorks()) {
+    let dir = root;
+    for (const p of parts) {
+      dir = `${dir}/${p}`;
+      if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return false;
+    }
+    const st = lstatSync(`${dir}/${name}`, { throwIfNoEntry: false });
+    if (!st || st.isDirectory()) return false;
+    unlinkQuiet(`${dir}/${name}`);
+    return true;
+  }
+  let fd = openDirNoFollow(root);
+  try {
+    for (const p of parts) {
+      if (fd === undefined) return false;
+      const next = openDirNoFollow(`/proc/self/fd/${fd}/${p}`);
+      closeSync(fd);
+      fd = next;
+    }
+    if (fd === undefined) return false;
+    const entry = `/proc/self/fd/${fd}/${name}`;
+    const st = lstatSync(entry, { throwIfNoEntry: false });
+    if (!st || st.isDirectory()) return false;
+    unlinkQuiet(entry);
+    return true;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 /** Deeper than this, the tree is an attack or an accident: refuse rather than exhaust descriptors. */
 const MAX_DEPTH = 256;
 
@@ -75,7 +115,8 @@ function emptyDir(fd: number, depth: number): void {
   }
 }
 
-function openDirNoFollow(path: string): number | undefined {
+/** The directory at `path`, opened without following a link there (undefined: not a directory now). */
+export function openDirNoFollow(path: string): number | undefined {
   try {
     const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
     if (!fstatSync(fd).isDirectory()) {
@@ -99,7 +140,8 @@ function unlinkQuiet(path: string): void {
 }
 
 let procFd: boolean | undefined;
-function procFdWorks(): boolean {
+/** Linux's /proc/self/fd, through which a path resolves relative to a descriptor we hold. */
+export function procFdWorks(): boolean {
   procFd ??= process.platform === 'linux' && existsSync('/proc/self/fd');
   return procFd;
 }

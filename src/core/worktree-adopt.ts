@@ -8,7 +8,8 @@ import { layoutFor, layoutOf, readRecord, validateWorktreeName, writeRecord, typ
 import { findMainRepo } from './worktree-repo.js';
 import { createShadow, readAgentTip } from './worktree-shadow.js';
 import { importAgentObjects } from './worktree-harvest.js';
-import { hostView } from './worktree-inspect.js';
+import { hostView, type HostView } from './worktree-inspect.js';
+import { readFileNoFollow } from './tree-read.js';
 
 // realpath(3): one call instead of a JS walk of every path component.
 const realpathSync = realpathSyncJs.native;
@@ -231,17 +232,37 @@ export function detachHead(record: WorktreeRecord, layout: WorktreeLayout): void
   if (!lstatSync(headFile, { throwIfNoEntry: false })?.isFile()) return;
   const head = readFileSync(headFile, 'utf8').trim();
   const view = hostView(record);
+  const logged = reflogCommits(view, layout);
   // The agent left HEAD detached (a checkout --detach, a rebase cut short): main's git
   // reads that commit too, so it must be in the main store as well.
   if (COMMIT_ID.test(head)) {
-    importAgentObjects({ ...view, tip: head });
+    importAgentObjects({ ...view, tip: head }, logged);
     return;
   }
+  if (logged.length > 0) importAgentObjects({ ...view, tip: logged[0] }, logged);
   if (head !== `ref: refs/heads/${record.branch}`) return;
   const tip = readAgentTip(layout, record.branch);
   if (!tip) return;
   importAgentObjects(view);
   replaceFile(headFile, `${tip}\n`);
+}
+
+/**
+ * The commits the worktree's HEAD reflog names (in git's admin dir, so main's `git fsck`
+ * and `gc` walk it as one of main's worktrees): an agent's commit that was reset or
+ * amended away lives only in the shadow, and main's fsck then says "invalid reflog entry"
+ * and gc "references pruned commits". Those present in the agent's store are imported too.
+ */
+function reflogCommits(view: HostView, layout: WorktreeLayout): string[] {
+  const log = readFileNoFollow(join(layout.adminDir, 'logs', 'HEAD'), 64 * 1024 * 1024);
+  if (!log) return [];
+  const ids = new Set<string>();
+  for (const line of log.toString('latin1').split('\n')) {
+    for (const id of line.split(' ', 2)) if (COMMIT_ID.test(id) && !/^0+$/.test(id)) ids.add(id);
+  }
+  if (ids.size === 0) return [];
+  const typed = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...view.read, input: `${[...ids].join('\n')}\n` });
+  return typed.stdout.split('\n').flatMap((l) => (l.endsWith(' commit') ? [l.split(' ')[0]!] : []));
 }
 
 /** What a person is told, once, when their worktree is adopted. */

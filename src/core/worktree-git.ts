@@ -8,6 +8,7 @@ import { layoutFor, layoutOf, readRecord, type WorktreeRecord } from './worktree
 import { adopt, plainWorktreeAt } from './worktree-adopt.js';
 import { CelistraError } from './errors.js';
 import { hardenShadowConfig, mirrorMainRefs, shadowReadOnlyPaths, verifyShadowObjectStore } from './worktree-shadow.js';
+import { pinSubmoduleNames } from './worktree-submodule-pins.js';
 
 /** The mechanism's name, as documented in docs/git-in-the-fence.md. */
 export const GIT_MECHANISM = 'shadow-common-dir';
@@ -34,6 +35,8 @@ export function gitGrantsFor(workspace: string, onAdopt?: AdoptionListener): Git
   const layout = layoutOf(record);
   verifyShadowObjectStore(layout, record.commonDir);
   hardenShadowConfig(layout);
+  // Names pinned after the last run still hold if that run had no after-step (it was killed).
+  pinSubmoduleNames(record);
   const readOnlyPaths = [pointer, join(layout.adminDir, 'gitdir'), join(layout.adminDir, 'commondir'), ...shadowReadOnlyPaths(layout)];
   refuseMovedCarveOuts(readOnlyPaths);
   mirrorMainRefs(layout, { top: record.repo, commonDir: record.commonDir }, record.branch);

@@ -7,13 +7,15 @@ import { requireTip, type HostView } from './worktree-inspect.js';
  * packed from the agent's dir and re-indexed by the main repository with `--strict`,
  * which verifies every object's id and content and that nothing is missing — the agent
  * wrote those files, so nothing about them is trusted. Refs are not touched here.
+ * `also`: more commits of the agent's (they must exist in its store) to import with the tip.
  */
-export function importAgentObjects(view: HostView): string {
+export function importAgentObjects(view: HostView, also: string[] = []): string {
   const tip = requireTip(view);
   const main: GitRunOptions = { cwd: view.record.repo, gitDir: view.record.commonDir };
-  if (gitTry(['cat-file', '-e', `${tip}^{commit}`], main).status === 0) return tip;
+  const missing = [tip, ...also].filter((c) => gitTry(['cat-file', '-e', `${c}^{commit}`], main).status !== 0);
+  if (missing.length === 0) return tip;
   const have = git(['for-each-ref', '--format=%(objectname)'], main).split('\n').filter(Boolean);
-  const revs = [tip, '--not', ...have, ''].join('\n');
+  const revs = [...missing, '--not', ...have, ''].join('\n');
   gitPipe(
     { args: ['pack-objects', '--revs', '--stdout', '-q'], opts: { ...view.read, input: revs } },
     { args: ['index-pack', '--stdin', '--strict'], opts: main },

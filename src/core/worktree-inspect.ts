@@ -5,6 +5,7 @@ import { CelistraError } from './errors.js';
 import { alternatesList, git, gitTry, type GitRunOptions } from './git.js';
 import { layoutOf, type WorktreeRecord } from './worktree-record.js';
 import { readAgentTip, readWorktreeHead, verifyShadowObjectStore } from './worktree-shadow.js';
+import { pinSubmoduleNames } from './worktree-submodule-pins.js';
 
 /**
  * The host's view of a task worktree. Host git never opens the agent's git dirs as a
@@ -25,6 +26,8 @@ export interface HostView {
 export function hostView(record: WorktreeRecord): HostView {
   const layout = layoutOf(record);
   verifyShadowObjectStore(layout, record.commonDir);
+  // Every host-side command on a task refreshes what the user's own git there ignores.
+  pinSubmoduleNames(record);
   return {
     record,
     tip: readAgentTip(layout, record.branch),
@@ -75,6 +78,7 @@ function withWorktreeIndex<T>(view: HostView, commit: string, use: (opts: GitRun
       },
     };
     git(['read-tree', commit], opts);
+    skipGitlinks(opts);
     gitTry(['update-index', '-q', '--refresh'], opts);
     return use(opts);
   } finally {
@@ -82,10 +86,25 @@ function withWorktreeIndex<T>(view: HostView, commit: string, use: (opts: GitRun
   }
 }
 
+/**
+ * `git add` enters every gitlinked repository it finds checked out to ask whether it is
+ * dirty (it ignores every ignore-submodules setting), and that git obeys the nested
+ * repository's config. Marked skip-worktree in the private index, gitlinks are left as
+ * the commit has them: a nested repository's own uncommitted state is not part of the
+ * view (its commit recorded by the task is; `nestedRepositories` names it).
+ */
+function skipGitlinks(opts: GitRunOptions): void {
+  const gitlinks = git(['ls-files', '--stage', '-z'], opts)
+    .split('\0')
+    .flatMap((e) => /^160000 [0-9a-f]+ \d\t(.+)$/s.exec(e)?.[1] ?? []);
+  if (gitlinks.length > 0) git(['update-index', '--skip-worktree', '-z', '--stdin'], { ...opts, input: `${gitlinks.join('\0')}\0` });
+}
+
 /** Uncommitted work: tracked files that differ from the worktree's HEAD, or new files not ignored. */
 function hasUncommittedWork(view: HostView, head: string): boolean {
   return withWorktreeIndex(view, head, (opts) => {
-    if (gitTry(['diff-index', '--quiet', head, '--'], opts).status !== 0) return true;
+    // On the command line, ignore-submodules outranks a .gitmodules `ignore` (the agent's).
+    if (gitTry(['diff-index', '--quiet', '--ignore-submodules=all', head, '--'], opts).status !== 0) return true;
     const included = new Set(includedNotIn(head, view));
     const others = git(['ls-files', '-z', '--others', '--exclude-standard'], opts).split('\0').filter(Boolean);
     return others.some((p) => !included.has(p));

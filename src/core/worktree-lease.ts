@@ -5,13 +5,15 @@ import { CelistraError } from './errors.js';
 import { celistraPaths, type CelistraPaths } from './paths.js';
 import { attachHead, detachHead } from './worktree-adopt.js';
 import { layoutOf, readRecord, type WorktreeLayout, type WorktreeRecord } from './worktree-record.js';
+import { verifyShadowObjectStore } from './worktree-shadow.js';
+import { pinSubmoduleNames } from './worktree-submodule-pins.js';
 
 /**
  * Which fenced runs use a task worktree right now. Each run takes a lease, a file in
  * Celistra's state dir (read-denied to every agent; not in the repository, which is the
  * user's and must not change because something ran) named `<pid>.<random>` after the
- * process that lives exactly as long as the run (`celistra run` itself, which keeps its
- * pid through the hand-over to the exec helper, or the daemon's holder for the agent).
+ * process that lives exactly as long as the run (`celistra run` itself, which does not
+ * hand itself over to the exec helper in a task worktree, or the daemon's holder for the agent).
  * A lease whose process is gone counts for nothing and is dropped when seen.
  *
  * What leases decide: `worktree rm` and `worktree release` refuse while a run holds one
@@ -37,7 +39,7 @@ function leasesDir(layout: WorktreeLayout, paths: CelistraPaths = celistraPaths(
 export function takeCheckout(checkout: Checkout, pid: number, paths?: CelistraPaths): string {
   const dir = leasesDir(checkout.layout, paths);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // A run that handed itself over to the exec helper never releases: its lease goes here,
+  // A run that was killed (or a holder whose daemon was gone) never releases: its lease goes here,
   // once its process is gone (leaseAlive drops it).
   for (const f of readdirSync(dir)) leaseAlive(join(dir, f));
   const lease = join(dir, `${pid}.${randomBytes(6).toString('hex')}`);
@@ -55,11 +57,26 @@ export function moveLease(lease: string, pid: number): string {
 
 /** After a fenced run: drop the leases of `pid`; the last run out detaches an adopted worktree's HEAD. */
 export function releaseCheckout(checkout: Checkout, pid: number, paths?: CelistraPaths): void {
+  pinAfterRun(checkout);
   const dir = leasesDir(checkout.layout, paths);
   if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(`${pid}.`)) rmSync(join(dir, f), { force: true });
   if (!hasLiveLease(checkout.layout, paths)) {
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     detachHead(checkout.record, checkout.layout);
+  }
+}
+
+/**
+ * The run may have put new submodule names in `.gitmodules` (worktree, index or a
+ * commit): pinned now, before the user's own git runs there (worktree-submodule-pins.ts).
+ * A failure is said, not thrown: the run itself is over and its status must reach the caller.
+ */
+function pinAfterRun({ record, layout }: Checkout): void {
+  try {
+    verifyShadowObjectStore(layout, record.commonDir);
+    pinSubmoduleNames(record);
+  } catch (e) {
+    process.stderr.write(`celistra: warning: could not pin the submodules of task worktree ${record.path}: ${(e as Error).message}. Do not run git by hand there before \`celistra worktree ls\` succeeds.\n`);
   }
 }
 

@@ -4,6 +4,8 @@ import { CelistraError } from './errors.js';
 import { git, gitTry } from './git.js';
 import type { MainRepo } from './worktree-repo.js';
 import type { WorktreeLayout } from './worktree-record.js';
+import { unlinkBeneath } from './tree-remove.js';
+import { includesPins, PINS_INCLUDE } from './worktree-submodule-pins.js';
 
 /**
  * The shadow common dir: a private git dir per task that borrows the main repository's
@@ -38,8 +40,9 @@ const COPIED_CONFIG_KEYS = new Set([
  * its own — `core.fsmonitor` there is a command — and git recurses into submodules to
  * tell whether they are modified unless told to ignore them. The agent cannot change these
  * (the file is read-only in the fence). Not enough on its own: a `submodule.<name>.ignore`
- * in the `.gitmodules` the agent commits overrides this default (found in review, open),
- * and `git status --ignore-submodules=none` by hand recurses too (docs/git-in-the-fence.md).
+ * in the `.gitmodules` the agent commits overrides this default, so the config includes
+ * the names pinned back to `ignore = all` (worktree-submodule-pins.ts). `git status
+ * --ignore-submodules=none` by hand still recurses (docs/git-in-the-fence.md).
  */
 const HOST_GIT_HARDENING: ReadonlyArray<[string, string]> = [
   ['diff.ignoresubmodules', 'all'],
@@ -47,6 +50,7 @@ const HOST_GIT_HARDENING: ReadonlyArray<[string, string]> = [
   ['status.submodulesummary', 'false'],
   ['fetch.recursesubmodules', 'false'],
   ['core.fsmonitor', 'false'],
+  ['include.path', PINS_INCLUDE],
 ];
 
 const SHADOW_CONFIG: ReadonlyArray<[string, string]> = [
@@ -141,13 +145,13 @@ function writeShadowConfig(shadowDir: string, repo: MainRepo): void {
 }
 
 /**
- * Shadows made before HOST_GIT_HARDENING existed lack it: added before each fenced run
- * (cheaply checked: one read of the file).
+ * Shadows made before HOST_GIT_HARDENING (or its last key, the pins' include) existed
+ * lack it: added before each fenced run (cheaply checked: one read of the file).
  */
 export function hardenShadowConfig(layout: WorktreeLayout): void {
   const configFile = join(layout.shadowDir, 'config');
   if (!lstatSync(configFile, { throwIfNoEntry: false })?.isFile()) return;
-  if (/ignoreSubmodules = all/i.test(readFileSync(configFile, 'utf8'))) return;
+  if (includesPins(readFileSync(configFile, 'utf8'))) return;
   for (const [k, v] of HOST_GIT_HARDENING) git(['config', '--file', configFile, k, v], { cwd: layout.shadowDir });
 }
 
@@ -192,32 +196,14 @@ export function mirrorMainRefs(layout: WorktreeLayout, repo: MainRepo, branch: s
     closeSync(fd);
     renameSync(lockPath, join(s, 'packed-refs'));
     // A loose ref would hide the fresh copy: the agent's own moves of main's refs end here.
-    for (const ref of mirrored.keys()) {
-      if (!underRealDirs(s, ref)) continue;
-      const loose = join(s, ...ref.split('/'));
-      if (lstatSync(loose, { throwIfNoEntry: false })?.isDirectory() === false) rmSync(loose, { force: true });
-    }
+    // Removed through no-follow directory handles: another run of this task may be
+    // swapping `refs/heads` for a symlink right now.
+    for (const ref of mirrored.keys()) unlinkBeneath(s, ref);
     return true;
   } catch (e) {
     rmSync(lockPath, { force: true });
     throw e;
   }
-}
-
-/**
- * True when every directory on the way from `root` to `rel` is a real directory: the
- * agent may have replaced `refs/` or `refs/heads/` with a symlink, and the host must not
- * delete files through it.
- */
-function underRealDirs(root: string, rel: string): boolean {
-  const parts = rel.split('/');
-  let dir = root;
-  for (const part of parts.slice(0, -1)) {
-    dir = join(dir, part);
-    const st = lstatSync(dir, { throwIfNoEntry: false });
-    if (!st || !st.isDirectory()) return false;
-  }
-  return true;
 }
 
 /** `[sha, refname]` entries of the shadow's packed-refs; peeled lines are dropped. */

@@ -8,6 +8,7 @@ import { copyIncludedFiles, setupCommand } from './worktree-prepare.js';
 import { containersDir, layoutFor, layoutOf, readRecord, recordNames, validateWorktreeName, writeRecord, type WorktreeRecord } from './worktree-record.js';
 import { defaultWorktreePath, findCommonDir, findMainRepo, requireCommits, type MainRepo } from './worktree-repo.js';
 import { createShadow, excludeFromShadow } from './worktree-shadow.js';
+import { pinSubmoduleNames } from './worktree-submodule-pins.js';
 import { refuseWhileLeased } from './worktree-lease.js';
 import { removeTree } from './tree-remove.js';
 
@@ -89,6 +90,8 @@ export function addWorktree(opts: AddOptions): AddResult {
     record.included = copyIncludedFiles(repo, worktree);
     excludeFromShadow(layout, record.included);
     writeRecord(layout, record);
+    // The base's own submodule names too: a later refusal (pull, rm) then writes nothing.
+    pinSubmoduleNames(record);
   } catch (e) {
     // Undo in reverse: the main branch only if it is still the one we made.
     gitTry(['update-ref', '-d', `refs/heads/${branch}`, baseCommit], main);

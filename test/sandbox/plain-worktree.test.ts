@@ -130,3 +130,18 @@ test('an agent that leaves HEAD detached on a commit of its own does not break g
     assert.equal(g.status, 0, `${cmd}: ${g.stderr}`);
   }
 });
+
+test('a commit the agent reset away leaves no invalid reflog entry for git fsck or gc in the main checkout', (t) => {
+  const backend = backendByName('landlock').probe().available ? 'landlock' : backendByName('bwrap').probe().available ? 'bwrap' : undefined;
+  if (!backend) return t.skip('no Linux backend usable here');
+  const st = stage('plain-reflog');
+  // The worktree's HEAD reflog (in git's admin dir, which main's fsck walks) names a commit
+  // that no branch keeps: it exists only in the task's shadow store unless imported.
+  const r = celistra(['run', '--backend', backend, '--workspace', st.wt1, '--', 'sh', '-c', `${COMMIT} && echo gone > gone.txt && git add gone.txt && git commit -qm gone && git reset -q --hard HEAD~1`], st.repo, st.s.env);
+  assert.equal(r.status, 0, r.stderr);
+  const fsck = sh('git fsck --no-dangling', st.repo, st.s.env);
+  assert.equal(fsck.status, 0, fsck.stderr);
+  assert.doesNotMatch(fsck.stdout + fsck.stderr, /invalid reflog entry/);
+  const gc = sh('git gc -q', st.repo, st.s.env);
+  assert.doesNotMatch(gc.stderr, /references pruned commits/);
+});

@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { celistra, makeRepo, must, scratch, snapshot, type Scratch } from './worktree-fixture.js';
+
+// The agent, inside its fence, commits a gitlink, a nested repository whose own config
+// runs a program (core.fsmonitor), and a .gitmodules whose `ignore = none` overrides the
+// task config's diff.ignoreSubmodules=all. Your own plain git in the task worktree must
+// still never enter that repository. (test/sandbox and conformance case 34 run the same
+// attack under every backend, as root and unprivileged.)
+
+function stage(label: string): { s: Scratch; repo: string; wt: string; marker: string } {
+  const s = scratch(label);
+  const repo = makeRepo(s);
+  assert.equal(celistra(['worktree', 'add', 'a'], repo, s.env).status, 0);
+  return { s, repo, wt: join(s.root, 'repo-a'), marker: join(s.root, 'PWNED') };
+}
+
+/** A nested repository at `path` whose fsmonitor touches the marker, and a .gitmodules naming it. */
+function plantScript(marker: string, path: string, name: string): string {
+  return [
+    `git init -q ${path} && (cd ${path} && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${marker}; false')`,
+    `printf '[submodule "%s"]\\n\\tpath = ${path}\\n\\turl = ./${path}\\n\\tignore = none\\n' '${name}' > .gitmodules`,
+  ].join(' && ');
+}
+
+function fenced(t: { s: Scratch; repo: string }, script: string): void {
+  const r = celistra(['run', '--worktree', 'a', '--', 'sh', '-c', script], t.repo, t.s.env);
+  assert.equal(r.status, 0, `the agent's own steps failed: ${r.stderr}`);
+}
+
+/** Your git, by hand, in the task worktree: each command must leave no marker. */
+function userGit(t: { s: Scratch; wt: string; marker: string }, commands: string[]): void {
+  rmSync(t.marker, { force: true });
+  for (const cmd of commands) {
+    t.s.env.GIT_EDITOR = 'true';
+    must(`${cmd} >/dev/null 2>&1 || true`, t.wt, t.s.env);
+    assert.equal(existsSync(t.marker), false, `\`${cmd}\` ran the nested repository's fsmonitor on the host`);
+  }
+}
+
+test('a committed .gitmodules with ignore = none does not make your git status, diff, log, stash or checkout run a nested repository', () => {
+  const t = stage('pins-committed');
+  fenced(t, `${plantScript(t.marker, 'nested', 'evil')} && git add .gitmodules nested 2>/dev/null && git commit -qm sub && echo wip >> README`);
+  const main = snapshot(join(t.repo, '.git', 'refs'), join(t.repo, '.git', 'config'), join(t.repo, 'README'));
+  userGit(t, ['git status', 'git status --short', 'git diff', 'git diff HEAD~1', 'git log -p -2', 'git show', 'git stash', 'git stash pop', 'git checkout HEAD~1', 'git status', 'git checkout -', 'git status']);
+  assert.equal(snapshot(join(t.repo, '.git', 'refs'), join(t.repo, '.git', 'config'), join(t.repo, 'README')), main, 'the main checkout changed');
+  const pins = readFileSync(join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'submodule-pins.config'), 'utf8');
+  assert.match(pins, /\[submodule "evil"\]\n\tignore = all\n/);
+});
+
+test('a name only in an older commit is pinned before you check that commit out', () => {
+  const t = stage('pins-history');
+  // The name lives in commit 1 only; HEAD has no .gitmodules at all. (Written escaped, as
+  // .gitmodules spells a quote in a name: the pin must spell it the same way.)
+  fenced(t, `${plantScript(t.marker, 'nested', 'old.\\"one\\" x')} && git add .gitmodules nested 2>/dev/null && git commit -qm one && git rm -q .gitmodules && git commit -qm two`);
+  userGit(t, ['git checkout -q HEAD~1', 'git status', 'git diff', 'git checkout -q agent/a', 'git status']);
+});
+
+test('names only in the index or only in the worktree file are pinned', () => {
+  const t = stage('pins-index');
+  fenced(t, `${plantScript(t.marker, 'nested', 'staged')} && git add .gitmodules nested 2>/dev/null && rm .gitmodules`);
+  userGit(t, ['git status', 'git diff --cached']);
+  fenced(t, `git reset -q && ${plantScript(t.marker, 'nested2', 'in-the-file')} && git add nested2 2>/dev/null`);
+  userGit(t, ['git status', 'git diff']);
+});
+
+test('names written while no after-step ran (a killed run) are pinned by the next celistra command', () => {
+  const t = stage('pins-killed');
+  // As if the agent's run was killed before Celistra's after-step: nothing pinned it yet.
+  must(`${plantScript(t.marker, 'nested', 'late')} && git add .gitmodules nested 2>/dev/null`, t.wt, t.s.env);
+  const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, ls.stderr);
+  userGit(t, ['git status', 'git diff']);
+});
+
+test('celistra ls, diff and rm never start git in a gitlinked nested repository, whatever .gitmodules says', () => {
+  const t = stage('pins-own-git');
+  // `git add` (which diff runs on a private index) enters every checked-out gitlink to ask
+  // whether it is dirty; the nested repository's clean filter is the agent's program.
+  const filter = `(cd nested && git config filter.x.clean 'touch ${t.marker}; cat' && echo '* filter=x' > .gitattributes && touch -d 2001-01-01 n)`;
+  fenced(t, `${plantScript(t.marker, 'nested', 'own')} && git add .gitmodules nested 2>/dev/null && git commit -qm sub && ${filter} && echo wip > wip.txt`);
+  rmSync(t.marker, { force: true });
+  const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, ls.stderr);
+  assert.equal(JSON.parse(ls.stdout)[0].dirty, true);
+  const diff = celistra(['diff', 'a', '--stat'], t.repo, t.s.env);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.match(diff.stdout, /wip\.txt/);
+  assert.match(diff.stdout, /nested/, 'the gitlink the task committed is in the diff');
+  assert.equal(existsSync(t.marker), false, 'ls or diff ran the nested repository\'s filter');
+  const rm = celistra(['worktree', 'rm', 'a', '--force'], t.repo, t.s.env);
+  assert.equal(rm.status, 0, rm.stderr);
+  assert.equal(existsSync(t.marker), false, 'rm ran the nested repository\'s filter');
+});
