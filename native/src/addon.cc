@@ -3,7 +3,9 @@
 // celistra-exec, never in the Node process.
 #include <napi.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <sys/types.h>
 
 #include <cerrno>
@@ -120,7 +122,25 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// pipe(): [readFd, writeFd], both close-on-exec. `celistra run` hands a fenced command a
+// pipe instead of a file it redirected stdio from or to (src/core/launch-stdio-relay.ts);
+// Node has no pipe of its own (its child stdio pipes are socket pairs, and one per
+// descriptor, while stdout and stderr into one file must share one to keep their order).
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    Napi::Error::New(env, std::string("cannot create a pipe: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, fds[0]));
+  out.Set(1u, Napi::Number::New(env, fds[1]));
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));
   exports.Set("probe", Napi::Function::New(env, Probe));

@@ -4,7 +4,6 @@ import { wantsPrivateTmp } from './mount-plan.js';
 import { sharedTmpReason } from '../host-tmp-gap.js';
 import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
-import { INHERITED_STDIO_GAP } from '../inherited-stdio-gap.js';
 
 /**
  * What bwrap enforces, as this backend configures it. The same table feeds `doctor`,
@@ -43,14 +42,11 @@ export function bwrapGuarantees(asRoot: boolean): Guarantees {
     // read-only, /sys is read-only with the rest of the host.
     'host-knobs': { status: 'enforced' },
     'sandbox-init': sandboxInit(asRoot, filtered),
-    // The command's stdio is the caller's own open file: fchmod, fchown, futimens, fsetxattr
-    // and ftruncate check the file's original (writable) mount and its owner, which no
-    // mount or Landlock rule of the fence reaches, and a seccomp rule on fd numbers is
-    // undone by dup(). A relay (pipes in, the supervisor writing the file) would close it.
-    'inherited-stdio': {
-      status: 'gap',
-      reason: `${INHERITED_STDIO_GAP}; under bwrap the command can also reopen such a file for writing through /proc/self/fd/N`,
-    },
+    // `celistra run` never hands the command a file it redirected stdio from or to: the
+    // command gets a pipe and Celistra, outside the fence, relays (launch-stdio-relay.ts),
+    // so fchmod, futimens, ftruncate and a reopen through /proc/self/fd/N reach the pipe.
+    // Daemon-supervised agents have Celistra's PTY as their stdio.
+    'inherited-stdio': { status: 'enforced' },
   };
 }
 

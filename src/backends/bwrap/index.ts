@@ -16,9 +16,10 @@ import { bwrapDegraded } from './guarantees.js';
 // working answer is also kept between runs (src/core/probe-cache-file.ts), keyed by the
 // bwrap and bash binaries and the switches below. `doctor` always probes afresh.
 const probeCache = new Map<string, Capabilities>();
-// Versioned: an answer from before the seccomp filter declared other guarantees. An
-// answer that lacks a guarantee added since is probed afresh (isWorkingBwrap).
-const CACHE_NAME = 'bwrap-v2';
+// Versioned: the answer holds the guarantees, so one written by a Celistra that declared
+// others (before the seccomp filter; v3: before the stdio relay held inherited-stdio) is
+// not read. An answer that lacks a guarantee added since is probed afresh (isWorkingBwrap).
+const CACHE_NAME = 'bwrap-v3';
 
 function isWorkingBwrap(v: unknown): v is Capabilities {
   const c = v as Capabilities | undefined;

@@ -13,6 +13,7 @@ export interface NativeFacts {
 interface NativeAddon {
   probe(): NativeFacts;
   execReplacing(file: string, argv: string[], env: string[], cwd: string): never;
+  pipe(): [number, number];
 }
 
 /** Hands this process over to `file` (exec-replace.c: `file` starts in a child, this
@@ -69,6 +70,17 @@ export function loadExecReplacing(): ExecReplacing | undefined {
     return undefined;
   }
   return typeof addon.execReplacing === 'function' ? addon.execReplacing : undefined;
+}
+
+/** The addon's pipe2(O_CLOEXEC) ([read, write]), or undefined when the addon cannot be loaded. */
+export function loadPipeMaker(): (() => [number, number]) | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const addon = dlopenAddon(nativeBuild().addonPath);
+    return typeof addon.pipe === 'function' ? addon.pipe : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function dlopenAddon(path: string): Partial<NativeAddon> {
