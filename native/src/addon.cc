@@ -133,6 +133,9 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
     Napi::Error::New(env, std::string("cannot create a pipe: ") + std::strerror(errno)).ThrowAsJavaScriptException();
     return env.Null();
   }
+  // A larger buffer lets the command run ahead of the relay's reads; best effort (an
+  // unprivileged caller may not exceed /proc/sys/fs/pipe-max-size, 1 MiB by default).
+  fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
   Napi::Array out = Napi::Array::New(env, 2);
   out.Set(0u, Napi::Number::New(env, fds[0]));
   out.Set(1u, Napi::Number::New(env, fds[1]));

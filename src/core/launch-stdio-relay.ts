@@ -1,7 +1,6 @@
-import { close, closeSync, read, write, writeSync } from 'node:fs';
+import { close, closeSync, createReadStream, createWriteStream, read, writeSync, writev } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { loadBuiltin } from './builtin-on-demand.js';
 import { STDIO_NAMES, type StdioRoutes } from './stdio-kind.js';
 import { loadPipeMaker } from '../backends/landlock/native-addon.js';
 
@@ -41,6 +40,10 @@ export interface StdioRelay {
  */
 const OUTPUT_IDLE_MS = 2000;
 const CHUNK = 64 * 1024;
+/** The size native/src/addon.cc asks for the pipes it makes. */
+const PIPE_BUFFER = 1024 * 1024;
+/** Output read ahead of the file's writes before reading pauses (the pipe then fills and the command waits). */
+const QUEUE_LIMIT = 1024 * 1024;
 
 export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
   const makePipe = loadPipeMaker();
@@ -80,14 +83,15 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
     stdio,
     start(child) {
       closeTheirs();
-      const net = loadBuiltin<typeof import('node:net')>('node:net');
       if (inRoute === 'relay') {
-        const sink = ours[0] !== undefined ? new net.Socket({ fd: ours[0], readable: false, writable: true }) : child.stdin;
+        const sink = ours[0] !== undefined ? createWriteStream('', { fd: ours[0] }) : child.stdin;
         if (sink) input = new InputPump(sink);
       }
       for (const fd of [1, 2] as const) {
         if (stdio[fd] === 'inherit' || (fd === 2 && stdio[2] === stdio[1] && typeof stdio[1] === 'number')) continue;
-        const source = ours[fd] !== undefined ? new net.Socket({ fd: ours[fd], readable: true, writable: false }) : fd === 1 ? child.stdout : child.stderr;
+        // Reads of up to the pipe's whole buffer at a time: the per-read cost, not the
+        // copy, is most of what relaying costs (bench/stdio-relay.ts).
+        const source = ours[fd] !== undefined ? createReadStream('', { fd: ours[fd], highWaterMark: PIPE_BUFFER }) : fd === 1 ? child.stdout : child.stderr;
         if (source) pumps.push(new OutputPump(source, fd));
       }
     },
@@ -105,6 +109,11 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
 /** The pipe's output into descriptor `target` (1 or 2), written as the caller opened it. */
 class OutputPump {
   private ended = false;
+  private failed = false;
+  private writing = false;
+  private sourceDone = false;
+  private queued: Buffer[] = [];
+  private queuedBytes = 0;
   private finished: Promise<void>;
   private resolveFinished!: () => void;
   private idle: NodeJS.Timeout | undefined;
@@ -115,18 +124,39 @@ class OutputPump {
     private readonly target: 1 | 2,
   ) {
     this.finished = new Promise((r) => (this.resolveFinished = r));
+    // Reading goes on while a write is in flight: what arrives meanwhile goes out in the
+    // next write (one writev), so the copy overlaps both sides instead of alternating.
     source.on('data', (chunk: Buffer) => {
-      source.pause();
+      this.queued.push(chunk);
+      this.queuedBytes += chunk.length;
       this.armIdle();
-      writeAll(target, chunk, (err) => {
-        if (err) return this.fail(err);
-        source.resume();
-      });
+      if (this.queuedBytes >= QUEUE_LIMIT) source.pause();
+      this.flush();
     });
-    source.once('end', () => this.end());
-    source.once('close', () => this.end());
+    source.once('end', () => this.drained());
+    source.once('close', () => this.drained());
     // A read error on our own pipe end: nothing more can come.
-    source.on('error', () => this.end());
+    source.on('error', () => this.drained());
+  }
+
+  private flush(): void {
+    if (this.writing || this.failed || this.queued.length === 0) return;
+    const batch = this.queued.splice(0);
+    this.queuedBytes = 0;
+    this.writing = true;
+    writeAll(this.target, batch, (err) => {
+      this.writing = false;
+      if (err) return this.fail(err);
+      if (this.sourceDone && this.queued.length === 0) return this.end();
+      this.source.resume();
+      this.flush();
+    });
+  }
+
+  /** The pipe has no more: end once what is queued is written. */
+  private drained(): void {
+    this.sourceDone = true;
+    if (!this.writing && this.queued.length === 0) this.end();
   }
 
   /** Resolves once the pipe ended, or stayed silent `idleMs` after the command exited. */
@@ -142,6 +172,7 @@ class OutputPump {
     this.idle = setTimeout(() => {
       say(`celistra: note: stopped copying the command's ${STDIO_NAMES[this.target]}: a process it left behind still holds it open, silent for ${this.idleMs / 1000} s after the command exited\n`);
       this.source.destroy();
+      this.queued = [];
       this.end();
     }, this.idleMs);
     this.idle.unref();
@@ -149,6 +180,8 @@ class OutputPump {
 
   private fail(err: NodeJS.ErrnoException): void {
     // The command's next write gets EPIPE, as it would have got this error writing itself.
+    this.failed = true;
+    this.queued = [];
     this.source.destroy();
     say(`celistra: could not write the command's ${STDIO_NAMES[this.target]}: ${err.message}\n`);
     this.end();
@@ -195,14 +228,29 @@ class InputPump {
   }
 }
 
-/** All of `chunk` to `fd` at its current offset (or its end, with O_APPEND). */
-function writeAll(fd: number, chunk: Buffer, done: (err: NodeJS.ErrnoException | null) => void): void {
-  write(fd, chunk, 0, chunk.length, null, (err, n) => {
-    if (err && err.code === 'EAGAIN') return void setTimeout(() => writeAll(fd, chunk, done), 10);
+/** All of `chunks` to `fd` at its current offset (or its end, with O_APPEND). */
+function writeAll(fd: number, chunks: Buffer[], done: (err: NodeJS.ErrnoException | null) => void): void {
+  writev(fd, chunks, null, (err, n) => {
+    if (err && err.code === 'EAGAIN') return void setTimeout(() => writeAll(fd, chunks, done), 10);
     if (err) return done(err);
-    if (n < chunk.length) return writeAll(fd, chunk.subarray(n), done);
+    const rest = after(chunks, n);
+    if (rest.length) return writeAll(fd, rest, done);
     done(null);
   });
+}
+
+/** What of `chunks` is left once the first `n` bytes are written. */
+function after(chunks: Buffer[], n: number): Buffer[] {
+  let skip = n;
+  const rest: Buffer[] = [];
+  for (const c of chunks) {
+    if (skip >= c.length) skip -= c.length;
+    else {
+      rest.push(skip ? c.subarray(skip) : c);
+      skip = 0;
+    }
+  }
+  return rest;
 }
 
 /** Celistra's own note on the caller's stderr, which may be the very file that failed. */
