@@ -11,7 +11,7 @@ import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { RunAudit } from '../core/run-audit.js';
 import { execIntoHelper } from '../core/launch-exec.js';
 import { prepareStdioRelay } from '../core/launch-stdio-relay.js';
-import { needsRelay, stdioRoutes } from '../core/stdio-kind.js';
+import { STDIO_NAMES, needsRelay, stdioRoutes } from '../core/stdio-kind.js';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
@@ -120,7 +120,7 @@ function relaysStdio(backend: string): boolean {
 }
 
 function relayedNames(routes: readonly string[]): string {
-  return ['stdin', 'stdout', 'stderr'].filter((_, fd) => routes[fd] === 'relay').join(', ');
+  return STDIO_NAMES.filter((_, fd) => routes[fd] === 'relay').join(', ');
 }
 
 const LINUX_MEM_MAJOR = 1;
