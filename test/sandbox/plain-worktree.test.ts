@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backendByName } from '../../src/core/backend-selection.js';
 import { celistra, makeRepo, must, scratch, sh, snapshot } from '../worktree-fixture.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 // Worktrees made the plain way, as the seed writes them (`git worktree add
 // ../repo-task-1 -b agent/task-1 main`), handed to the fence with --workspace: the agent
@@ -29,8 +30,7 @@ function hostState(st: ReturnType<typeof stage>): string {
 const COMMIT = 'set -e; echo work > work.txt; git add work.txt; git commit -qm "agent work"; git log --format=%s -1';
 
 for (const backend of ['landlock', 'bwrap'] as const) {
-  const caps = backendByName(backend).probe();
-  const skip = caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`;
+  const skip = taskWorktreeSkip(backend);
 
   test(`${backend}: an agent commits on its branch in a plain git worktree, and the main repository and the sibling stay unchanged`, { skip }, () => {
     const st = stage(`plain-commit-${backend}`);
