@@ -142,7 +142,22 @@ Napi::Value Pipe(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// emptyStdin(): descriptor 0 becomes the read end of a pipe whose write end is closed, so
+// it reads end of file at once, as /dev/null does, without being the host's /dev/null
+// (which a root command could chmod through its stdin). Used just before the exec
+// hand-over, where no relay runs (src/core/launch-exec.ts).
+Napi::Value EmptyStdin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0 || close(fds[1]) != 0 || dup2(fds[0], 0) != 0 || close(fds[0]) != 0) {
+    Napi::Error::New(env, std::string("cannot give stdin an empty pipe: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("emptyStdin", Napi::Function::New(env, EmptyStdin));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));

@@ -97,9 +97,10 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     if (relay && flags.verbose) process.stderr.write(`celistra: relaying ${relayedNames(relay.routes)} through a pipe (a redirected file is never handed to the command)\n`);
     // Returns only when the run cannot hand itself over to celistra-exec; a relayed run
     // must not: the relay is this process.
-    if (!interactive && !relay && !checkout?.record.adoptedAdminDir) await execIntoHelper(plan, policy, argv, audit, agent);
+    if (!interactive && !relay && !checkout?.record.adoptedAdminDir) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
-    const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks, relay && prepareStdioRelay(relay));
+    const passOn = relay ?? (routes?.routes[0] === 'empty' ? routes : undefined);
+    const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks, passOn && prepareStdioRelay(passOn));
     await audit.exited(result);
     // The helper could not set up the fence (its 120–124 statuses): the machine may have
     // changed since its probe was cached (user namespaces switched off, say).

@@ -53,7 +53,12 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
   /** The command's ends, closed here once it has them. */
   const theirs: number[] = [];
   const [inRoute, outRoute, errRoute] = routes.routes;
-  if (inRoute === 'relay') {
+  if (inRoute === 'empty' && makePipe) {
+    const [r, w] = makePipe();
+    closeSync(w);
+    stdio[0] = r;
+    theirs.push(r);
+  } else if (inRoute !== 'inherit') {
     if (makePipe) {
       const [r, w] = makePipe();
       stdio[0] = r;
@@ -83,7 +88,8 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
     stdio,
     start(child) {
       closeTheirs();
-      if (inRoute === 'relay') {
+      // Our write end, or Node's own pipe (no addon); an empty stdin needs neither.
+      if (ours[0] !== undefined || stdio[0] === 'pipe') {
         const sink = ours[0] !== undefined ? createWriteStream('', { fd: ours[0] }) : child.stdin;
         if (sink) input = new InputPump(sink);
       }

@@ -11,11 +11,14 @@ import { CelistraError } from './errors.js';
  * where fchmod, fchown, futimens, fsetxattr and ftruncate reach past the fence; the
  * command gets a pipe instead and Celistra relays (launch-stdio-relay.ts).
  */
-export type StdioRoute = 'inherit' | 'relay';
+export type StdioRoute = 'inherit' | 'relay' | 'empty';
 
 export const STDIO_NAMES = ['stdin', 'stdout', 'stderr'] as const;
 
-/** How `celistra run` passes on each of its descriptors 0, 1 and 2. */
+/**
+ * How `celistra run` passes on each of its descriptors 0, 1 and 2. `empty` (stdin only):
+ * a pipe already at end of file, which needs no relay.
+ */
 export interface StdioRoutes {
   routes: [StdioRoute, StdioRoute, StdioRoute];
   /** stdout and stderr are the same file: one pipe carries both, so their order is kept. */
@@ -41,8 +44,29 @@ export function stdioRoute(fd: number): StdioRoute {
   if (!link.startsWith('/')) throw refused(fd, `it is ${link}, which Celistra does not know how to pass on safely`);
   const st = fstatSync(fd);
   if (st.isCharacterDevice() && loadBuiltin<typeof import('node:tty')>('node:tty').isatty(fd)) return 'inherit';
+  if (st.isCharacterDevice() && deviceOutOfReach(st.uid)) return 'inherit';
+  // stdin from /dev/null, as root: an empty pipe reads the same, and needs no relay.
+  if (fd === 0 && st.isCharacterDevice() && st.rdev === DEV_NULL) return 'empty';
   if (st.isFile() || st.isFIFO() || st.isCharacterDevice() || st.isBlockDevice() || st.isDirectory()) return 'relay';
   throw refused(fd, `${link} is of a kind Celistra does not know how to pass on safely`);
+}
+
+/**
+ * A character device another user owns (/dev/null, /dev/zero, /dev/urandom are root's),
+ * held by an unprivileged caller: the kernel already refuses the command everything the
+ * relay exists to stop. fchmod, fchown and futimens to a chosen time need the owner or a
+ * capability in the host's user namespace (the command has neither), user xattrs do not
+ * exist on devices, and a device has no contents to truncate. So it is passed on as it
+ * is, and a run with stdin from /dev/null (CI, `spawn` with 'ignore') keeps the exec
+ * hand-over. For root, who owns them, they are relayed: `chmod 000 /dev/null` by a root
+ * command through its stdin would reach the host.
+ */
+/** Linux's /dev/null: major 1, minor 3. */
+const DEV_NULL = (1 << 8) | 3;
+
+function deviceOutOfReach(owner: number): boolean {
+  const euid = process.geteuid?.() ?? 0;
+  return euid !== 0 && owner !== euid;
 }
 
 function refused(fd: number, why: string): CelistraError {

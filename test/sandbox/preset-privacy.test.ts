@@ -26,7 +26,7 @@ import { taskWorktreeSkip } from '../support/fence-skip.js';
 const landlockSkip = taskWorktreeSkip('landlock');
 const BACKENDS: { name: 'landlock' | 'bwrap'; skip: string | false }[] = [
   { name: 'landlock', skip: landlockSkip },
-  { name: 'bwrap', skip: locateBwrap(process.env).found ? false : 'bwrap is not installed (apt-get install -y bubblewrap)' },
+  { name: 'bwrap', skip: locateBwrap(process.env).found ? taskWorktreeSkip('bwrap') : 'bwrap is not installed (apt-get install -y bubblewrap)' },
 ];
 /** Under the system temp dir (the fence keeps only these dirs of /tmp) and outside /tmp. */
 const LAYOUTS = [tmpdir(), '/var/tmp'];
