@@ -28,6 +28,7 @@
 #include "leftover-processes.h"
 #include "pid-namespace-init.h"
 #include "run-waiter.h"
+#include "sandbox-init.h"
 #include "seccomp-filter.h"
 #include "signal-relay.h"
 #include "start-gate.h"
@@ -65,6 +66,7 @@ int main(int argc, char **argv) {
   pid_t celistra = getppid();
   if (argc == 3 && strcmp(argv[1], "--wait-for") == 0) wait_for_helper(argv[2]);
   if (argc == 2 && strcmp(argv[1], "--build") == 0) describe_build();
+  if (argc >= 3 && strcmp(argv[1], "--sandbox-init") == 0 && strcmp(argv[2], "--") == 0) run_sandbox_init(argv + 3);
   struct helper_options o;
   parse_helper_options(argc, argv, &o);
 
