@@ -31,27 +31,29 @@ export interface LaunchHooks {
  */
 export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}, relay?: StdioRelay): Promise<ExitResult> {
   return new Promise((resolveExit, reject) => {
-    let child;
+    // Listening before the spawn: a signal that arrives while the command already runs
+    // but before this code went on (a loaded machine; the helper starts in ~2 ms) would
+    // otherwise end this process at its default action, unrecorded, and the command with
+    // it. Node runs the handlers from its loop, so they find the child.
+    let child: import('node:child_process').ChildProcess | undefined;
+    const handlers = FORWARDED.map((sig) => [sig, () => void child?.kill(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
+    const cleanup = () => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    };
     try {
       child = childProcess().spawn(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, stdio: relay?.stdio ?? 'inherit' });
     } catch (e) {
+      cleanup();
       relay?.abandon();
       throw e;
     }
     // The fork is done when spawn returns: the command holds its ends of the pipes.
     if (child.pid !== undefined) relay?.start(child);
     child.once('spawn', () => hooks.onSpawn?.(child.pid!));
-    const forward = (sig: NodeJS.Signals) => () => {
-      child.kill(sig);
-    };
-    const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
-    for (const [sig, h] of handlers) process.on(sig, h);
-    const cleanup = () => {
-      for (const [sig, h] of handlers) process.off(sig, h);
-    };
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
-      if (child.pid === undefined) relay?.abandon();
+      if (child?.pid === undefined) relay?.abandon();
       reject(new CelistraError('E_SPAWN', `could not start ${plan.file}: ${err.message}`));
     });
     child.once('exit', (code, signal) => {

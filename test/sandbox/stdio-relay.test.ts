@@ -111,6 +111,21 @@ for (const { name: backend, skip } of backends) {
       assert.equal(status, 143);
       assert.equal(readFileSync(join(s.root, 'log'), 'utf8'), 'started\n');
     });
+
+    test('a SIGTERM that arrives as soon as the command runs still ends it with 128+15, every time', async () => {
+      // A relayed run stays in Node: its handlers must be listening before the command
+      // exists (the landlock helper starts it within ~2 ms of the spawn).
+      const s = stage();
+      const endings: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const err = openSync(join(s.root, 'err'), 'a');
+        const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', backend, '--workspace', s.ws, '--', 'sh', '-c', 'echo ready; exec sleep 60'], { env: s.env, stdio: ['pipe', 'pipe', err] });
+        closeSync(err);
+        child.stdout!.once('data', () => child.kill('SIGTERM'));
+        endings.push(await new Promise<string>((r) => child.once('exit', (code, signal) => r(`${code}/${signal}`))));
+      }
+      assert.deepEqual(endings.filter((e) => e !== '143/null'), [], 'runs that ended otherwise');
+    });
   });
 }
 
