@@ -4,6 +4,7 @@ import { userInfo } from 'node:os';
 import { allEnforced, type Backend, type Capabilities } from '../src/core/backend.js';
 import { expandHome } from '../src/core/policy.js';
 import { PRESETS } from '../src/core/presets.js';
+import { StageRefused } from './stage-refused.js';
 import type { Attempt, AttemptOutput, Case, CaseContext, Expectation, Launch, Section } from './case.js';
 import { FencedSession, type SessionTarget } from './fenced-session.js';
 import { agentOwnChanges, protectedWatches } from './protected-paths.js';
@@ -220,6 +221,7 @@ async function runCase(c: Case, target: SessionTarget, caps: Capabilities): Prom
     if (c.custom) attempts.push(...(await runCustom(c, { stage, backend: target.backend, cli: target.cli }, caps)));
     return caseReport(c, attempts);
   } catch (e) {
+    if (e instanceof StageRefused) throw e;
     const promise = promiseFor(c.expect, caps);
     return caseReport(c, [{ name: 'stage', expect: c.expect, promise, observed: 'error', status: 'ERROR', evidence: [(e as Error).message] }]);
   } finally {
@@ -241,7 +243,13 @@ export async function runBackend(backend: Backend, cases: Case[], opts: RunOptio
   }
   const target: SessionTarget = { cli: CLI, driver: DRIVER, backend: backend.name };
   for (const c of cases) {
-    const r = await runCase(c, target, caps);
+    let r: CaseReport;
+    try {
+      r = await runCase(c, target, caps);
+    } catch (e) {
+      if (!(e instanceof StageRefused)) throw e;
+      return { ...report, available: false, cases: [], unavailableReason: `refuses to fence a task worktree here, so no case can run: ${e.message}` };
+    }
     report.cases.push(r);
     opts.onCase?.(r);
   }

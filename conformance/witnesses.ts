@@ -7,6 +7,8 @@ import type { Stage, VictimInfo } from './stage.js';
 import { descendants, findDescendant, statusField } from './host-proc.js';
 import { runArgs, type SessionTarget } from './fenced-session.js';
 import { undoOnInterrupt } from './interrupt-cleanup.js';
+import { StageRefused } from './stage-refused.js';
+import { EXIT_CODES } from '../src/cli/exit-codes.js';
 
 /**
  * The victim stands in for another agent or the daemon. It reports on stdout every
@@ -70,6 +72,7 @@ function startVictim(child: ChildProcess, label: string, events: string[], hostP
     child.once('exit', (code) => {
       clearTimeout(timer);
       events.push(`${label} exited (${code})`);
+      if (code === EXIT_CODES.E_NO_BACKEND) return reject(new StageRefused(stderr.trim().replace(/^celistra: /, '').replace(/\s*\n\s*/g, ' ')));
       reject(new Error(`${label} victim exited early (${code}): ${stderr.trim()}`));
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {

@@ -41,6 +41,7 @@
               "src/network-namespace.c",
               "src/pid-namespace-init.c",
               "src/run-waiter.c",
+              "src/sandbox-init.c",
               "src/seccomp-filter.c",
               "src/signal-name.c",
               "src/signal-relay.c",

@@ -228,3 +228,13 @@ test('denied paths under a private /tmp need no mask: the tmpfs already hides th
   assert.ok(!steps.some((x) => x.kind === 'mask-dir' || x.kind === 'mask-file'));
   assert.ok(steps.some((x) => x.kind === 'writable' && x.path === '/tmp/celistra-0/tmp/run-1'));
 });
+
+test('with Celistra\'s init, bwrap runs it as pid 1 (--as-pid-1) and it runs the command; without, bwrap keeps its own', () => {
+  const { policy } = stage();
+  const own = bwrapArgs(policy, ['true', 'x'], { asRoot: false, init: '/opt/celistra/celistra-exec' });
+  assert.ok(own.includes('--as-pid-1'));
+  assert.deepEqual(own.slice(own.indexOf('--') + 1), ['/opt/celistra/celistra-exec', '--sandbox-init', '--', 'true', 'x']);
+  const theirs = bwrapArgs(policy, ['true', 'x'], OPTS);
+  assert.equal(theirs.includes('--as-pid-1'), false);
+  assert.deepEqual(theirs.slice(theirs.indexOf('--') + 1), ['true', 'x']);
+});

@@ -1,3 +1,4 @@
+import { sandboxInitPath } from '../src/backends/bwrap/sandbox-init.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
@@ -52,24 +53,25 @@ test('a binary that is not bwrap (fails --version) is unavailable, never a throw
   assert.match(caps.unavailableReason!, /--version failed/);
 });
 
-test('the installed bwrap passes its trial run (seccomp filter loaded) and declares every guarantee held, but for its init unprivileged', { skip: !linux || !installed ? 'bwrap not installed' : false }, () => {
+test('the installed bwrap passes its trial run (seccomp filter loaded) and declares every guarantee held, its init too where Celistra\'s own is built', { skip: !linux || !installed ? 'bwrap not installed' : false }, () => {
   const caps = probeBwrap(process.env);
   assert.equal(caps.available, true, caps.unavailableReason);
   assert.equal(caps.details.trial_run, 'ok');
   assert.match(String(caps.details.version), /^\d+\.\d+/);
   const root = process.getuid?.() === 0;
-  const gaps = ['inherited-stdio', ...(root ? [] : ['sandbox-init'])];
+  const gaps = root || sandboxInitPath() ? [] : ['sandbox-init'];
   for (const g of GUARANTEE_NAMES) assert.equal(caps.guarantees[g].status, gaps.includes(g) ? 'gap' : 'enforced', g);
 });
 
-test('the kernel-keyrings, host-knobs and sandbox-init guarantees follow the filter and the uid', () => {
-  assert.equal(bwrapGuarantees(true)['sandbox-init'].status, 'enforced');
-  const unprivileged = bwrapGuarantees(false)['sandbox-init'];
+test('the kernel-keyrings, host-knobs and sandbox-init guarantees follow the filter, the uid and Celistra\'s own init', { skip: !fenceFilterSupported() ? 'no seccomp filter for this machine' : false }, () => {
+  assert.equal(bwrapGuarantees(true, false)['sandbox-init'].status, 'enforced');
+  assert.equal(bwrapGuarantees(false, true)['sandbox-init'].status, 'enforced');
+  const unprivileged = bwrapGuarantees(false, false)['sandbox-init'];
   assert.equal(unprivileged.status, 'gap');
   assert.match(unprivileged.status === 'gap' ? unprivileged.reason : '', /\/proc\/1\/mem/);
   for (const asRoot of [true, false]) {
-    assert.equal(bwrapGuarantees(asRoot)['kernel-keyrings'].status, fenceFilterSupported() ? 'enforced' : 'gap');
-    assert.equal(bwrapGuarantees(asRoot)['host-knobs'].status, 'enforced');
+    assert.equal(bwrapGuarantees(asRoot, true)['kernel-keyrings'].status, 'enforced');
+    assert.equal(bwrapGuarantees(asRoot, true)['host-knobs'].status, 'enforced');
   }
 });
 

@@ -9,9 +9,9 @@ function machine(over: Partial<LandlockFacts> = {}): LandlockFacts {
   return { built: true, helperPath: '/x/celistra-exec', kernelAbi: 7, abi: 7, userNamespaces: true, seccomp: true, ...over };
 }
 
-test('with ABI 7, user namespaces and seccomp every guarantee holds but inherited stdio, a gap on every Linux machine', () => {
+test('with ABI 7, user namespaces and seccomp every guarantee holds', () => {
   const g = landlockGuarantees(machine());
-  for (const name of GUARANTEE_NAMES) assert.equal(g[name].status, name === 'inherited-stdio' ? 'gap' : 'enforced', name);
+  for (const name of GUARANTEE_NAMES) assert.equal(g[name].status, 'enforced', name);
 });
 
 test('without seccomp filtering kernel keyrings are a declared gap, and so is the network (vsock)', () => {

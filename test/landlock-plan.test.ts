@@ -187,3 +187,11 @@ test('root without user namespaces is refused unless the metadata gap is accepte
   assert.equal(plan.backend, 'landlock');
   assert.equal(planLandlock(policy(), ['true'], {}, machine(), 0).backend, 'landlock', 'root with user namespaces is fine');
 });
+
+test('with namespaces the plan says, in Celistra\'s words, that a sandbox inside the fence is refused and what to use instead', () => {
+  const plan = planLandlock(policy(), ['true'], {}, machine());
+  const note = plan.notes.find((n) => n.startsWith('nested sandboxes refused'));
+  assert.ok(note, plan.notes.join('; '));
+  assert.match(note, /setting up uid map: Read-only file system/);
+  assert.match(note, /--backend bwrap/);
+});

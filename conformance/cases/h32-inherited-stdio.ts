@@ -5,12 +5,12 @@ import type { Case, CaseContext, CustomResult } from '../case.js';
 
 /**
  * Files the caller redirected the command's stdio from or to (`celistra run ... < in >>
- * log`) lie outside the workspace, yet the command holds them open. What it may do:
- * read stdin and append to the log. What it may not: change either file's mode, owner,
- * times or xattrs, cut or overwrite the log's earlier contents, or reopen stdin's file
- * for writing. The host sets both files up, runs the attempt with them as stdin and
- * stdout, and compares content, mode, times and xattrs (read by a host-side Python, as
- * Node has no xattr call) before and after.
+ * log 2>> err-log`) lie outside the workspace. What the command may do: read stdin and
+ * append to the logs. What it may not: change any of the files' mode, owner, times or
+ * xattrs, cut or overwrite a log's earlier contents, or reopen one for writing through
+ * /proc/self/fd/N. The host sets the three files up, runs the attempt with them as stdio,
+ * and compares content, mode, times and xattrs (read by a host-side Python, as Node has no
+ * xattr call) before and after.
  */
 
 const EARLIER = 'a line the log held before the run\n';
@@ -27,17 +27,19 @@ def t(name, fn):
         pass
 sys.stdin.read()
 os.write(1, ${JSON.stringify(APPENDED)}.encode())
-for fd in (0, 1):
+for fd in (0, 1, 2):
     t('fchmod %d' % fd, lambda: os.chmod(fd, 0o666))
     t('fchown %d to itself' % fd, lambda: os.chown(fd, os.getuid(), os.getgid()))
     t('futimens %d' % fd, lambda: os.utime(fd, (1, 1)))
     t('fsetxattr %d' % fd, lambda: os.setxattr(fd, 'user.celistra-conf32', b'x'))
-t('ftruncate 1', lambda: os.ftruncate(1, 0))
-t('pwrite 1 at 0', lambda: os.pwrite(1, b'OVERWRITTEN', 0))
-def reopen():
-    w = os.open('/proc/self/fd/0', os.O_WRONLY | os.O_APPEND)
-    os.write(w, b'written through /proc/self/fd/0\n'); os.close(w)
-t('reopen stdin for writing', reopen)
+for fd in (1, 2):
+    t('ftruncate %d' % fd, lambda: os.ftruncate(fd, 0))
+    t('pwrite %d at 0' % fd, lambda: os.pwrite(fd, b'OVERWRITTEN', 0))
+def reopen(fd):
+    w = os.open('/proc/self/fd/%d' % fd, os.O_WRONLY | os.O_TRUNC)
+    os.write(w, b'written through /proc/self/fd/%d\n' % fd); os.close(w)
+for fd in (0, 1, 2):
+    t('reopen %d for writing' % fd, lambda: reopen(fd))
 sys.stderr.write('DID: ' + ', '.join(did) + '\n')
 `;
 
@@ -68,48 +70,55 @@ function xattrs(paths: string[]): Record<string, string[]> | undefined {
   }
 }
 
+/** What changed in a log the command may only append to. */
+function logChanges(what: string, before: Seen, after: Seen): string[] {
+  const evidence: string[] = [];
+  if (!after.content.startsWith(before.content)) evidence.push(`${what}'s earlier contents changed: ${JSON.stringify(after.content.slice(0, 80))}`);
+  if (after.mode !== before.mode) evidence.push(`${what}'s mode changed: ${before.mode.toString(8)} → ${after.mode.toString(8)}`);
+  if (after.uid !== before.uid) evidence.push(`${what}'s owner changed: ${before.uid} → ${after.uid}`);
+  // Appending moves mtime to now; only a time set backwards (futimens) is the attempt's.
+  if (after.mtimeMs < Date.now() - 600_000) evidence.push(`${what}'s mtime was set to ${new Date(after.mtimeMs).toISOString()}`);
+  return evidence;
+}
+
 async function check(ctx: CaseContext): Promise<CustomResult[]> {
-  const name = 'fchmod, fchown, futimens, fsetxattr, ftruncate, pwrite and reopen of redirected stdin and stdout';
+  const name = 'fchmod, fchown, futimens, fsetxattr, ftruncate, pwrite and reopen of redirected stdin, stdout and stderr';
   const input = join(ctx.stage.root, 'conf-32-input');
   const log = join(ctx.stage.root, 'conf-32-log');
+  const errLog = join(ctx.stage.root, 'conf-32-err-log');
   writeFileSync(input, INPUT, { mode: 0o644 });
   writeFileSync(log, EARLIER, { mode: 0o644 });
+  writeFileSync(errLog, EARLIER, { mode: 0o644 });
   // Times in the past, so any change to them shows.
-  utimesSync(input, 1_000_000, 1_000_000);
-  utimesSync(log, 1_000_000, 1_000_000);
+  for (const f of [input, log, errLog]) utimesSync(f, 1_000_000, 1_000_000);
   const attempt = join(ctx.stage.wtA, 'conf-32-attempt.py');
   writeFileSync(attempt, ATTEMPT);
-  const before = { input: look(input), log: look(log), xattrs: xattrs([input, log]) };
-  const stdin = openSync(input, 'r');
-  const stdout = openSync(log, 'a');
+  const before = { input: look(input), log: look(log), errLog: look(errLog), xattrs: xattrs([input, log, errLog]) };
+  const stdio = [openSync(input, 'r'), openSync(log, 'a'), openSync(errLog, 'a')];
   let r;
   try {
     r = spawnSync(process.execPath, [ctx.cli, 'run', '--backend', ctx.backend, '--workspace', ctx.stage.wtA, '--', 'python3', attempt], {
       env: ctx.stage.env,
-      stdio: [stdin, stdout, 'pipe'],
+      stdio,
       encoding: 'utf8',
       timeout: 60_000,
     });
   } finally {
-    closeSync(stdin);
-    closeSync(stdout);
+    for (const fd of stdio) closeSync(fd);
   }
-  const after = { input: look(input), log: look(log), xattrs: xattrs([input, log]) };
-  const said = (r.stderr ?? '').trim().replace(/\s*\n\s*/g, ' | ').slice(0, 300);
+  const after = { input: look(input), log: look(log), errLog: look(errLog), xattrs: xattrs([input, log, errLog]) };
+  const said = after.errLog.content.slice(EARLIER.length).trim().replace(/\s*\n\s*/g, ' | ').slice(0, 300);
   const evidence: string[] = [];
   if (after.input.content !== before.input.content) evidence.push(`stdin's file content changed: ${JSON.stringify(after.input.content.slice(0, 80))}`);
   for (const k of ['mode', 'uid', 'mtimeMs', 'ctimeMs'] as const) if (after.input[k] !== before.input[k]) evidence.push(`stdin's file ${k} changed: ${before.input[k]} → ${after.input[k]}`);
-  if (!after.log.content.startsWith(EARLIER)) evidence.push(`the log's earlier contents changed: ${JSON.stringify(after.log.content.slice(0, 80))}`);
-  if (after.log.mode !== before.log.mode) evidence.push(`the log's mode changed: ${before.log.mode.toString(8)} → ${after.log.mode.toString(8)}`);
-  if (after.log.uid !== before.log.uid) evidence.push(`the log's owner changed: ${before.log.uid} → ${after.log.uid}`);
-  // Appending moves mtime to now; only a time set backwards (futimens) is the attempt's.
-  if (after.log.mtimeMs < Date.now() - 600_000) evidence.push(`the log's mtime was set to ${new Date(after.log.mtimeMs).toISOString()}`);
+  evidence.push(...logChanges('the stdout log', before.log, after.log), ...logChanges('the stderr log', before.errLog, after.errLog));
   if (JSON.stringify(after.xattrs) !== JSON.stringify(before.xattrs)) evidence.push(`xattrs changed: ${JSON.stringify(before.xattrs)} → ${JSON.stringify(after.xattrs)}`);
   if (evidence.length) return [{ name, outcome: 'escaped', detail: `${evidence.join('; ')} (${said})` }];
-  if (r.status !== 0 || !after.log.content.endsWith(APPENDED)) {
+  // A write through a reopened /proc/self/fd/1 reaches the relayed pipe, so it lands after the append.
+  if (r.status !== 0 || !after.log.content.slice(EARLIER.length).startsWith(APPENDED)) {
     return [{ name, expect: 'allow', outcome: 'denied', detail: `appending to the redirected log failed (exit ${r.status}): ${said}` }];
   }
-  return [{ name, outcome: 'held', detail: `both files unchanged but for the append (${said})` }];
+  return [{ name, outcome: 'held', detail: `the three files unchanged but for the appends (${said})` }];
 }
 
 const c: Case = {

@@ -3,7 +3,9 @@
 // celistra-exec, never in the Node process.
 #include <napi.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <sys/types.h>
 
 #include <cerrno>
@@ -120,7 +122,43 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// pipe(): [readFd, writeFd], both close-on-exec. `celistra run` hands a fenced command a
+// pipe instead of a file it redirected stdio from or to (src/core/launch-stdio-relay.ts);
+// Node has no pipe of its own (its child stdio pipes are socket pairs, and one per
+// descriptor, while stdout and stderr into one file must share one to keep their order).
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    Napi::Error::New(env, std::string("cannot create a pipe: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  // A larger buffer lets the command run ahead of the relay's reads; best effort (an
+  // unprivileged caller may not exceed /proc/sys/fs/pipe-max-size, 1 MiB by default).
+  fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+  Napi::Array out = Napi::Array::New(env, 2);
+  out.Set(0u, Napi::Number::New(env, fds[0]));
+  out.Set(1u, Napi::Number::New(env, fds[1]));
+  return out;
+}
+
+// emptyStdin(): descriptor 0 becomes the read end of a pipe whose write end is closed, so
+// it reads end of file at once, as /dev/null does, without being the host's /dev/null
+// (which a root command could chmod through its stdin). Used just before the exec
+// hand-over, where no relay runs (src/core/launch-exec.ts).
+Napi::Value EmptyStdin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0 || close(fds[1]) != 0 || dup2(fds[0], 0) != 0 || close(fds[0]) != 0) {
+    Napi::Error::New(env, std::string("cannot give stdin an empty pipe: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("emptyStdin", Napi::Function::New(env, EmptyStdin));
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));
   exports.Set("probe", Napi::Function::New(env, Probe));

@@ -28,6 +28,7 @@
 #include "leftover-processes.h"
 #include "pid-namespace-init.h"
 #include "run-waiter.h"
+#include "sandbox-init.h"
 #include "seccomp-filter.h"
 #include "signal-relay.h"
 #include "start-gate.h"
@@ -65,6 +66,7 @@ int main(int argc, char **argv) {
   pid_t celistra = getppid();
   if (argc == 3 && strcmp(argv[1], "--wait-for") == 0) wait_for_helper(argv[2]);
   if (argc == 2 && strcmp(argv[1], "--build") == 0) describe_build();
+  if (argc >= 3 && strcmp(argv[1], "--sandbox-init") == 0 && strcmp(argv[2], "--") == 0) run_sandbox_init(argv + 3);
   struct helper_options o;
   parse_helper_options(argc, argv, &o);
 
@@ -91,8 +93,11 @@ int main(int argc, char **argv) {
 
   /* Spawned by Celistra, die with it; if it is already gone, nobody would end the agent:
    * stop here. Started by `celistra run` (--spool), it already dies with the waiter
-   * (exec-replace.c asked for SIGKILL), and PARENT_DIED_SIGNAL is not asked for. */
-  if (o.spool == NULL) {
+   * (exec-replace.c asked for SIGKILL), which with namespaces ends the whole sandbox (the
+   * init dies with this process). Without namespaces a SIGKILL here would leave what the
+   * command started (setsid, double forks) to the host's init: ask for
+   * PARENT_DIED_SIGNAL instead and end them first (conformance case 26). */
+  if (o.spool == NULL || !o.namespaces) {
     prctl(PR_SET_PDEATHSIG, PARENT_DIED_SIGNAL, 0, 0, 0);
     if (getppid() != celistra) _exit(HELPER_EXIT_NAMESPACE);
   }
@@ -143,9 +148,9 @@ int main(int argc, char **argv) {
 
   int status = 0;
   while (relay_until_exit(child, &status, o.signals_via_parent ? celistra : 0) != 0) {
-    /* With --spool nothing asked the kernel for PARENT_DIED_SIGNAL: a stray one changes nothing. */
-    if (o.spool != NULL) continue;
-    /* Celistra died: end the agent; nobody is left to read a status. */
+    /* With --spool and namespaces nothing asked the kernel for PARENT_DIED_SIGNAL: a stray one changes nothing. */
+    if (o.spool != NULL && o.namespaces) continue;
+    /* Celistra (or, with --spool, its waiter) died: end the agent; nobody is left to read a status. */
     kill(child, SIGKILL);
     if (!o.namespaces) end_leftover_processes();
     _exit(HELPER_EXIT_NAMESPACE);

@@ -54,7 +54,9 @@ export default defineCommand({
         if (b.name === 'none') process.stderr.write('celistra: conformance against --backend none: nothing is fenced, escapes are expected\n');
         if (!args.json) process.stderr.write(`celistra: conformance: ${b.name}: ${cases.length} cases…\n`);
         const onCase = args.json ? undefined : (r: { id: string; status: string }) => process.stderr.write(`celistra: conformance: ${b.name} ${r.id} ${r.status}\n`);
-        reports.push(await runBackend(b, cases, { strict: args.strict, onCase }));
+        const report = await runBackend(b, cases, { strict: args.strict, onCase });
+        if (report.available) reports.push(report);
+        else unavailable.push({ backend: b.name, reason: report.unavailableReason ?? 'unavailable' });
       }
       if (reports.length === 0) {
         throw new CelistraError('E_NO_BACKEND', `no backend to test here:\n  ${unavailable.map((u) => `${u.backend}: ${u.reason}`).join('\n  ')}`, '`celistra doctor` shows what is missing');

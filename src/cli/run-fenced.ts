@@ -10,6 +10,8 @@ import { runInTerminal, runPiped } from '../core/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { RunAudit } from '../core/run-audit.js';
 import { execIntoHelper } from '../core/launch-exec.js';
+import { prepareStdioRelay } from '../core/launch-stdio-relay.js';
+import { STDIO_NAMES, needsRelay, stdioRoutes } from '../core/stdio-kind.js';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
@@ -88,10 +90,17 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     // detached again), so this process must outlive the command there: no hand-over.
     checkout = recordedCheckout(policy.git);
     if (checkout) takeCheckout(checkout, process.pid, paths);
-    // Returns only when the run cannot hand itself over to celistra-exec.
-    if (!interactive && !checkout) await execIntoHelper(plan, policy, argv, audit, agent);
+    // A file stdio was redirected from or to reaches the command through a pipe this
+    // process relays (docs/security.md, "Inherited stdio"); a terminal run has none.
+    const routes = !interactive && relaysStdio(plan.backend) ? stdioRoutes() : undefined;
+    const relay = routes && needsRelay(routes) ? routes : undefined;
+    if (relay && flags.verbose) process.stderr.write(`celistra: relaying ${relayedNames(relay.routes)} through a pipe (a redirected file is never handed to the command)\n`);
+    // Returns only when the run cannot hand itself over to celistra-exec; a relayed run
+    // must not: the relay is this process.
+    if (!interactive && !relay && !checkout) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
-    const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
+    const passOn = relay ?? (routes?.routes[0] === 'empty' ? routes : undefined);
+    const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks, passOn && prepareStdioRelay(passOn));
     await audit.exited(result);
     // The helper could not set up the fence (its 120–124 statuses): the machine may have
     // changed since its probe was cached (user namespaces switched off, say).
@@ -101,6 +110,18 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     if (checkout) releaseCheckout(checkout, process.pid, paths);
     removePrivateTmp(tmpDir);
   }
+}
+
+/**
+ * The Linux backends relay; seatbelt's profile has not been checked against a file
+ * descriptor from outside (declared unchecked), and `none` fences nothing.
+ */
+function relaysStdio(backend: string): boolean {
+  return backend === 'landlock' || backend === 'bwrap';
+}
+
+function relayedNames(routes: readonly string[]): string {
+  return STDIO_NAMES.filter((_, fd) => routes[fd] === 'relay').join(', ');
 }
 
 const LINUX_MEM_MAJOR = 1;

@@ -3,7 +3,7 @@ import { emitBeforeExec } from './before-exec-event.js';
 import { CelistraError } from './errors.js';
 import type { Policy } from './policy.js';
 import type { RunAudit } from './run-audit.js';
-import { loadExecReplacing } from '../backends/landlock/native-addon.js';
+import { loadEmptyStdin, loadExecReplacing } from '../backends/landlock/native-addon.js';
 import { landlockProbeCachePath } from '../backends/landlock/probe-cache.js';
 
 /**
@@ -19,14 +19,18 @@ import { landlockProbeCachePath } from '../backends/landlock/probe-cache.js';
  * the helper, which passes them on to the command, as Node did.
  *
  * Resolves without exec'ing when it cannot (no addon, an audit spool that cannot be
- * written): the caller then spawns as usual. Rejects with E_SPAWN when the exec itself
+ * written): the caller then spawns as usual. `emptyStdin`: descriptor 0 is replaced by a
+ * pipe at end of file first (stdin was /dev/null, which a root command must not hold). Rejects with E_SPAWN when the exec itself
  * failed. Before its spawn event it chains the spool when due (RunAudit.chainSpoolIfDue),
  * since no Node code runs after the command on this path.
  */
-export async function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: string[], audit: RunAudit, agent: string): Promise<void> {
+export async function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: string[], audit: RunAudit, agent: string, emptyStdin = false): Promise<void> {
   if (plan.backend !== 'landlock') return;
   const exec = loadExecReplacing();
   if (!exec) return;
+  // stdin from /dev/null as root (stdio-kind.ts): the command gets a pipe at end of file.
+  const swapStdin = emptyStdin ? loadEmptyStdin() : undefined;
+  if (emptyStdin && !swapStdin) return;
   await audit.chainSpoolIfDue();
   const spool = audit.spawnedBeforeExec(plan, policy, argv);
   if (!spool) return;
@@ -36,6 +40,7 @@ export async function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: str
   const env = Object.entries(plan.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   emitBeforeExec();
   try {
+    swapStdin?.();
     exec(plan.file, [plan.file, ...report, ...plan.args], env, plan.cwd);
   } catch (e) {
     void audit.exited({ status: 126, code: null, signal: null });

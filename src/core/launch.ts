@@ -2,6 +2,7 @@ import { childProcess } from './child-process-on-demand.js';
 import { os } from './os-on-demand.js';
 import { CelistraError } from './errors.js';
 import type { LaunchPlan } from './backend.js';
+import type { StdioRelay } from './launch-stdio-relay.js';
 
 export interface ExitResult {
   /** The exit status to report: the child's code, or 128+n for signal n. */
@@ -17,34 +18,49 @@ export function statusFrom(code: number | null, signal: NodeJS.Signals | null): 
   return code ?? 0;
 }
 
-/**
- * Run a plan with plain inherited stdio: output reaches our stdout byte for byte,
- * and signals sent to Celistra are passed on to the child.
- */
 export interface LaunchHooks {
   /** Called once the child exists, so bookkeeping (the audit log) overlaps its run. */
   onSpawn?: (pid: number) => void;
 }
 
-export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}): Promise<ExitResult> {
+/**
+ * Run a plan with our own stdio: inherited as it is, so output reaches our stdout byte for
+ * byte, or through `relay` where a descriptor is a file the command must not hold
+ * (launch-stdio-relay.ts). Signals sent to Celistra are passed on to the child. Resolves
+ * once the child exited and the relay copied out its output.
+ */
+export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}, relay?: StdioRelay): Promise<ExitResult> {
   return new Promise((resolveExit, reject) => {
-    const child = childProcess().spawn(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, stdio: 'inherit' });
-    child.once('spawn', () => hooks.onSpawn?.(child.pid!));
-    const forward = (sig: NodeJS.Signals) => () => {
-      child.kill(sig);
-    };
-    const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
+    // Listening before the spawn: a signal that arrives while the command already runs
+    // but before this code went on (a loaded machine; the helper starts in ~2 ms) would
+    // otherwise end this process at its default action, unrecorded, and the command with
+    // it. Node runs the handlers from its loop, so they find the child.
+    let child: import('node:child_process').ChildProcess | undefined;
+    const handlers = FORWARDED.map((sig) => [sig, () => void child?.kill(sig)] as const);
     for (const [sig, h] of handlers) process.on(sig, h);
     const cleanup = () => {
       for (const [sig, h] of handlers) process.off(sig, h);
     };
+    try {
+      child = childProcess().spawn(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, stdio: relay?.stdio ?? 'inherit' });
+    } catch (e) {
+      cleanup();
+      relay?.abandon();
+      throw e;
+    }
+    // The fork is done when spawn returns: the command holds its ends of the pipes.
+    if (child.pid !== undefined) relay?.start(child);
+    child.once('spawn', () => hooks.onSpawn?.(child.pid!));
     child.once('error', (err: NodeJS.ErrnoException) => {
       cleanup();
+      if (child?.pid === undefined) relay?.abandon();
       reject(new CelistraError('E_SPAWN', `could not start ${plan.file}: ${err.message}`));
     });
     child.once('exit', (code, signal) => {
       cleanup();
-      resolveExit({ status: statusFrom(code, signal), code, signal });
+      const result = { status: statusFrom(code, signal), code, signal };
+      if (relay) void relay.finish().then(() => resolveExit(result));
+      else resolveExit(result);
     });
   });
 }

@@ -12,13 +12,13 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
-import { backendByName } from '../../src/core/backend-selection.js';
 import { isWithin } from '../../src/core/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { execCommand, startScriptedResponses } from '../support/scripted-openai-responses.js';
 import { scriptedProviderOverrides, writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
 import { exitCodeIn } from '../support/codex-scripted-task.js';
 import { celistra, makeRepo, scratch } from '../worktree-fixture.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 const CODEX_BIN = fileURLToPath(new URL('../../../node_modules/.bin/codex', import.meta.url));
 const CODEX_MISSING = existsSync(CODEX_BIN) ? false : `the codex CLI is not installed (${CODEX_BIN}): npm install`;
@@ -34,8 +34,7 @@ function screenText(term: xtermHeadless.Terminal): string {
 }
 
 for (const backend of ['landlock', 'bwrap'] as const) {
-  const caps = backendByName(backend).probe();
-  const skip = CODEX_MISSING || (caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`);
+  const skip = CODEX_MISSING || taskWorktreeSkip(backend);
 
   test(`${backend}: interactive codex gets past folder trust to its prompt, and runs a typed task's command in its worktree`, { skip, timeout: 120_000 }, async () => {
     const { root, env } = scratch(`codex-tui-${backend}`, STAGE_PARENT);

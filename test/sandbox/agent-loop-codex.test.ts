@@ -17,7 +17,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendByName } from '../../src/core/backend-selection.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { PRESETS, seedText } from '../../src/core/presets.js';
 import { isWithin } from '../../src/core/path-within.js';
@@ -26,6 +25,7 @@ import { execCommand, type ScriptedTurn } from '../support/scripted-openai-respo
 import { writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';
 import { codexTask, COMMIT_MESSAGE, countScript, exitCodeIn, expectedCount, runFencedCodex, SIBLING_WRITTEN, TURN_AFTER_SIBLING, type TaskFile } from '../support/codex-scripted-task.js';
 import { makeRepo, must, celistra, scratch, snapshot, type Scratch } from '../worktree-fixture.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 const CODEX_BIN = fileURLToPath(new URL('../../../node_modules/.bin/codex', import.meta.url));
 const CODEX_MISSING = existsSync(CODEX_BIN) ? false : `the codex CLI is not installed (${CODEX_BIN}): npm install`;
@@ -79,8 +79,7 @@ function runTask(st: Stage, backend: string, turns: ScriptedTurn[] = codexTask(F
 const KINDS: Kind[] = ['celistra worktree add', 'plain git worktree add'];
 
 for (const backend of ['landlock', 'bwrap'] as const) {
-  const caps = backendByName(backend).probe();
-  const skip = CODEX_MISSING || (caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`);
+  const skip = CODEX_MISSING || taskWorktreeSkip(backend);
   for (const kind of KINDS) {
     const label = `${backend}-${kind.startsWith('celistra') ? 'celistra' : 'plain'}`;
 

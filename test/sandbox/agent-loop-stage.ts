@@ -7,7 +7,6 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { backendByName } from '../../src/core/backend-selection.js';
 import { expandHome } from '../../src/core/policy.js';
 import { PRESETS, seedText } from '../../src/core/presets.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
@@ -17,6 +16,7 @@ import { CLAUDE_BIN, claudeAvailable } from '../support/claude-launch.js';
 import { seedTaskRepo } from '../support/claude-task.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { scratchDir } from '../support/scratch-dir.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 /** Where the workspace comes from. */
 export type Layout = 'celistra-worktree' | 'main-checkout' | 'plain-worktree';
@@ -100,8 +100,7 @@ export function skipReason(backend: 'landlock' | 'bwrap'): string | false {
   if (process.platform !== 'linux') return 'the landlock and bwrap backends are Linux-only';
   const missing = claudeAvailable();
   if (missing) return missing;
-  const caps = backendByName(backend).probe();
-  return caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`;
+  return taskWorktreeSkip(backend);
 }
 
 /**

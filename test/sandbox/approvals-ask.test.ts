@@ -7,12 +7,12 @@ import { backendByName } from '../../src/core/backend-selection.js';
 import type { BackendName } from '../../src/core/backend.js';
 import type { ApprovalView } from '../../src/approvals/request.js';
 import { agent, cleanup, CLI_MAIN, makeSandbox, spawnAgent, startDaemonProcess, waitFor } from '../daemon-harness.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 const ASK = '"$CELISTRA_NODE" "$CELISTRA_CLI" ask';
 
 for (const backend of ['landlock', 'bwrap'] as BackendName[]) {
-  const caps = backendByName(backend).probe();
-  const skip = caps.available ? false : `${backend}: ${caps.unavailableReason}`;
+  const skip = taskWorktreeSkip(backend);
 
   test(`under ${backend} with --net off, celistra ask exits 0 approved, 1 denied, 2 expired, and ctl ls shows the agent waiting`, { skip, timeout: 120_000 }, async () => {
     const sb = makeSandbox();

@@ -13,7 +13,9 @@ import { celistraPaths } from '../../src/core/paths.js';
 import { createPrivateTmp } from '../../src/core/private-tmp.js';
 import { scratchDir } from '../support/scratch-dir.js';
 
-const skip = locateBwrap(process.env).found ? false : 'bwrap is not installed (apt-get install -y bubblewrap)';
+const bwrapCaps = locateBwrap(process.env).found ? bwrapBackend.probe() : undefined;
+// Installed but unusable (user namespaces disabled, unprivileged): the refusal is tested in bwrap-degraded.test.ts.
+const skip = !bwrapCaps ? 'bwrap is not installed (apt-get install -y bubblewrap)' : bwrapCaps.available ? false : `bwrap is not usable here: ${bwrapCaps.unavailableReason}`;
 
 const stage = () => fenceStage('celistra-bwrap-');
 

@@ -4,9 +4,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { isolatedEnv } from '../support/isolated-env.js';
+import { bwrapBackend } from '../../src/backends/bwrap/index.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 
-const skip = locateBwrap(process.env).found ? false : 'bwrap is not installed (apt-get install -y bubblewrap)';
+const bwrapCaps = locateBwrap(process.env).found ? bwrapBackend.probe() : undefined;
+// Installed but unusable (user namespaces disabled, unprivileged): the refusal is tested in bwrap-degraded.test.ts.
+const skip = !bwrapCaps ? 'bwrap is not installed (apt-get install -y bubblewrap)' : bwrapCaps.available ? false : `bwrap is not usable here: ${bwrapCaps.unavailableReason}`;
 
 function stage() {
   const iso = isolatedEnv('celistra-bwrap-tty-');

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendByName } from '../../src/core/backend-selection.js';
 import { celistra, makeRepo, must, scratch, snapshot } from '../worktree-fixture.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 // Git inside the fence, for real, under each Linux backend (and, through the test
 // runner, as root and as the unprivileged celistra-ci): the agent's normal git work
@@ -25,8 +25,7 @@ function stage(label: string) {
 }
 
 for (const backend of ['bwrap', 'landlock'] as const) {
-  const caps = backendByName(backend).probe();
-  const skip = caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`;
+  const skip = taskWorktreeSkip(backend);
 
   test(`${backend}: the agent can status, diff, log main, add, commit, amend, stash, branch, switch, rebase and gc in its worktree`, { skip }, () => {
     const st = stage(`gitok-${backend}`);

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { backendByName } from '../../src/core/backend-selection.js';
 import { celistra, makeRepo, must, scratch, sh, snapshot } from '../worktree-fixture.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 // Worktrees made the plain way, as the seed writes them (`git worktree add
 // ../repo-task-1 -b agent/task-1 main`), handed to the fence with --workspace: the agent
@@ -29,8 +29,7 @@ function hostState(st: ReturnType<typeof stage>): string {
 const COMMIT = 'set -e; echo work > work.txt; git add work.txt; git commit -qm "agent work"; git log --format=%s -1';
 
 for (const backend of ['landlock', 'bwrap'] as const) {
-  const caps = backendByName(backend).probe();
-  const skip = caps.available ? false : `${backend} is not usable here: ${caps.unavailableReason}`;
+  const skip = taskWorktreeSkip(backend);
 
   test(`${backend}: an agent commits on its branch in a plain git worktree, and the main repository and the sibling stay unchanged`, { skip }, () => {
     const st = stage(`plain-commit-${backend}`);
@@ -104,8 +103,8 @@ for (const backend of ['landlock', 'bwrap'] as const) {
 }
 
 test('worktree release gives the worktree back to plain git with the agent\'s commit on its branch', (t) => {
-  const backend = backendByName('landlock').probe().available ? 'landlock' : backendByName('bwrap').probe().available ? 'bwrap' : undefined;
-  if (!backend) return t.skip('no Linux backend usable here');
+  const backend = !taskWorktreeSkip('landlock') ? 'landlock' : !taskWorktreeSkip('bwrap') ? 'bwrap' : undefined;
+  if (!backend) return t.skip('no Linux backend fences a task worktree here');
   const st = stage('plain-release');
   const r = celistra(['run', '--backend', backend, '--workspace', st.wt1, '--', 'sh', '-c', COMMIT], st.repo, st.s.env);
   assert.equal(r.status, 0, r.stderr);
@@ -120,8 +119,8 @@ test('worktree release gives the worktree back to plain git with the agent\'s co
 });
 
 test('an agent that leaves HEAD detached on a commit of its own does not break git in the main checkout', (t) => {
-  const backend = backendByName('landlock').probe().available ? 'landlock' : backendByName('bwrap').probe().available ? 'bwrap' : undefined;
-  if (!backend) return t.skip('no Linux backend usable here');
+  const backend = !taskWorktreeSkip('landlock') ? 'landlock' : !taskWorktreeSkip('bwrap') ? 'bwrap' : undefined;
+  if (!backend) return t.skip('no Linux backend fences a task worktree here');
   const st = stage('plain-detached');
   const r = celistra(['run', '--backend', backend, '--workspace', st.wt1, '--', 'sh', '-c', `${COMMIT}; git checkout -q --detach HEAD`], st.repo, st.s.env);
   assert.equal(r.status, 0, r.stderr);

@@ -17,13 +17,12 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
-import { bwrapBackend } from '../../src/backends/bwrap/index.js';
-import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { expandHome, isWithin } from '../../src/core/policy.js';
 import { PRESETS, seedText } from '../../src/core/presets.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
 import { celistraPaths } from '../../src/core/paths.js';
 import { scratchDir } from '../support/scratch-dir.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 type AgentName = 'claude' | 'codex';
 type BackendName = 'none' | 'landlock' | 'bwrap';
@@ -376,8 +375,7 @@ async function removingNewEntries<T>(dir: string, fn: () => Promise<T>): Promise
 /** Why a fence cannot run here (bubblewrap is optional), or false when it can. */
 function fenceMissing(backend: BackendName): string | false {
   if (backend === 'none') return false;
-  const caps = (backend === 'landlock' ? landlockBackend : bwrapBackend).probe();
-  return caps.available ? false : `${backend} unavailable here: ${caps.unavailableReason}`;
+  return taskWorktreeSkip(backend);
 }
 
 function agentMissing(agent: AgentName): string | false {

@@ -16,17 +16,17 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
 import { snapshotTree } from '../support/fence-stage.js';
-import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 import { expandHome } from '../../src/core/policy.js';
 import { PRESETS, type AgentStateDir } from '../../src/core/presets.js';
 import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
-const landlock = landlockBackend.probe();
-const landlockSkip = landlock.available ? false : `landlock backend unavailable here: ${landlock.unavailableReason}`;
+// The stage's own agents run with namespaces; without them the preset runs are refused (the forced cases below test that).
+const landlockSkip = taskWorktreeSkip('landlock');
 const BACKENDS: { name: 'landlock' | 'bwrap'; skip: string | false }[] = [
   { name: 'landlock', skip: landlockSkip },
-  { name: 'bwrap', skip: locateBwrap(process.env).found ? false : 'bwrap is not installed (apt-get install -y bubblewrap)' },
+  { name: 'bwrap', skip: locateBwrap(process.env).found ? taskWorktreeSkip('bwrap') : 'bwrap is not installed (apt-get install -y bubblewrap)' },
 ];
 /** Under the system temp dir (the fence keeps only these dirs of /tmp) and outside /tmp. */
 const LAYOUTS = [tmpdir(), '/var/tmp'];

@@ -14,18 +14,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
 import { snapshotTree } from '../support/fence-stage.js';
-import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
 import { expandHome } from '../../src/core/policy.js';
 import { PRESETS, type AgentStateDir, type ProtectedEntry } from '../../src/core/presets.js';
 import { agentStateDirPath, prepareAgentStateDir } from '../../src/core/preset-state-dir.js';
 import { celistraPaths } from '../../src/core/paths.js';
 import { scratchDir } from '../support/scratch-dir.js';
+import { taskWorktreeSkip } from '../support/fence-skip.js';
 
-const landlock = landlockBackend.probe();
 const BACKENDS: { name: 'landlock' | 'bwrap'; skip: string | false }[] = [
-  { name: 'landlock', skip: landlock.available ? false : `landlock backend unavailable here: ${landlock.unavailableReason}` },
-  { name: 'bwrap', skip: locateBwrap(process.env).found ? false : 'bwrap is not installed (apt-get install -y bubblewrap)' },
+  { name: 'landlock', skip: taskWorktreeSkip('landlock') },
+  { name: 'bwrap', skip: locateBwrap(process.env).found ? taskWorktreeSkip('bwrap') : 'bwrap is not installed (apt-get install -y bubblewrap)' },
 ];
 const OLD = new Date('2020-01-02T03:04:05Z');
 /** What the user already had there: it must survive, and must not be replaced by the seed. */

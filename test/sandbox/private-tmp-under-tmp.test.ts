@@ -24,7 +24,9 @@ const OLD = new Date('2020-01-02T03:04:05Z');
 const SECRET = 'CELISTRA-OTHER-AGENT-TMP-SECRET';
 const BACKENDS: { backend: Backend; skip: string | false }[] = [landlockBackend, bwrapBackend].map((backend) => {
   const caps = backend.probe();
-  return { backend, skip: caps.available ? false : `${backend.name} unavailable here: ${caps.unavailableReason}` };
+  const tmp = caps.guarantees['private-tmp'];
+  // Landlock without user namespaces declares private-tmp a gap (no mount namespace): nothing here to hold.
+  return { backend, skip: !caps.available ? `${backend.name} unavailable here: ${caps.unavailableReason}` : tmp.status === 'gap' ? `${backend.name} declares private-tmp a gap here: ${tmp.reason}` : false };
 });
 
 /** Another agent's objects in the host's /tmp: a file with a secret, and a listening unix socket. */

@@ -123,6 +123,41 @@ describe('celistra run exec into the Landlock helper', { skip }, () => {
     assert.deepEqual(sleeping(), [], 'the command outlived Celistra');
   });
 
+  for (const target of ['Celistra\'s pid', 'the helper'] as const) {
+    test(`without namespaces, a SIGKILL to ${target} still ends what the command left running (setsid, double fork)`, async () => {
+      // The helper's subreaper role dies with it: the waiter (a subreaper too) ends what it
+      // leaves, and the helper, asked for PARENT_DIED_SIGNAL instead of SIGKILL here, ends
+      // it first when the waiter goes (conformance case 26).
+      const s = stage();
+      const tag = `${Date.now() % 100000}`;
+      const a = `7${tag}1`;
+      const b = `7${tag}2`;
+      const script = `setsid sh -c 'exec sleep ${a}' >/dev/null 2>&1 </dev/null & (sh -c 'exec sleep ${b}' >/dev/null 2>&1 </dev/null &); echo ready; exec sleep 300`;
+      const env = { ...s.env, CELISTRA_FORCE_NO_USERNS: '1', CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS: 'accept-metadata-gap' };
+      const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--workspace', s.ws, '--', 'sh', '-c', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      const left = () => readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && (() => {
+        try {
+          return [`sleep\0${a}\0`, `sleep\0${b}\0`].includes(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+        } catch {
+          return false;
+        }
+      })());
+      for (const deadline = Date.now() + 5000; left().length < 2 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(left().length, 2, 'both children run');
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      if (target === 'the helper') {
+        const helper = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]!;
+        process.kill(Number(helper), 'SIGKILL');
+      } else child.kill('SIGKILL');
+      await exited;
+      for (const deadline = Date.now() + 5000; left().length > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+      const survivors = left();
+      for (const pid of survivors) process.kill(Number(pid), 'SIGKILL');
+      assert.deepEqual(survivors, [], 'children outlived the run');
+    });
+  }
+
   test('the exit event is written by the helper, with the code and a real duration, and chains like any other', () => {
     const s = stage();
     const r = runCelistra(['run', '--backend', 'landlock', '--name', 'timed', '--workspace', s.ws, '--', 'sh', '-c', 'sleep 0.3; exit 4'], { env: s.env });

@@ -1,5 +1,6 @@
 import type { Policy } from '../../core/policy.js';
 import { mountSteps, type MountStep } from './mount-plan.js';
+import { underSandboxInit } from './sandbox-init.js';
 
 export interface BwrapArgvOptions {
   /**
@@ -7,6 +8,8 @@ export interface BwrapArgvOptions {
    * every capability unless told otherwise. Not root: a user namespace is required.
    */
   asRoot: boolean;
+  /** Celistra's init (sandbox-init.ts), run as pid 1 in place of bwrap's own; absent: bwrap's. */
+  init?: string;
 }
 
 /**
@@ -46,7 +49,9 @@ function stepArgs(step: MountStep): string[] {
 }
 
 /** The whole bwrap argv (without the program name) for a policy and command. */
-export function bwrapArgs(policy: Policy, argv: string[], opts: BwrapArgvOptions): string[] {
+export function bwrapArgs(policy: Policy, command: string[], opts: BwrapArgvOptions): string[] {
+  const argv = underSandboxInit(command, opts.init);
+  // The init's own path counts as the command's: under /tmp it must stay visible.
   const steps = mountSteps(policy, argv);
   const args = [
     ...isolationArgs(opts, policy.network),
@@ -68,6 +73,7 @@ export function bwrapArgs(policy: Policy, argv: string[], opts: BwrapArgvOptions
   // Only now, with every bind inside a mask in place, can the masks become read-only;
   // the remount is not recursive, so the binds inside stay writable.
   for (const s of steps) if (s.kind === 'mask-dir') args.push('--remount-ro', s.path);
+  if (opts.init) args.push('--as-pid-1');
   args.push('--chdir', policy.workspace, '--', ...argv);
   return args;
 }

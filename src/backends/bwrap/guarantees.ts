@@ -4,13 +4,12 @@ import { wantsPrivateTmp } from './mount-plan.js';
 import { sharedTmpReason } from '../host-tmp-gap.js';
 import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
-import { INHERITED_STDIO_GAP } from '../inherited-stdio-gap.js';
 
 /**
  * What bwrap enforces, as this backend configures it. The same table feeds `doctor`,
  * the conformance expectations and docs/bwrap.md.
  */
-export function bwrapGuarantees(asRoot: boolean): Guarantees {
+export function bwrapGuarantees(asRoot: boolean, ownInit: boolean): Guarantees {
   // bwrap --seccomp loads the fence filter (src/backends/seccomp/).
   const filtered = fenceFilterSupported();
   return {
@@ -42,31 +41,30 @@ export function bwrapGuarantees(asRoot: boolean): Guarantees {
     // Unprivileged: the knobs belong to the host's root. As root: /proc is remounted
     // read-only, /sys is read-only with the rest of the host.
     'host-knobs': { status: 'enforced' },
-    'sandbox-init': sandboxInit(asRoot, filtered),
-    // The command's stdio is the caller's own open file: fchmod, fchown, futimens, fsetxattr
-    // and ftruncate check the file's original (writable) mount and its owner, which no
-    // mount or Landlock rule of the fence reaches, and a seccomp rule on fd numbers is
-    // undone by dup(). A relay (pipes in, the supervisor writing the file) would close it.
-    'inherited-stdio': {
-      status: 'gap',
-      reason: `${INHERITED_STDIO_GAP}; under bwrap the command can also reopen such a file for writing through /proc/self/fd/N`,
-    },
+    'sandbox-init': sandboxInit(asRoot, filtered, ownInit),
+    // `celistra run` never hands the command a file it redirected stdio from or to: the
+    // command gets a pipe and Celistra, outside the fence, relays (launch-stdio-relay.ts),
+    // so fchmod, futimens, ftruncate and a reopen through /proc/self/fd/N reach the pipe.
+    // Daemon-supervised agents have Celistra's PTY as their stdio.
+    'inherited-stdio': { status: 'enforced' },
   };
 }
 
 /**
- * bwrap's pid 1 is bwrap itself, dumpable and of the command's uid: the run waits on it.
- * The seccomp filter refuses ptrace, process_vm_writev and pidfd_open of pid 1; as root
- * /proc is read-only, so /proc/1/mem cannot be opened for writing either. Unprivileged,
- * /proc stays writable (a nested sandbox writes its uid map there), and masking
- * /proc/1/mem would make the kernel refuse a nested sandbox its own /proc.
+ * The run waits on the sandbox's pid 1. The seccomp filter refuses ptrace,
+ * process_vm_writev and pidfd_open of pid 1; as root /proc is read-only, so /proc/1/mem
+ * cannot be opened for writing either. Unprivileged, /proc stays writable (a nested
+ * sandbox writes its uid map there; masking /proc/1/mem would make the kernel refuse a
+ * nested sandbox its own /proc), so pid 1 is Celistra's own init, not dumpable
+ * (sandbox-init.ts), where the helper is built; bwrap's own is dumpable and of the
+ * command's uid.
  */
-function sandboxInit(asRoot: boolean, filtered: boolean): Guarantee {
+function sandboxInit(asRoot: boolean, filtered: boolean, ownInit: boolean): Guarantee {
   if (!filtered) return { status: 'gap', reason: `the command can ptrace bwrap's init (pid 1), leaving it stopped and the run waiting, and ${fenceFilterUnsupportedReason()}` };
-  if (asRoot) return { status: 'enforced' };
+  if (asRoot || ownInit) return { status: 'enforced' };
   return {
     status: 'gap',
-    reason: "unprivileged, the command can write bwrap's init's memory through /proc/1/mem (same uid, dumpable; /proc stays writable for nested sandboxes) and make it spin, so the run waits until it is signalled; ptrace of pid 1 is refused",
+    reason: "unprivileged, the command can write bwrap's init's memory through /proc/1/mem (same uid, dumpable; /proc stays writable for nested sandboxes) and make it spin, so the run waits until it is signalled; ptrace of pid 1 is refused. Celistra's own init (celistra-exec --sandbox-init, not dumpable) would hold it: build the native helper (npx node-gyp rebuild --directory native)",
   };
 }
 

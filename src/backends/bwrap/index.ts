@@ -11,14 +11,17 @@ import { wantsPrivateTmp } from './mount-plan.js';
 import { findBash, launcherArgs, locateBash } from './launcher.js';
 import { forgetProbeCache, probeCacheKey, readProbeCache, writeProbeCache } from '../../core/probe-cache-file.js';
 import { bwrapDegraded } from './guarantees.js';
+import { sandboxInitPath } from './sandbox-init.js';
 
 // The probe spawns bwrap twice (its version, a trial sandbox): once per process, and a
 // working answer is also kept between runs (src/core/probe-cache-file.ts), keyed by the
 // bwrap and bash binaries and the switches below. `doctor` always probes afresh.
 const probeCache = new Map<string, Capabilities>();
-// Versioned: an answer from before the seccomp filter declared other guarantees. An
-// answer that lacks a guarantee added since is probed afresh (isWorkingBwrap).
-const CACHE_NAME = 'bwrap-v2';
+// Versioned: the answer holds the guarantees, so one written by a Celistra that declared
+// others (before the seccomp filter; v3: before the stdio relay held inherited-stdio; v4:
+// before Celistra's own init held sandbox-init), and the helper that init is counts in the key is
+// not read. An answer that lacks a guarantee added since is probed afresh (isWorkingBwrap).
+const CACHE_NAME = 'bwrap-v4';
 
 function isWorkingBwrap(v: unknown): v is Capabilities {
   const c = v as Capabilities | undefined;
@@ -31,7 +34,8 @@ function cachedProbe(): Capabilities {
   if (caps) return caps;
   const loc = locateBwrap(process.env);
   const bash = findBash();
-  const fileKey = loc.found && bash ? probeCacheKey([loc.path, bash]) : undefined;
+  const init = sandboxInitPath();
+  const fileKey = loc.found && bash ? probeCacheKey([loc.path, bash, ...(init ? [init] : [])]) : undefined;
   const key = fileKey === undefined ? undefined : `${fileKey}|${envKey}`;
   caps = key === undefined ? undefined : readProbeCache(CACHE_NAME, key, isWorkingBwrap);
   if (!caps) {
@@ -76,7 +80,7 @@ export const bwrapBackend: Backend = {
     const plan: LaunchPlan = {
       backend: 'bwrap',
       file: locateBash(),
-      args: launcherArgs(bwrap, bwrapArgs(policy, argv, { asRoot }), fenceFilter(fenceFilterOptions(policy))),
+      args: launcherArgs(bwrap, bwrapArgs(policy, argv, { asRoot, init: sandboxInitPath() }), fenceFilter(fenceFilterOptions(policy))),
       env: { ...baseEnv, ...policy.env },
       cwd: policy.workspace,
       notes: notes(policy, asRoot),

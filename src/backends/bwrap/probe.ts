@@ -1,3 +1,4 @@
+import { sandboxInitPath } from './sandbox-init.js';
 import { childProcess } from '../../core/child-process-on-demand.js';
 import { allGaps, type Capabilities } from '../../core/backend.js';
 import { bwrapGuarantees } from './guarantees.js';
@@ -69,5 +70,5 @@ export function probeBwrap(env: NodeJS.ProcessEnv = process.env): Capabilities {
     return unavailable(`a trial sandbox failed here: ${said}`, 'run `bwrap --ro-bind / / --unshare-pid --unshare-net true` to see why; inside a container, allow user namespaces (e.g. Docker: --security-opt seccomp=unconfined)', details);
   }
   details.trial_run = 'ok';
-  return { backend: 'bwrap', available: true, details, guarantees: bwrapGuarantees(asRoot) };
+  return { backend: 'bwrap', available: true, details, guarantees: bwrapGuarantees(asRoot, sandboxInitPath() !== undefined) };
 }

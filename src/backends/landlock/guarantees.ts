@@ -4,7 +4,6 @@ import type { LandlockFacts } from './probe.js';
 import { rootsHoldingTmp, sharedTmpReason } from '../host-tmp-gap.js';
 import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
-import { INHERITED_STDIO_GAP } from '../inherited-stdio-gap.js';
 
 const enforced: Guarantee = { status: 'enforced' };
 const gap = (reason: string): Guarantee => ({ status: 'gap', reason });
@@ -64,14 +63,11 @@ export function landlockGuarantees(f: LandlockFacts): Guarantees {
     // refuses ptrace of pid 1. Without, the waiting process is the outer helper, outside
     // the command's Landlock domain, which forbids ptrace of it.
     'sandbox-init': enforced,
-    // The command's stdio is the caller's own open file: fchmod, fchown, futimens, fsetxattr
-    // and ftruncate check the file's original (writable) mount and its owner, which no
-    // mount or Landlock rule of the fence reaches, and a seccomp rule on fd numbers is
-    // undone by dup(). A relay (pipes in, the supervisor writing the file) would close it.
-    'inherited-stdio': {
-      status: 'gap',
-      reason: `${INHERITED_STDIO_GAP}; reopening it through /proc/self/fd/N is refused by Landlock`,
-    },
+    // `celistra run` never hands the command a file it redirected stdio from or to: the
+    // command gets a pipe and Celistra, outside the fence, relays (launch-stdio-relay.ts),
+    // so fchmod, futimens, ftruncate and a reopen through /proc/self/fd/N reach the pipe.
+    // Daemon-supervised agents have Celistra's PTY as their stdio.
+    'inherited-stdio': { status: 'enforced' },
   };
 }
 

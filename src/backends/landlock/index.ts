@@ -1,5 +1,6 @@
 import type { Backend, Capabilities } from '../../core/backend.js';
 import { rightsUpTo } from './abi.js';
+import { NESTED_SANDBOXES_REFUSED } from './nested-sandboxes.js';
 import { helperBuild } from './helper-build.js';
 import { landlockGuarantees } from './guarantees.js';
 import { planLandlock, rootWithoutUsernsRefusal } from './plan.js';
@@ -15,6 +16,10 @@ function details(f: LandlockFacts): Capabilities['details'] {
     helper: f.helperPath,
   };
   if (f.userNamespacesProblem) d.userNamespacesProblem = f.userNamespacesProblem;
+  // planLandlock refuses any policy with read-only paths inside a writable root here: a task
+  // worktree's is its .git pointer and admin files. Said up front, not only when a run fails.
+  if (f.userNamespaces) d.nestedSandboxes = NESTED_SANDBOXES_REFUSED.replace(/^nested sandboxes /, '');
+  if (!f.userNamespaces) d.taskWorktrees = 'refused (their .git pointer and admin files must stay read-only inside the worktree, which needs a mount namespace); plain --workspace directories run';
   if (f.forcedAbi !== undefined) d.forcedAbi = f.forcedAbi;
   if (f.buildProblem) d.build = f.buildProblem;
   return d;

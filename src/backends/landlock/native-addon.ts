@@ -13,6 +13,8 @@ export interface NativeFacts {
 interface NativeAddon {
   probe(): NativeFacts;
   execReplacing(file: string, argv: string[], env: string[], cwd: string): never;
+  pipe(): [number, number];
+  emptyStdin(): void;
 }
 
 /** Hands this process over to `file` (exec-replace.c: `file` starts in a child, this
@@ -69,6 +71,26 @@ export function loadExecReplacing(): ExecReplacing | undefined {
     return undefined;
   }
   return typeof addon.execReplacing === 'function' ? addon.execReplacing : undefined;
+}
+
+/** The addon's pipe2(O_CLOEXEC) ([read, write]), or undefined when the addon cannot be loaded. */
+export function loadPipeMaker(): (() => [number, number]) | undefined {
+  return addonFunction('pipe');
+}
+
+/** The addon's emptyStdin (descriptor 0 becomes a pipe at end of file), or undefined. */
+export function loadEmptyStdin(): (() => void) | undefined {
+  return addonFunction('emptyStdin');
+}
+
+function addonFunction<K extends 'pipe' | 'emptyStdin'>(name: K): NativeAddon[K] | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const fn = dlopenAddon(nativeBuild().addonPath)[name];
+    return typeof fn === 'function' ? fn : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function dlopenAddon(path: string): Partial<NativeAddon> {

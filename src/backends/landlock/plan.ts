@@ -1,3 +1,4 @@
+import { NESTED_SANDBOXES_REFUSED } from './nested-sandboxes.js';
 import type { LaunchPlan } from '../../core/backend.js';
 import { CelistraError } from '../../core/errors.js';
 import type { Policy } from '../../core/policy.js';
@@ -36,6 +37,7 @@ function notesFor(policy: Policy, f: LandlockFacts): string[] {
     notes.push('user + mount namespace: everything outside the writable roots remounted read-only');
     notes.push('pid namespace: processes the agent leaves behind end with it');
     notes.push('IPC namespace: no SysV shared memory, semaphores or queues of the host or other agents');
+    notes.push(NESTED_SANDBOXES_REFUSED);
     if (policy.readOnlyPaths.length) notes.push(`${policy.readOnlyPaths.length} read-only carve-out(s) bind-mounted read-only`);
     if (policy.denyRead.length) notes.push(`${policy.denyRead.length} read-denied path(s) masked`);
     notes.push(landlockKeepsHostTmp(policy) ? "private-tmp NOT held: /tmp is the host's (a writable root is /tmp or holds it)" : 'private empty /tmp');

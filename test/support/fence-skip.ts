@@ -1,0 +1,17 @@
+import type { BackendName } from '../../src/core/backend.js';
+import { backendByName } from '../../src/core/backend-selection.js';
+
+/**
+ * Why a test that fences a task worktree (`celistra worktree add`, or a plain `git
+ * worktree add` one handed over with --workspace) cannot run with `backend` here, or
+ * false. Besides an unusable backend: Landlock without user namespaces refuses every task
+ * worktree, since its `.git` pointer and admin files must stay read-only inside a writable
+ * root, which needs a mount namespace (docs/landlock.md; `doctor` says so). That refusal
+ * is tested where it is the subject (test/landlock-plan.test.ts, conformance case 27).
+ */
+export function taskWorktreeSkip(backend: BackendName): string | false {
+  const caps = backendByName(backend).probe();
+  if (!caps.available) return `${backend} is not usable here: ${caps.unavailableReason}`;
+  if (backend === 'landlock' && !caps.details.userNamespaces) return 'landlock without user namespaces refuses task worktrees here (read-only .git pointers need a mount namespace)';
+  return false;
+}
