@@ -14,6 +14,8 @@ export interface Agent {
   preset: string | null;
   lastExit: { status: number } | null;
   lastLine: string;
+  /** Pending approval requests of the running agent, or null. */
+  approvals: { count: number; oldestAt: number } | null;
 }
 
 /** An error answer of the API; `status` 401 means the session is missing or expired. */
@@ -62,3 +64,61 @@ export function socketUrl(path: string): string {
 export function attachUrl(name: string, query: Record<string, string | number>): string {
   return socketUrl(`${agentPath(name)}/attach?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`);
 }
+
+/** A pending (or just decided) approval request: the Approval object of docs/approvals.md. */
+export interface Approval {
+  id: string;
+  agent: string;
+  task: string;
+  branch: string | null;
+  tool: string;
+  text: string;
+  detail: string | null;
+  input: Record<string, unknown> | null;
+  created: number;
+  expires: number;
+  state: string;
+  asks: number;
+  by: string | null;
+  reason: string | null;
+}
+
+const approvalPath = (id: string) => `/v1/approvals/${encodeURIComponent(id)}`;
+export const approve = (id: string, always: boolean) => call<{ approval: Approval }>('POST', `${approvalPath(id)}/approve`, { by: 'dashboard', always });
+export const deny = (id: string, reason: string) => call<{ approval: Approval }>('POST', `${approvalPath(id)}/deny`, { by: 'dashboard', ...(reason ? { reason } : {}) });
+
+/** An audit row (docs/api.md, Events). */
+export interface AuditEvent {
+  id: number;
+  ts: number;
+  type: string;
+  agent: string | null;
+  data: Record<string, unknown>;
+}
+
+export const recentEvents = (limit: number) => call<{ events: AuditEvent[] }>('GET', `/v1/events?limit=${limit}`).then((r) => r.events);
+
+/** GET /v1/agents/:name/diff: the task's changes against its base. */
+export interface TaskDiff {
+  task: string;
+  branch: string;
+  files: Array<{ path: string; added: number | null; removed: number | null }>;
+  filesOmitted: number;
+  added: number;
+  removed: number;
+  patch: string;
+  patchBytes: number;
+  truncated: boolean;
+  nested: string[];
+}
+
+export interface PullResult {
+  branch: string;
+  into: string;
+  outcome: string;
+  commit: string;
+  nested: string[];
+}
+
+export const taskDiff = (name: string) => call<{ diff: TaskDiff }>('GET', `${agentPath(name)}/diff`).then((r) => r.diff);
+export const pullTask = (name: string, mode: string) => call<{ pull: PullResult }>('POST', `${agentPath(name)}/pull`, { mode }).then((r) => r.pull);
