@@ -20,7 +20,7 @@ export function describeEvent(e: AuditEvent): string {
     case 'crashed-out':
       return 'crashed out: too many crashes, not restarted again';
     case 'kill':
-      return `kill -${str(d.signal)}`;
+      return `kill -${str(d.signal).replace(/^SIG/, '')}`;
     case 'approval': {
       const what = str(d.action);
       const who = d.by ? ` by ${str(d.by)}` : '';
