@@ -11,29 +11,19 @@
  * bytes and the resyncs its attach socket receives.
  * Run: npx tsc -p tsconfig.json && node scripts/bundle.js && node dist/bench/dashboard-output-bench.js [--mb 100] [--runs 3]
  */
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type WebSocket from 'ws';
 import { cleanup, makeSandbox, sleep, waitFor, type Sandbox } from '../test/daemon-harness.js';
 import { loginLink, startDashboardDaemon } from '../test/dashboard-support.js';
+import { launchChromium, numberFlag } from './chromium.js';
 import { machineLine, median } from './stats.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(argv[i + 1]);
-};
-const MB = flag('mb', 100);
-const RUNS = flag('runs', 3);
+const MB = numberFlag('mb', 100);
+const RUNS = numberFlag('runs', 3);
 const BYTES = MB * 1_000_000;
 const LINE = 'x'.repeat(79);
 const FLOOD = `read go; s=$(date +%s%N); yes '${LINE}' | head -c ${BYTES}; e=$(date +%s%N); echo; echo "agent-took-ms $(( (e - s) / 1000000 ))"; exec sleep 3600`;
-const CHROMIUM = [process.env.CELISTRA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
-if (!CHROMIUM) {
-  process.stderr.write('no chromium (apt-get install chromium, or set CELISTRA_CHROMIUM)\n');
-  process.exit(2);
-}
 
 type Mode = 'no client' | 'terminal client' | 'browser tab';
 interface Run {
@@ -122,11 +112,7 @@ async function oneRun(sb: Sandbox, page: Page, mode: Mode, i: number): Promise<R
 
 const sb = makeSandbox();
 const d = await startDashboardDaemon(sb);
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'],
-});
+const browser = await launchChromium();
 try {
   process.stdout.write(`machine: ${machineLine()}, chromium ${browser.version()}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });

@@ -1,4 +1,6 @@
 // The /v1 API as the page uses it: the same endpoints as the CLI, on the dashboard's origin.
+import type { ApprovalView } from '../src/approvals/request.js';
+import type { TaskDiff } from '../src/daemon/task-diff.js';
 
 /** The agent object of docs/api.md, the fields the page shows (answers may carry more). */
 export interface Agent {
@@ -66,22 +68,7 @@ export function attachUrl(name: string, query: Record<string, string | number>):
 }
 
 /** A pending (or just decided) approval request: the Approval object of docs/approvals.md. */
-export interface Approval {
-  id: string;
-  agent: string;
-  task: string;
-  branch: string | null;
-  tool: string;
-  text: string;
-  detail: string | null;
-  input: Record<string, unknown> | null;
-  created: number;
-  expires: number;
-  state: string;
-  asks: number;
-  by: string | null;
-  reason: string | null;
-}
+export type Approval = ApprovalView;
 
 const approvalPath = (id: string) => `/v1/approvals/${encodeURIComponent(id)}`;
 export const approve = (id: string, always: boolean) => call<{ approval: Approval }>('POST', `${approvalPath(id)}/approve`, { by: 'dashboard', always });
@@ -99,18 +86,7 @@ export interface AuditEvent {
 export const recentEvents = (limit: number) => call<{ events: AuditEvent[] }>('GET', `/v1/events?limit=${limit}`).then((r) => r.events);
 
 /** GET /v1/agents/:name/diff: the task's changes against its base. */
-export interface TaskDiff {
-  task: string;
-  branch: string;
-  files: Array<{ path: string; added: number | null; removed: number | null }>;
-  filesOmitted: number;
-  added: number;
-  removed: number;
-  patch: string;
-  patchBytes: number;
-  truncated: boolean;
-  nested: string[];
-}
+export type { TaskDiff };
 
 export interface PullResult {
   branch: string;

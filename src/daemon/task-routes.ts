@@ -6,34 +6,12 @@ import { hostView, nestedRepositories, worktreeDiffs } from '../core/worktree-in
 import { pullWorktree, type PullMode } from '../core/worktree-pull.js';
 import type { WorktreeRecord } from '../core/worktree-record.js';
 import { HttpError, sendJson } from './http-error.js';
+import type { DiffFile, TaskDiff } from './task-diff.js';
 
 /** A patch longer than this is cut at a line end (`truncated: true`); the file list stays whole up to MAX_DIFF_FILES. */
 export const MAX_PATCH_BYTES = 512 * 1024;
 export const MAX_DIFF_FILES = 2000;
 const PULL_MODES: PullMode[] = ['merge', 'ff-only', 'squash'];
-
-export interface DiffFile {
-  path: string;
-  /** Lines added and removed; null for a binary file. */
-  added: number | null;
-  removed: number | null;
-}
-
-/** `GET /v1/agents/:name/diff` (docs/api.md): the task's changes against its base, as `celistra diff` shows them. */
-export interface TaskDiff {
-  agent: string;
-  task: string;
-  branch: string;
-  files: DiffFile[];
-  /** Files beyond MAX_DIFF_FILES are counted here, not listed. */
-  filesOmitted: number;
-  added: number;
-  removed: number;
-  patch: string;
-  patchBytes: number;
-  truncated: boolean;
-  nested: string[];
-}
 
 /** The task worktree an agent runs in, or a 409 saying it runs in a plain directory. */
 function taskOf(supervisor: Supervisor, name: string): WorktreeRecord {
