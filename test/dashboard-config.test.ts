@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { allowedHostHeaders, loadDashboardConfig } from '../src/daemon/dashboard-config.js';
-import { cleanup, makeSandbox, spawnAgent, startDaemonProcess, type Sandbox } from './daemon-harness.js';
+import { CLI_MAIN, cleanup, makeSandbox, spawnAgent, startDaemonProcess, type Sandbox } from './daemon-harness.js';
 import { dashboardCommand, rawRequest } from './dashboard-support.js';
 
 function writeConfig(sb: Sandbox, config: unknown): void {
@@ -116,6 +117,8 @@ test('bound to a LAN address on request: warned about in the log and by celistra
     assert.equal(cmd.status, 0);
     assert.match(cmd.stdout, new RegExp(`^http://${LAN!.replace(/\./g, '\\.')}:${port}/login\\?token=`));
     assert.match(cmd.stderr, /warning: the dashboard listens on .* beyond loopback/);
+    const status = spawnSync(process.execPath, [CLI_MAIN, 'daemon', 'status'], { env: sb.env, encoding: 'utf8' }).stdout;
+    assert.match(status, /, dashboard http:\/\/.* \(beyond loopback: other machines can reach it\)$/m);
 
     const host = `${LAN}:${port}`;
     const noCookie = await rawRequest(port, 'GET', '/v1/agents', { host }, undefined, LAN);

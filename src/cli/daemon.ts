@@ -180,11 +180,11 @@ const status = defineCommand({
   args: { json: { type: 'boolean', description: 'print JSON' } },
   run: ({ args }) =>
     runCommand(async () => {
-      const s = await new DaemonClient(celistraPaths()).call<{ pid: number; uptimeMs: number; agents: number; socketPath: string; version: string; scrollbackBytes: number; dashboard?: { url: string | null } | null }>('GET', '/v1/status');
+      const s = await new DaemonClient(celistraPaths()).call<{ pid: number; uptimeMs: number; agents: number; socketPath: string; version: string; scrollbackBytes: number; dashboard?: { url: string | null; exposed?: boolean } | null }>('GET', '/v1/status');
       if (args.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else {
         // An older daemon has no dashboard field: say nothing about it.
-        const dashboard = s.dashboard === undefined ? '' : `, dashboard ${s.dashboard?.url ?? 'off'}`;
+        const dashboard = s.dashboard === undefined ? '' : `, dashboard ${s.dashboard?.url ?? 'off'}${s.dashboard?.exposed ? ' (beyond loopback: other machines can reach it)' : ''}`;
         process.stdout.write(`celistrad ${s.version} running: pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, ${s.agents} agent(s), socket ${s.socketPath}${dashboard}\n`);
       }
     }),
