@@ -10,27 +10,16 @@
  *      of the delay that is the daemon noticing the exit, before any page is involved.
  * Run: npx tsc -p tsconfig.json && node scripts/bundle.js && node dist/bench/dashboard-bench.js [--agents N] [--runs N] [--kills N]
  */
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { chromium } from 'playwright-core';
 import { openDaemonWebSocket } from '../src/daemon/daemon-answer.js';
 import { cleanup, makeSandbox, spawnAgent, waitFor } from '../test/daemon-harness.js';
 import { loginLink, startDashboardDaemon } from '../test/dashboard-support.js';
+import { launchChromium, numberFlag } from './chromium.js';
 import { machineLine, median, percentile } from './stats.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i === -1 ? dflt : Number(argv[i + 1]);
-};
-const AGENTS = flag('agents', 100);
-const RUNS = flag('runs', 20);
-const KILLS = Math.min(flag('kills', 50), AGENTS);
-const CHROMIUM = [process.env.CELISTRA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
-if (!CHROMIUM) {
-  process.stderr.write('no chromium (apt-get install chromium, or set CELISTRA_CHROMIUM)\n');
-  process.exit(2);
-}
+const AGENTS = numberFlag('agents', 100);
+const RUNS = numberFlag('runs', 20);
+const KILLS = Math.min(numberFlag('kills', 50), AGENTS);
 
 /** Runs in the page before its own script: stamps when the table first has `want` rows, and every state change. */
 function observeTable(want: number): void {
@@ -55,11 +44,7 @@ const fmt = (xs: number[]) => `p50 ${median(xs).toFixed(1)} ms, p99 ${percentile
 
 const sb = makeSandbox();
 const d = await startDashboardDaemon(sb);
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-gpu'],
-});
+const browser = await launchChromium();
 try {
   process.stdout.write(`machine: ${machineLine()}, chromium ${browser.version()}, load ${loadavg()[0]!.toFixed(2)}\n`);
   const t0 = Date.now();

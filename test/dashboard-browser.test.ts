@@ -5,11 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { agent, cleanup, makeSandbox, spawnAgent, waitFor, type Sandbox } from './daemon-harness.js';
-import { loginLink, startDashboardDaemon, type DashboardDaemon } from './dashboard-support.js';
+import type { ApprovalView } from '../src/approvals/request.js';
+import { loginLink, startDashboardDaemon, taskRepo, type DashboardDaemon } from './dashboard-support.js';
 
 const CHROMIUM = [process.env.CELISTRA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const skip = CHROMIUM ? false : 'no chromium found (apt-get install chromium, or set CELISTRA_CHROMIUM): the browser tests need a real browser';
@@ -225,4 +226,105 @@ test('without a session the page shows no agents and says how to log in', { skip
   await page.waitForSelector('#notice:text("Not logged in")');
   assert.equal((await rows(page)).length, 0);
   await context.close();
+});
+
+const ASK = '"$CELISTRA_NODE" "$CELISTRA_CLI" ask';
+
+/** An agent that asks one question and prints `answer=<exit status of celistra ask>`. */
+async function asker(name: string, question: string): Promise<ApprovalView> {
+  await spawnAgent(sb, name, ['sh', '-c', `${ASK} "${question}" --tool Bash --input '{"command":"git push origin main"}'; echo "answer=$?"; sleep 3600`]);
+  return waitFor(`${name}'s request`, async () => (await sb.client.call<{ approvals: ApprovalView[] }>('GET', '/v1/approvals')).approvals.find((a) => a.agent === name), 30_000);
+}
+
+test('a pending approval appears live, marks its agent waiting, and is approved from the page', { skip }, async () => {
+  const page = await openDashboard();
+  const req = await asker('hotel', 'push to main?');
+  const card = page.locator(`#approvals-list li[data-approval="${req.id}"]`);
+  await card.waitFor({ timeout: 15_000 });
+  assert.match((await card.textContent()) ?? '', /hotel.*Bash.*push to main\?.*git push origin main/s);
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'hotel' && s === 'waiting-approval (1)'), 'hotel waiting on the page');
+  const order = await rows(page);
+  const firstRunning = order.findIndex(([, s]) => s === 'running');
+  assert.ok(order.findIndex(([n]) => n === 'hotel') < firstRunning, `the agent needing a person sorts before the running ones: ${JSON.stringify(order)}`);
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-approvals.png') });
+  await card.locator('button.approve').click();
+  await waitFor('the agent\'s answer', async () => (await sb.client.logs('hotel')).toString().includes('answer=0') || undefined, 15_000);
+  await card.waitFor({ state: 'detached', timeout: 15_000 });
+  const answered = (await sb.client.call<{ approval: ApprovalView }>('GET', `/v1/approvals/${req.id}`)).approval;
+  assert.deepEqual([answered.state, answered.by], ['approved', 'dashboard']);
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'hotel' && s === 'running'), 'hotel running again on the page');
+  await page.context().close();
+});
+
+test('on a phone (390×844, touch), a pending request is denied with a reason the agent gets', { skip }, async () => {
+  const page = await openDashboard({ width: 390, height: 844 }, true);
+  const req = await asker('india', 'delete the cache?');
+  const card = page.locator(`#approvals-list li[data-approval="${req.id}"]`);
+  await card.waitFor({ timeout: 15_000 });
+  const deny = await card.locator('button.deny').boundingBox();
+  assert.ok(deny && deny.x >= 0 && deny.x + deny.width <= 390 && deny.height >= 40, `the deny button fits and is big enough to tap: ${JSON.stringify(deny)}`);
+  await card.locator('.approval-reason').fill('run the tests first');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-phone-approval.png') });
+  await card.locator('button.deny').tap();
+  await waitFor('the agent\'s answer', async () => (await sb.client.logs('india')).toString().includes('answer=1') || undefined, 15_000);
+  const answered = (await sb.client.call<{ approval: ApprovalView }>('GET', `/v1/approvals/${req.id}`)).approval;
+  assert.deepEqual([answered.state, answered.by, answered.reason], ['denied', 'dashboard', 'run the tests first']);
+  await page.context().close();
+});
+
+test('while attached on a phone, a new request shows as a badge that leads back to it', { skip }, async () => {
+  const page = await openDashboard({ width: 390, height: 844 }, true);
+  await page.tap('#fleet-rows tr[data-agent="alpha"]');
+  await waitFor('alpha\'s screen', async () => (await terminalText(page)).includes('ready alpha') || undefined, 15_000);
+  const req = await asker('juliet', 'install a package?');
+  await page.waitForSelector('#approvals-badge:text("1 waiting")', { timeout: 15_000 }).catch(async (e) => {
+    throw new Error(`${(e as Error).message}: badge ${await page.$eval('#approvals-badge', (b) => b.outerHTML)}, cards ${await page.$$eval('#approvals-list li', (l) => l.length)}`);
+  });
+  await page.tap('#approvals-badge');
+  assert.equal(await page.isVisible(`#approvals-list li[data-approval="${req.id}"]`), true);
+  await sb.client.call('POST', `/v1/approvals/${req.id}/deny`, {});
+  await page.waitForSelector('#approvals-badge', { state: 'hidden', timeout: 15_000 });
+  await page.context().close();
+});
+
+test('the activity feed shows what happened before the page opened and what happens while it is open', { skip }, async () => {
+  await spawnAgent(sb, 'kilo', loop('kilo'));
+  const page = await openDashboard();
+  await page.waitForSelector('#activity-list li[data-type="spawn"]:has(.event-agent:text-is("kilo"))', { timeout: 15_000 });
+  await sb.client.call('POST', '/v1/agents/kilo/kill', { signal: 'HUP' });
+  const line = page.locator('#activity-list li[data-type="kill"]:has(.event-agent:text-is("kilo"))');
+  await line.waitFor({ timeout: 15_000 });
+  assert.match((await line.textContent()) ?? '', /kill -HUP/);
+  await page.waitForSelector('#activity-list li[data-type="exit"]:has(.event-agent:text-is("kilo"))', { timeout: 15_000 });
+  const ids = await page.$$eval('#activity-list li', (lis) => lis.map((li) => Number((li as HTMLElement).dataset.event)));
+  assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'newest first');
+  assert.equal(new Set(ids).size, ids.length, 'each event once');
+  await page.context().close();
+});
+
+test('the diff view shows a task\'s files and patch as text, and pull brings it into its base; a refusal is shown and changes nothing', { skip }, async () => {
+  const { repo, git } = taskRepo(sb, 'lima');
+  await spawnAgent(sb, 'lima', ['sh', '-c', `printf '<b>bold</b>\\n' > page.html && git add page.html && git -c user.email=a@example.com -c user.name=agent commit -qm page && echo DONE; exec sleep 3600`], { worktree: 'lima', repo, workspace: undefined });
+  await waitFor('lima done', async () => (await sb.client.logs('lima')).includes('DONE') || undefined, 30_000);
+  const page = await openDashboard();
+  await page.click('#fleet-rows tr[data-agent="lima"]');
+  await page.click('#show-diff');
+  await page.waitForSelector('#diff-view .diff-summary:text("agent/lima: 1 file changed, +1 -0")', { timeout: 15_000 });
+  assert.deepEqual(await page.$$eval('#diff-view .diff-files tr', (trs) => trs.map((tr) => tr.textContent)), ['+1-0page.html']);
+  assert.equal(await page.locator('#diff-view .diff-patch .add').first().textContent(), '+<b>bold</b>\n');
+  assert.equal(await page.locator('#diff-view .diff-patch b').count(), 0, 'the patch is shown as text, never as markup');
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-diff.png') });
+  writeFileSync(join(repo, 'README'), 'edited on main\n');
+  const head = git('rev-parse', 'HEAD').stdout;
+  await page.click('#diff-view .pull');
+  await page.waitForSelector('#diff-view .diff-status:text("pull refused:")', { timeout: 15_000 });
+  assert.match((await page.textContent('#diff-view .diff-status')) ?? '', /has uncommitted changes/);
+  assert.equal(git('rev-parse', 'HEAD').stdout, head, 'main did not move');
+  assert.equal(git('checkout', '--', 'README').status, 0);
+  await page.click('#diff-view .pull');
+  await page.waitForSelector('#diff-view .diff-status:text("agent/lima → main: fast-forward")', { timeout: 15_000 });
+  assert.equal(readFileSync(join(repo, 'page.html'), 'utf8'), '<b>bold</b>\n');
+  await page.click('#show-terminal');
+  await waitFor('lima\'s screen', async () => (await terminalText(page)).includes('DONE') || undefined, 15_000);
+  await page.context().close();
 });

@@ -4,6 +4,8 @@
  * and Cookie (fetch would not let a test set Host).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { CLI_MAIN, startDaemonProcess, type DaemonProcess, type Sandbox } from './daemon-harness.js';
@@ -41,9 +43,10 @@ export interface RawAnswer {
   body: string;
 }
 
-export function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string): Promise<RawAnswer> {
+/** A request with exactly these headers, to 127.0.0.1 or the `address` given. */
+export function rawRequest(port: number, method: string, path: string, headers: Record<string, string>, body?: string, address = '127.0.0.1'): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
+    const req = request({ host: address, port, method, path, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -75,4 +78,28 @@ export function upgrade(d: DashboardDaemon, path: string, headers: Record<string
     });
     ws.once('error', () => resolve({ status: -1 }));
   });
+}
+
+export interface TaskRepo {
+  repo: string;
+  /** git in the main checkout, as its owner (committer set). */
+  git: (...args: string[]) => { status: number | null; stdout: string; stderr: string };
+}
+
+/** A repository with one commit on main and a task worktree made by `celistra worktree add TASK`. */
+export function taskRepo(sb: Sandbox, task: string): TaskRepo {
+  const repo = join(sb.root, `repo-${task}`);
+  mkdirSync(repo);
+  const git = (...args: string[]) => {
+    const r = spawnSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo, env: sb.env, encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  for (const args of [['init', '-q', '-b', 'main'], ['add', 'README'], ['commit', '-q', '-m', 'init']]) {
+    if (args[0] === 'add') writeFileSync(join(repo, 'README'), 'hello\n');
+    const r = git(...args);
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  }
+  const add = spawnSync(process.execPath, [CLI_MAIN, 'worktree', 'add', task], { cwd: repo, env: sb.env, encoding: 'utf8' });
+  if (add.status !== 0) throw new Error(`celistra worktree add ${task}: ${add.stderr}`);
+  return { repo, git };
 }

@@ -1,4 +1,6 @@
 // The /v1 API as the page uses it: the same endpoints as the CLI, on the dashboard's origin.
+import type { ApprovalView } from '../src/approvals/request.js';
+import type { TaskDiff } from '../src/daemon/task-diff.js';
 
 /** The agent object of docs/api.md, the fields the page shows (answers may carry more). */
 export interface Agent {
@@ -14,6 +16,8 @@ export interface Agent {
   preset: string | null;
   lastExit: { status: number } | null;
   lastLine: string;
+  /** Pending approval requests of the running agent, or null. */
+  approvals: { count: number; oldestAt: number } | null;
 }
 
 /** An error answer of the API; `status` 401 means the session is missing or expired. */
@@ -62,3 +66,35 @@ export function socketUrl(path: string): string {
 export function attachUrl(name: string, query: Record<string, string | number>): string {
   return socketUrl(`${agentPath(name)}/attach?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`);
 }
+
+/** A pending (or just decided) approval request: the Approval object of docs/approvals.md. */
+export type Approval = ApprovalView;
+
+const approvalPath = (id: string) => `/v1/approvals/${encodeURIComponent(id)}`;
+export const approve = (id: string, always: boolean) => call<{ approval: Approval }>('POST', `${approvalPath(id)}/approve`, { by: 'dashboard', always });
+export const deny = (id: string, reason: string) => call<{ approval: Approval }>('POST', `${approvalPath(id)}/deny`, { by: 'dashboard', ...(reason ? { reason } : {}) });
+
+/** An audit row (docs/api.md, Events). */
+export interface AuditEvent {
+  id: number;
+  ts: number;
+  type: string;
+  agent: string | null;
+  data: Record<string, unknown>;
+}
+
+export const recentEvents = (limit: number) => call<{ events: AuditEvent[] }>('GET', `/v1/events?limit=${limit}`).then((r) => r.events);
+
+/** GET /v1/agents/:name/diff: the task's changes against its base. */
+export type { TaskDiff };
+
+export interface PullResult {
+  branch: string;
+  into: string;
+  outcome: string;
+  commit: string;
+  nested: string[];
+}
+
+export const taskDiff = (name: string) => call<{ diff: TaskDiff }>('GET', `${agentPath(name)}/diff`).then((r) => r.diff);
+export const pullTask = (name: string, mode: string) => call<{ pull: PullResult }>('POST', `${agentPath(name)}/pull`, { mode }).then((r) => r.pull);

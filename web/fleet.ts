@@ -5,18 +5,24 @@ import { formatDuration } from '../src/core/duration-text.js';
 /** Lower sorts first: agents that need a person, then the working ones, then the finished ones. */
 const ATTENTION: Record<string, number> = { 'crashed-out': 0, 'waiting-approval': 1, restarting: 2, running: 3, exited: 4, stopped: 5 };
 
+/** The daemon says `running`; a running agent with pending requests is waiting for a person (as `ctl ls` shows it). */
+export function effectiveState(a: Agent): string {
+  return a.state === 'running' && a.approvals ? 'waiting-approval' : a.state;
+}
+
 export function sortForAttention(agents: Agent[]): Agent[] {
-  return [...agents].sort((a, b) => (ATTENTION[a.state] ?? 9) - (ATTENTION[b.state] ?? 9) || a.name.localeCompare(b.name));
+  return [...agents].sort((a, b) => (ATTENTION[effectiveState(a)] ?? 9) - (ATTENTION[effectiveState(b)] ?? 9) || a.name.localeCompare(b.name));
 }
 
 export function matchesFilter(agent: Agent, filter: string): boolean {
   const f = filter.trim().toLowerCase();
   if (!f) return true;
-  return [agent.name, agent.state, agent.branch ?? '', agent.worktree ?? '', agent.workspace, agent.backend ?? '', agent.preset ?? '', agent.lastLine].some((s) => s.toLowerCase().includes(f));
+  return [agent.name, effectiveState(agent), agent.branch ?? '', agent.worktree ?? '', agent.workspace, agent.backend ?? '', agent.preset ?? '', agent.lastLine].some((s) => s.toLowerCase().includes(f));
 }
 
 export function stateText(a: Agent): string {
   if (a.state === 'exited' && a.lastExit) return `exited (${a.lastExit.status})`;
+  if (effectiveState(a) === 'waiting-approval') return `waiting-approval (${a.approvals!.count})`;
   return a.state;
 }
 
@@ -42,7 +48,7 @@ export function renderFleet(tbody: HTMLTableSectionElement, agents: Agent[], sel
     if (a.name === selected) tr.className = 'selected';
     const name = cell(tr, 'name', a.name, 'name');
     name.removeAttribute('data-label');
-    cell(tr, 'state', stateText(a), `state state-${a.state}`);
+    cell(tr, 'state', stateText(a), `state state-${effectiveState(a)}`);
     cell(tr, 'branch', a.branch ? `${a.branch}${a.worktree ? ` (${a.worktree})` : ''}` : a.workspace);
     cell(tr, 'uptime', uptimeText(a, now), 'uptime');
     cell(tr, 'restarts', String(a.restarts));

@@ -1,8 +1,12 @@
-// The dashboard page: the fleet, live over the audit event stream, and one agent's
-// terminal with its actions. Every change comes from an event; nothing polls the daemon.
-import { ApiError, killAgent, listAgents, removeAgent, restartAgent, socketUrl, type Agent } from './api.js';
-import { matchesFilter, renderFleet, sortForAttention, stateText, uptimeText } from './fleet.js';
+// The dashboard page: the fleet and the activity feed, live over the audit event stream;
+// the approvals waiting for a person, live over the approvals stream; one agent's
+// terminal or diff with its actions. Every change comes from an event; nothing polls the daemon.
+import { addToFeed } from './activity.js';
+import { ApiError, killAgent, listAgents, recentEvents, removeAgent, restartAgent, socketUrl, type Agent, type AuditEvent } from './api.js';
+import { followApprovals } from './approvals.js';
+import { effectiveState, matchesFilter, renderFleet, sortForAttention, stateText, uptimeText } from './fleet.js';
 import { setUpSpawnDialog } from './spawn-form.js';
+import { setUpDiffView } from './task-diff.js';
 import { openTerminal, type TerminalView } from './terminal-view.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -13,12 +17,15 @@ const notice = $('notice');
 const panel = $('agent-panel');
 const readOnlyBox = $<HTMLInputElement>('read-only');
 const terminalStatus = $('terminal-status');
+const feed = $<HTMLOListElement>('activity-list');
+const badge = $<HTMLButtonElement>('approvals-badge');
 
 let agents: Agent[] = [];
 let selected: string | undefined;
 let terminal: TerminalView | undefined;
 let lastEventId: number | undefined;
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+let showing: 'terminal' | 'diff' = 'terminal';
 
 function showNotice(text: string, isError = false): void {
   notice.hidden = !text;
@@ -35,7 +42,7 @@ function render(): void {
   const current = agents.find((a) => a.name === selected);
   const state = $('agent-state');
   state.textContent = current ? stateText(current) : selected ? 'removed' : '';
-  state.className = `state state-${current?.state ?? 'exited'}`;
+  state.className = `state state-${current ? effectiveState(current) : 'exited'}`;
 }
 
 async function refresh(): Promise<void> {
@@ -54,6 +61,17 @@ function refreshSoon(): void {
   refreshTimer = setTimeout(() => void refresh(), 15);
 }
 
+/** The feed's first screen; the stream then continues after its newest row, so nothing is missed or shown twice. */
+async function loadFeed(): Promise<void> {
+  try {
+    const events = await recentEvents(50);
+    addToFeed(feed, events);
+    if (events.length) lastEventId = Math.max(lastEventId ?? 0, ...events.map((e) => e.id));
+  } catch {
+    // Not logged in, or the daemon is going away: the listing says so.
+  }
+}
+
 function followEvents(): void {
   const after = lastEventId === undefined ? '' : `?after=${lastEventId}`;
   const ws = new WebSocket(socketUrl(`/v1/events/stream${after}`));
@@ -64,8 +82,11 @@ function followEvents(): void {
     void refresh();
   });
   ws.addEventListener('message', (ev) => {
-    const msg = JSON.parse(String(ev.data)) as { event?: { id: number } };
-    if (msg.event) lastEventId = msg.event.id;
+    const msg = JSON.parse(String(ev.data)) as { event?: AuditEvent };
+    if (msg.event) {
+      lastEventId = msg.event.id;
+      addToFeed(feed, [msg.event]);
+    }
     refreshSoon();
   });
   ws.addEventListener('close', () => {
@@ -81,7 +102,22 @@ function pick(name: string): void {
   panel.hidden = false;
   $('agent-name').textContent = name;
   render();
-  attach();
+  show(showing);
+}
+
+/** The agent panel shows the terminal or the task's diff. */
+function show(view: 'terminal' | 'diff'): void {
+  showing = view;
+  $('show-terminal').setAttribute('aria-selected', String(view === 'terminal'));
+  $('show-diff').setAttribute('aria-selected', String(view === 'diff'));
+  $('terminal').hidden = view !== 'terminal';
+  $('diff-view').hidden = view !== 'diff';
+  if (view === 'terminal') attach();
+  else {
+    terminal?.close();
+    terminal = undefined;
+    if (selected !== undefined) void diffView.load(selected);
+  }
 }
 
 function attach(): void {
@@ -120,9 +156,24 @@ async function act(what: string, action: () => Promise<unknown>): Promise<boolea
   }
 }
 
+const diffView = setUpDiffView($('diff-view'), (text, isError) => {
+  terminalStatus.textContent = text;
+  terminalStatus.classList.toggle('error', isError === true);
+});
+followApprovals($('approvals'), $<HTMLUListElement>('approvals-list'), $('approvals-status'), (pending) => {
+  const n = pending.length;
+  badge.hidden = n === 0;
+  badge.textContent = `${n} waiting`;
+});
+badge.addEventListener('click', () => {
+  if (selected !== undefined) closePanel();
+  $('approvals').scrollIntoView();
+});
+$('show-terminal').addEventListener('click', () => show('terminal'));
+$('show-diff').addEventListener('click', () => show('diff'));
 filterInput.addEventListener('input', render);
 setUpSpawnDialog($<HTMLDialogElement>('spawn-dialog'), $('new-agent'), () => refreshSoon());
-readOnlyBox.addEventListener('change', attach);
+readOnlyBox.addEventListener('change', () => showing === 'terminal' && attach());
 $('back').addEventListener('click', closePanel);
 $('kill').addEventListener('click', () => {
   const signal = $<HTMLSelectElement>('signal').value;
@@ -132,7 +183,7 @@ $('kill').addEventListener('click', () => {
 $('restart').addEventListener('click', () => {
   const name = selected;
   // The new run has a new terminal: attach to it once it is up.
-  if (name) void act('restart', () => restartAgent(name)).then((ok) => ok && selected === name && setTimeout(attach, 300));
+  if (name) void act('restart', () => restartAgent(name)).then((ok) => ok && selected === name && showing === 'terminal' && setTimeout(attach, 300));
 });
 $('remove').addEventListener('click', () => {
   const name = selected;
@@ -150,4 +201,4 @@ setInterval(() => {
 
 // The first listing does not wait for the stream: the fleet shows as soon as it can.
 void refresh();
-followEvents();
+void loadFeed().then(followEvents);

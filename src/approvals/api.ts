@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { isFromDashboard } from '../daemon/dashboard-request.js';
 import { HttpError, sendJson } from '../daemon/http-error.js';
 import type { ApprovalAnswerer } from './protocol.js';
 import type { ApprovalQueue } from './queue.js';
@@ -43,7 +44,8 @@ export async function routeApprovals(
   if (action !== 'approve' && action !== 'deny') throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint ${url.pathname}`);
   allow('POST');
   const b = await body();
-  const by = b.by ?? 'cli';
+  // A browser is the dashboard, whatever its body says: the audit names who really answered.
+  const by = isFromDashboard(req) ? 'dashboard' : (b.by ?? 'cli');
   if (typeof by !== 'string' || !(CLIENT_ANSWERERS as string[]).includes(by)) throw new HttpError(400, 'E_USAGE', `"by" must be one of ${CLIENT_ANSWERERS.join(', ')}`);
   const reason = b.reason;
   if (reason !== undefined && (typeof reason !== 'string' || reason.length > 1000)) throw new HttpError(400, 'E_USAGE', '"reason" must be a string of at most 1000 characters');

@@ -11,8 +11,8 @@ import { checkRuntimeDir, UntrustedSocketError } from '../daemon/socket-trust.js
 import { DAEMON_TITLE, runningDaemonPid } from '../daemon/lock.js';
 import { DEFAULT_SCROLLBACK_KB, startDaemon } from '../daemon/server.js';
 import { launchdPlist, systemdUnit } from '../daemon/service-unit.js';
-import { DEFAULT_DASHBOARD_PORT } from '../daemon/dashboard-server.js';
-import { parseDashboardPort } from './dashboard.js';
+import { DEFAULT_DASHBOARD_PORT } from '../daemon/dashboard-config.js';
+import { parseDashboardHost, parseDashboardPort } from './dashboard.js';
 import { runCommand } from './command.js';
 import { formatDuration } from '../core/duration-text.js';
 
@@ -22,7 +22,12 @@ const CLI = join(dirname(dirname(dirname(MAIN))), 'bin', 'celistra.js');
 const daemonArgs = {
   'scrollback-kb': { type: 'string', description: `scrollback kept per agent, in KiB (default ${DEFAULT_SCROLLBACK_KB})`, valueHint: 'N' },
   'restart-delay-ms': { type: 'string', description: `first auto-restart delay, doubled per crash (default ${DEFAULT_RESTART_POLICY.baseDelayMs})`, valueHint: 'MS' },
-  'dashboard-port': { type: 'string', description: `the browser dashboard's port on 127.0.0.1 (default ${DEFAULT_DASHBOARD_PORT}; 0: any free port, shown by \`daemon status\`; off: no dashboard)`, valueHint: 'N|off' },
+  'dashboard-port': { type: 'string', description: `the browser dashboard's port (default: "port" in dashboard.json in the config dir, else ${DEFAULT_DASHBOARD_PORT}; 0: any free port, shown by \`daemon status\`; off: no dashboard)`, valueHint: 'N|off' },
+  'dashboard-host': {
+    type: 'string',
+    description: 'bind the dashboard to this IP address instead of 127.0.0.1 (0.0.0.0: every interface). Beyond loopback other machines can reach it over plain HTTP: warned about, and it still needs the login link',
+    valueHint: 'ADDR',
+  },
   'enable-kernel-audit': {
     type: 'boolean',
     description: 'turn the kernel audit subsystem on if it is off (host-wide; root only), so Landlock denials reach the audit log; switched back off when the daemon stops (docs/audit.md)',
@@ -62,6 +67,7 @@ const foreground = defineCommand({
         restartPolicy: baseDelayMs === undefined ? undefined : { ...DEFAULT_RESTART_POLICY, baseDelayMs },
         enableKernelAudit: args['enable-kernel-audit'] === true,
         dashboardPort: parseDashboardPort(args['dashboard-port']),
+        dashboardHost: parseDashboardHost(args['dashboard-host']),
       });
       // Client input is handled where it arrives; anything escaping is a bug to log,
       // not a reason to drop every agent's API.
@@ -88,6 +94,7 @@ const start = defineCommand({
   run: ({ args }) =>
     runCommand(async () => {
       parseDashboardPort(args['dashboard-port']);
+      parseDashboardHost(args['dashboard-host']);
       const paths = celistraPaths();
       const running = runningDaemonPid(paths.runtimeDir);
       if (running !== undefined) {
@@ -173,11 +180,11 @@ const status = defineCommand({
   args: { json: { type: 'boolean', description: 'print JSON' } },
   run: ({ args }) =>
     runCommand(async () => {
-      const s = await new DaemonClient(celistraPaths()).call<{ pid: number; uptimeMs: number; agents: number; socketPath: string; version: string; scrollbackBytes: number; dashboard?: { url: string | null } | null }>('GET', '/v1/status');
+      const s = await new DaemonClient(celistraPaths()).call<{ pid: number; uptimeMs: number; agents: number; socketPath: string; version: string; scrollbackBytes: number; dashboard?: { url: string | null; exposed?: boolean } | null }>('GET', '/v1/status');
       if (args.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       else {
         // An older daemon has no dashboard field: say nothing about it.
-        const dashboard = s.dashboard === undefined ? '' : `, dashboard ${s.dashboard?.url ?? 'off'}`;
+        const dashboard = s.dashboard === undefined ? '' : `, dashboard ${s.dashboard?.url ?? 'off'}${s.dashboard?.exposed ? ' (beyond loopback: other machines can reach it)' : ''}`;
         process.stdout.write(`celistrad ${s.version} running: pid ${s.pid}, up ${formatDuration(s.uptimeMs)}, ${s.agents} agent(s), socket ${s.socketPath}${dashboard}\n`);
       }
     }),

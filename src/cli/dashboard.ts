@@ -1,18 +1,19 @@
 import { defineCommand } from 'citty';
 import { spawn } from 'node:child_process';
-import { CelistraError } from '../core/errors.js';
 import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
-import { DASHBOARD_LOGIN_PATH } from '../daemon/dashboard-server.js';
+import { parseHost, parsePort } from '../daemon/dashboard-config.js';
+import { DASHBOARD_LOGIN_PATH, exposedWarning } from '../daemon/dashboard-server.js';
 import { runCommand } from './command.js';
 
-/** `--dashboard-port`: a TCP port (0 = any free one), `off`, or undefined for the default. */
+/** `--dashboard-port`: a TCP port (0 = any free one), `off`, or undefined for the config file's or the default. */
 export function parseDashboardPort(v: string | undefined): number | 'off' | undefined {
-  if (v === undefined) return undefined;
-  if (v === 'off') return 'off';
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 65535) throw new CelistraError('E_USAGE', `--dashboard-port must be a port number (0-65535) or off, not "${v}"`);
-  return n;
+  return v === undefined ? undefined : parsePort(v, '--dashboard-port');
+}
+
+/** `--dashboard-host`: an IP address to bind instead of 127.0.0.1 (warned about unless loopback). */
+export function parseDashboardHost(v: string | undefined): string | undefined {
+  return v === undefined ? undefined : parseHost(v, '--dashboard-host');
 }
 
 /** The desktop's "open this URL" program; the URL is one argument, never a shell word. */
@@ -26,15 +27,16 @@ function openInBrowser(url: string): void {
 export default defineCommand({
   meta: {
     name: 'dashboard',
-    description: 'Print a one-time login link to the browser dashboard the daemon serves on 127.0.0.1 (valid for 60 s, one use).',
+    description: 'Print a one-time login link to the browser dashboard the daemon serves (on 127.0.0.1 unless configured otherwise; valid for 60 s, one use).',
   },
   args: {
     open: { type: 'boolean', description: 'also open it in the default browser' },
-    json: { type: 'boolean', description: 'print JSON: {url, expiresAt, port}' },
+    json: { type: 'boolean', description: 'print JSON: {url, expiresAt, port, host, exposed}' },
   },
   run: ({ args }) =>
     runCommand(async () => {
-      const link = await new DaemonClient(celistraPaths()).call<{ url: string; expiresAt: number; port: number }>('POST', DASHBOARD_LOGIN_PATH, {});
+      const link = await new DaemonClient(celistraPaths()).call<{ url: string; expiresAt: number; port: number; host?: string; exposed?: boolean }>('POST', DASHBOARD_LOGIN_PATH, {});
+      if (link.exposed && link.host) process.stderr.write(`celistra: warning: ${exposedWarning(link.host, link.port)}\n`);
       if (args.json) process.stdout.write(`${JSON.stringify(link)}\n`);
       else process.stdout.write(`${link.url}\n`);
       if (args.open) openInBrowser(link.url);

@@ -155,16 +155,24 @@ const SHOW_GITLINKS = '--ignore-submodules=none';
 
 /** The task's changes against its fork point: commits plus uncommitted work. */
 export function worktreeDiff(view: HostView, stat: boolean): string {
+  return worktreeDiffs(view, [stat ? ['--stat'] : []])[0]!;
+}
+
+/**
+ * The task's changes in several `git diff` output formats (`[]` the patch, `['--numstat']`
+ * per file, ...), from one throwaway index: one answer per format, in order.
+ */
+export function worktreeDiffs(view: HostView, formats: string[][]): string[] {
   const tip = requireTip(view);
   const from = forkPoint(view, tip);
   if (!existsSync(join(view.record.path, '.git'))) {
-    return git(['diff', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...(stat ? ['--stat'] : []), from, tip], view.read);
+    return formats.map((format) => git(['diff', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...format, from, tip], view.read));
   }
   return withWorktreeIndex(view, tip, (opts) => {
     git(['add', '-A', '--ignore-errors', '.'], opts);
     const untrackedIncluded = includedNotIn(tip, view);
     if (untrackedIncluded.length > 0) git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...untrackedIncluded.map(literal)], opts);
-    return git(['diff', '--cached', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...(stat ? ['--stat'] : []), from], { ...opts, cwd: view.record.repo });
+    return formats.map((format) => git(['diff', '--cached', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...format, from], { ...opts, cwd: view.record.repo }));
   });
 }
 

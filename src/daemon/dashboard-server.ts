@@ -4,13 +4,19 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { DashboardAuth, sessionCookie, sessionFromCookie } from './dashboard-auth.js';
+import { allowedHostHeaders, DASHBOARD_LOOPBACK, hostPart, isLoopbackAddress, linkAddress } from './dashboard-config.js';
+import { markFromDashboard } from './dashboard-request.js';
 import { errorBody, HttpError, sendError, sendJson } from './http-error.js';
 
-/** Celistra's dashboard port unless `--dashboard-port` says otherwise. */
-export const DEFAULT_DASHBOARD_PORT = 33120;
-export const DASHBOARD_HOST = '127.0.0.1';
 /** The unix-socket endpoint `celistra dashboard` asks for a login link. Not served over TCP. */
 export const DASHBOARD_LOGIN_PATH = '/v1/dashboard/login';
+
+const HOST_REFUSED = 'the Host header does not name this dashboard (127.0.0.1:PORT or localhost:PORT, or an address or name it was configured for)';
+
+/** What the daemon's log (and `celistra dashboard`) says when the page is reachable beyond this machine. */
+export function exposedWarning(host: string, port: number): string {
+  return `the dashboard listens on ${hostPart(host)}:${port}, beyond loopback: other machines can reach it. It still needs a login link, but it is plain HTTP: anyone on the network path can read the session cookie and the agents' screens, and act with them. Prefer loopback and an SSH tunnel (ssh -L ${port}:127.0.0.1:${port} THIS-HOST).`;
+}
 
 /** dist/web, where scripts/bundle-web.js puts the page (this file runs from dist/src/daemon). */
 const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
@@ -32,8 +38,12 @@ const SECURITY_HEADERS = {
 };
 
 export interface DashboardOptions {
-  /** TCP port on 127.0.0.1 (0: any free port), or 'off'. */
+  /** TCP port (0: any free port), or 'off'. */
   port: number | 'off';
+  /** The address to bind (default 127.0.0.1). Anything but loopback is logged as a warning. */
+  host?: string;
+  /** More names the browser may send in Host, for a bind beyond loopback (a tunnel's or the machine's DNS name). */
+  allowedHosts?: string[];
   /** The /v1 router the unix socket uses: the dashboard never has routes of its own. */
   route: (req: IncomingMessage, res: ServerResponse) => void;
   /** The unix socket's WebSocket dispatch (attach, event stream). */
@@ -45,6 +55,10 @@ export interface DashboardStatus {
   /** `http://127.0.0.1:PORT/` while listening, else null. */
   url: string | null;
   port: number | null;
+  /** The address bound, while listening. */
+  host?: string;
+  /** Bound beyond loopback: reachable from other machines (docs/dashboard.md, "Beyond loopback"). */
+  exposed?: boolean;
   /** Why there is no listener (off, port taken), when there is none. */
   reason?: string;
 }
@@ -58,9 +72,10 @@ export interface Dashboard {
 }
 
 /**
- * The browser dashboard's HTTP listener (docs/dashboard.md). Loopback only. Every request
- * must name the listener in Host (`127.0.0.1:PORT` or `localhost:PORT`: a DNS-rebound
- * name is refused); /login trades a one-time token for a session cookie; the page shell
+ * The browser dashboard's HTTP listener (docs/dashboard.md). Loopback unless another
+ * address is asked for explicitly (warned about). Every request must name the listener in
+ * Host (`127.0.0.1:PORT` or `localhost:PORT`, or the bound address or a configured name: a
+ * DNS-rebound name is refused); /login trades a one-time token for a session cookie; the page shell
  * is public; everything else needs the session, and state-changing requests and
  * WebSocket upgrades also a same-origin Origin header. Accepted requests go to the same
  * router and WebSocket handlers as the unix socket.
@@ -76,31 +91,34 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     srv.on('upgrade', (req, socket, head) => onUpgrade(req, socket, head));
     srv.on('clientError', (_e, socket) => socket.destroy());
     const port = opts.port;
+    const host = opts.host ?? DASHBOARD_LOOPBACK;
     try {
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
-        srv.listen(port, DASHBOARD_HOST, () => resolve());
+        srv.listen(port, host, () => resolve());
       });
       server = srv;
       const bound = (srv.address() as AddressInfo).port;
-      allowedHosts = new Set([`127.0.0.1:${bound}`, `localhost:${bound}`]);
-      status = { url: `http://${DASHBOARD_HOST}:${bound}/`, port: bound };
+      allowedHosts = allowedHostHeaders(host, bound, opts.allowedHosts);
+      const exposed = !isLoopbackAddress(host);
+      status = { url: `http://${hostPart(linkAddress(host))}:${bound}/`, port: bound, host, exposed };
       opts.log(`celistrad: dashboard on ${status.url} (\`celistra dashboard\` prints a login link)`);
+      if (exposed) opts.log(`celistrad: WARNING: ${exposedWarning(host, bound)}`);
     } catch (e) {
       // The agents matter more than the page: the daemon runs on, and says why there is no page.
-      status = { url: null, port: null, reason: `the dashboard could not listen on ${DASHBOARD_HOST}:${port}: ${(e as Error).message}` };
+      status = { url: null, port: null, reason: `the dashboard could not listen on ${hostPart(host)}:${port}: ${(e as Error).message}` };
       opts.log(`celistrad: ${status.reason}; start the daemon with --dashboard-port N (or off)`);
     }
   }
 
   function hostOk(req: IncomingMessage): boolean {
-    return allowedHosts.has(req.headers.host ?? '');
+    return allowedHosts.has((req.headers.host ?? '').toLowerCase());
   }
 
-  /** Same origin: the page's own scheme, host and port, as the Host header names it. */
+  /** Same origin: the page's own scheme, host and port, as the (allowed) Host header names it. */
   function originOk(req: IncomingMessage): boolean {
     const origin = req.headers.origin;
-    return origin !== undefined && origin === `http://${req.headers.host}`;
+    return origin !== undefined && origin.toLowerCase() === `http://${(req.headers.host ?? '').toLowerCase()}`;
   }
 
   function hasSession(req: IncomingMessage): boolean {
@@ -109,7 +127,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
 
   /** Why a request is refused before it reaches the API, or undefined to let it through. */
   function refusal(req: IncomingMessage, needsOrigin: boolean): HttpError | undefined {
-    if (!hostOk(req)) return new HttpError(403, 'E_USAGE', 'the Host header does not name this dashboard (127.0.0.1:PORT or localhost:PORT)');
+    if (!hostOk(req)) return new HttpError(403, 'E_USAGE', HOST_REFUSED);
     if (!hasSession(req)) return new HttpError(401, 'E_USAGE', 'no dashboard session: open the link `celistra dashboard` prints');
     if (needsOrigin && !originOk(req)) return new HttpError(403, 'E_USAGE', 'cross-origin request refused: the Origin header must be this dashboard');
     return undefined;
@@ -121,7 +139,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       const url = new URL(req.url ?? '/', 'http://dashboard');
       const method = req.method ?? 'GET';
       const readOnly = method === 'GET' || method === 'HEAD';
-      if (!hostOk(req)) throw new HttpError(403, 'E_USAGE', 'the Host header does not name this dashboard (127.0.0.1:PORT or localhost:PORT)');
+      if (!hostOk(req)) throw new HttpError(403, 'E_USAGE', HOST_REFUSED);
       // GET only: a HEAD (a link preview checking the URL) must not spend the token.
       if (url.pathname === '/login' && method === 'GET') return login(url, res);
       const shell = STATIC_FILES[url.pathname];
@@ -129,6 +147,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
       const refused = refusal(req, !readOnly);
       if (refused) throw refused;
       if (!url.pathname.startsWith('/v1/')) throw new HttpError(404, 'E_NOT_FOUND', `no such page ${url.pathname}`);
+      markFromDashboard(req);
       opts.route(req, res);
     } catch (e) {
       sendError(res, e);
@@ -180,7 +199,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
         if (req.method !== 'POST') throw new HttpError(405, 'E_USAGE', `${req.method} is not allowed on ${DASHBOARD_LOGIN_PATH} (allowed: POST)`);
         if (status.url === null) throw new HttpError(409, 'E_CONFLICT', status.reason ?? 'the dashboard is not listening');
         const { token, expiresAt } = auth.issueLoginToken();
-        sendJson(res, 200, { url: `${status.url}login?token=${token}`, expiresAt, port: status.port });
+        sendJson(res, 200, { url: `${status.url}login?token=${token}`, expiresAt, port: status.port, host: status.host, exposed: status.exposed });
       } catch (e) {
         sendError(res, e);
       }

@@ -6,6 +6,7 @@ import { parseEventsQuery, toAuditQuery } from './events-query.js';
 import { HttpError, sendError, sendJson } from './http-error.js';
 import type { ApprovalQueue } from '../approvals/queue.js';
 import { routeApprovals } from '../approvals/api.js';
+import { routeTask } from './task-routes.js';
 
 /** Request bodies are small JSON documents; anything bigger is refused, not buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -131,6 +132,7 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
         supervisor.remove(name);
         return sendJson(res, 200, { removed: name });
       }
+      if (await routeTask(supervisor, req, res, name, action, () => readJson(req))) return;
       switch (action) {
         case 'kill': {
           allow('POST');

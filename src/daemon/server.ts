@@ -21,7 +21,8 @@ import { ApprovalStore } from '../approvals/store.js';
 import { createApprovalStream } from '../approvals/api.js';
 import { loadPushConfig } from '../approvals/push.js';
 import { startPushReceiver, type PushReceiver } from '../approvals/push-receiver.js';
-import { DEFAULT_DASHBOARD_PORT, startDashboard, type Dashboard } from './dashboard-server.js';
+import { startDashboard, type Dashboard } from './dashboard-server.js';
+import { DEFAULT_DASHBOARD_PORT, loadDashboardConfig } from './dashboard-config.js';
 
 export const DAEMON_VERSION = '0.1.0';
 export const DEFAULT_SCROLLBACK_KB = 64;
@@ -35,8 +36,10 @@ export interface DaemonOptions {
    * and back off when the daemon stops. Only on explicit request (docs/audit.md).
    */
   enableKernelAudit?: boolean;
-  /** The browser dashboard's port on 127.0.0.1 (0: any free port; default 33120), or 'off'. */
+  /** The browser dashboard's port (0: any free port; default: dashboard.json's, else 33120), or 'off'. */
   dashboardPort?: number | 'off';
+  /** The address it binds (default: dashboard.json's, else 127.0.0.1). */
+  dashboardHost?: string;
   /** Where the daemon's one-line notices go (default: stderr). */
   log?: (line: string) => void;
   /**
@@ -73,6 +76,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let push: PushReceiver | undefined;
   let dashboard: Dashboard | undefined;
   try {
+    // A malformed dashboard.json stops the start before any agent is touched, saying why.
+    const dashboardConfig = loadDashboardConfig(paths.configDir);
     store = new AgentStore(paths.stateDir);
     const scrollbackBytes = Math.round((opts.scrollbackKb ?? DEFAULT_SCROLLBACK_KB) * 1024);
     const audit = openAuditLog({ stateDir: paths.stateDir });
@@ -138,7 +143,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const approvalStream = createApprovalStream(approvals);
     const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       events.handles(req) ? events.onUpgrade(req, socket, head) : approvalStream.handles(req) ? approvalStream.onUpgrade(req, socket, head) : attach(req, socket, head);
-    const dash = await startDashboard({ port: opts.dashboardPort ?? DEFAULT_DASHBOARD_PORT, route: (req, res) => void route(req, res), upgrade, log });
+    const dash = await startDashboard({
+      port: opts.dashboardPort ?? dashboardConfig.port ?? DEFAULT_DASHBOARD_PORT,
+      host: opts.dashboardHost ?? dashboardConfig.host,
+      allowedHosts: dashboardConfig.allowedHosts,
+      route: (req, res) => void route(req, res),
+      upgrade,
+      log,
+    });
     dashboard = dash;
     server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, (req, res) => (dash.handlesControl(req) ? dash.control(req, res) : void route(req, res)));
     server.on('upgrade', upgrade);

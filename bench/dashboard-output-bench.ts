@@ -1,0 +1,146 @@
+/**
+ * 100 MB of agent output to one browser tab (docs/benchmarks/dashboard.md), beside the same
+ * flood with no client and with one terminal client (a read-only attach WebSocket over the
+ * unix socket, as `ctl attach` uses), in one run, so the ratios compare like with like on
+ * whatever load the machine has.
+ *
+ * The agent (backend none, as bench/daemon-bench.ts) waits for a line, then prints MB
+ * megabytes of 80-byte lines and its own elapsed time: "the agent is never slowed" means
+ * that time does not grow with a client attached. The tab is headless chromium with the
+ * dashboard attached to the agent (xterm.js drawing); an init script counts the binary
+ * bytes and the resyncs its attach socket receives.
+ * Run: npx tsc -p tsconfig.json && node scripts/bundle.js && node dist/bench/dashboard-output-bench.js [--mb 100] [--runs 3]
+ */
+import { loadavg } from 'node:os';
+import type { Page } from 'playwright-core';
+import type WebSocket from 'ws';
+import { cleanup, makeSandbox, sleep, waitFor, type Sandbox } from '../test/daemon-harness.js';
+import { loginLink, startDashboardDaemon } from '../test/dashboard-support.js';
+import { launchChromium, numberFlag } from './chromium.js';
+import { machineLine, median } from './stats.js';
+
+const MB = numberFlag('mb', 100);
+const RUNS = numberFlag('runs', 3);
+const BYTES = MB * 1_000_000;
+const LINE = 'x'.repeat(79);
+const FLOOD = `read go; s=$(date +%s%N); yes '${LINE}' | head -c ${BYTES}; e=$(date +%s%N); echo; echo "agent-took-ms $(( (e - s) / 1000000 ))"; exec sleep 3600`;
+
+type Mode = 'no client' | 'terminal client' | 'browser tab';
+interface Run {
+  mode: Mode;
+  agentMs: number;
+  /** From "go" until the client's last byte (null without a client). */
+  deliveredMs: number | null;
+  bytes: number | null;
+  resyncs: number | null;
+}
+
+/** Runs in the page before its own script: counts what the attach socket brings. */
+function countAttachBytes(): void {
+  const w = window as unknown as { __bytes: number; __resyncs: number; __last: number };
+  w.__bytes = 0;
+  w.__resyncs = 0;
+  w.__last = 0;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      if (!String(url).includes('/attach')) return;
+      this.addEventListener('message', (ev) => {
+        w.__last = Date.now();
+        if (typeof ev.data !== 'string') w.__bytes += (ev.data as ArrayBuffer).byteLength;
+        else if (ev.data.includes('"resync"')) w.__resyncs++;
+      });
+    }
+  };
+}
+
+async function agentTook(sb: Sandbox, name: string): Promise<number> {
+  return waitFor(`${name} done`, async () => {
+    const m = /agent-took-ms (\d+)/.exec((await sb.client.logs(name)).toString());
+    return m ? Number(m[1]) : undefined;
+  }, 600_000);
+}
+
+async function oneRun(sb: Sandbox, page: Page, mode: Mode, i: number): Promise<Run> {
+  const name = `flood-${mode.split(' ')[0]}-${i}`;
+  await sb.client.call('POST', '/v1/agents', { name, argv: ['sh', '-c', FLOOD], workspace: sb.workspace, backend: 'none', cols: 80, rows: 24 });
+  let ws: WebSocket | undefined;
+  let bytes = 0;
+  let last = 0;
+  if (mode === 'terminal client') {
+    ws = await sb.client.attach(name, { readOnly: 1 });
+    ws.on('message', (d: Buffer, binary: boolean) => {
+      last = Date.now();
+      if (binary) bytes += d.length;
+    });
+    ws.resume();
+  } else if (mode === 'browser tab') {
+    await page.reload();
+    await page.waitForSelector('#connection:text("live")');
+    await page.click(`#fleet-rows tr[data-agent="${name}"]`);
+    await page.waitForSelector(`#terminal-status:text("attached to ${name}")`);
+  }
+  await sleep(300);
+  const start = Date.now();
+  await sb.client.call('POST', `/v1/agents/${name}/input`, { data: 'go\r' });
+  const agentMs = await agentTook(sb, name);
+  process.stderr.write(`${name}: the agent printed ${MB} MB in ${agentMs} ms\n`);
+  let run: Run = { mode, agentMs, deliveredMs: null, bytes: null, resyncs: null };
+  if (mode === 'terminal client') {
+    await waitFor('the client to go quiet', async () => (Date.now() - last > 1000 ? true : undefined), 600_000);
+    run = { ...run, deliveredMs: last - start, bytes, resyncs: 0 };
+    ws!.close();
+  } else if (mode === 'browser tab') {
+    const read = () =>
+      page.evaluate(() => {
+        const w = window as unknown as { __bytes: number; __resyncs: number; __last: number };
+        return { __bytes: w.__bytes, __resyncs: w.__resyncs, __last: w.__last };
+      });
+    await waitFor('the tab to go quiet', async () => {
+      const r = await read();
+      return r.__last && Date.now() - r.__last > 1000 ? true : undefined;
+    }, 600_000);
+    const r = await read();
+    run = { ...run, deliveredMs: r.__last - start, bytes: r.__bytes, resyncs: r.__resyncs };
+  }
+  await sb.client.call('POST', `/v1/agents/${name}/kill`, { signal: 'KILL' });
+  await waitFor(`${name} stopped`, async () => (await sb.client.call<{ agent: { state: string } }>('GET', `/v1/agents/${name}`)).agent.state !== 'running' || undefined);
+  await sb.client.call('DELETE', `/v1/agents/${name}`);
+  return run;
+}
+
+const sb = makeSandbox();
+const d = await startDashboardDaemon(sb);
+const browser = await launchChromium();
+try {
+  process.stdout.write(`machine: ${machineLine()}, chromium ${browser.version()}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(countAttachBytes);
+  const page = await context.newPage();
+  await page.goto(loginLink(sb));
+  const runs: Run[] = [];
+  // Interleaved, so a change in the machine's load hits every mode alike.
+  for (let i = 0; i < RUNS; i++) {
+    for (const mode of ['no client', 'terminal client', 'browser tab'] as Mode[]) {
+      const r = await oneRun(sb, page, mode, i);
+      runs.push(r);
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+    }
+  }
+  const of = (mode: Mode) => runs.filter((r) => r.mode === mode);
+  const floor = median(of('no client').map((r) => r.agentMs));
+  process.stdout.write(`\n| ${MB} MB, median of ${RUNS} | agent's own time | vs no client | until the client's last byte | bytes reached the client | resyncs |\n|---|---|---|---|---|---|\n`);
+  for (const mode of ['no client', 'terminal client', 'browser tab'] as Mode[]) {
+    const rs = of(mode);
+    const agent = median(rs.map((r) => r.agentMs));
+    const delivered = rs[0]!.deliveredMs === null ? '-' : `${median(rs.map((r) => r.deliveredMs!)).toFixed(0)} ms`;
+    const bytes = rs[0]!.bytes === null ? '-' : `${(median(rs.map((r) => r.bytes!)) / 1e6).toFixed(1)} MB`;
+    const resyncs = rs[0]!.resyncs === null ? '-' : String(median(rs.map((r) => r.resyncs!)));
+    process.stdout.write(`| ${mode} | ${agent.toFixed(0)} ms | ${(agent / floor).toFixed(2)}× | ${delivered} | ${bytes} | ${resyncs} |\n`);
+  }
+  process.stdout.write(`load at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+} finally {
+  await browser.close();
+  await cleanup(sb, d.daemon);
+}
