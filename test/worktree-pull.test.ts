@@ -55,3 +55,20 @@ test('two pull modes at once are a usage error', () => {
   assert.equal(r.status, 64);
   assert.match(r.stderr, /choose one of --ff-only, --merge, --squash/);
 });
+
+test('every pull, and every refused pull, is in the audit log with who pulled', () => {
+  const { s, repo } = task('pull-audit');
+  const done = celistra(['pull', 't', '--json'], repo, s.env);
+  assert.equal(done.status, 0, done.stderr);
+  const commit = JSON.parse(done.stdout).commit as string;
+  must('echo local >> "$(git ls-files | head -n 1)"', repo, s.env);
+  const refused = celistra(['pull', 't', '--squash'], repo, s.env);
+  assert.notEqual(refused.status, 0, 'a dirty main checkout refuses the pull');
+  const h = celistra(['history', '--event', 'pull', '--json'], repo, s.env);
+  assert.equal(h.status, 0, h.stderr);
+  const rows = (JSON.parse(h.stdout) as { agent: string; data: Record<string, unknown> }[]).sort((a, b) => Number('refused' in a.data) - Number('refused' in b.data));
+  assert.deepEqual(rows.map((r) => r.agent), ['t', 't']);
+  assert.deepEqual(rows[0]!.data, { task: 't', mode: 'merge', by: 'cli', branch: 'agent/t', into: 'main', outcome: 'fast-forward', commit });
+  assert.equal(rows[1]!.data.mode, 'squash');
+  assert.match(String(rows[1]!.data.refused), /uncommitted changes/);
+});

@@ -1,6 +1,8 @@
 import { defineCommand } from 'citty';
 import { CelistraError } from '../core/errors.js';
 import { pullWorktree, type PullMode } from '../core/worktree-pull.js';
+import { pullAudited } from '../core/worktree-pull-audit.js';
+import { celistraPaths } from '../core/paths.js';
 import { findWorktree } from '../core/worktrees.js';
 import { hostView, nestedRepositories, nestedRepositoriesNote } from '../core/worktree-inspect.js';
 import { runCommand } from './command.js';
@@ -25,7 +27,7 @@ export default defineCommand({
       if (modes.length > 1) throw new CelistraError('E_USAGE', `choose one of --ff-only, --merge, --squash (got ${modes.map((m) => `--${m}`).join(' ')})`);
       const mode: PullMode = modes[0] ?? 'merge';
       const record = findWorktree(args.name, args.repo);
-      const r = pullWorktree(record, mode);
+      const r = pullAudited(celistraPaths().stateDir, record.name, mode, 'cli', () => pullWorktree(record, mode));
       process.stderr.write(nestedRepositoriesNote(record.name, nestedRepositories(hostView(record))));
       if (args.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
       else process.stdout.write(`${r.branch} → ${r.into}: ${r.outcome} (${r.commit.slice(0, 12)})\n`);

@@ -4,6 +4,9 @@ import type { Supervisor } from '../core/supervisor.js';
 import { recordedWorktree } from '../core/worktree-git.js';
 import { hostView, nestedRepositories, worktreeDiffs } from '../core/worktree-inspect.js';
 import { pullWorktree, type PullMode } from '../core/worktree-pull.js';
+import { pullAudited } from '../core/worktree-pull-audit.js';
+import { celistraPaths } from '../core/paths.js';
+import { isFromDashboard } from './dashboard-request.js';
 import type { WorktreeRecord } from '../core/worktree-record.js';
 import { HttpError, sendJson } from './http-error.js';
 import type { DiffFile, TaskDiff } from './task-diff.js';
@@ -76,7 +79,7 @@ export async function routeTask(supervisor: Supervisor, req: IncomingMessage, re
     const mode = b.mode ?? 'merge';
     if (typeof mode !== 'string' || !(PULL_MODES as string[]).includes(mode)) throw new HttpError(400, 'E_USAGE', `"mode" must be one of ${PULL_MODES.join(', ')}`);
     const record = taskOf(supervisor, name);
-    const pulled = pullWorktree(record, mode as PullMode);
+    const pulled = pullAudited(celistraPaths().stateDir, record.name, mode as PullMode, isFromDashboard(req) ? 'dashboard' : 'api', () => pullWorktree(record, mode as PullMode));
     sendJson(res, 200, { pull: { ...pulled, task: record.name, nested: nestedRepositories(hostView(record)) } });
     return true;
   }

@@ -23,6 +23,7 @@ export const AUDIT_EVENT_TYPES = [
   'loss', // events were dropped (database locked or disk full for too long)
   'approval', // an approval request was made, decided, expired, went stale or was dropped (data.action; docs/approvals.md)
   'worktree-adopt', // a plain `git worktree add` worktree got its own git state on its first fenced run
+  'pull', // a task's commits were brought into the main checkout (or the pull was refused): by cli, dashboard or api
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
