@@ -10,6 +10,7 @@ import { runInTerminal, runPiped } from '../core/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
 import { RunAudit } from '../core/run-audit.js';
 import { execIntoHelper } from '../core/launch-exec.js';
+import { runLimits, type RunLimits } from '../core/limits-launch.js';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
@@ -52,6 +53,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
   const tmpDir = createPrivateTmp(paths, 'run');
   let adoptedNow: WorktreeRecord | undefined;
   let checkout: Checkout | undefined;
+  let limits: RunLimits | undefined;
   try {
     const policy = buildPolicy({
       workspace,
@@ -69,6 +71,8 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
       }),
     });
     const plan = planLaunch(backend, policy, argv, process.env as Record<string, string>);
+    // Resource limits (limits-launch.ts): a wrapped plan is spawned, never handed over.
+    limits = runLimits({ maxProcs: unlessNegated(flags['max-procs']), memory: unlessNegated(flags.memory), cpu: unlessNegated(flags.cpu) }, plan);
     if (plan.backend === 'none') {
       process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
     }
@@ -89,15 +93,17 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     checkout = recordedCheckout(policy.git);
     if (checkout) takeCheckout(checkout, process.pid, paths);
     // Returns only when the run cannot hand itself over to celistra-exec.
-    if (!interactive && !checkout?.record.adoptedAdminDir) await execIntoHelper(plan, policy, argv, audit, agent);
+    if (!interactive && !checkout?.record.adoptedAdminDir && !limits.wrapped) await execIntoHelper(plan, policy, argv, audit, agent);
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
-    const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks);
+    const result = interactive ? await runInTerminal(limits.plan, hooks) : await runPiped(limits.plan, hooks);
+    limits.end();
     await audit.exited(result);
     // The helper could not set up the fence (its 120–124 statuses): the machine may have
     // changed since its probe was cached (user namespaces switched off, say).
     if (plan.backend === 'landlock' && result.code !== null && result.code >= HELPER_EXIT.usage && result.code <= HELPER_EXIT.ruleset) forgetLandlockProbe();
     return result.status;
   } finally {
+    limits?.end();
     if (checkout) releaseCheckout(checkout, process.pid, paths);
     removePrivateTmp(tmpDir);
   }
