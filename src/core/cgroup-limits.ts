@@ -36,6 +36,8 @@ export interface CgroupBase {
   version: 1 | 2;
   /** BASE/celistra.<uid>: the parent of every run's cgroup for this controller. */
   dir: string;
+  /** The cgroup this process is in, in this hierarchy (to go back to after joining a run's). */
+  own: string;
 }
 
 export interface CgroupProbe {
@@ -80,7 +82,7 @@ export function probeCgroups(env: CgroupEnv | undefined = hostCgroupEnv()): Cgro
     for (const c of CONTROLLERS) {
       if (!base) probe.why[c] = `no cgroup v2 directory above ${own} is writable by uid ${env.uid} (no systemd user delegation)`;
       else if (!base.controllers.includes(c)) probe.why[c] = `the ${c} controller is not enabled for children of ${base.dir} (cgroup.subtree_control)`;
-      else probe.bases[c] = { version: 2, dir: join(base.dir, name) };
+      else probe.bases[c] = { version: 2, dir: join(base.dir, name), own: join(env.root, own) };
     }
     return probe;
   }
@@ -93,7 +95,7 @@ export function probeCgroups(env: CgroupEnv | undefined = hostCgroupEnv()): Cgro
     }
     const ownDir = join(mount, line.path);
     const dir = join(ownDir, name);
-    if (existsSync(dir) ? writable(dir) && writable(join(dir, 'cgroup.procs')) : writable(ownDir)) probe.bases[c] = { version: 1, dir };
+    if (existsSync(dir) ? writable(dir) && writable(join(dir, 'cgroup.procs')) : writable(ownDir)) probe.bases[c] = { version: 1, dir, own: ownDir };
     else probe.why[c] = `${existsSync(dir) ? dir : ownDir} is not writable by uid ${env.uid}`;
   }
   return probe;
@@ -124,6 +126,8 @@ function readWords(path: string): string[] {
 export interface CgroupRun {
   version: 1 | 2;
   dirs: string[];
+  /** The maker's own cgroups, one per dir: where a process that joined the run's goes back to. */
+  origins: string[];
   controllers: Controller[];
 }
 
@@ -147,7 +151,8 @@ export function makeCgroupRun(probe: CgroupProbe, runId: string, values: CgroupV
   const bases = wanted.map((c) => ({ c, base: probe.bases[c]! }));
   const version = bases[0]?.base.version ?? 2;
   const dirs: string[] = [];
-  const run: CgroupRun = { version, dirs, controllers: wanted };
+  const origins: string[] = [];
+  const run: CgroupRun = { version, dirs, origins, controllers: wanted };
   try {
     for (const { c, base } of bases) {
       const dir = join(base.dir, safeRunName(runId));
@@ -155,6 +160,7 @@ export function makeCgroupRun(probe: CgroupProbe, runId: string, values: CgroupV
         prepareBase(base, wanted);
         mkdirSync(dir, { mode: 0o755 });
         dirs.push(dir);
+        origins.push(base.own);
       }
       writeLimit(dir, base.version, c, values);
     }
@@ -179,7 +185,21 @@ function prepareBase(base: CgroupBase, wanted: Controller[]): void {
   }
 }
 
-/** Remove run cgroups left empty by a process that crashed between making and joining them. */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove run cgroups nobody will remove: those of a `celistra run` that handed itself
+ * over to the exec helper (no Node process is left at its end to do it; the helper's PID
+ * namespace has ended its processes), and those of a process that crashed between
+ * making and joining one. An rmdir of a cgroup with tasks fails, so a live one is safe.
+ */
 function sweepStale(baseDir: string): void {
   let names: string[];
   try {
@@ -192,7 +212,11 @@ function sweepStale(baseDir: string): void {
     const dir = join(baseDir, n);
     try {
       const st = statSync(dir);
-      if (!st.isDirectory() || now - st.mtimeMs < STALE_EMPTY_MS) continue;
+      if (!st.isDirectory()) continue;
+      // `celistra run`'s (run.PID) once its process is gone; others (the daemon's runs,
+      // which it removes itself) only after a while, never one being joined right now.
+      const runPid = /^run\.(\d+)$/.exec(n)?.[1];
+      if (runPid ? pidAlive(Number(runPid)) : now - st.mtimeMs < STALE_EMPTY_MS) continue;
       if (readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim() !== '') continue;
       rmdirSync(dir);
     } catch {
@@ -220,6 +244,25 @@ function writeLimit(dir: string, version: 1 | 2, c: Controller, v: CgroupValues)
       put('cpu.cfs_period_us', String(CPU_PERIOD_US));
       put('cpu.cfs_quota_us', quota);
     } else put('cpu.max', `${quota} ${CPU_PERIOD_US}`);
+  }
+}
+
+/**
+ * Move a process (`celistra run` itself, before it starts or becomes the command) into
+ * the run's cgroups; `leave` moves it back to where it came from, so the run's cgroups
+ * can be removed.
+ */
+export function joinCgroupRun(run: CgroupRun, pid: number): void {
+  for (const dir of run.dirs) writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+}
+
+export function leaveCgroupRun(run: CgroupRun, pid: number): void {
+  for (const origin of run.origins) {
+    try {
+      writeFileSync(join(origin, 'cgroup.procs'), String(pid));
+    } catch {
+      // Our old cgroup is gone: removing the run's then fails and says so.
+    }
   }
 }
 

@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import type { LaunchPlan } from './backend.js';
 import { formatBytes, parseLimits, type LimitsRequest, type ResourceLimits } from './agent-limits.js';
-import { joinFiles, makeCgroupRun, probeCgroups, readCgroupEvents, removeCgroupRun, type CgroupProbe, type CgroupRun, type CgroupRunEvents } from './cgroup-limits.js';
+import { joinCgroupRun, joinFiles, leaveCgroupRun, makeCgroupRun, probeCgroups, readCgroupEvents, removeCgroupRun, type CgroupProbe, type CgroupRun, type CgroupRunEvents } from './cgroup-limits.js';
 import { CelistraError } from './errors.js';
 
 /**
@@ -126,7 +126,7 @@ export function endLimits(inForce: LimitsInForce | undefined): CgroupRunEvents {
   return events;
 }
 
-/** Tasks (threads included, as RLIMIT_NPROC counts them) of processes owned by `uid`. */
+/** Tasks (threads included, as RLIMIT_NPROC counts them) of processes owned by `uid` (~0.5 ms per 100 processes). */
 export function userTaskCount(uid: number): number {
   if (process.platform !== 'linux') return 0;
   let total = 0;
@@ -137,14 +137,11 @@ export function userTaskCount(uid: number): number {
     return 0;
   }
   for (const n of names) {
-    if (n.charCodeAt(0) < 48 || n.charCodeAt(0) > 57) continue;
+    const c = n.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
     try {
       if (statSync(`/proc/${n}`).uid !== uid) continue;
-      const stat = readFileSync(`/proc/${n}/stat`, 'utf8');
-      // Fields after the command name (which may hold spaces and parentheses): state is
-      // field 3, num_threads field 20.
-      const threads = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[17]);
-      total += Number.isInteger(threads) && threads > 0 ? threads : 1;
+      total += readdirSync(`/proc/${n}/task`).length;
     } catch {
       // Gone meanwhile.
     }
@@ -171,7 +168,20 @@ export interface RunLimits {
 
 export function runLimits(req: LimitsRequest, plan: LaunchPlan): RunLimits {
   const inForce = putLimitsInForce(parseLimits(req), `run.${process.pid}`);
-  const wrapped = wrapPlanWithLimits(plan, inForce);
+  // This process joins the cgroup itself, so that the hand-over to the exec helper (which
+  // keeps its pid) stays possible; everything it starts is in it. Its own ~10 threads
+  // count against the limit meanwhile. Only an rlimit needs the wrapper.
+  const cgroup = inForce.cgroup;
+  if (cgroup) {
+    try {
+      joinCgroupRun(cgroup, process.pid);
+    } catch (e) {
+      leaveCgroupRun(cgroup, process.pid);
+      endLimits(inForce);
+      throw new CelistraError('E_SPAWN', `could not join the run's cgroup: ${(e as Error).message}`);
+    }
+  }
+  const wrapped = wrapPlanWithLimits(plan, { ...inForce, cgroup: undefined });
   let ended = false;
   return {
     plan: wrapped,
@@ -179,6 +189,7 @@ export function runLimits(req: LimitsRequest, plan: LaunchPlan): RunLimits {
     end() {
       if (ended) return;
       ended = true;
+      if (cgroup) leaveCgroupRun(cgroup, process.pid);
       const events = endLimits(inForce);
       if (events.oomKills > 0) process.stderr.write(`celistra: out of memory: the kernel killed ${events.oomKills} process(es) of the command at its --memory limit (${formatBytes(inForce.memoryBytes ?? 0)})\n`);
     },
