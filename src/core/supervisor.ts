@@ -559,9 +559,21 @@ export class Supervisor {
       record.state = 'stopped';
       delete record.restartAt;
       this.writes.update(record);
-    } else if (record.state === 'running' && live.link) {
+    } else if (record.state === 'running' && live.link && !live.collecting) {
       live.stopRequested = true;
       live.link.signal(`SIG${sig}`);
+    } else if (record.state === 'running') {
+      // Between two runs (a restart): the old run's exit is being collected, or the next
+      // run's holder is starting. Stopping means no next run: a start under way is taken
+      // away (startRun then stops its holder), an exit being collected ends as stopped.
+      live.stopRequested = true;
+      live.restartRequested = false;
+      clearTimeout(live.graceTimer);
+      if (live.starting) {
+        live.starting = undefined;
+        record.state = 'stopped';
+        this.writes.update(record);
+      }
     } else {
       throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${record.state})`);
     }
