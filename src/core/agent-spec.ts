@@ -4,6 +4,7 @@ import { CelistraError } from './errors.js';
 import type { NetworkMode, UnixSocketMode } from './policy.js';
 import type { ApprovalRules } from '../approvals/rules.js';
 import type { ResourceLimits } from './agent-limits.js';
+import type { TerminalAllowance } from './screen-output-filter.js';
 import type { LimitMechanism, LimitsInForce } from './limits-launch.js';
 
 /** What the user asked for when spawning an agent; persisted, reused for every restart. */
@@ -32,6 +33,8 @@ export interface AgentSpec {
   allowRead?: string[];
   /** Which approval requests need a person (`--approve`, `--auto-allow`, `--auto-deny`); absent: all do. */
   approvals?: ApprovalRules;
+  /** What its terminal may pass to a person's besides drawing (`--allow-terminal`); absent: none. */
+  terminalAllow?: TerminalAllowance[];
   /** Resource limits (`--max-procs`, `--memory`, `--cpu`); absent in specs saved before them: the defaults apply. */
   limits?: ResourceLimits;
   createdAt: number;
@@ -103,6 +106,8 @@ export interface AgentSummary {
   restartAt: number | null;
   /** While running: its pending approval requests (shown as `waiting-approval` by `ctl ls`), or null. */
   approvals: { count: number; oldestAt: number } | null;
+  /** Titles, clipboard writes, notifications its terminal may pass (sanitized) to an attached one. */
+  terminalAllow: TerminalAllowance[];
   /** The limits it runs with, and what holds each in its current or last run (null: not started since they existed). */
   limits: { maxProcs: number | 'unlimited'; memoryBytes: number | null; cpu: number | null; by: { procs: LimitMechanism; memory?: LimitMechanism; cpu?: LimitMechanism } | null };
 }

@@ -27,6 +27,7 @@ import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
 import { parseRules, type ApprovalRules } from '../approvals/rules.js';
 import { parseLimits } from './agent-limits.js';
+import { parseTerminalAllow } from './terminal-allow.js';
 import { endLimits, putLimitsInForce, wrapPlanWithLimits, type LimitsInForce } from './limits-launch.js';
 
 /** The daemon's approval queue as the supervisor drives it (src/approvals/queue.ts). */
@@ -79,6 +80,8 @@ export interface SpawnRequest {
   env?: Record<string, string>;
   cols?: number;
   rows?: number;
+  /** `title`, `clipboard`, `notify` (a list, or one comma-separated string): passed, sanitized, to attached terminals. */
+  terminalAllow?: unknown;
   /** Per-agent resource limits (agent-limits.ts): tasks (a number or "unlimited"), memory ("2G"), CPUs (1.5). */
   maxProcs?: unknown;
   memory?: unknown;
@@ -321,6 +324,8 @@ export class Supervisor {
     }
     if (req.worktree !== undefined) spec.worktree = req.worktree;
     if (req.approvals !== undefined) spec.approvals = parseRules(req.approvals);
+    const terminalAllow = parseTerminalAllow(req.terminalAllow);
+    if (terminalAllow.length) spec.terminalAllow = terminalAllow;
     spec.limits = parseLimits({ maxProcs: req.maxProcs, memory: req.memory, cpu: req.cpu });
     const record: AgentRecord = { spec, state: 'stopped', restarts: 0, crashTimes: [] };
     // Plan first: a policy or backend refusal must not leave a half-made agent behind.
@@ -729,6 +734,7 @@ export class Supervisor {
       lastLine: live.screenLastLine ?? live.recent.lastLine(),
       restartAt: r.restartAt ?? null,
       approvals: running ? (this.opts.approvals?.waiting(r.spec.name) ?? null) : null,
+      terminalAllow: r.spec.terminalAllow ?? [],
       limits: limitsSummary(r),
     };
   }
