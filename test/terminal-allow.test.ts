@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { OutputFilter, type TerminalAllowance } from '../src/core/screen-output-filter.js';
 import { parseTerminalAllow } from '../src/core/terminal-allow.js';
 import { agent, cleanup, makeSandbox, record, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
+import { login, loginLink, startDashboardDaemon, upgrade, type DashboardDaemon } from './dashboard-support.js';
 
 const ST = '\x1b\\';
 const ALL: TerminalAllowance[] = ['title', 'clipboard', 'notify'];
@@ -80,11 +81,14 @@ test('an agent allowed title and clipboard: an attached terminal gets them sanit
   const sb = makeSandbox();
   let daemon = await startDaemonProcess(sb);
   try {
-    const script = "sleep 1; printf '\\033]0;agent\\001-title\\007\\033]52;c;aGk=\\007\\033]52;c;?\\007\\033]9;ping\\007marker-done\\n'; exec sleep 300";
+    const script = "read go; printf '\\033]0;agent\\001-title\\007\\033]52;c;aGk=\\007\\033]52;c;?\\007\\033]9;ping\\007marker-done\\n'; exec sleep 300";
     const spawned = await spawnAgent(sb, 'ok', ['sh', '-c', script], { terminalAllow: 'title,clipboard', backend: 'none' });
     assert.deepEqual(spawned.terminalAllow, ['title', 'clipboard']);
-    const rec = record(await sb.client.attach('ok', { cols: 80, rows: 24 }));
+    const ws = await sb.client.attach('ok', { cols: 80, rows: 24 });
+    const rec = record(ws);
     await rec.first;
+    // It prints once attached (a line typed to it), so the bytes come live, through the filter.
+    ws.send(Buffer.from('go\r'), { binary: true });
     await waitFor('the sequences', () => (rec.output().includes('marker-done') ? true : undefined), 15_000);
     const raw = rec.output().toString('latin1');
     assert.ok(raw.includes(`\x1b]0;agent-title${ST}`), JSON.stringify(raw));
@@ -99,5 +103,29 @@ test('an agent allowed title and clipboard: an attached terminal gets them sanit
     assert.deepEqual((await agent(sb, 'ok')).terminalAllow, ['title', 'clipboard']);
   } finally {
     await cleanup(sb, daemon);
+  }
+});
+
+test("the dashboard's browser attach (TCP, session cookie) gets the same filtering and the same allowance", async () => {
+  const sb = makeSandbox();
+  let d: DashboardDaemon | undefined;
+  try {
+    d = await startDashboardDaemon(sb);
+    const script = "read go; printf '\\033]0;evil-title\\007\\033]52;c;aGk=\\007\\033]52;c;?\\007\\033[c\\033[6n\\033]9;build\\002 done\\007marker-done\\n'; exec sleep 300";
+    await spawnAgent(sb, 'web', ['sh', '-c', script], { terminalAllow: ['notify'], backend: 'none' });
+    const cookie = await login(d, loginLink(sb));
+    const ok = await upgrade(d, '/v1/agents/web/attach', { cookie, origin: d.origin });
+    assert.ok(ok.ws, 'the browser attaches');
+    ok.ws.pause();
+    const rec = record(ok.ws);
+    await rec.first;
+    ok.ws.send(Buffer.from('go\r'), { binary: true });
+    await waitFor('the sequences', () => (rec.output().includes('marker-done') ? true : undefined), 15_000);
+    const raw = rec.output().toString('latin1');
+    assert.ok(raw.includes(`\x1b]9;build done${ST}`), JSON.stringify(raw));
+    for (const bad of ['evil-title', '\x1b]52', '\x1b[c', '\x1b[6n', '\x02']) assert.ok(!raw.includes(bad), `${JSON.stringify(bad)} reached the browser: ${JSON.stringify(raw)}`);
+    ok.ws.close();
+  } finally {
+    await cleanup(sb, d?.daemon);
   }
 });
