@@ -195,3 +195,24 @@ export function runLimits(req: LimitsRequest, plan: LaunchPlan): RunLimits {
     },
   };
 }
+
+/** What can hold each limit on this machine, for this user (`celistra doctor`). */
+export interface LimitsReport {
+  procs: { by: LimitMechanism; where?: string; note?: string };
+  memory: { by: LimitMechanism; where?: string; note?: string };
+  cpu: { by: LimitMechanism; where?: string; note?: string };
+}
+
+export function limitsReport(probe: CgroupProbe = probeCgroups(), uid = process.getuid?.() ?? -1): LimitsReport {
+  const held = (c: 'pids' | 'memory' | 'cpu') => {
+    const base = probe.bases[c];
+    return base ? { by: (base.version === 1 ? 'cgroup-v1' : 'cgroup-v2') as LimitMechanism, where: base.dir } : undefined;
+  };
+  const procs =
+    held('pids') ??
+    (uid === 0
+      ? { by: 'none' as const, note: `${probe.why.pids ?? 'no pids cgroup'}; RLIMIT_NPROC does not bind root, so agents are refused unless --max-procs unlimited` }
+      : { by: 'rlimit' as const, note: `RLIMIT_NPROC: the user's tasks at the start plus the limit (${probe.why.pids ?? 'no pids cgroup'})` });
+  const other = (c: 'memory' | 'cpu') => held(c) ?? { by: 'none' as const, note: `${probe.why[c] ?? `no ${c} cgroup`}; --${c} is refused` };
+  return { procs, memory: other('memory'), cpu: other('cpu') };
+}
