@@ -3,6 +3,7 @@ import type { LaunchPlan } from './backend.js';
 import { formatBytes, parseLimits, type LimitsRequest, type ResourceLimits } from './agent-limits.js';
 import { joinCgroupRun, joinFiles, leaveCgroupRun, makeCgroupRun, probeCgroups, readCgroupEvents, removeCgroupRun, type CgroupProbe, type CgroupRun, type CgroupRunEvents } from './cgroup-limits.js';
 import { CelistraError } from './errors.js';
+import { loadLowerProcessLimit } from './native-process-limit.js';
 
 /**
  * Putting an agent run's resource limits in force, the same way for every backend and
@@ -127,7 +128,7 @@ export function endLimits(inForce: LimitsInForce | undefined): CgroupRunEvents {
 }
 
 /** Tasks (threads included, as RLIMIT_NPROC counts them) of processes owned by `uid` (~0.5 ms per 100 processes). */
-export function userTaskCount(uid: number): number {
+export function userTaskCount(uid: number, exceptPid?: number): number {
   if (process.platform !== 'linux') return 0;
   let total = 0;
   let names: string[];
@@ -138,7 +139,7 @@ export function userTaskCount(uid: number): number {
   }
   for (const n of names) {
     const c = n.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
+    if (c < 48 || c > 57 || Number(n) === exceptPid) continue;
     try {
       if (statSync(`/proc/${n}`).uid !== uid) continue;
       total += readdirSync(`/proc/${n}/task`).length;
@@ -167,7 +168,10 @@ export interface RunLimits {
 }
 
 export function runLimits(req: LimitsRequest, plan: LaunchPlan): RunLimits {
-  const inForce = putLimitsInForce(parseLimits(req), `run.${process.pid}`);
+  // This process's own threads are not counted against the command: it hands itself over
+  // (one thread left) or waits beside it; one task stands for it.
+  const uid = process.getuid?.() ?? -1;
+  const inForce = putLimitsInForce(parseLimits(req), `run.${process.pid}`, { uid, userTasks: () => userTaskCount(uid, process.pid) + 1 });
   // This process joins the cgroup itself, so that the hand-over to the exec helper (which
   // keeps its pid) stays possible; everything it starts is in it. Its own ~10 threads
   // count against the limit meanwhile. Only an rlimit needs the wrapper.
@@ -181,7 +185,21 @@ export function runLimits(req: LimitsRequest, plan: LaunchPlan): RunLimits {
       throw new CelistraError('E_SPAWN', `could not join the run's cgroup: ${(e as Error).message}`);
     }
   }
-  const wrapped = wrapPlanWithLimits(plan, { ...inForce, cgroup: undefined });
+  // Likewise an rlimit is set on this process, which the command inherits, where the
+  // native addon can: no shell in front, and the hand-over stays.
+  let rest: LimitsInForce = { ...inForce, cgroup: undefined };
+  if (rest.rlimitNproc !== undefined) {
+    const lower = loadLowerProcessLimit();
+    if (lower) {
+      try {
+        lower(rest.rlimitNproc);
+        rest = { ...rest, rlimitNproc: undefined };
+      } catch {
+        // Left to the wrapper, which says why it cannot either.
+      }
+    }
+  }
+  const wrapped = wrapPlanWithLimits(plan, rest);
   let ended = false;
   return {
     plan: wrapped,
