@@ -97,3 +97,15 @@ test('the wrapper lowers RLIMIT_NPROC (hard too) before the plan runs, and refus
   assert.equal(refused.stdout, '', 'the command did not run');
   assert.match(refused.stderr, /cannot move the agent into its cgroup/);
 });
+
+test('the native addon lowers RLIMIT_NPROC of its own process, soft and hard, and what it starts inherits it', { skip: process.platform !== 'linux' ? 'Linux only' : false }, async () => {
+  const { loadLowerProcessLimit } = await import('../src/core/native-process-limit.js');
+  if (!loadLowerProcessLimit()) return assert.fail('the native addon is built but has no lowerProcessLimit');
+  const script = `import(${JSON.stringify(new URL('../src/core/native-process-limit.js', import.meta.url).href)}).then((m) => {
+    const set = m.loadLowerProcessLimit()(777);
+    const r = require('child_process').spawnSync('sh', ['-c', 'grep "Max processes" /proc/self/limits'], { encoding: 'utf8' });
+    console.log(set, r.stdout.trim().split(/\\s+/).slice(2, 4).join(' '));
+  });`;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), '777 777 777', r.stderr);
+});
