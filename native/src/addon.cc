@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <sys/types.h>
@@ -156,6 +157,32 @@ Napi::Value EmptyStdin(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// lowerProcessLimit(n): sets this process's RLIMIT_NPROC, soft and hard, to n (or to its
+// hard limit, when that is lower: it cannot be raised) and returns the value set. What the
+// process starts afterwards inherits it: `celistra run` bounds the command it hands itself
+// over to this way (src/core/limits-launch.ts), with no shell in front of it.
+Napi::Value LowerProcessLimit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "lowerProcessLimit(n)").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  double wanted = info[0].As<Napi::Number>().DoubleValue();
+  struct rlimit now;
+  if (wanted < 1 || getrlimit(RLIMIT_NPROC, &now) != 0) {
+    Napi::Error::New(env, std::string("cannot read RLIMIT_NPROC: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  rlim_t value = static_cast<rlim_t>(wanted);
+  if (now.rlim_max != RLIM_INFINITY && now.rlim_max < value) value = now.rlim_max;
+  struct rlimit next = {value, value};
+  if (setrlimit(RLIMIT_NPROC, &next) != 0) {
+    Napi::Error::New(env, std::string("cannot set RLIMIT_NPROC: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  return Napi::Number::New(env, static_cast<double>(value));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("emptyStdin", Napi::Function::New(env, EmptyStdin));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
@@ -163,6 +190,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));
   exports.Set("probe", Napi::Function::New(env, Probe));
   exports.Set("rightsForAbi", Napi::Function::New(env, RightsForAbi));
+  exports.Set("lowerProcessLimit", Napi::Function::New(env, LowerProcessLimit));
   return exports;
 }
 

@@ -5,16 +5,29 @@ import { DaemonClient } from '../daemon/client.js';
 import { runCommand } from './command.js';
 import { printable } from '../core/printable-text.js';
 import { formatDuration } from '../core/duration-text.js';
+import { formatBytes } from '../core/agent-limits.js';
 
 function stateText(a: AgentSummary): string {
-  if (a.state === 'exited' && a.lastExit) return `exited(${a.lastExit.status})`;
+  // Why its last run ended, when a limit was why: the kernel's OOM killer.
+  const oom = a.state !== 'running' && a.lastExit?.oomKills ? 'oom' : '';
+  if (a.state === 'exited' && a.lastExit) return `exited(${a.lastExit.status}${oom ? ` ${oom}` : ''})`;
+  if (oom && a.state !== 'restarting') return `${a.state}(${oom})`;
   if (a.state === 'running' && a.approvals) return `waiting-approval(${formatDuration(Math.max(0, Date.now() - a.approvals.oldestAt))})`;
   if (a.state === 'restarting' && a.restartAt) return `restarting(${formatDuration(Math.max(0, a.restartAt - Date.now()))})`;
   return a.state;
 }
 
+/** `4096p,2G,1.5cpu:cgroup-v1`: processes, memory, CPUs, and what holds them (the processes' mechanism). */
+function limitsText(l: AgentSummary['limits'] | undefined): string {
+  if (!l) return '-';
+  const parts = [l.maxProcs === 'unlimited' ? 'unlimited-procs' : `${l.maxProcs}p`];
+  if (l.memoryBytes) parts.push(formatBytes(l.memoryBytes));
+  if (l.cpu) parts.push(`${l.cpu}cpu`);
+  return `${parts.join(',')}${l.by ? `:${l.by.procs}` : ''}`;
+}
+
 export function formatAgentTable(agents: AgentSummary[], width: number): string {
-  const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'BACKEND', 'WORKSPACE', 'LAST OUTPUT'];
+  const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'BACKEND', 'LIMITS', 'WORKSPACE', 'LAST OUTPUT'];
   const rows = agents.map((a) =>
     [
       a.name,
@@ -23,6 +36,7 @@ export function formatAgentTable(agents: AgentSummary[], width: number): string 
       a.uptimeMs === null ? '-' : formatDuration(a.uptimeMs),
       String(a.restarts),
       a.unsandboxed ? 'NONE!UNSANDBOXED' : (a.backend ?? '-'),
+      limitsText(a.limits),
       a.branch ? `${a.workspace} [${a.branch}]` : a.workspace,
       a.lastLine,
     ].map(printable),
@@ -42,7 +56,7 @@ export function formatAgentTable(agents: AgentSummary[], width: number): string 
 }
 
 export default defineCommand({
-  meta: { name: 'ls', description: 'List the agents: state, pid, uptime, restarts, backend, workspace, last line of output.' },
+  meta: { name: 'ls', description: 'List the agents: state, pid, uptime, restarts, backend, limits, workspace, last line of output.' },
   args: { json: { type: 'boolean', description: 'print JSON' } },
   run: ({ args }) =>
     runCommand(async () => {

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { AgentSummary } from '../core/agent-spec.js';
 import { parseEnvAssignment, parseEnvFile } from '../core/agent-env.js';
 import { CelistraError } from '../core/errors.js';
+import { DEFAULT_MAX_PROCS } from '../core/agent-limits.js';
+import { describeLimits } from '../core/limits-launch.js';
 import { celistraPaths } from '../core/paths.js';
 import { DaemonClient } from '../daemon/client.js';
 import { commandAfterDashes, repeatedFlag } from './argv.js';
@@ -30,6 +32,10 @@ export default defineCommand({
     approve: { type: 'string', description: "requests that need a person, e.g. 'Bash(git push:*)' (repeatable; docs/approvals.md)", valueHint: 'PATTERN' },
     'auto-allow': { type: 'boolean', description: 'approval requests no --approve pattern matches are allowed by rule' },
     'auto-deny': { type: 'boolean', description: 'approval requests no --approve pattern matches are denied by rule' },
+    'allow-terminal': { type: 'string', description: 'let the agent set titles, write the clipboard (never read it) or notify, in terminals attached to it: title,clipboard,notify (sanitized)', valueHint: 'LIST' },
+    'max-procs': { type: 'string', description: `most tasks (processes and threads) the agent may hold at once, or unlimited (default ${DEFAULT_MAX_PROCS})`, valueHint: 'N' },
+    memory: { type: 'string', description: 'memory limit, e.g. 512M or 2G (needs a memory cgroup; the agent is OOM-killed past it)', valueHint: 'SIZE' },
+    cpu: { type: 'string', description: 'CPU limit in CPUs, e.g. 1.5 (needs a cpu cgroup)', valueHint: 'N' },
     json: { type: 'boolean', description: 'print the new agent as JSON' },
     command: { type: 'positional', required: false, description: "the command as one string: 'claude --print \"...\"'" },
   },
@@ -71,12 +77,16 @@ export default defineCommand({
         allowRead: pathsForDaemon(repeatedFlag(rawArgs, 'allow-read')),
         approvals,
         env: Object.keys(env).length ? env : undefined,
+        terminalAllow: args['allow-terminal'] || undefined,
+        maxProcs: args['max-procs'] || undefined,
+        memory: args.memory || undefined,
+        cpu: args.cpu || undefined,
         cols: process.stdout.columns,
         rows: process.stdout.rows,
       });
       if (agent.unsandboxed) process.stderr.write(`celistra: WARNING: agent ${agent.name} runs UNSANDBOXED (--backend none): it can write anywhere you can\n`);
       if (args.json) process.stdout.write(`${JSON.stringify(agent, null, 2)}\n`);
-      else process.stdout.write(`${agent.name}: running (pid ${agent.pid}, backend ${agent.backend}${agent.preset ? `, preset ${agent.preset}` : ''})\n`);
+      else process.stdout.write(`${agent.name}: running (pid ${agent.pid}, backend ${agent.backend}${agent.preset ? `, preset ${agent.preset}` : ''}; ${describeLimits(agent.limits)})\n`);
     }),
 });
 

@@ -3,6 +3,7 @@ import { release, platform, arch } from 'node:os';
 import { GUARANTEE_NAMES, type Capabilities } from '../core/backend.js';
 import { SANDBOX_BACKENDS, autoBackendName } from '../core/backend-selection.js';
 import { runCommand } from './command.js';
+import { limitsReport, type LimitsReport } from '../core/limits-launch.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { forgetBwrapProbe } from '../backends/bwrap/index.js';
 
@@ -13,6 +14,8 @@ interface DoctorReport {
   node: string;
   auto: string | null;
   backends: Capabilities[];
+  /** What holds per-agent resource limits here (limits-launch.ts). */
+  limits: LimitsReport;
 }
 
 function collect(): DoctorReport {
@@ -30,6 +33,7 @@ function collect(): DoctorReport {
     node: process.version,
     auto: autoBackendName() ?? null,
     backends,
+    limits: limitsReport(),
   };
 }
 
@@ -44,6 +48,9 @@ function render(r: DoctorReport): string {
   }
   out.push('');
   out.push(`auto     ${r.auto ? `picks ${r.auto}` : 'NO USABLE BACKEND: celistra run will refuse (see fixes above)'}`);
+  out.push('');
+  out.push('agent limits (--max-procs, --memory, --cpu)');
+  for (const [k, v] of Object.entries(r.limits)) out.push(`  ${k.padEnd(8)}${v.by}${v.where ? ` at ${v.where}` : ''}${v.note ? `: ${v.note}` : ''}`);
   out.push('');
   const avail = r.backends.filter((c) => c.available);
   if (avail.length > 0) {

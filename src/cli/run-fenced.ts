@@ -12,6 +12,7 @@ import { RunAudit } from '../core/run-audit.js';
 import { execIntoHelper } from '../core/launch-exec.js';
 import { prepareStdioRelay } from '../core/launch-stdio-relay.js';
 import { STDIO_NAMES, needsRelay, stdioRoutes } from '../core/stdio-kind.js';
+import { runLimits, type RunLimits } from '../core/limits-launch.js';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { gitGrantsFor } from '../core/worktree-git.js';
@@ -54,6 +55,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
   const tmpDir = createPrivateTmp(paths, 'run');
   let adoptedNow: WorktreeRecord | undefined;
   let checkout: Checkout | undefined;
+  let limits: RunLimits | undefined;
   try {
     const policy = buildPolicy({
       workspace,
@@ -71,6 +73,8 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
       }),
     });
     const plan = planLaunch(backend, policy, argv, process.env as Record<string, string>);
+    // Resource limits (limits-launch.ts): a wrapped plan is spawned, never handed over.
+    limits = runLimits({ maxProcs: unlessNegated(flags['max-procs']), memory: unlessNegated(flags.memory), cpu: unlessNegated(flags.cpu) }, plan);
     if (plan.backend === 'none') {
       process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
     }
@@ -96,17 +100,19 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     const relay = routes && needsRelay(routes) ? routes : undefined;
     if (relay && flags.verbose) process.stderr.write(`celistra: relaying ${relayedNames(relay.routes)} through a pipe (a redirected file is never handed to the command)\n`);
     // Returns only when the run cannot hand itself over to celistra-exec; a relayed run
-    // must not: the relay is this process.
-    if (!interactive && !relay && !checkout) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
+    // must not (the relay is this process), nor one whose limits need the wrapper.
+    if (!interactive && !relay && !checkout && !limits.wrapped) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
     const passOn = relay ?? (routes?.routes[0] === 'empty' ? routes : undefined);
-    const result = interactive ? await runInTerminal(plan, hooks) : await runPiped(plan, hooks, passOn && prepareStdioRelay(passOn));
+    const result = interactive ? await runInTerminal(limits.plan, hooks) : await runPiped(limits.plan, hooks, passOn && prepareStdioRelay(passOn));
+    limits.end();
     await audit.exited(result);
     // The helper could not set up the fence (its 120–124 statuses): the machine may have
     // changed since its probe was cached (user namespaces switched off, say).
     if (plan.backend === 'landlock' && result.code !== null && result.code >= HELPER_EXIT.usage && result.code <= HELPER_EXIT.ruleset) forgetLandlockProbe();
     return result.status;
   } finally {
+    limits?.end();
     if (checkout) releaseCheckout(checkout, process.pid, paths);
     removePrivateTmp(tmpDir);
   }

@@ -11,6 +11,9 @@ export const RUN_FLAGS = {
   'allow-read': { type: 'string', description: 'lift a default read-deny for this run, e.g. ~/.config/gh for gh or ~/.kube for kubectl (repeatable; your agent logins and Celistra\'s own dirs stay denied)', valueHint: 'PATH', repeatable: true },
   net: { type: 'string', description: 'network: on | off', default: 'on' },
   'allow-unix-sockets': { type: 'boolean', description: 'let the command create unix sockets (Docker, ssh-agent, D-Bus become reachable); refused by default' },
+  'max-procs': { type: 'string', description: 'most tasks (processes and threads) the command may hold at once, or unlimited (default 4096)', valueHint: 'N' },
+  memory: { type: 'string', description: 'memory limit, e.g. 512M or 2G (needs a memory cgroup; the command is OOM-killed past it)', valueHint: 'SIZE' },
+  cpu: { type: 'string', description: 'CPU limit in CPUs, e.g. 1.5 (needs a cpu cgroup)', valueHint: 'N' },
   name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
   verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
 } as const satisfies FlagTable;

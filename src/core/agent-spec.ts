@@ -3,6 +3,9 @@ import type { BackendName } from './backend.js';
 import { CelistraError } from './errors.js';
 import type { NetworkMode, UnixSocketMode } from './policy.js';
 import type { ApprovalRules } from '../approvals/rules.js';
+import type { ResourceLimits } from './agent-limits.js';
+import type { TerminalAllowance } from './screen-output-filter.js';
+import type { LimitMechanism, LimitsInForce } from './limits-launch.js';
 
 /** What the user asked for when spawning an agent; persisted, reused for every restart. */
 export interface AgentSpec {
@@ -30,6 +33,10 @@ export interface AgentSpec {
   allowRead?: string[];
   /** Which approval requests need a person (`--approve`, `--auto-allow`, `--auto-deny`); absent: all do. */
   approvals?: ApprovalRules;
+  /** What its terminal may pass to a person's besides drawing (`--allow-terminal`); absent: none. */
+  terminalAllow?: TerminalAllowance[];
+  /** Resource limits (`--max-procs`, `--memory`, `--cpu`); absent in specs saved before them: the defaults apply. */
+  limits?: ResourceLimits;
   createdAt: number;
 }
 
@@ -45,6 +52,10 @@ export interface AgentExit {
   signal: string | null;
   status: number;
   at: number;
+  /** Processes of the run the kernel killed at its memory limit (absent: none). */
+  oomKills?: number;
+  /** Forks refused at its process limit (absent: none, or not counted: rlimit). */
+  forksRefused?: number;
 }
 
 /** An agent as the daemon tracks it: the spec plus the state of its current run. */
@@ -65,6 +76,8 @@ export interface AgentRecord {
   lastExit?: AgentExit;
   /** When a `restarting` agent is due to start again. */
   restartAt?: number;
+  /** The limits of the current (or last) run and what holds them; its cgroup while it runs. */
+  limits?: LimitsInForce;
 }
 
 /** The API's view of an agent (GET /v1/agents). */
@@ -93,6 +106,10 @@ export interface AgentSummary {
   restartAt: number | null;
   /** While running: its pending approval requests (shown as `waiting-approval` by `ctl ls`), or null. */
   approvals: { count: number; oldestAt: number } | null;
+  /** Titles, clipboard writes, notifications its terminal may pass (sanitized) to an attached one. */
+  terminalAllow: TerminalAllowance[];
+  /** The limits it runs with, and what holds each in its current or last run (null: not started since they existed). */
+  limits: { maxProcs: number | 'unlimited'; memoryBytes: number | null; cpu: number | null; by: { procs: LimitMechanism; memory?: LimitMechanism; cpu?: LimitMechanism } | null };
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

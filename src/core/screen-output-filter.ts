@@ -18,6 +18,13 @@
  *   filtered the same way);
  * - queries are answered by the holder's screen model instead (holder/main.ts).
  *
+ * Per agent, the user may allow (`ctl spawn --allow-terminal title,clipboard,notify`):
+ * titles (OSC 0/1/2), clipboard writes (OSC 52 with base64 data; a read, `?`, never
+ * passes) and notifications (OSC 9 text, OSC 777;notify). Those pass re-encoded from what
+ * was parsed, never as the agent's bytes: printable text only (no C0/C1 controls, no
+ * bidi controls), bounded in length, ended with ST. Everything else in a string sequence
+ * is still dropped, and a payload over its bound drops the whole sequence.
+ *
  * `text` mode (for `ctl logs`) keeps only text, LF and HT: every escape sequence and
  * control is dropped, CR LF becomes LF, and a lone CR becomes LF.
  *
@@ -25,6 +32,16 @@
  * MAX_CSI_BYTES is dropped, and string sequences are never buffered.
  */
 export type OutputFilterMode = 'terminal' | 'text';
+
+/** What an agent's terminal may pass to a person's terminal besides drawing (per agent, opt-in). */
+export const TERMINAL_ALLOWANCES = ['title', 'clipboard', 'notify'] as const;
+export type TerminalAllowance = (typeof TERMINAL_ALLOWANCES)[number];
+
+/** Code points of a title or of a notification's title; a notification's body gets NOTIFY_MAX. */
+const TITLE_MAX = 256;
+const NOTIFY_MAX = 1024;
+/** Base64 characters of one clipboard write (~768 KiB of text): bounded memory per sequence. */
+const CLIPBOARD_MAX = 1024 * 1024;
 
 const ESC = 0x1b;
 const MAX_CSI_BYTES = 256;
@@ -58,8 +75,16 @@ export class OutputFilter {
   private strC2 = false;
   /** text mode: a CR waits to see whether LF follows. */
   private heldCr = false;
+  /** The payload of an OSC being kept (something is allowed), or undefined while one is swallowed. */
+  private osc: number[] | undefined;
+  private readonly allow: ReadonlySet<TerminalAllowance>;
 
-  constructor(private readonly mode: OutputFilterMode = 'terminal') {}
+  constructor(
+    private readonly mode: OutputFilterMode = 'terminal',
+    allow: Iterable<TerminalAllowance> = [],
+  ) {
+    this.allow = new Set(mode === 'terminal' ? allow : []);
+  }
 
   push(data: Buffer): Buffer {
     // Never longer than 3 bytes per input byte (a stray byte becomes U+FFFD), plus a held
@@ -85,6 +110,7 @@ export class OutputFilter {
     if ((b === 0x18 || b === 0x1a) && this.state !== State.Ground) {
       this.state = State.Ground;
       this.seq = [];
+      this.osc = undefined;
       return;
     }
     switch (this.state) {
@@ -97,15 +123,26 @@ export class OutputFilter {
       case State.Csi:
         return this.csi(b, out);
       case State.Str:
-        if (b === 0x07) this.state = State.Ground;
+        if (b === 0x07) this.endString(out);
         else if (b === ESC) this.state = State.StrEsc;
         // U+009C (ST) in UTF-8 also ends it.
-        else if (b === 0x9c && this.strC2) this.state = State.Ground;
+        else if (b === 0x9c && this.strC2) {
+          this.osc?.pop();
+          this.endString(out);
+        } else if (this.osc) {
+          if (this.osc.length < CLIPBOARD_MAX + 16) this.osc.push(b);
+          else this.osc = undefined;
+        }
         this.strC2 = b === 0xc2;
         return;
       case State.StrEsc:
         // ESC \ ends it; any other ESC x starts over inside the string (a new ESC may follow).
-        this.state = b === 0x5c ? State.Ground : b === ESC ? State.StrEsc : State.Str;
+        if (b === 0x5c) this.endString(out);
+        else {
+          this.state = b === ESC ? State.StrEsc : State.Str;
+          // An escape inside an allowed payload: not a title, clipboard or notification.
+          this.osc = undefined;
+        }
         return;
     }
   }
@@ -121,8 +158,7 @@ export class OutputFilter {
           this.state = State.Csi;
           this.seq = [ESC, 0x5b];
         } else if (b === 0x90 || b === 0x98 || b === 0x9d || b === 0x9e || b === 0x9f) {
-          this.state = State.Str;
-          this.seq = [];
+          this.startString(b === 0x9d);
         }
         return;
       }
@@ -198,6 +234,22 @@ export class OutputFilter {
     out.push(0x0a);
   }
 
+  private startString(osc: boolean): void {
+    this.state = State.Str;
+    this.seq = [];
+    this.strC2 = false;
+    this.osc = osc && this.allow.size > 0 ? [] : undefined;
+  }
+
+  private endString(out: Out): void {
+    this.state = State.Ground;
+    const payload = this.osc;
+    this.osc = undefined;
+    if (!payload) return;
+    const kept = allowedOsc(Buffer.from(payload).toString('utf8'), this.allow);
+    if (kept !== undefined) out.append(Buffer.from(kept, 'utf8'));
+  }
+
   private afterEsc(b: number, out: Out): void {
     if (b === 0x5b) {
       this.state = State.Csi;
@@ -206,8 +258,7 @@ export class OutputFilter {
     }
     // ] P _ ^ X: OSC, DCS, APC, PM, SOS.
     if (b === 0x5d || b === 0x50 || b === 0x5f || b === 0x5e || b === 0x58) {
-      this.state = State.Str;
-      this.seq = [];
+      this.startString(b === 0x5d);
       return;
     }
     if (b === ESC) {
@@ -242,8 +293,7 @@ export class OutputFilter {
       this.seq.push(b);
       if (this.seq.length > MAX_CSI_BYTES) {
         // Too long to be a real control: swallow the rest as a string would be.
-        this.state = State.Str;
-        this.seq = [];
+        this.startString(false);
       }
       return;
     }
@@ -255,9 +305,9 @@ export class OutputFilter {
   }
 }
 
-/** A growing-free output buffer: push() sizes it for the worst case. */
+/** A growing-free output buffer: push() sizes it for the worst case; an allowed OSC may grow it. */
 class Out {
-  readonly buf: Buffer;
+  buf: Buffer;
   n = 0;
   constructor(size: number) {
     this.buf = Buffer.allocUnsafe(size);
@@ -265,6 +315,55 @@ class Out {
   push(...bytes: number[]): void {
     for (const b of bytes) this.buf[this.n++] = b;
   }
+  append(bytes: Buffer): void {
+    if (this.n + bytes.length > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.n + bytes.length + 64);
+      this.buf.copy(bigger, 0, 0, this.n);
+      this.buf = bigger;
+    }
+    bytes.copy(this.buf, this.n);
+    this.n += bytes.length;
+  }
+}
+
+/** Printable text only: no C0 or C1 controls, DEL, or bidi controls; at most `max` code points. */
+function sanitizeText(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return [...text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g, '')].slice(0, max).join('');
+}
+
+const OSC_END = '\x1b\\';
+
+/**
+ * The re-encoded form of an allowed OSC (`Ps;Pt`), or undefined when it is not allowed
+ * or not a well-formed write.
+ */
+export function allowedOsc(payload: string, allow: ReadonlySet<TerminalAllowance>): string | undefined {
+  const semi = payload.indexOf(';');
+  if (semi === -1) return undefined;
+  const ps = payload.slice(0, semi);
+  const pt = payload.slice(semi + 1);
+  if ((ps === '0' || ps === '1' || ps === '2') && allow.has('title')) {
+    return `\x1b]${ps};${sanitizeText(pt, TITLE_MAX)}${OSC_END}`;
+  }
+  if (ps === '52' && allow.has('clipboard')) {
+    const m = /^([cps0-7]*);([A-Za-z0-9+/]*={0,2})$/.exec(pt);
+    // A read (`?`) or anything that is not base64 data is dropped.
+    if (!m || m[2]!.length > CLIPBOARD_MAX) return undefined;
+    return `\x1b]52;${m[1] || 'c'};${m[2]}${OSC_END}`;
+  }
+  if (ps === '9' && allow.has('notify')) {
+    // `9;4;...` and other `9;N;` forms are ConEmu and Windows Terminal commands, not text.
+    if (/^\d+;/.test(pt)) return undefined;
+    const text = sanitizeText(pt, NOTIFY_MAX);
+    return text ? `\x1b]9;${text}${OSC_END}` : undefined;
+  }
+  if (ps === '777' && allow.has('notify')) {
+    const m = /^notify;([^;]*);(.*)$/s.exec(pt);
+    if (!m) return undefined;
+    return `\x1b]777;notify;${sanitizeText(m[1]!, TITLE_MAX)};${sanitizeText(m[2]!, NOTIFY_MAX)}${OSC_END}`;
+  }
+  return undefined;
 }
 
 /** `seq` is ESC [ then parameter and intermediate bytes; `final` ends it. */

@@ -26,6 +26,9 @@ import { findWorktree } from './worktrees.js';
 import { HolderLink } from '../holder/holder-link.js';
 import { launchHolder } from '../holder/launch-holder.js';
 import { parseRules, type ApprovalRules } from '../approvals/rules.js';
+import { parseLimits } from './agent-limits.js';
+import { parseTerminalAllow } from './terminal-allow.js';
+import { endLimits, putLimitsInForce, wrapPlanWithLimits, type LimitsInForce } from './limits-launch.js';
 
 /** The daemon's approval queue as the supervisor drives it (src/approvals/queue.ts). */
 export interface RunApprovals {
@@ -77,6 +80,12 @@ export interface SpawnRequest {
   env?: Record<string, string>;
   cols?: number;
   rows?: number;
+  /** `title`, `clipboard`, `notify` (a list, or one comma-separated string): passed, sanitized, to attached terminals. */
+  terminalAllow?: unknown;
+  /** Per-agent resource limits (agent-limits.ts): tasks (a number or "unlimited"), memory ("2G"), CPUs (1.5). */
+  maxProcs?: unknown;
+  memory?: unknown;
+  cpu?: unknown;
 }
 
 export const KILL_SIGNALS = ['HUP', 'INT', 'TERM', 'QUIT', 'KILL'] as const;
@@ -315,6 +324,9 @@ export class Supervisor {
     }
     if (req.worktree !== undefined) spec.worktree = req.worktree;
     if (req.approvals !== undefined) spec.approvals = parseRules(req.approvals);
+    const terminalAllow = parseTerminalAllow(req.terminalAllow);
+    if (terminalAllow.length) spec.terminalAllow = terminalAllow;
+    spec.limits = parseLimits({ maxProcs: req.maxProcs, memory: req.memory, cpu: req.cpu });
     const record: AgentRecord = { spec, state: 'stopped', restarts: 0, crashTimes: [] };
     // Plan first: a policy or backend refusal must not leave a half-made agent behind.
     const prepared = this.prepare(spec, asked ?? 'spawn');
@@ -342,7 +354,17 @@ export class Supervisor {
       throw new CelistraError('E_DAEMON', 'the daemon is stopping with its agents');
     }
     const { spec } = live.record;
-    const { plan, policy, tmpDir, runId } = prepared ?? this.prepare(spec, spec.name);
+    const { plan: fencedPlan, policy, tmpDir, runId } = prepared ?? this.prepare(spec, spec.name);
+    let limits: LimitsInForce;
+    try {
+      // Specs saved before limits existed get the defaults.
+      limits = putLimitsInForce(spec.limits ?? parseLimits(), runId);
+    } catch (e) {
+      removePrivateTmp(tmpDir);
+      this.opts.approvals?.discardRun(runId);
+      throw e;
+    }
+    const plan = wrapPlanWithLimits(fencedPlan, limits);
     const starting = {};
     live.starting = starting;
     // A task worktree is leased for the run (worktree-lease.ts): by the daemon until the
@@ -355,6 +377,7 @@ export class Supervisor {
     } catch (e) {
       if (lease) rmSync(lease, { force: true });
       removePrivateTmp(tmpDir);
+      endLimits(limits);
       this.opts.approvals?.discardRun(runId);
       throw e;
     }
@@ -367,6 +390,7 @@ export class Supervisor {
       // A holder we started but cannot talk to would run its agent unsupervised.
       await stopHolder(started.holderPid, runId);
       removePrivateTmp(tmpDir);
+      endLimits(limits);
       throw new CelistraError('E_SPAWN', `the holder for ${spec.name} did not answer (${(e as Error).message}); it was stopped`);
     }
     if (live.starting !== starting || this.agents.get(spec.name) !== live) {
@@ -374,6 +398,7 @@ export class Supervisor {
       link.detach();
       await stopHolder(started.holderPid, runId);
       removePrivateTmp(tmpDir);
+      endLimits(limits);
       this.opts.approvals?.runEnded(runId);
       return;
     }
@@ -388,6 +413,7 @@ export class Supervisor {
     record.startedAt = link.hello.startedAt;
     record.backend = plan.backend;
     record.tmpDir = tmpDir;
+    record.limits = limits;
     live.lastRunPids = [started.pid, started.holderPid];
     delete record.restartAt;
     live.stopRequested = false;
@@ -406,6 +432,7 @@ export class Supervisor {
       ...(spec.env ? { envGiven: Object.keys(spec.env) } : {}),
       ...(spec.preset ? { preset: spec.preset } : {}),
       pid: started.pid,
+      limits: { maxProcs: limits.maxProcs, memoryBytes: limits.memoryBytes ?? null, cpu: limits.cpu ?? null, by: limits.by },
     });
     if (plan.backend === 'none') this.audit('unsandboxed', spec.name, { command: spec.argv });
     // A command that ends at once may be gone before we connected: the hello says so.
@@ -441,12 +468,25 @@ export class Supervisor {
       // The holder's own log matters only when it has something to say.
       if (existsSync(files.logPath) && statSync(files.logPath).size === 0) rmSync(files.logPath, { force: true });
     }
+    // Whatever the agent left behind in its cgroup ends with the run; what the cgroup
+    // counted says whether a limit was why it ended.
+    const events = endLimits(record.limits);
+    if (events.oomKills > 0) exit = { ...exit, oomKills: events.oomKills };
+    if (events.forksRefused > 0) exit = { ...exit, forksRefused: events.forksRefused };
+    if (record.limits?.cgroup) record.limits = { ...record.limits, cgroup: undefined };
     delete record.tmpDir;
     delete record.pid;
     delete record.holderPid;
     record.lastExit = exit;
     const durationMs = record.startedAt ? exit.at - record.startedAt : 0;
-    this.audit('exit', name, { code: exit.code, signal: exit.signal, durationMs, why });
+    this.audit('exit', name, {
+      code: exit.code,
+      signal: exit.signal,
+      durationMs,
+      why: events.oomKills > 0 ? `${why}; out of memory: the kernel killed ${events.oomKills} of its processes at its memory limit` : why,
+      ...(events.oomKills > 0 ? { oomKills: events.oomKills } : {}),
+      ...(events.forksRefused > 0 ? { forksRefused: events.forksRefused } : {}),
+    });
     live.fanout.closeAll(1000, `agent exited with status ${exit.status}`);
 
     if (live.restartRequested) {
@@ -524,9 +564,21 @@ export class Supervisor {
       record.state = 'stopped';
       delete record.restartAt;
       this.writes.update(record);
-    } else if (record.state === 'running' && live.link) {
+    } else if (record.state === 'running' && live.link && !live.collecting) {
       live.stopRequested = true;
       live.link.signal(`SIG${sig}`);
+    } else if (record.state === 'running') {
+      // Between two runs (a restart): the old run's exit is being collected, or the next
+      // run's holder is starting. Stopping means no next run: a start under way is taken
+      // away (startRun then stops its holder), an exit being collected ends as stopped.
+      live.stopRequested = true;
+      live.restartRequested = false;
+      clearTimeout(live.graceTimer);
+      if (live.starting) {
+        live.starting = undefined;
+        record.state = 'stopped';
+        this.writes.update(record);
+      }
     } else {
       throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${record.state})`);
     }
@@ -682,6 +734,8 @@ export class Supervisor {
       lastLine: live.screenLastLine ?? live.recent.lastLine(),
       restartAt: r.restartAt ?? null,
       approvals: running ? (this.opts.approvals?.waiting(r.spec.name) ?? null) : null,
+      terminalAllow: r.spec.terminalAllow ?? [],
+      limits: limitsSummary(r),
     };
   }
 
@@ -745,6 +799,11 @@ interface Prepared {
   policy: Policy;
   tmpDir: string;
   runId: string;
+}
+
+function limitsSummary(r: AgentRecord): AgentSummary['limits'] {
+  const asked = r.spec.limits ?? parseLimits();
+  return { maxProcs: asked.maxProcs, memoryBytes: asked.memoryBytes ?? null, cpu: asked.cpu ?? null, by: r.limits?.by ?? null };
 }
 
 function clampSize(n: unknown, fallback: number): number {

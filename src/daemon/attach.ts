@@ -55,7 +55,9 @@ export function createAttachHandler(supervisor: Supervisor) {
     // A terminal client gets the screen model's redraw, then live output through the
     // filter: nothing the agent prints reaches a person's terminal raw (queries, clipboard,
     // titles). A logs client gets the bytes as stored; `ctl logs` renders them as text.
-    let filter = opts.replay === 'screen' ? new OutputFilter('terminal') : undefined;
+    // What the user allowed this agent (ctl spawn --allow-terminal) passes, sanitized.
+    const allow = supervisor.has(name) ? supervisor.describe(name).terminalAllow : [];
+    let filter = opts.replay === 'screen' ? new OutputFilter('terminal', allow) : undefined;
     const safe = (data: Buffer) => (filter ? filter.push(data) : data);
     const client: FanoutClient = {
       bufferedAmount: () => ws.bufferedAmount,
@@ -65,7 +67,7 @@ export function createAttachHandler(supervisor: Supervisor) {
       },
       sendStart: (start: StartPayload, reason) => {
         // A resync starts from a fresh screen: what the old filter was inside is gone.
-        if (filter) filter = new OutputFilter('terminal');
+        if (filter) filter = new OutputFilter('terminal', allow);
         const screen = filter ? new OutputFilter('terminal').push(Buffer.from(start.screen, 'utf8')).toString('utf8') : start.screen;
         ws.send(JSON.stringify({ type: start.kind, reason, cols: start.cols, rows: start.rows, data: screen }));
         const bytes = safe(start.bytes);

@@ -122,6 +122,10 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
           env: body.env as Record<string, string> | undefined,
           cols: optionalNumber(body, 'cols'),
           rows: optionalNumber(body, 'rows'),
+          terminalAllow: body.terminalAllow,
+          maxProcs: body.maxProcs,
+          memory: body.memory,
+          cpu: body.cpu,
         });
         return sendJson(res, 201, { agent });
       }
