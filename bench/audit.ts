@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openAuditLog, type AuditEventInput } from '../src/core/audit/index.js';
+import { openAuditLog, type AuditEventInput } from '../src/audit/index.js';
 import { machineLine, percentile } from './stats.js';
 
 const events = Number(process.argv[2] ?? 200_000);

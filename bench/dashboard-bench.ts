@@ -11,7 +11,7 @@
  * Run: npx tsc -p tsconfig.json && node scripts/bundle.js && node dist/bench/dashboard-bench.js [--agents N] [--runs N] [--kills N]
  */
 import { loadavg } from 'node:os';
-import { openDaemonWebSocket } from '../src/daemon/daemon-answer.js';
+import { openDaemonWebSocket } from '../src/daemon/answer.js';
 import { cleanup, makeSandbox, spawnAgent, waitFor } from '../test/daemon-harness.js';
 import { loginLink, startDashboardDaemon } from '../test/dashboard-support.js';
 import { launchChromium, numberFlag } from './chromium.js';

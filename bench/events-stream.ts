@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type WebSocket from 'ws';
-import { openAuditLog, type AuditRow } from '../src/core/audit/index.js';
+import { openAuditLog, type AuditRow } from '../src/audit/index.js';
 import { connectEventStream } from '../src/daemon/events-client.js';
 import { cleanup, makeSandbox, sleep, spawnAgent, startDaemonProcess, waitFor } from '../test/daemon-harness.js';
 import { machineLine, percentile } from './stats.js';

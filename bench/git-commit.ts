@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { backendByName } from '../src/core/backend-selection.js';
+import { backendByName } from '../src/run/backend-selection.js';
 import { machineLine, median } from './stats.js';
 
 const argv = process.argv.slice(2);

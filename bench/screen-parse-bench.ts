@@ -5,7 +5,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import xtermHeadless from '@xterm/headless';
-import { ScreenModel } from '../src/core/screen.js';
+import { ScreenModel } from '../src/terminal/screen.js';
 import { machineLine, median } from './stats.js';
 
 const argv = process.argv.slice(2);
@@ -71,7 +71,7 @@ function rawRun(data: Buffer[], scrollback: number, feed: Feed): Promise<number>
   );
 }
 
-/** The holder's model (src/core/screen.ts), with its per-write accounting. */
+/** The holder's model (src/terminal/screen.ts), with its per-write accounting. */
 function modelRun(data: Buffer[]): Promise<number> {
   const model = new ScreenModel(80, 24);
   const start = performance.now();

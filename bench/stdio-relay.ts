@@ -1,4 +1,4 @@
-// What the stdio relay costs (src/core/launch-stdio-relay.ts): `celistra run ... > file`
+// What the stdio relay costs (src/run/stdio-relay.ts): `celistra run ... > file`
 // of N MB, where the fenced command writes into a pipe and Celistra copies it into the
 // file, beside the same output through a pipe the caller reads (`celistra run ... | cat >
 // file`: under landlock the run hands itself over to celistra-exec, no Node process

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Cost of pinning submodule names (src/core/worktree-submodule-pins.ts) and of a task
+# Cost of pinning submodule names (src/worktree/submodule-pins.ts) and of a task
 # worktree's run no longer handing itself over to the exec helper: median wall time of 15
 # `celistra run --backend landlock --worktree a -- true` (piped) and of 15 `celistra worktree ls`,
 # in a repository of 200 files and 51 commits. Compare two builds side by side:

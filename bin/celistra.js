@@ -6,7 +6,7 @@
 const { join } = require('node:path');
 
 // process.getBuiltinModule (20.16+) is how the run path loads builtins on demand
-// (src/core/builtin-on-demand.ts); say so plainly rather than fail in the middle of a run.
+// (src/lazy/builtin.ts); say so plainly rather than fail in the middle of a run.
 if (typeof process.getBuiltinModule !== 'function') {
   process.stderr.write(`celistra: needs Node.js 20.16 or newer (this is ${process.version})\n`);
   process.exit(79); // E_INTERNAL (src/cli/exit-codes.ts)

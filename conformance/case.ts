@@ -1,4 +1,4 @@
-import type { GuaranteeName } from '../src/core/backend.js';
+import type { GuaranteeName } from '../src/backends/backend.js';
 import type { Stage } from './stage.js';
 
 /**

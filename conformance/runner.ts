@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { userInfo } from 'node:os';
-import { allEnforced, type Backend, type Capabilities } from '../src/core/backend.js';
-import { expandHome } from '../src/core/policy.js';
-import { PRESETS } from '../src/core/presets.js';
+import { allEnforced, type Backend, type Capabilities } from '../src/backends/backend.js';
+import { expandHome } from '../src/policy/policy.js';
+import { PRESETS } from '../src/policy/presets/catalog.js';
 import { StageRefused } from './stage-refused.js';
 import type { Attempt, AttemptOutput, Case, CaseContext, Expectation, Launch, Section } from './case.js';
 import { FencedSession, type SessionTarget } from './fenced-session.js';

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { celistraPaths, type CelistraPaths } from '../src/core/paths.js';
-import { layoutFor } from '../src/core/worktree-record.js';
-import { shadowReadOnlyPaths } from '../src/core/worktree-shadow.js';
-import { addWorktree } from '../src/core/worktrees.js';
+import { celistraPaths, type CelistraPaths } from '../src/policy/paths.js';
+import { layoutFor } from '../src/worktree/record.js';
+import { shadowReadOnlyPaths } from '../src/worktree/shadow.js';
+import { addWorktree } from '../src/worktree/lifecycle.js';
 
 /** A process standing in for another agent or the daemon, as the host sees it. */
 export interface VictimInfo {
@@ -44,7 +44,7 @@ export interface Stage {
   wtB: string;
   /** `main/.git`, shared by every worktree. */
   gitCommon: string;
-  /** Each task worktree's git dirs (see src/core/worktree-record.ts): admin and shadow. */
+  /** Each task worktree's git dirs (see src/worktree/record.ts): admin and shadow. */
   adminA: string;
   shadowA: string;
   adminB: string;

@@ -1,15 +1,15 @@
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spoolDir } from '../src/core/audit/spool.js';
-import { leasesRoot } from '../src/core/worktree-lease.js';
+import { spoolDir } from '../src/audit/spool.js';
+import { leasesRoot } from '../src/worktree/lease.js';
 import type { Stage } from './stage.js';
 
 /**
  * What Celistra itself writes in its state dir while a case runs: the audit log, the
- * audit spool `celistra run` appends to (src/core/audit/spool.ts), the V8 code cache
+ * audit spool `celistra run` appends to (src/audit/spool.ts), the V8 code cache
  * of the run bundle (src/cli/run-loader.ts), and the leases runs take on task worktrees
- * (src/core/worktree-lease.ts). Those writes are the supervisor's, never the
+ * (src/worktree/lease.ts). Those writes are the supervisor's, never the
  * agent's (the state dir is read-denied and outside every writable root), so the judge
  * must not blame an attempt for them.
  */

@@ -1,4 +1,4 @@
-import type { Capabilities } from '../src/core/backend.js';
+import type { Capabilities } from '../src/backends/backend.js';
 import type { Expectation } from './case.js';
 
 /** What the host observed for one attempt, before comparing with the expectation. */

@@ -1,5 +1,5 @@
 // Bundles the browser dashboard (web/) into dist/web/, which the daemon serves
-// (src/daemon/dashboard-server.ts): one script, one stylesheet (xterm.js's included),
+// (src/daemon/dashboard/server.ts): one script, one stylesheet (xterm.js's included),
 // the page shell. Everything the page loads comes from the daemon; no CDN.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';

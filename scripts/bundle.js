@@ -4,7 +4,7 @@
 //   run-loader can start it through V8's code cache (src/cli/run-loader.ts).
 // - run-audit-log.cjs: the audit log with its SQLite part, a file of its own. `run`
 //   needs it only when the audit spool cannot be written, or for one run in
-//   SPOOL_INTAKE_THRESHOLD (src/core/run-audit.ts); in run-entry.cjs it was a third of
+//   SPOOL_INTAKE_THRESHOLD (src/run/audit.ts); in run-entry.cjs it was a third of
 //   what every run reads and V8 deserialises from the code cache.
 // - run-loader.cjs: that loader, small and compiled normally.
 // The seccomp filter every run hands its backend is assembled here, once per variant, and
@@ -41,16 +41,16 @@ const moduleUrl = {
 
 const AUDIT_LOG_CHUNK = './run-audit-log.cjs';
 
-/** run-audit.js's `import('./audit/index.js')` loads the separate chunk instead. */
+/** run/audit.js's `import('../audit/index.js')` loads the separate chunk instead. */
 const auditLogApart = {
   name: 'audit-log-apart',
   setup(b) {
-    b.onResolve({ filter: /^\.\/audit\/index\.js$/ }, (args) => (args.importer.endsWith('/core/run-audit.js') ? { path: AUDIT_LOG_CHUNK, external: true } : undefined));
+    b.onResolve({ filter: /^\.\.\/audit\/index\.js$/ }, (args) => (args.importer.endsWith('/run/audit.js') ? { path: AUDIT_LOG_CHUNK, external: true } : undefined));
   },
 };
 
 await build({ ...common, ...moduleUrl, entryPoints: ['dist/src/cli/run-entry.js'], external: ['node-pty', 'bindings', '@xterm/*', 'ws'], plugins: [auditLogApart] });
-await build({ ...common, ...moduleUrl, entryPoints: { 'run-audit-log': 'dist/src/core/audit/index.js' }, external: ['bindings'] });
+await build({ ...common, ...moduleUrl, entryPoints: { 'run-audit-log': 'dist/src/audit/index.js' }, external: ['bindings'] });
 await build({ ...common, entryPoints: ['dist/src/cli/run-loader.js'] });
 
 // The browser dashboard's page, in dist/web/.

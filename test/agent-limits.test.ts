@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_MAX_PROCS, formatBytes, parseLimits } from '../src/core/agent-limits.js';
-import { makeCgroupRun, probeCgroups } from '../src/core/cgroup-limits.js';
-import { LIMITS_EXIT, putLimitsInForce, wrapPlanWithLimits } from '../src/core/limits-launch.js';
-import type { LaunchPlan } from '../src/core/backend.js';
+import { DEFAULT_MAX_PROCS, formatBytes, parseLimits } from '../src/policy/limits.js';
+import { makeCgroupRun, probeCgroups } from '../src/run/cgroup-limits.js';
+import { LIMITS_EXIT, putLimitsInForce, wrapPlanWithLimits } from '../src/run/limits.js';
+import type { LaunchPlan } from '../src/backends/backend.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 test('limits: processes default to 4096; memory and CPU are parsed, bounded, and absent unless asked', () => {
@@ -99,9 +99,9 @@ test('the wrapper lowers RLIMIT_NPROC (hard too) before the plan runs, and refus
 });
 
 test('the native addon lowers RLIMIT_NPROC of its own process, soft and hard, and what it starts inherits it', { skip: process.platform !== 'linux' ? 'Linux only' : false }, async () => {
-  const { loadLowerProcessLimit } = await import('../src/core/native-process-limit.js');
+  const { loadLowerProcessLimit } = await import('../src/run/process-limit.js');
   if (!loadLowerProcessLimit()) return assert.fail('the native addon is built but has no lowerProcessLimit');
-  const script = `import(${JSON.stringify(new URL('../src/core/native-process-limit.js', import.meta.url).href)}).then((m) => {
+  const script = `import(${JSON.stringify(new URL('../src/run/process-limit.js', import.meta.url).href)}).then((m) => {
     const set = m.loadLowerProcessLimit()(777);
     const r = require('child_process').spawnSync('sh', ['-c', 'grep "Max processes" /proc/self/limits'], { encoding: 'utf8' });
     console.log(set, r.stdout.trim().split(/\\s+/).slice(2, 4).join(' '));

@@ -5,7 +5,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { celistraPaths } from '../src/core/paths.js';
+import { celistraPaths } from '../src/policy/paths.js';
 import { ApprovalQueue } from '../src/approvals/queue.js';
 import { ApprovalStore } from '../src/approvals/store.js';
 import { parseAnswer } from '../src/approvals/protocol.js';

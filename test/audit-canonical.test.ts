@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalJson } from '../src/core/audit/canonical.js';
-import { canonicalRow, chainHash, GENESIS_HASH } from '../src/core/audit/hash-chain.js';
+import { canonicalJson } from '../src/audit/canonical.js';
+import { canonicalRow, chainHash, GENESIS_HASH } from '../src/audit/hash-chain.js';
 import { createHash } from 'node:crypto';
 
 test('canonical JSON sorts object keys at every depth and has no whitespace', () => {

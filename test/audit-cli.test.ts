@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openAuditLog } from '../src/core/audit/index.js';
+import { openAuditLog } from '../src/audit/index.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 const CELISTRA = fileURLToPath(new URL('../../bin/celistra.js', import.meta.url));

@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openAuditLog } from '../src/core/audit/index.js';
+import { openAuditLog } from '../src/audit/index.js';
 import { scratchDir } from './support/scratch-dir.js';
 
-const AUDIT_INDEX = fileURLToPath(new URL('../src/core/audit/index.js', import.meta.url));
+const AUDIT_INDEX = fileURLToPath(new URL('../src/audit/index.js', import.meta.url));
 
 /** A separate process writing `count` events in bursts, as `celistra run` or the daemon would. */
 function writer(stateDir: string, name: string, count: number): Promise<number | null> {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DenialAggregator, type DenialOccurrence, type DenialRecordOut } from '../src/core/audit/denial-aggregation.js';
+import { DenialAggregator, type DenialOccurrence, type DenialRecordOut } from '../src/audit/denial-aggregation.js';
 
 function setup(maxKeysPerAgent = 20) {
   const out: DenialRecordOut[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DenialAttribution, procParent } from '../src/core/audit/denial-attribution.js';
-import type { LandlockDenial } from '../src/core/audit/denial-events.js';
+import { DenialAttribution, procParent } from '../src/audit/denial-attribution.js';
+import type { LandlockDenial } from '../src/audit/denial-events.js';
 
 /** A process tree as a child → parent table; absent pids are processes that are gone. */
 function tree(parents: Record<number, number>) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LandlockEventAssembler, type LandlockEvent } from '../src/core/audit/denial-events.js';
-import { parseReaderLine } from '../src/core/audit/denial-records.js';
+import { LandlockEventAssembler, type LandlockEvent } from '../src/audit/denial-events.js';
+import { parseReaderLine } from '../src/audit/denial-records.js';
 import { RUN_A, RUN_B, RUN_C_NAMESPACES } from './denial-captured-records.js';
 
 function assemble(lines: string[], flushAtEnd = true): LandlockEvent[] {

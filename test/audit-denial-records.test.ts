@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseReaderLine, type AuditRecord } from '../src/core/audit/denial-records.js';
+import { parseReaderLine, type AuditRecord } from '../src/audit/denial-records.js';
 import { RUN_A, RUN_B } from './denial-captured-records.js';
 
 function record(line: string): AuditRecord {

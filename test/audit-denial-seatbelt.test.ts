@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseSeatbeltLogLine } from '../src/core/audit/denial-seatbelt.js';
+import { parseSeatbeltLogLine } from '../src/audit/denial-seatbelt.js';
 
 function entry(eventMessage: string, timestamp = '2026-11-26 01:15:42.123456+0100'): string {
   return JSON.stringify({ traceID: 1234, eventMessage, eventType: 'logEvent', processImagePath: '/kernel', processID: 0, senderImagePath: '/System/Library/Extensions/Sandbox.kext/Contents/MacOS/Sandbox', subsystem: '', category: '', messageType: 'Error', timestamp });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scratchDir } from './support/scratch-dir.js';
 
-const AUDIT_INDEX = fileURLToPath(new URL('../src/core/audit/index.js', import.meta.url));
+const AUDIT_INDEX = fileURLToPath(new URL('../src/audit/index.js', import.meta.url));
 /** Root alone is not enough (a container may lack CAP_SYS_ADMIN): try it. */
 function canMountPrivateTmpfs(): boolean {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return false;

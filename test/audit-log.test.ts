@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openAuditLog, type AuditRow } from '../src/core/audit/index.js';
+import { openAuditLog, type AuditRow } from '../src/audit/index.js';
 import { scratchDir } from './support/scratch-dir.js';
 
-const AUDIT_INDEX = fileURLToPath(new URL('../src/core/audit/index.js', import.meta.url));
+const AUDIT_INDEX = fileURLToPath(new URL('../src/audit/index.js', import.meta.url));
 
 function scratchStateDir(): string {
   return join(realpathSync(scratchDir('celistra-audit-')), 'state');

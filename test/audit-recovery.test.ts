@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAuditLog, type AuditLog } from '../src/core/audit/index.js';
-import { CelistraError } from '../src/core/errors.js';
+import { openAuditLog, type AuditLog } from '../src/audit/index.js';
+import { CelistraError } from '../src/policy/errors.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 function scratchStateDir(): string {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { openAuditLog, redactEnv } from '../src/core/audit/index.js';
+import { openAuditLog, redactEnv } from '../src/audit/index.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 function scratchStateDir(): string {

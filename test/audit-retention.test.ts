@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openAuditLog, type PruneData } from '../src/core/audit/index.js';
-import { CelistraError } from '../src/core/errors.js';
+import { openAuditLog, type PruneData } from '../src/audit/index.js';
+import { CelistraError } from '../src/policy/errors.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 const DAY = 24 * 60 * 60 * 1000;

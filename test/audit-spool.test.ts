@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAuditLog } from '../src/core/audit/index.js';
-import { AuditSpool, spoolDir } from '../src/core/audit/spool.js';
-import { RunAudit, SPOOL_INTAKE_THRESHOLD } from '../src/core/run-audit.js';
-import type { CelistraPaths } from '../src/core/paths.js';
-import type { LaunchPlan } from '../src/core/backend.js';
-import type { Policy } from '../src/core/policy.js';
+import { openAuditLog } from '../src/audit/index.js';
+import { AuditSpool, spoolDir } from '../src/audit/spool.js';
+import { RunAudit, SPOOL_INTAKE_THRESHOLD } from '../src/run/audit.js';
+import type { CelistraPaths } from '../src/policy/paths.js';
+import type { LaunchPlan } from '../src/backends/backend.js';
+import type { Policy } from '../src/policy/policy.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 function scratchStateDir(): string {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AuditRow } from '../src/core/audit/index.js';
-import { describeEvent } from '../src/core/audit/summary.js';
-import { parseSince } from '../src/core/audit/since.js';
+import type { AuditRow } from '../src/audit/index.js';
+import { describeEvent } from '../src/audit/summary.js';
+import { parseSince } from '../src/audit/since.js';
 
 function row(type: AuditRow['type'], data: Record<string, unknown>): AuditRow {
   return { id: 1, ts: 0, type, agent: 'a', data, prevHash: '0'.repeat(64), hash: '1'.repeat(64) };

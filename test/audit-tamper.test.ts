@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAuditLog, type AuditLog } from '../src/core/audit/index.js';
+import { openAuditLog, type AuditLog } from '../src/audit/index.js';
 // The documented hash format, used here the way a forger would.
-import { canonicalRow, chainHash } from '../src/core/audit/hash-chain.js';
+import { canonicalRow, chainHash } from '../src/audit/hash-chain.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 /** A log with rows 1..n written and flushed; `sql` edits the file behind its back. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Policy } from '../src/core/policy.js';
+import type { Policy } from '../src/policy/policy.js';
 import { errorCode } from './support/error-code.js';
 import { bwrapArgs } from '../src/backends/bwrap/argv.js';
 import { mountSteps } from '../src/backends/bwrap/mount-plan.js';

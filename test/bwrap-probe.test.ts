@@ -7,10 +7,10 @@ import { probeBwrap } from '../src/backends/bwrap/probe.js';
 import { locateBwrap } from '../src/backends/bwrap/locate.js';
 import { bwrapBackend } from '../src/backends/bwrap/index.js';
 import { diagnoseUserns } from '../src/backends/bwrap/userns-diagnosis.js';
-import { GUARANTEE_NAMES } from '../src/core/backend.js';
+import { GUARANTEE_NAMES } from '../src/backends/backend.js';
 import { bwrapGuarantees } from '../src/backends/bwrap/guarantees.js';
 import { fenceFilterSupported } from '../src/backends/seccomp/fence-filter.js';
-import { CelistraError } from '../src/core/errors.js';
+import { CelistraError } from '../src/policy/errors.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 const linux = process.platform === 'linux';

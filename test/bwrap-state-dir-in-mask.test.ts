@@ -9,7 +9,7 @@ import { mkdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mountSteps } from '../src/backends/bwrap/mount-plan.js';
 import { bwrapArgs } from '../src/backends/bwrap/argv.js';
-import type { Policy } from '../src/core/policy.js';
+import type { Policy } from '../src/policy/policy.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 function tree() {

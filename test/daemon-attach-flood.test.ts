@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { referenceScreen } from './support/reference-screen.js';
-import { OutputFilter } from '../src/core/screen-output-filter.js';
+import { OutputFilter } from '../src/terminal/output-filter.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ const JUST_AFTER = 16;
  * points) fall inside sequences. Mode "dense": SGR colours, cursor moves, line erases,
  * OSC titles and 2- and 3-byte UTF-8 characters on every line. Mode "log": coloured log
  * lines with UTF-8 and line erases, a cursor move and a title only every 3000 lines —
- * text the holder's model skips as it scrolls off (src/core/screen-skip.ts). It writes
+ * text the holder's model skips as it scrolls off (src/terminal/screen-skip.ts). It writes
  * the same bytes to a file: the reference. `stty -opost -echo` keeps the PTY from adding \r or echoing "go".
  */
 const GENERATOR = String.raw`
@@ -121,7 +121,7 @@ for (const mode of ['dense', 'log']) {
       }
       const clients = await Promise.all(playbacks);
       // A terminal client gets the output through the attach filter (titles dropped,
-      // src/core/screen-output-filter.ts): the stream it must receive exactly is the
+      // src/terminal/output-filter.ts): the stream it must receive exactly is the
       // reference, filtered.
       const printed = readFileSync(refPath);
       assert.ok(printed.length > 12_000_000, 'the generator wrote its whole output');

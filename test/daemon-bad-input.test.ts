@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { CLI_MAIN, agent, cleanup, makeSandbox, record, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { CelistraError } from '../src/core/errors.js';
+import { CelistraError } from '../src/policy/errors.js';
 
 async function rawRequest(socketPath: string, text: string): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
-import { openAuditLog } from '../src/core/audit/index.js';
+import { openAuditLog } from '../src/audit/index.js';
 import { agent, CLI_MAIN, cleanup, makeSandbox, record, render, sleep, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
 
 test('the most recently active client\'s size wins', async () => {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitCommandLine } from '../src/cli/ctl-command-line.js';
+import { splitCommandLine } from '../src/cli/ctl/command-line.js';
 
 test('the single-string command splits on spaces and honours quotes and escapes', () => {
   assert.deepEqual(splitCommandLine(`claude --print "fix the \\"bug\\" now"`), ['claude', '--print', 'fix the "bug" now']);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openAuditLog, type AuditLog, type AuditRow } from '../src/core/audit/index.js';
+import { openAuditLog, type AuditLog, type AuditRow } from '../src/audit/index.js';
 import { AuditFollower, type AuditReader } from '../src/daemon/events-follower.js';
 import { scratchDir } from './support/scratch-dir.js';
 

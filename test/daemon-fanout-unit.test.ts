@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Fanout, type FanoutClient, type StartPayload } from '../src/core/fanout.js';
+import { Fanout, type FanoutClient, type StartPayload } from '../src/terminal/fanout.js';
 
 class FakeClient implements FanoutClient {
   buffered = 0;

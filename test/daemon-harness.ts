@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
 import type WebSocket from 'ws';
-import type { AgentSummary } from '../src/core/agent-spec.js';
-import { celistraPaths, type CelistraPaths } from '../src/core/paths.js';
+import type { AgentSummary } from '../src/daemon/agent-spec.js';
+import { celistraPaths, type CelistraPaths } from '../src/policy/paths.js';
 import { DaemonClient } from '../src/daemon/client.js';
 import { scratchDir } from './support/scratch-dir.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
-import { ScreenFeed, type ScreenAt } from '../src/core/screen-feed.js';
+import { ScreenFeed, type ScreenAt } from '../src/terminal/screen-feed.js';
 
 const COLS = 80;
 const ROWS = 24;

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolvePreset } from '../src/core/preset-default.js';
-import { taskName } from '../src/core/task-name.js';
-import { parseEnvFile } from '../src/core/agent-env.js';
+import { resolvePreset } from '../src/policy/presets/default.js';
+import { taskName } from '../src/daemon/task-name.js';
+import { parseEnvFile } from '../src/daemon/agent-env.js';
 import { agent, CLI_MAIN, cleanup, makeSandbox, startDaemonProcess, waitFor } from './daemon-harness.js';
 
 // What `ctl spawn` gives an agent beyond its command: a name that says its task, the

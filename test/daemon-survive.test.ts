@@ -65,7 +65,7 @@ test('an agent that exits while the daemon is down is reported, with its output,
     await daemon.exited;
     // Nobody supervises now; the holder keeps the exit and the output for the next daemon.
     const holderSocket = (await import('node:fs')).readdirSync(`${sb.paths.runtimeDir}/holders`).find((f) => f.startsWith('brief2.') && f.endsWith('.sock'))!;
-    const { HolderLink } = await import('../src/holder/holder-link.js');
+    const { HolderLink } = await import('../src/holder/link.js');
     const link = await HolderLink.open(`${sb.paths.runtimeDir}/holders/${holderSocket}`);
     const exited = new Promise((r) => link.once('exit', r));
     link.start();

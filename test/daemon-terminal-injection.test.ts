@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as pty from 'node-pty';
 import { agent, cleanup, CLI_MAIN, makeSandbox, sleep, spawnAgent, startDaemonProcess, waitFor, type Sandbox } from './daemon-harness.js';
-import { OutputFilter, TERMINAL_RESTORE } from '../src/core/screen-output-filter.js';
+import { OutputFilter, TERMINAL_RESTORE } from '../src/terminal/output-filter.js';
 
 /**
  * Issue 19, class 3: what an agent prints must not reach the attaching person's terminal

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DashboardAuth, LOGIN_TOKEN_TTL_MS, SESSION_TTL_MS, sessionCookie, sessionFromCookie } from '../src/daemon/dashboard-auth.js';
+import { DashboardAuth, LOGIN_TOKEN_TTL_MS, SESSION_TTL_MS, sessionCookie, sessionFromCookie } from '../src/daemon/dashboard/auth.js';
 
 test('a login token gives one session and is spent by its first use', () => {
   const auth = new DashboardAuth();

@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { allowedHostHeaders, loadDashboardConfig } from '../src/daemon/dashboard-config.js';
+import { allowedHostHeaders, loadDashboardConfig } from '../src/daemon/dashboard/config.js';
 import { CLI_MAIN, cleanup, makeSandbox, spawnAgent, startDaemonProcess, type Sandbox } from './daemon-harness.js';
 import { dashboardCommand, rawRequest } from './dashboard-support.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
-import type { AgentSummary } from '../src/core/agent-spec.js';
+import type { AgentSummary } from '../src/daemon/agent-spec.js';
 import { agent, CLI_MAIN, cleanup, makeSandbox, record, sleep, spawnAgent, startDaemonProcess, waitFor, type Sandbox } from './daemon-harness.js';
 import { dashboardCommand, login, loginLink, rawRequest, startDashboardDaemon, upgrade, type DashboardDaemon } from './dashboard-support.js';
 

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openAuditLog, type AuditRow } from '../src/core/audit/index.js';
+import { openAuditLog, type AuditRow } from '../src/audit/index.js';
 import { runCelistra } from './support/celistra-cli.js';
 import { cleanup, makeSandbox, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
 

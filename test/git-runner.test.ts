@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { alternatesList, git, gitEnvironment, gitTry } from '../src/core/git.js';
+import { alternatesList, git, gitEnvironment, gitTry } from '../src/worktree/git.js';
 import { makeRepo, must, scratch, write } from './worktree-fixture.js';
 
 test('host git runs no fsmonitor and no hook that a repository config or hooks dir names', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { expandHome } from '../src/core/home-path.js';
+import { expandHome } from '../src/policy/home-path.js';
 
 test('expandHome: ~ and ~/x under home, anything else unchanged', () => {
   assert.equal(expandHome('~', '/home/u'), '/home/u');

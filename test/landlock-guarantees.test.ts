@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GUARANTEE_NAMES } from '../src/core/backend.js';
+import { GUARANTEE_NAMES } from '../src/backends/backend.js';
 import { landlockGuarantees } from '../src/backends/landlock/guarantees.js';
 import { requiredAbi, minimumAbi, rightsUpTo } from '../src/backends/landlock/abi.js';
 import type { LandlockFacts } from '../src/backends/landlock/probe.js';

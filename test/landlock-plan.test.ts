@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import type { Policy } from '../src/core/policy.js';
-import { CelistraError } from '../src/core/errors.js';
+import type { Policy } from '../src/policy/policy.js';
+import { CelistraError } from '../src/policy/errors.js';
 import { planLandlock } from '../src/backends/landlock/plan.js';
 import { helperArgs } from '../src/backends/landlock/helper-args.js';
 import type { LandlockFacts } from '../src/backends/landlock/probe.js';

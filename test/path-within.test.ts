@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isAbsolute, relative } from 'node:path';
-import { isWithin } from '../src/core/path-within.js';
+import { isWithin } from '../src/policy/path-within.js';
 
 const byRelative = (inner: string, outer: string) => {
   const rel = relative(outer, inner);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { celistraPaths } from '../src/core/paths.js';
+import { celistraPaths } from '../src/policy/paths.js';
 
 test('without XDG_RUNTIME_DIR the runtime dir sits in our home, never in the shared temp dir', () => {
   for (const tmp of [undefined, '/tmp', '/var/tmp/x/']) {

@@ -3,10 +3,10 @@ import { errorCode } from './support/error-code.js';
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPolicy } from '../src/core/policy.js';
-import { agentStateDirPath } from '../src/core/preset-state-dir.js';
-import { seedText, PRESETS } from '../src/core/presets.js';
-import { celistraPaths } from '../src/core/paths.js';
+import { buildPolicy } from '../src/policy/policy.js';
+import { agentStateDirPath } from '../src/policy/presets/state-dir.js';
+import { seedText, PRESETS } from '../src/policy/presets/catalog.js';
+import { celistraPaths } from '../src/policy/paths.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 function scratch() {

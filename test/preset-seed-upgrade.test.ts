@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureProtectedEntry } from '../src/core/preset-protected-entries.js';
-import { PRESETS, seedText, type ProtectedEntry } from '../src/core/presets.js';
+import { ensureProtectedEntry } from '../src/policy/presets/protected-entries.js';
+import { PRESETS, seedText, type ProtectedEntry } from '../src/policy/presets/catalog.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 const ENTRY: ProtectedEntry = { path: 'config.toml', kind: 'file', seed: 'new seed\n', formerSeeds: [''] };

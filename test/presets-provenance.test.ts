@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { buildPolicy, isWithin } from '../src/core/policy.js';
-import { agentStateDirPath } from '../src/core/preset-state-dir.js';
-import { celistraPaths } from '../src/core/paths.js';
+import { buildPolicy, isWithin } from '../src/policy/policy.js';
+import { agentStateDirPath } from '../src/policy/presets/state-dir.js';
+import { celistraPaths } from '../src/policy/paths.js';
 import { errorCode } from './support/error-code.js';
 import { scratchDir } from './support/scratch-dir.js';
 

@@ -7,9 +7,9 @@ import { errorCode } from './support/error-code.js';
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPolicy, isWithin } from '../src/core/policy.js';
-import { agentStateDirPath, agentStateKey } from '../src/core/preset-state-dir.js';
-import { celistraPaths } from '../src/core/paths.js';
+import { buildPolicy, isWithin } from '../src/policy/policy.js';
+import { agentStateDirPath, agentStateKey } from '../src/policy/presets/state-dir.js';
+import { celistraPaths } from '../src/policy/paths.js';
 import { scratchDir } from './support/scratch-dir.js';
 
 function scratch() {

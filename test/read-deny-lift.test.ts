@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPolicy, type PolicyInput } from '../src/core/policy.js';
-import { celistraPaths } from '../src/core/paths.js';
+import { buildPolicy, type PolicyInput } from '../src/policy/policy.js';
+import { celistraPaths } from '../src/policy/paths.js';
 import { errorCode } from './support/error-code.js';
 import { scratchDir } from './support/scratch-dir.js';
 

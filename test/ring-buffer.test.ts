@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lastLineOf, RingBuffer } from '../src/core/ring-buffer.js';
+import { lastLineOf, RingBuffer } from '../src/terminal/ring-buffer.js';
 
 test('a ring keeps the last capacity bytes across wrap-around', () => {
   const r = new RingBuffer(10);

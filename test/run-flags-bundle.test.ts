@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNativeFacts } from '../src/backends/landlock/native-addon.js';
-import { openAuditLog } from '../src/core/audit/index.js';
-import { AuditSpool, spoolDir } from '../src/core/audit/spool.js';
-import { celistraPaths } from '../src/core/paths.js';
-import { SPOOL_INTAKE_THRESHOLD } from '../src/core/run-audit.js';
+import { openAuditLog } from '../src/audit/index.js';
+import { AuditSpool, spoolDir } from '../src/audit/spool.js';
+import { celistraPaths } from '../src/policy/paths.js';
+import { SPOOL_INTAKE_THRESHOLD } from '../src/run/audit.js';
 import { runCelistra } from './support/celistra-cli.js';
 import { isolatedEnv } from './support/isolated-env.js';
 

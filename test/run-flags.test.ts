@@ -5,15 +5,15 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs as cittyParseArgs, renderUsage, type CommandDef } from 'citty';
-import { CelistraError } from '../src/core/errors.js';
+import { CelistraError } from '../src/policy/errors.js';
 import { cittyArgs, parseFlags } from '../src/cli/flag-table.js';
 import { RUN_FLAGS, parseRunArgs } from '../src/cli/run-flags.js';
 import { unknownFlags } from '../src/cli/argv.js';
 import { errorCode } from './support/error-code.js';
 import { runCelistra } from './support/celistra-cli.js';
 import { isolatedEnv } from './support/isolated-env.js';
-import { spoolDir } from '../src/core/audit/spool.js';
-import { celistraPaths } from '../src/core/paths.js';
+import { spoolDir } from '../src/audit/spool.js';
+import { celistraPaths } from '../src/policy/paths.js';
 
 const FULL_CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 

@@ -3,9 +3,9 @@ import { referenceScreen } from './support/reference-screen.js';
 import assert from 'node:assert/strict';
 import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
-import { ScreenModel } from '../src/core/screen.js';
-import { ScreenFeed, type ScreenAt } from '../src/core/screen-feed.js';
-import { guardParser, isXtermError } from '../src/core/screen-guard.js';
+import { ScreenModel } from '../src/terminal/screen.js';
+import { ScreenFeed, type ScreenAt } from '../src/terminal/screen-feed.js';
+import { guardParser, isXtermError } from '../src/terminal/screen-guard.js';
 import { CRASH_START, CRASH_STEPS } from './screen-crash-sequence.js';
 
 const ISWRAPPED = /Cannot set properties of undefined \(setting 'isWrapped'\)/;

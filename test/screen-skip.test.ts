@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import xtermHeadless from '@xterm/headless';
 import { SerializeAddon } from '@xterm/addon-serialize';
-import { ScreenModel } from '../src/core/screen.js';
-import { skipScrolledOff } from '../src/core/screen-skip.js';
+import { ScreenModel } from '../src/terminal/screen.js';
+import { skipScrolledOff } from '../src/terminal/screen-skip.js';
 
 const COLS = 40;
 const ROWS = 10;

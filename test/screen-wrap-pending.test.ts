@@ -2,7 +2,7 @@
 // must not call such a point exact (ScreenModel.atExactRedrawPoint, used by ScreenFeed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ScreenModel } from '../src/core/screen.js';
+import { ScreenModel } from '../src/terminal/screen.js';
 import { referenceScreen } from './support/reference-screen.js';
 
 const COLS = 10;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agent, cleanup, isAlive, makeSandbox, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
-import { MAX_ZERO_WIDTH_RUN, ZeroWidthLimit } from '../src/core/screen-combining-limit.js';
+import { MAX_ZERO_WIDTH_RUN, ZeroWidthLimit } from '../src/terminal/screen-combining-limit.js';
 
 /** Issue 19, class 5: a flood of combining characters used to exhaust the holder's heap in under 3 s. */
 const FLOOD = String.raw`

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { probeSeatbelt } from '../src/backends/seatbelt/probe.js';
 import { seatbeltBackend, seatbeltPlan } from '../src/backends/seatbelt/index.js';
-import { GUARANTEE_NAMES } from '../src/core/backend.js';
-import { CelistraError } from '../src/core/errors.js';
-import type { Policy } from '../src/core/policy.js';
+import { GUARANTEE_NAMES } from '../src/backends/backend.js';
+import { CelistraError } from '../src/policy/errors.js';
+import type { Policy } from '../src/policy/policy.js';
 
 const policy: Policy = { version: 1, workspace: '/Users/dev/ws', writableRoots: [], readOnlyPaths: [], denyRead: [], tmpDir: '/Users/dev/tmp/run-1', network: 'on', unixSockets: 'deny', env: { TMPDIR: '/Users/dev/tmp/run-1' } };
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Policy } from '../src/core/policy.js';
-import { CelistraError } from '../src/core/errors.js';
+import type { Policy } from '../src/policy/policy.js';
+import { CelistraError } from '../src/policy/errors.js';
 import { sandboxExecArgs, seatbeltProfile } from '../src/backends/seatbelt/profile.js';
 import { seatbeltPath } from '../src/backends/seatbelt/darwin-paths.js';
 

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentStore, StoreWrites } from '../src/core/agent-store.js';
-import type { AgentRecord } from '../src/core/agent-spec.js';
-import { Supervisor } from '../src/core/supervisor.js';
+import { AgentStore, StoreWrites } from '../src/daemon/agent-store.js';
+import type { AgentRecord } from '../src/daemon/agent-spec.js';
+import { Supervisor } from '../src/daemon/supervisor.js';
 import { cleanup, isAlive, makeSandbox, waitFor } from './daemon-harness.js';
 
 /** The agent store with the disk full: every write fails as SQLite fails then, until `full` is false. */

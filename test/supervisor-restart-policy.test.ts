@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRestart, DEFAULT_RESTART_POLICY, crashesInWindow } from '../src/core/restart-policy.js';
+import { decideRestart, DEFAULT_RESTART_POLICY, crashesInWindow } from '../src/daemon/restart-policy.js';
 
 const P = DEFAULT_RESTART_POLICY;
 

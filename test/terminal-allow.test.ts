@@ -5,8 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputFilter, type TerminalAllowance } from '../src/core/screen-output-filter.js';
-import { parseTerminalAllow } from '../src/core/terminal-allow.js';
+import { OutputFilter, type TerminalAllowance } from '../src/terminal/output-filter.js';
+import { parseTerminalAllow } from '../src/terminal/allow.js';
 import { agent, cleanup, makeSandbox, record, spawnAgent, startDaemonProcess, waitFor } from './daemon-harness.js';
 import { login, loginLink, startDashboardDaemon, upgrade, type DashboardDaemon } from './dashboard-support.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { removeTree, unlinkBeneath } from '../src/core/tree-remove.js';
+import { removeTree, unlinkBeneath } from '../src/fs/tree-remove.js';
 import { celistra, makeRepo, scratch, snapshot } from './worktree-fixture.js';
 
 // Host-side removal of agent-writable trees (worktree rm, the private tmp's cleanup)

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitGrantsFor } from '../src/core/worktree-git.js';
-import { buildPolicy } from '../src/core/policy.js';
-import { celistraPaths } from '../src/core/paths.js';
+import { gitGrantsFor } from '../src/worktree/grants.js';
+import { buildPolicy } from '../src/policy/policy.js';
+import { celistraPaths } from '../src/policy/paths.js';
 import { celistra, makeRepo, must, scratch, write } from './worktree-fixture.js';
 
 function withTask() {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { autoBackendName } from '../src/core/backend-selection.js';
+import { autoBackendName } from '../src/run/backend-selection.js';
 import { celistra, makeRepo, must, scratch, snapshot, write, type Scratch } from './worktree-fixture.js';
 
 // Findings of the security review of the worktree workflow, each replayed as the agent

@@ -2,7 +2,7 @@
 // WS /v1/approvals/stream — the pending requests first, then each new request and decision.
 // Answers go through the same queue as `celistra approve/deny`; the first answer wins.
 import { approve, deny, socketUrl, type Approval } from './api.js';
-import { formatDuration } from '../src/core/duration-text.js';
+import { formatDuration } from '../src/text/duration.js';
 
 /** The request's input in one line (the command, the path, ...), as the CLI's REQUEST column. */
 function inputText(a: Approval): string {

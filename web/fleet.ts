@@ -1,6 +1,6 @@
 // The fleet table: one row per agent, those needing a person first, filtered by text.
 import type { Agent } from './api.js';
-import { formatDuration } from '../src/core/duration-text.js';
+import { formatDuration } from '../src/text/duration.js';
 
 /** Lower sorts first: agents that need a person, then the working ones, then the finished ones. */
 const ATTENTION: Record<string, number> = { 'crashed-out': 0, 'waiting-approval': 1, restarting: 2, running: 3, exited: 4, stopped: 5 };

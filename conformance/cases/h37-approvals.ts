@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Case, CaseContext, CustomResult } from '../case.js';
-import { celistraPaths } from '../../src/core/paths.js';
+import { celistraPaths } from '../../src/policy/paths.js';
 import { DaemonClient } from '../../src/daemon/client.js';
 import { spoolRoot } from '../../src/approvals/spool.js';
 import type { ApprovalView } from '../../src/approvals/request.js';
-import type { AgentSummary } from '../../src/core/agent-spec.js';
-import type { AuditRow } from '../../src/core/audit/index.js';
+import type { AgentSummary } from '../../src/daemon/agent-spec.js';
+import type { AuditRow } from '../../src/audit/index.js';
 
 /**
  * A real daemon with two fenced agents (`--net off`): a victim in wt-b with a pending

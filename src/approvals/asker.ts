@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { join } from 'node:path';
-import { CelistraError } from '../core/errors.js';
+import { CelistraError } from '../policy/errors.js';
 import { ANSWERS_DIR, CHANNEL_ENV, isFinal, parseAnswer, type ApprovalAnswer, type ApprovalAsk } from './protocol.js';
 
 /** How long past its own timeout an asker waits for the daemon's expiry before giving up itself. */

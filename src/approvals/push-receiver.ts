@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { isCelistraError } from '../core/errors.js';
+import { isCelistraError } from '../policy/errors.js';
 import { ActionTokens, publish, type PushConfig } from './push.js';
 import type { ApprovalAudit, ApprovalQueue } from './queue.js';
 

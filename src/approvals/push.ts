@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CelistraError } from '../core/errors.js';
+import { CelistraError } from '../policy/errors.js';
 import type { ApprovalView } from './request.js';
 
 /**

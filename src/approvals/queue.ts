@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CelistraError } from '../core/errors.js';
-import type { CelistraPaths } from '../core/paths.js';
+import { CelistraError } from '../policy/errors.js';
+import type { CelistraPaths } from '../policy/paths.js';
 import { CHANNEL_ENV, parseAsk, type ApprovalAnswerer, type ApprovalAsk } from './protocol.js';
 import { redactInput, redactText } from './redact.js';
 import { toView, type ApprovalRequest, type ApprovalView } from './request.js';

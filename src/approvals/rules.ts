@@ -1,4 +1,4 @@
-import { CelistraError } from '../core/errors.js';
+import { CelistraError } from '../policy/errors.js';
 
 /**
  * Per-agent rules given at spawn (`--approve PATTERN`, `--auto-allow`, `--auto-deny`):

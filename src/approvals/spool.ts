@@ -1,9 +1,9 @@
 import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writeFileSync, type Dir } from 'node:fs';
-import { removeTree } from '../core/tree-remove.js';
+import { removeTree } from '../fs/tree-remove.js';
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CelistraPaths } from '../core/paths.js';
-import { ensurePrivateDir } from '../core/private-dir.js';
+import type { CelistraPaths } from '../policy/paths.js';
+import { ensurePrivateDir } from '../fs/private-dir.js';
 import { ANSWERS_DIR, MAX_REQUEST_BYTES, REQUEST_KEY, type ApprovalAnswer } from './protocol.js';
 
 /**

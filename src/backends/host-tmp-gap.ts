@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
-import { isWithin, type Policy } from '../core/policy.js';
+import { isWithin, type Policy } from '../policy/policy.js';
 
 const TMP = '/tmp';
 

@@ -1,10 +1,10 @@
 import { defineCommand } from 'citty';
-import { celistraPaths } from '../core/paths.js';
+import { celistraPaths } from '../policy/paths.js';
 import { DaemonClient } from '../daemon/client.js';
 import type { ApprovalView } from '../approvals/request.js';
 import type { ApprovalEvent } from '../approvals/queue.js';
 import { runCommand } from './command.js';
-import { formatDuration } from '../core/duration-text.js';
+import { formatDuration } from '../text/duration.js';
 
 export function formatApprovals(list: ApprovalView[], now: number): string {
   if (list.length === 0) return 'no pending approval requests\n';
@@ -39,7 +39,7 @@ export default defineCommand({
         process.stdout.write(args.json ? `${JSON.stringify(approvals, null, 2)}\n` : formatApprovals(approvals, Date.now()));
         return 0;
       }
-      const { openDaemonWebSocket } = await import('../daemon/daemon-answer.js');
+      const { openDaemonWebSocket } = await import('../daemon/answer.js');
       const ws = await openDaemonWebSocket(client.socketPath, '/v1/approvals/stream', 'approvals stream');
       return new Promise<number>((resolve) => {
         ws.on('message', (data: Buffer) => {

@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { CelistraError } from '../core/errors.js';
+import { CelistraError } from '../policy/errors.js';
 import { askAndWait } from '../approvals/asker.js';
 import { claudePreToolUse } from '../approvals/claude-hook.js';
 import { DEFAULT_TIMEOUT_SEC, MAX_TIMEOUT_SEC, parseAsk, type ApprovalAsk } from '../approvals/protocol.js';

@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
-import { CelistraError } from '../core/errors.js';
-import { celistraPaths } from '../core/paths.js';
-import { openAuditLog } from '../core/audit/index.js';
+import { CelistraError } from '../policy/errors.js';
+import { celistraPaths } from '../policy/paths.js';
+import { openAuditLog } from '../audit/index.js';
 import { runCommand } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
 

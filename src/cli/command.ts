@@ -1,4 +1,4 @@
-import { isCelistraError } from '../core/errors.js';
+import { isCelistraError } from '../policy/errors.js';
 import { EXIT_CODES } from './exit-codes.js';
 
 /**

@@ -1,8 +1,8 @@
 import { defineCommand } from 'citty';
 import { constants as osConstants } from 'node:os';
-import type { Backend } from '../core/backend.js';
-import { SANDBOX_BACKENDS, backendByName, parseBackendChoice } from '../core/backend-selection.js';
-import { CelistraError } from '../core/errors.js';
+import type { Backend } from '../backends/backend.js';
+import { SANDBOX_BACKENDS, backendByName, parseBackendChoice } from '../run/backend-selection.js';
+import { CelistraError } from '../policy/errors.js';
 import { runCommand } from './command.js';
 import { unknownFlags } from './argv.js';
 

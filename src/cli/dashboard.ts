@@ -1,9 +1,9 @@
 import { defineCommand } from 'citty';
 import { spawn } from 'node:child_process';
-import { celistraPaths } from '../core/paths.js';
+import { celistraPaths } from '../policy/paths.js';
 import { DaemonClient } from '../daemon/client.js';
-import { parseHost, parsePort } from '../daemon/dashboard-config.js';
-import { DASHBOARD_LOGIN_PATH, exposedWarning } from '../daemon/dashboard-server.js';
+import { parseHost, parsePort } from '../daemon/dashboard/config.js';
+import { DASHBOARD_LOGIN_PATH, exposedWarning } from '../daemon/dashboard/server.js';
 import { runCommand } from './command.js';
 
 /** `--dashboard-port`: a TCP port (0 = any free one), `off`, or undefined for the config file's or the default. */

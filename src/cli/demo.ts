@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
-import { parseBackendChoice } from '../core/backend-selection.js';
-import { DemoInterrupted, runDemo, type DemoResult } from '../core/demo-tour.js';
-import { CelistraError } from '../core/errors.js';
+import { parseBackendChoice } from '../run/backend-selection.js';
+import { DemoInterrupted, runDemo, type DemoResult } from '../demo/tour.js';
+import { CelistraError } from '../policy/errors.js';
 import { unknownFlags } from './argv.js';
 import { runCommand } from './command.js';
 

@@ -1,5 +1,5 @@
 import { defineCommand } from 'citty';
-import { celistraPaths } from '../core/paths.js';
+import { celistraPaths } from '../policy/paths.js';
 import { DaemonClient } from '../daemon/client.js';
 import type { ApprovalView } from '../approvals/request.js';
 import { runCommand } from './command.js';

@@ -1,7 +1,7 @@
 import { defineCommand } from 'citty';
-import { CelistraError } from '../core/errors.js';
-import { hostView, nestedRepositories, nestedRepositoriesNote, worktreeDiff } from '../core/worktree-inspect.js';
-import { findWorktree } from '../core/worktrees.js';
+import { CelistraError } from '../policy/errors.js';
+import { hostView, nestedRepositories, nestedRepositoriesNote, worktreeDiff } from '../worktree/inspect.js';
+import { findWorktree } from '../worktree/lifecycle.js';
 import { runCommand } from './command.js';
 
 export default defineCommand({

@@ -1,9 +1,9 @@
 import { defineCommand } from 'citty';
 import { release, platform, arch } from 'node:os';
-import { GUARANTEE_NAMES, type Capabilities } from '../core/backend.js';
-import { SANDBOX_BACKENDS, autoBackendName } from '../core/backend-selection.js';
+import { GUARANTEE_NAMES, type Capabilities } from '../backends/backend.js';
+import { SANDBOX_BACKENDS, autoBackendName } from '../run/backend-selection.js';
 import { runCommand } from './command.js';
-import { limitsReport, type LimitsReport } from '../core/limits-launch.js';
+import { limitsReport, type LimitsReport } from '../run/limits.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { forgetBwrapProbe } from '../backends/bwrap/index.js';
 
@@ -14,7 +14,7 @@ interface DoctorReport {
   node: string;
   auto: string | null;
   backends: Capabilities[];
-  /** What holds per-agent resource limits here (limits-launch.ts). */
+  /** What holds per-agent resource limits here (run/limits.ts). */
   limits: LimitsReport;
 }
 

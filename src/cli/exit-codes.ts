@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../core/errors.js';
+import type { ErrorCode } from '../policy/errors.js';
 
 /**
  * Exit statuses of Celistra itself. They sit in 64..79 (BSD sysexits range) so they

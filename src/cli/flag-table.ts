@@ -1,6 +1,6 @@
 import type { ArgsDef } from 'citty';
 import { repeatedFlag, unknownFlags } from './argv.js';
-import { CelistraError } from '../core/errors.js';
+import { CelistraError } from '../policy/errors.js';
 
 /**
  * A command's options as plain data: one table drives both the fast parser below (what

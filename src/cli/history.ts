@@ -1,14 +1,14 @@
 import { defineCommand } from 'citty';
 import { existsSync } from 'node:fs';
-import { spoolDir } from '../core/audit/spool.js';
+import { spoolDir } from '../audit/spool.js';
 import { join } from 'node:path';
-import { CelistraError } from '../core/errors.js';
-import { celistraPaths } from '../core/paths.js';
-import { AUDIT_EVENT_TYPES, isAuditEventType, openAuditLog, type AuditLog, type AuditQuery, type AuditRow } from '../core/audit/index.js';
-import { describeEvent } from '../core/audit/summary.js';
-import { parseSince } from '../core/audit/since.js';
+import { CelistraError } from '../policy/errors.js';
+import { celistraPaths } from '../policy/paths.js';
+import { AUDIT_EVENT_TYPES, isAuditEventType, openAuditLog, type AuditLog, type AuditQuery, type AuditRow } from '../audit/index.js';
+import { describeEvent } from '../audit/summary.js';
+import { parseSince } from '../audit/since.js';
 import { runCommand } from './command.js';
-import { printable } from '../core/printable-text.js';
+import { printable } from '../text/printable.js';
 
 const DEFAULT_LIMIT = 50;
 /** Without a daemon, --follow re-reads the log this often. */

@@ -1,10 +1,10 @@
 import { defineCommand } from 'citty';
-import { CelistraError } from '../core/errors.js';
-import { pullWorktree, type PullMode } from '../core/worktree-pull.js';
-import { pullAudited } from '../core/worktree-pull-audit.js';
-import { celistraPaths } from '../core/paths.js';
-import { findWorktree } from '../core/worktrees.js';
-import { hostView, nestedRepositories, nestedRepositoriesNote } from '../core/worktree-inspect.js';
+import { CelistraError } from '../policy/errors.js';
+import { pullWorktree, type PullMode } from '../worktree/pull.js';
+import { pullAudited } from '../worktree/pull-audit.js';
+import { celistraPaths } from '../policy/paths.js';
+import { findWorktree } from '../worktree/lifecycle.js';
+import { hostView, nestedRepositories, nestedRepositoriesNote } from '../worktree/inspect.js';
 import { runCommand } from './command.js';
 
 export default defineCommand({

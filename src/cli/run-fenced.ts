@@ -1,25 +1,25 @@
 import { fstatSync, mkdirSync } from 'node:fs';
-import { loadBuiltin } from '../core/builtin-on-demand.js';
-import { CelistraError } from '../core/errors.js';
-import { celistraPaths } from '../core/paths.js';
-import { buildPolicy } from '../core/policy.js';
-import { resolvePreset } from '../core/preset-default.js';
-import { taskName } from '../core/task-name.js';
-import { parseBackendChoice, planLaunch } from '../core/backend-selection.js';
-import { runInTerminal, runPiped } from '../core/launch.js';
-import { createPrivateTmp, removePrivateTmp } from '../core/private-tmp.js';
-import { RunAudit } from '../core/run-audit.js';
-import { execIntoHelper } from '../core/launch-exec.js';
-import { prepareStdioRelay } from '../core/launch-stdio-relay.js';
-import { STDIO_NAMES, needsRelay, stdioRoutes } from '../core/stdio-kind.js';
-import { runLimits, type RunLimits } from '../core/limits-launch.js';
+import { loadBuiltin } from '../lazy/builtin.js';
+import { CelistraError } from '../policy/errors.js';
+import { celistraPaths } from '../policy/paths.js';
+import { buildPolicy } from '../policy/policy.js';
+import { resolvePreset } from '../policy/presets/default.js';
+import { taskName } from '../daemon/task-name.js';
+import { parseBackendChoice, planLaunch } from '../run/backend-selection.js';
+import { runInTerminal, runPiped } from '../run/launch.js';
+import { createPrivateTmp, removePrivateTmp } from '../run/private-tmp.js';
+import { RunAudit } from '../run/audit.js';
+import { execIntoHelper } from '../run/launch-exec.js';
+import { prepareStdioRelay } from '../run/stdio-relay.js';
+import { STDIO_NAMES, needsRelay, stdioRoutes } from '../run/stdio-kind.js';
+import { runLimits, type RunLimits } from '../run/limits.js';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
-import { gitGrantsFor } from '../core/worktree-git.js';
-import { findWorktree } from '../core/worktrees.js';
-import { adoptionNotice } from '../core/worktree-adopt.js';
-import { recordedCheckout, releaseCheckout, takeCheckout, type Checkout } from '../core/worktree-lease.js';
-import type { WorktreeRecord } from '../core/worktree-record.js';
+import { gitGrantsFor } from '../worktree/grants.js';
+import { findWorktree } from '../worktree/lifecycle.js';
+import { adoptionNotice } from '../worktree/adopt.js';
+import { recordedCheckout, releaseCheckout, takeCheckout, type Checkout } from '../worktree/lease.js';
+import type { WorktreeRecord } from '../worktree/record.js';
 import type { RunArgs } from './run-flags.js';
 
 /**
@@ -73,7 +73,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
       }),
     });
     const plan = planLaunch(backend, policy, argv, process.env as Record<string, string>);
-    // Resource limits (limits-launch.ts): a wrapped plan is spawned, never handed over.
+    // Resource limits (run/limits.ts): a wrapped plan is spawned, never handed over.
     limits = runLimits({ maxProcs: unlessNegated(flags['max-procs']), memory: unlessNegated(flags.memory), cpu: unlessNegated(flags.cpu) }, plan);
     if (plan.backend === 'none') {
       process.stderr.write('celistra: WARNING: running UNSANDBOXED (--backend none): the command can write anywhere you can\n');
@@ -89,7 +89,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     const agent = unlessNegated(flags.name) ?? unlessNegated(flags.worktree) ?? taskName(policy.workspace, policy.git?.branch);
     const audit = new RunAudit(paths, agent);
     if (adoptedNow) audit.adopted(adoptedNow);
-    // A task worktree is leased to this run (worktree-lease.ts). After the command, the
+    // A task worktree is leased to this run (worktree/lease.ts). After the command, the
     // submodule names it may have added are pinned (and an adopted worktree's HEAD is
     // detached again), so this process must outlive the command there: no hand-over.
     checkout = recordedCheckout(policy.git);

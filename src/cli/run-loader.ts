@@ -1,10 +1,10 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
-import { celistraPaths } from '../core/paths.js';
+import { celistraPaths } from '../policy/paths.js';
 import { EXIT_CODES } from './exit-codes.js';
-import { onBeforeExec } from '../core/before-exec-event.js';
-import { loadBuiltin } from '../core/builtin-on-demand.js';
+import { onBeforeExec } from '../run/before-exec-event.js';
+import { loadBuiltin } from '../lazy/builtin.js';
 
 /**
  * Starts the `celistra run` bundle (dist/run/run-entry.cjs) through V8's code cache.
@@ -35,7 +35,7 @@ export function runBundle(bundlePath: string): void {
     process.once('exit', (code) => {
       if (!Object.values(EXIT_CODES).includes(code)) writeCodeCache(cachePath, () => script.createCachedData());
     });
-    // A run that becomes celistra-exec never reaches 'exit' (src/core/launch-exec.ts).
+    // A run that becomes celistra-exec never reaches 'exit' (src/run/launch-exec.ts).
     onBeforeExec(() => writeCodeCache(cachePath, () => script.createCachedData()));
   }
   const module = { exports: {} };

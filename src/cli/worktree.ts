@@ -1,9 +1,9 @@
 import { defineCommand } from 'citty';
-import { CelistraError } from '../core/errors.js';
-import { addWorktree, findWorktree, listWorktrees, removeWorktree, type WorktreeListing } from '../core/worktrees.js';
-import { runWorktreeSetup } from '../core/worktree-setup.js';
-import { releaseAdoption } from '../core/worktree-release.js';
-import { nestedRepositoriesNote } from '../core/worktree-inspect.js';
+import { CelistraError } from '../policy/errors.js';
+import { addWorktree, findWorktree, listWorktrees, removeWorktree, type WorktreeListing } from '../worktree/lifecycle.js';
+import { runWorktreeSetup } from '../worktree/setup.js';
+import { releaseAdoption } from '../worktree/release.js';
+import { nestedRepositoriesNote } from '../worktree/inspect.js';
 import { runCommand } from './command.js';
 
 const add = defineCommand({

@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import { CelistraError } from '../core/errors.js';
-import { OutputFilter } from '../core/screen-output-filter.js';
-import type { FanoutClient, StartPayload } from '../core/fanout.js';
-import type { Supervisor } from '../core/supervisor.js';
+import { CelistraError } from '../policy/errors.js';
+import { OutputFilter } from '../terminal/output-filter.js';
+import type { FanoutClient, StartPayload } from '../terminal/fanout.js';
+import type { Supervisor } from './supervisor.js';
 import { errorBody } from './http-error.js';
 
 /** Input messages are keystrokes and pastes; a megabyte is far beyond either. */

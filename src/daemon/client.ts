@@ -1,8 +1,9 @@
 import { request } from 'node:http';
 import type WebSocket from 'ws';
-import type { AgentSummary } from '../core/agent-spec.js';
-import type { CelistraPaths } from '../core/paths.js';
-import { openDaemonWebSocket, parseAnswer, unreachable } from './daemon-answer.js';
+import type { AgentSummary } from './agent-spec.js';
+import type { CelistraPaths } from '../policy/paths.js';
+import { openDaemonWebSocket, parseAnswer } from './answer.js';
+import { unreachable } from './unreachable.js';
 import { socketPath } from './server.js';
 import { connectTrusted } from './socket-trust.js';
 

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { loadNativeFacts } from '../backends/landlock/native-addon.js';
-import { DenialAggregator, DEFAULT_DENIAL_WINDOW_MS, DEFAULT_MAX_KEYS_PER_AGENT } from '../core/audit/denial-aggregation.js';
-import { DenialAttribution, type AgentProcesses } from '../core/audit/denial-attribution.js';
-import { LandlockEventAssembler, type LandlockDenial, type LandlockEvent } from '../core/audit/denial-events.js';
-import { parseReaderLine } from '../core/audit/denial-records.js';
+import { DenialAggregator, DEFAULT_DENIAL_WINDOW_MS, DEFAULT_MAX_KEYS_PER_AGENT } from '../audit/denial-aggregation.js';
+import { DenialAttribution, type AgentProcesses } from '../audit/denial-attribution.js';
+import { LandlockEventAssembler, type LandlockDenial, type LandlockEvent } from '../audit/denial-events.js';
+import { parseReaderLine } from '../audit/denial-records.js';
 import { auditReaderPath, holdsCapability, kernelAuditState, readerBuilt, setKernelAudit } from './denial-kernel-audit.js';
 import type { KernelAuditMarker } from './kernel-audit-marker.js';
 

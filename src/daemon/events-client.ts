@@ -1,7 +1,7 @@
 import type WebSocket from 'ws';
-import { CelistraError } from '../core/errors.js';
-import type { AuditRow } from '../core/audit/index.js';
-import { openDaemonWebSocket } from './daemon-answer.js';
+import { CelistraError } from '../policy/errors.js';
+import type { AuditRow } from '../audit/index.js';
+import { openDaemonWebSocket } from './answer.js';
 import { CLOSE_LOG_REPLACED, CLOSE_TOO_SLOW, EVENTS_STREAM_PATH } from './events-stream.js';
 
 export interface EventStreamRequest {

@@ -1,4 +1,4 @@
-import type { AuditLog, AuditRow } from '../core/audit/index.js';
+import type { AuditLog, AuditRow } from '../audit/index.js';
 
 /**
  * How often the log is re-read while someone follows it: rows written by other

@@ -1,5 +1,5 @@
-import { AUDIT_EVENT_TYPES, isAuditEventType, type AuditEventType, type AuditQuery, type AuditRow } from '../core/audit/index.js';
-import { parseSince } from '../core/audit/since.js';
+import { AUDIT_EVENT_TYPES, isAuditEventType, type AuditEventType, type AuditQuery, type AuditRow } from '../audit/index.js';
+import { parseSince } from '../audit/since.js';
 import { HttpError } from './http-error.js';
 
 /** `GET /v1/events` answers this many rows unless `limit` says otherwise (as `celistra history`). */

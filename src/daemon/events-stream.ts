@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AuditRow } from '../core/audit/index.js';
+import type { AuditRow } from '../audit/index.js';
 import { AuditFollower, DEFAULT_POLL_MS, type AuditReader } from './events-follower.js';
 import { matchesFilter, parseStreamQuery, type EventFilter } from './events-query.js';
 import { errorBody } from './http-error.js';

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { isCelistraError, type ErrorCode } from '../core/errors.js';
+import { isCelistraError, type ErrorCode } from '../policy/errors.js';
 
 /** The API's error body: `{"error": {"code", "message", "hint"?}}`. */
 export interface ApiError {

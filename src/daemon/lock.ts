@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { CelistraError } from '../core/errors.js';
+import { CelistraError } from '../policy/errors.js';
 
 export const DAEMON_TITLE = 'celistrad';
 

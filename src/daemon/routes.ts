@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CelistraError } from '../core/errors.js';
-import type { AuditLog } from '../core/audit/index.js';
-import type { Supervisor } from '../core/supervisor.js';
+import { CelistraError } from '../policy/errors.js';
+import type { AuditLog } from '../audit/index.js';
+import type { Supervisor } from './supervisor.js';
 import { parseEventsQuery, toAuditQuery } from './events-query.js';
 import { HttpError, sendError, sendJson } from './http-error.js';
 import type { ApprovalQueue } from '../approvals/queue.js';
-import { routeApprovals } from '../approvals/api.js';
+import { routeApprovals } from './approval-routes.js';
 import { routeTask } from './task-routes.js';
 
 /** Request bodies are small JSON documents; anything bigger is refused, not buffered. */

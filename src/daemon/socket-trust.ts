@@ -1,9 +1,9 @@
 import { lstatSync, type Stats } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { CelistraError } from '../core/errors.js';
+import { CelistraError } from '../policy/errors.js';
 import { nativeBuild } from '../backends/landlock/native-addon.js';
-import { unreachable } from './daemon-answer.js';
+import { unreachable } from './unreachable.js';
 
 /**
  * The client's side of "only you can be your daemon" (issue 19, class 2). The daemon

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CelistraError } from '../core/errors.js';
-import type { Supervisor } from '../core/supervisor.js';
-import { recordedWorktree } from '../core/worktree-git.js';
-import { hostView, nestedRepositories, worktreeDiffs } from '../core/worktree-inspect.js';
-import { pullWorktree, type PullMode } from '../core/worktree-pull.js';
-import { pullAudited } from '../core/worktree-pull-audit.js';
-import { celistraPaths } from '../core/paths.js';
-import { isFromDashboard } from './dashboard-request.js';
-import type { WorktreeRecord } from '../core/worktree-record.js';
+import { CelistraError } from '../policy/errors.js';
+import type { Supervisor } from './supervisor.js';
+import { recordedWorktree } from '../worktree/grants.js';
+import { hostView, nestedRepositories, worktreeDiffs } from '../worktree/inspect.js';
+import { pullWorktree, type PullMode } from '../worktree/pull.js';
+import { pullAudited } from '../worktree/pull-audit.js';
+import { celistraPaths } from '../policy/paths.js';
+import { isFromDashboard } from './dashboard/request.js';
+import type { WorktreeRecord } from '../worktree/record.js';
 import { HttpError, sendJson } from './http-error.js';
 import type { DiffFile, TaskDiff } from './task-diff.js';
 

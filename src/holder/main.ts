@@ -8,11 +8,11 @@ import { createServer, type Socket } from 'node:net';
 import { closeSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import * as pty from 'node-pty';
-import { RingBuffer } from '../core/ring-buffer.js';
-import { ScreenFeed } from '../core/screen-feed.js';
-import { isXtermError } from '../core/screen-guard.js';
+import { RingBuffer } from '../terminal/ring-buffer.js';
+import { ScreenFeed } from '../terminal/screen-feed.js';
+import { isXtermError } from '../terminal/screen-guard.js';
 import { encodeFrame, FrameDecoder, FrameKind, type Frame } from './frame.js';
-import type { ExitInfo, HolderConfig, HolderHello } from './holder-config.js';
+import type { ExitInfo, HolderConfig, HolderHello } from './config.js';
 
 /** Parse backlog at which the PTY is paused, so a flood cannot grow memory without bound. */
 const SCREEN_HIGH_WATER = 4 * 1024 * 1024;
@@ -66,7 +66,7 @@ const screen = new ScreenFeed(config.cols, config.rows, onScreenProgress, {
   history: () => ring.tail(REBUILD_HISTORY_BYTES),
   onFailure: logScreenFailure,
   // Queries the agent prints are answered here, from the model, as tmux does: clients
-  // never see them (screen-output-filter.ts), so nobody else answers.
+  // never see them (terminal/output-filter.ts), so nobody else answers.
   onReply: (reply) => {
     if (!exitInfo) term.write(reply);
   },

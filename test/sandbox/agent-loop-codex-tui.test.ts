@@ -12,7 +12,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
-import { isWithin } from '../../src/core/path-within.js';
+import { isWithin } from '../../src/policy/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { execCommand, startScriptedResponses } from '../support/scripted-openai-responses.js';
 import { scriptedProviderOverrides, writeScriptedModelCatalog } from '../support/codex-scripted-launch.js';

@@ -7,10 +7,10 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { expandHome } from '../../src/core/policy.js';
-import { PRESETS, seedText } from '../../src/core/presets.js';
-import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
-import { isWithin } from '../../src/core/path-within.js';
+import { expandHome } from '../../src/policy/policy.js';
+import { PRESETS, seedText } from '../../src/policy/presets/catalog.js';
+import { agentStateDirPath } from '../../src/policy/presets/state-dir.js';
+import { isWithin } from '../../src/policy/path-within.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { CLAUDE_BIN, claudeAvailable } from '../support/claude-launch.js';
 import { seedTaskRepo } from '../support/claude-task.js';

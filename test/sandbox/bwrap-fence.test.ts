@@ -8,9 +8,9 @@ import { CELISTRA_BIN, runCelistra } from '../support/celistra-cli.js';
 import { fenceStage, snapshotTree } from '../support/fence-stage.js';
 import { bwrapBackend } from '../../src/backends/bwrap/index.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
-import { buildPolicy } from '../../src/core/policy.js';
-import { celistraPaths } from '../../src/core/paths.js';
-import { createPrivateTmp } from '../../src/core/private-tmp.js';
+import { buildPolicy } from '../../src/policy/policy.js';
+import { celistraPaths } from '../../src/policy/paths.js';
+import { createPrivateTmp } from '../../src/run/private-tmp.js';
 import { scratchDir } from '../support/scratch-dir.js';
 
 const bwrapCaps = locateBwrap(process.env).found ? bwrapBackend.probe() : undefined;

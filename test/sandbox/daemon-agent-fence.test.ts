@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
-import { backendByName } from '../../src/core/backend-selection.js';
-import type { BackendName } from '../../src/core/backend.js';
+import { backendByName } from '../../src/run/backend-selection.js';
+import type { BackendName } from '../../src/backends/backend.js';
 import { agent, cleanup, isAlive, makeSandbox, spawnAgent, startDaemonProcess, waitFor } from '../daemon-harness.js';
 
 for (const backend of ['landlock', 'bwrap'] as BackendName[]) {

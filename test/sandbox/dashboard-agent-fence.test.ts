@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backendByName } from '../../src/core/backend-selection.js';
-import type { BackendName } from '../../src/core/backend.js';
+import { backendByName } from '../../src/run/backend-selection.js';
+import type { BackendName } from '../../src/backends/backend.js';
 import { agent, cleanup, makeSandbox, spawnAgent, waitFor } from '../daemon-harness.js';
 import { startDashboardDaemon, type DashboardDaemon } from '../dashboard-support.js';
 

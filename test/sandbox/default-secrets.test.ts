@@ -13,7 +13,7 @@ import { isolatedEnv } from '../support/isolated-env.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { bwrapBackend } from '../../src/backends/bwrap/index.js';
-import { DEFAULT_DENY_READ, expandHome } from '../../src/core/policy.js';
+import { DEFAULT_DENY_READ, expandHome } from '../../src/policy/policy.js';
 
 const SECRET = 'CELISTRA-DEFAULT-SECRET';
 

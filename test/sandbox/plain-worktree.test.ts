@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, makeRepo, must, scratch, sh, snapshot } from '../worktree-fixture.js';
-import { backendByName } from '../../src/core/backend-selection.js';
+import { backendByName } from '../../src/run/backend-selection.js';
 import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 // Worktrees made the plain way, as the seed writes them (`git worktree add

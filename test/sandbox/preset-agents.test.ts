@@ -17,10 +17,10 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import xtermHeadless from '@xterm/headless';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
-import { expandHome, isWithin } from '../../src/core/policy.js';
-import { PRESETS, seedText } from '../../src/core/presets.js';
-import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
-import { celistraPaths } from '../../src/core/paths.js';
+import { expandHome, isWithin } from '../../src/policy/policy.js';
+import { PRESETS, seedText } from '../../src/policy/presets/catalog.js';
+import { agentStateDirPath } from '../../src/policy/presets/state-dir.js';
+import { celistraPaths } from '../../src/policy/paths.js';
 import { scratchDir } from '../support/scratch-dir.js';
 import { taskWorktreeSkip } from '../support/fence-skip.js';
 

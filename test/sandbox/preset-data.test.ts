@@ -9,10 +9,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lstatSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPolicy, DEFAULT_DENY_READ, expandHome, isWithin } from '../../src/core/policy.js';
-import { celistraPaths } from '../../src/core/paths.js';
-import { PRESETS, seedText } from '../../src/core/presets.js';
-import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
+import { buildPolicy, DEFAULT_DENY_READ, expandHome, isWithin } from '../../src/policy/policy.js';
+import { celistraPaths } from '../../src/policy/paths.js';
+import { PRESETS, seedText } from '../../src/policy/presets/catalog.js';
+import { agentStateDirPath } from '../../src/policy/presets/state-dir.js';
 import { isolatedEnv } from '../support/isolated-env.js';
 
 for (const preset of Object.values(PRESETS)) {

@@ -16,9 +16,9 @@ import { dirname, join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
-import { expandHome } from '../../src/core/policy.js';
-import { PRESETS } from '../../src/core/presets.js';
-import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
+import { expandHome } from '../../src/policy/policy.js';
+import { PRESETS } from '../../src/policy/presets/catalog.js';
+import { agentStateDirPath } from '../../src/policy/presets/state-dir.js';
 import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 const BACKENDS: { name: 'landlock' | 'bwrap'; skip: string | false }[] = [

@@ -17,9 +17,9 @@ import { basename, dirname, join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
-import { expandHome } from '../../src/core/policy.js';
-import { PRESETS, type AgentStateDir } from '../../src/core/presets.js';
-import { agentStateDirPath } from '../../src/core/preset-state-dir.js';
+import { expandHome } from '../../src/policy/policy.js';
+import { PRESETS, type AgentStateDir } from '../../src/policy/presets/catalog.js';
+import { agentStateDirPath } from '../../src/policy/presets/state-dir.js';
 import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 // The stage's own agents run with namespaces; without them the preset runs are refused (the forced cases below test that).

@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { runCelistra } from '../support/celistra-cli.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { locateBwrap } from '../../src/backends/bwrap/locate.js';
-import { expandHome } from '../../src/core/policy.js';
-import { PRESETS, type AgentStateDir, type ProtectedEntry } from '../../src/core/presets.js';
-import { agentStateDirPath, prepareAgentStateDir } from '../../src/core/preset-state-dir.js';
-import { celistraPaths } from '../../src/core/paths.js';
+import { expandHome } from '../../src/policy/policy.js';
+import { PRESETS, type AgentStateDir, type ProtectedEntry } from '../../src/policy/presets/catalog.js';
+import { agentStateDirPath, prepareAgentStateDir } from '../../src/policy/presets/state-dir.js';
+import { celistraPaths } from '../../src/policy/paths.js';
 import { scratchDir } from '../support/scratch-dir.js';
 import { taskWorktreeSkip } from '../support/fence-skip.js';
 

@@ -15,9 +15,9 @@ import { runCelistra } from '../support/celistra-cli.js';
 import { snapshotTree } from '../support/fence-stage.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
 import { bwrapBackend } from '../../src/backends/bwrap/index.js';
-import { buildPolicy } from '../../src/core/policy.js';
-import { celistraPaths } from '../../src/core/paths.js';
-import type { Backend } from '../../src/core/backend.js';
+import { buildPolicy } from '../../src/policy/policy.js';
+import { celistraPaths } from '../../src/policy/paths.js';
+import type { Backend } from '../../src/backends/backend.js';
 import { scratchDir } from '../support/scratch-dir.js';
 
 const OLD = new Date('2020-01-02T03:04:05Z');

@@ -12,9 +12,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { backendByName } from '../../src/core/backend-selection.js';
-import type { BackendName } from '../../src/core/backend.js';
-import { probeCgroups } from '../../src/core/cgroup-limits.js';
+import { backendByName } from '../../src/run/backend-selection.js';
+import type { BackendName } from '../../src/backends/backend.js';
+import { probeCgroups } from '../../src/run/cgroup-limits.js';
 import { agent, cleanup, makeSandbox, spawnAgent, startDaemonProcess, waitFor, sleep } from '../daemon-harness.js';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 

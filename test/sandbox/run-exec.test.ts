@@ -1,6 +1,6 @@
 /**
  * A piped `celistra run` under the Landlock backend becomes celistra-exec (exec, no Node
- * process beside the command; src/core/launch-exec.ts), and the helper's first process
+ * process beside the command; src/run/launch-exec.ts), and the helper's first process
  * does what Node did after the command (native/src/exit-report.c). These tests hold it to
  * everything a spawned run promised: byte-exact stdio, the exit status, 128+n for a
  * signal sent to Celistra, the exit event in the audit log, and no private TMPDIR left
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { CELISTRA_BIN, runCelistra } from '../support/celistra-cli.js';
 import { isolatedEnv } from '../support/isolated-env.js';
 import { landlockBackend } from '../../src/backends/landlock/index.js';
-import { openAuditLog } from '../../src/core/audit/index.js';
+import { openAuditLog } from '../../src/audit/index.js';
 import { snapshotTree } from '../support/fence-stage.js';
 
 const caps = landlockBackend.probe();

@@ -1,6 +1,6 @@
 /**
  * `celistra run` never hands the fenced command a file its caller redirected stdio from or
- * to: the command gets a pipe and Celistra relays (src/core/launch-stdio-relay.ts). These
+ * to: the command gets a pipe and Celistra relays (src/run/stdio-relay.ts). These
  * tests hold the relay to what the file itself gave: every byte, in order, at the
  * caller's offset or appended; the exit status and 128+n for a signal; end of input; and
  * a run that returns when the command exits, even while a child it left holds the pipe.
@@ -130,7 +130,7 @@ for (const { name: backend, skip } of backends) {
 }
 
 test('a file and a named FIFO are relayed, /dev/null as root only; an anonymous pipe is passed on as it is', async () => {
-  const { stdioRoute } = await import('../../src/core/stdio-kind.js');
+  const { stdioRoute } = await import('../../src/run/stdio-kind.js');
   const s = stage();
   const file = openSync(join(s.root, 'f'), 'w');
   const devNull = openSync('/dev/null', 'r');

@@ -1,4 +1,4 @@
-import { CelistraError } from '../../src/core/errors.js';
+import { CelistraError } from '../../src/policy/errors.js';
 
 /** The CelistraError code `fn` throws, or undefined when it returns; any other error is rethrown. */
 export function errorCode(fn: () => unknown): string | undefined {

@@ -1,5 +1,5 @@
-import type { BackendName } from '../../src/core/backend.js';
-import { backendByName } from '../../src/core/backend-selection.js';
+import type { BackendName } from '../../src/backends/backend.js';
+import { backendByName } from '../../src/run/backend-selection.js';
 
 /**
  * Why a test that fences a task worktree (`celistra worktree add`, or a plain `git

@@ -1,4 +1,4 @@
-import type { Policy } from '../../core/policy.js';
+import type { Policy } from '../../policy/policy.js';
 import { mountSteps, type MountStep } from './mount-plan.js';
 import { underSandboxInit } from './sandbox-init.js';
 

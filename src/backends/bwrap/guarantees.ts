@@ -1,5 +1,5 @@
-import type { Guarantee, Guarantees, LaunchPlan } from '../../core/backend.js';
-import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import type { Guarantee, Guarantees, LaunchPlan } from '../backend.js';
+import { unixSocketsAllowed, type Policy } from '../../policy/policy.js';
 import { wantsPrivateTmp } from './mount-plan.js';
 import { sharedTmpReason } from '../host-tmp-gap.js';
 import { fenceFilterSupported, fenceFilterUnsupportedReason } from '../seccomp/fence-filter.js';
@@ -43,7 +43,7 @@ export function bwrapGuarantees(asRoot: boolean, ownInit: boolean): Guarantees {
     'host-knobs': { status: 'enforced' },
     'sandbox-init': sandboxInit(asRoot, filtered, ownInit),
     // `celistra run` never hands the command a file it redirected stdio from or to: the
-    // command gets a pipe and Celistra, outside the fence, relays (launch-stdio-relay.ts),
+    // command gets a pipe and Celistra, outside the fence, relays (run/stdio-relay.ts),
     // so fchmod, futimens, ftruncate and a reopen through /proc/self/fd/N reach the pipe.
     // Daemon-supervised agents have Celistra's PTY as their stdio.
     'inherited-stdio': { status: 'enforced' },

@@ -1,6 +1,6 @@
-import { GUARANTEE_NAMES, type Backend, type Capabilities, type LaunchPlan } from '../../core/backend.js';
-import { CelistraError } from '../../core/errors.js';
-import type { Policy } from '../../core/policy.js';
+import { GUARANTEE_NAMES, type Backend, type Capabilities, type LaunchPlan } from '../backend.js';
+import { CelistraError } from '../../policy/errors.js';
+import type { Policy } from '../../policy/policy.js';
 import { fenceFilter, fenceFilterSupported } from '../seccomp/fence-filter.js';
 import { fenceFilterNotes, fenceFilterOptions } from '../seccomp/policy-filter.js';
 import { bwrapArgs } from './argv.js';
@@ -9,12 +9,12 @@ import { FORCE_NO_USERNS_ENV } from './userns-diagnosis.js';
 import { probeBwrap, runningAsRoot } from './probe.js';
 import { wantsPrivateTmp } from './mount-plan.js';
 import { findBash, launcherArgs, locateBash } from './launcher.js';
-import { forgetProbeCache, probeCacheKey, readProbeCache, writeProbeCache } from '../../core/probe-cache-file.js';
+import { forgetProbeCache, probeCacheKey, readProbeCache, writeProbeCache } from '../probe-cache-file.js';
 import { bwrapDegraded } from './guarantees.js';
 import { sandboxInitPath } from './sandbox-init.js';
 
 // The probe spawns bwrap twice (its version, a trial sandbox): once per process, and a
-// working answer is also kept between runs (src/core/probe-cache-file.ts), keyed by the
+// working answer is also kept between runs (src/backends/probe-cache-file.ts), keyed by the
 // bwrap and bash binaries and the switches below. `doctor` always probes afresh.
 const probeCache = new Map<string, Capabilities>();
 // Versioned: the answer holds the guarantees, so one written by a Celistra that declared

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { CelistraError } from '../../core/errors.js';
+import { CelistraError } from '../../policy/errors.js';
 
 /**
  * bwrap is started through a short bash script that runs, unsandboxed, in the process

@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
-import { CelistraError } from '../../core/errors.js';
-import { isWithin, type Policy } from '../../core/policy.js';
+import { CelistraError } from '../../policy/errors.js';
+import { isWithin, type Policy } from '../../policy/policy.js';
 import { rootsHoldingTmp, tmpTops } from '../host-tmp-gap.js';
 
 /**

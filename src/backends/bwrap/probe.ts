@@ -1,6 +1,6 @@
 import { sandboxInitPath } from './sandbox-init.js';
-import { childProcess } from '../../core/child-process-on-demand.js';
-import { allGaps, type Capabilities } from '../../core/backend.js';
+import { childProcess } from '../../lazy/child-process.js';
+import { allGaps, type Capabilities } from '../backend.js';
 import { bwrapGuarantees } from './guarantees.js';
 import { isolationArgs } from './argv.js';
 import { BWRAP_OVERRIDE_ENV, locateBwrap } from './locate.js';

@@ -1,4 +1,4 @@
-import type { Policy } from '../../core/policy.js';
+import type { Policy } from '../../policy/policy.js';
 import { tmpTops } from '../host-tmp-gap.js';
 
 /** How the helper will fence this run; decided by plan() from the probe. */

@@ -1,4 +1,4 @@
-import { childProcess } from '../../core/child-process-on-demand.js';
+import { childProcess } from '../../lazy/child-process.js';
 
 /**
  * How native/build-helper.sh built celistra-exec ("static, musl"), as the helper itself

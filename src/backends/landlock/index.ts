@@ -1,4 +1,4 @@
-import type { Backend, Capabilities } from '../../core/backend.js';
+import type { Backend, Capabilities } from '../backend.js';
 import { rightsUpTo } from './abi.js';
 import { NESTED_SANDBOXES_REFUSED } from './nested-sandboxes.js';
 import { helperBuild } from './helper-build.js';

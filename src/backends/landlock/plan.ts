@@ -1,7 +1,7 @@
 import { NESTED_SANDBOXES_REFUSED } from './nested-sandboxes.js';
-import type { LaunchPlan } from '../../core/backend.js';
-import { CelistraError } from '../../core/errors.js';
-import type { Policy } from '../../core/policy.js';
+import type { LaunchPlan } from '../backend.js';
+import { CelistraError } from '../../policy/errors.js';
+import type { Policy } from '../../policy/policy.js';
 import { requiredAbi } from './abi.js';
 import { helperArgs, type HelperMode } from './helper-args.js';
 import { landlockDegraded, landlockKeepsHostTmp, landlockFenceFilter } from './guarantees.js';

@@ -1,9 +1,9 @@
-import { forgetProbeCache, probeCacheKey, probeCachePath, readProbeCache, writeProbeCache } from '../../core/probe-cache-file.js';
+import { forgetProbeCache, probeCacheKey, probeCachePath, readProbeCache, writeProbeCache } from '../probe-cache-file.js';
 import type { NativeFacts } from './native-addon.js';
 
 /**
  * The addon's answer about this machine (Landlock ABI, user namespaces, seccomp), kept
- * between runs (src/core/probe-cache-file.ts): loading the addon and its user-namespace
+ * between runs (src/backends/probe-cache-file.ts): loading the addon and its user-namespace
  * probe cost ~3–4 ms of every `celistra run`. Keyed by the addon build. A stale answer
  * cannot weaken the fence: celistra-exec asks the kernel for the ABI itself and fails
  * closed if unshare fails, and then drops this entry (--probe-cache).

@@ -1,5 +1,5 @@
-import { allGaps, type Backend, type Capabilities, type LaunchPlan } from '../../core/backend.js';
-import type { Policy } from '../../core/policy.js';
+import { allGaps, type Backend, type Capabilities, type LaunchPlan } from '../backend.js';
+import type { Policy } from '../../policy/policy.js';
 
 /** No fence at all. Only ever chosen explicitly with `--backend none`; always warned and audited. */
 export const noneBackend: Backend = {

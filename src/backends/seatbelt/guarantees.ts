@@ -1,5 +1,5 @@
-import type { Guarantees, LaunchPlan } from '../../core/backend.js';
-import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import type { Guarantees, LaunchPlan } from '../backend.js';
+import { unixSocketsAllowed, type Policy } from '../../policy/policy.js';
 import { UNIX_SOCKETS_ALLOWED_REASON } from '../unix-sockets-allowed.js';
 
 /** What the generated Seatbelt profile enforces (verified for real only in the macOS CI job). */

@@ -1,6 +1,6 @@
-import type { Backend, Capabilities, LaunchPlan } from '../../core/backend.js';
-import { CelistraError } from '../../core/errors.js';
-import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import type { Backend, Capabilities, LaunchPlan } from '../backend.js';
+import { CelistraError } from '../../policy/errors.js';
+import { unixSocketsAllowed, type Policy } from '../../policy/policy.js';
 import { seatbeltDegraded } from './guarantees.js';
 import { SANDBOX_EXEC, probeSeatbelt } from './probe.js';
 import { sandboxExecArgs, seatbeltProfile } from './profile.js';

@@ -1,9 +1,9 @@
-import { childProcess } from '../../core/child-process-on-demand.js';
+import { childProcess } from '../../lazy/child-process.js';
 import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
-import { os } from '../../core/os-on-demand.js';
+import { os } from '../../lazy/os.js';
 import { join } from 'node:path';
-import { allGaps, type Capabilities } from '../../core/backend.js';
-import type { Policy } from '../../core/policy.js';
+import { allGaps, type Capabilities } from '../backend.js';
+import type { Policy } from '../../policy/policy.js';
 import { seatbeltGuarantees } from './guarantees.js';
 import { sandboxExecArgs, seatbeltProfile } from './profile.js';
 import { withInheritedFdsClosed } from './inherited-fds.js';

@@ -1,5 +1,5 @@
-import { CelistraError } from '../../core/errors.js';
-import { isWithin, unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import { CelistraError } from '../../policy/errors.js';
+import { isWithin, unixSocketsAllowed, type Policy } from '../../policy/policy.js';
 import { ancestorsOf, seatbeltPath } from './darwin-paths.js';
 
 /**

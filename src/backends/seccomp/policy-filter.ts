@@ -1,4 +1,4 @@
-import { unixSocketsAllowed, type Policy } from '../../core/policy.js';
+import { unixSocketsAllowed, type Policy } from '../../policy/policy.js';
 import type { FenceFilterOptions } from './fence-filter.js';
 
 /** Which variant of the fence filter a policy's run installs. */

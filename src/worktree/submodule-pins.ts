@@ -1,0 +1,201 @@
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alternatesList, gitTry, type GitRunOptions } from './git.js';
+import { readFileNoFollow, readSmallFilesNoFollow } from '../fs/tree-read.js';
+import { layoutOf, type WorktreeLayout, type WorktreeRecord } from './record.js';
+
+/**
+ * Submodule names pinned to `ignore = all` for the user's own git in a task worktree.
+ *
+ * The task's git config (Celistra's, read-only in the fence) sets
+ * `diff.ignoreSubmodules=all`, so a plain `git status` there never enters a nested
+ * repository — whose config the agent wrote (`core.fsmonitor` is a command). But git lets
+ * a per-submodule `ignore` in `.gitmodules` override that default, and `.gitmodules` is
+ * the agent's. Only `submodule.<name>.ignore` in a config file outranks `.gitmodules`,
+ * and it is keyed by the name the agent chose: git 2.39 has no setting that holds for
+ * every name (tried: `submodule.active`, `submodule.<name>.active`, `core.fsmonitor`,
+ * `status.*`; none reaches the nested repository's own `git status`).
+ *
+ * So every name the agent could have made git use is pinned. Git takes `.gitmodules`
+ * from the worktree, else the index, else HEAD, and `checkout`, `stash`, `reset` put any
+ * commit's copy in the worktree: the names come from the worktree file, the index, and
+ * every `.gitmodules` in the history of every commit the task's git state mentions (refs,
+ * reflogs, HEAD, rebase and merge state). The agent creates these only while it runs, so
+ * pinning before and after every fenced run and in every host-side command (ls, diff,
+ * pull, rm) covers all names, except one made while an agent runs and read by your git
+ * before that run ends (docs/git-in-the-fence.md).
+ *
+ * The pins live in the host-owned container (`submodule-pins.config`, included by the
+ * shadow config); `submodule-pins.json` remembers what was already scanned so that a
+ * refresh reads only history that is new.
+ */
+
+const PINS_CONFIG = 'submodule-pins.config';
+const PINS_STATE = 'submodule-pins.json';
+/** How the shadow config includes the pins (relative to the shadow config: the container). */
+export const PINS_INCLUDE = `../${PINS_CONFIG}`;
+
+interface PinState {
+  /** Commits whose history was scanned for `.gitmodules`. */
+  scanned: string[];
+  /** `.gitmodules` blobs already read. */
+  blobs: string[];
+  names: string[];
+}
+
+/** What host git may read of the task's objects (the main store plus the shadow's). */
+function readOptions(record: WorktreeRecord, layout: WorktreeLayout): GitRunOptions {
+  return { cwd: record.repo, gitDir: record.commonDir, env: { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternatesList([join(layout.shadowDir, 'objects')]) } };
+}
+
+const OBJECT_ID = /\b(?:[0-9a-f]{64}|[0-9a-f]{40})\b/g;
+const MAX_STATE_FILE = 16 * 1024 * 1024;
+const MAX_INDEX_FILE = 1024 * 1024 * 1024;
+
+/**
+ * Refresh the pins of a task worktree; returns every name pinned. The caller has checked
+ * the shadow's object store (verifyShadowObjectStore) before host git reads through it.
+ */
+export function pinSubmoduleNames(record: WorktreeRecord): string[] {
+  const layout = layoutOf(record);
+  const read = readOptions(record, layout);
+  const state = readState(layout);
+  const names = new Set(state.names);
+  const blobs = new Set<string>();
+
+  const mentioned = mentionedIds(layout);
+  const existing = existingCommits([...mentioned, ...state.scanned], read);
+  const commits = [...mentioned].filter((c) => existing.has(c)).sort();
+  const scanned = new Set(state.scanned);
+  const fresh = commits.filter((c) => !scanned.has(c));
+  // A commit scanned before and gone since (gc) cannot bound the walk: git would refuse it.
+  if (fresh.length > 0) for (const b of historyBlobs(fresh, state.scanned.filter((c) => existing.has(c)), read)) blobs.add(b);
+  for (const b of indexBlobs(layout, record)) blobs.add(b);
+
+  const readBlobs = new Set(state.blobs);
+  for (const blob of blobs) {
+    if (readBlobs.has(blob)) continue;
+    const listed = gitTry(['config', '--blob', blob, '--name-only', '--list', '-z'], read);
+    if (listed.status === 0) for (const n of submoduleNames(listed.stdout)) names.add(n);
+    readBlobs.add(blob);
+  }
+  // As git reads it: through a link too (its target may be a file the agent wrote elsewhere).
+  const file = join(record.path, '.gitmodules');
+  if (existsSync(file)) {
+    const listed = gitTry(['config', '--file', file, '--name-only', '--list', '-z'], { cwd: record.repo });
+    if (listed.status === 0) for (const n of submoduleNames(listed.stdout)) names.add(n);
+  }
+
+  const sorted = [...names].sort();
+  // Written only when a name is new: a refusing command (pull, rm) must change nothing
+  // else. The scan state then lags, which costs a longer scan, never a missed name.
+  if (sorted.length !== state.names.length || !existsSync(join(layout.container, PINS_CONFIG))) {
+    const next: PinState = { scanned: fresh.length > 0 ? commits : state.scanned, blobs: [...readBlobs].sort(), names: sorted };
+    writeAtomically(join(layout.container, PINS_CONFIG), pinsConfig(sorted));
+    writeAtomically(join(layout.container, PINS_STATE), JSON.stringify(next));
+  }
+  return sorted;
+}
+
+function readState(layout: WorktreeLayout): PinState {
+  const raw = readFileNoFollow(join(layout.container, PINS_STATE), MAX_STATE_FILE);
+  if (!raw) return { scanned: [], blobs: [], names: [] };
+  try {
+    const s = JSON.parse(raw.toString('utf8')) as PinState;
+    if (Array.isArray(s.scanned) && Array.isArray(s.blobs) && Array.isArray(s.names)) return s;
+  } catch {
+    // a damaged state is rebuilt from scratch
+  }
+  return { scanned: [], blobs: [], names: [] };
+}
+
+/**
+ * Every object id named anywhere in the task's git state except its objects: refs,
+ * packed-refs, reflogs, HEAD, ORIG_HEAD, rebase and merge state, in the shadow and the
+ * admin dir. Read as data, never following a link.
+ */
+function mentionedIds(layout: WorktreeLayout): Set<string> {
+  const ids = new Set<string>();
+  const collect = (_: string, content: Buffer) => {
+    for (const m of content.toString('latin1').matchAll(OBJECT_ID)) ids.add(m[0]);
+  };
+  const limits = { maxFileBytes: 64 * 1024 * 1024, maxDepth: 32 };
+  readSmallFilesNoFollow(layout.shadowDir, { ...limits, skip: new Set(['objects', 'config', 'hooks', 'info']) }, collect);
+  readSmallFilesNoFollow(layout.adminDir, { ...limits, skip: new Set(['index']) }, collect);
+  return ids;
+}
+
+/** Those of `ids` that are commits (or tags) in the task's object stores. */
+function existingCommits(ids: string[], read: GitRunOptions): Set<string> {
+  const commits = new Set<string>();
+  if (ids.length === 0) return commits;
+  const typed = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${[...new Set(ids)].join('\n')}\n` });
+  for (const line of typed.stdout.split('\n')) {
+    const [id, type] = line.split(' ');
+    if (id && (type === 'commit' || type === 'tag')) commits.add(id);
+  }
+  return commits;
+}
+
+/** The `.gitmodules` blobs in the history of `tips`, not looking below what was scanned before. */
+function historyBlobs(tips: string[], scannedBefore: string[], read: GitRunOptions): string[] {
+  const input = [...tips, ...scannedBefore.map((c) => `^${c}`)].join('\n');
+  // Every version: merges against each parent (-m) and no simplification, since a merge
+  // or a side branch can carry a .gitmodules of its own.
+  const cfg = ['-c', 'log.showRoot=true', '-c', 'log.follow=false', '-c', 'diff.renames=false'];
+  const log = gitTry([...cfg, 'log', '--stdin', '--ignore-missing', '--full-history', '-m', '--no-renames', '--format=', '--raw', '--no-abbrev', '-z', '--', '.gitmodules'], { ...read, input: `${input}\n` });
+  const blobs = new Set<string>();
+  for (const field of log.stdout.split('\0')) {
+    const m = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) /.exec(field);
+    if (!m) continue;
+    for (const id of [m[1]!, m[2]!]) if (!/^0+$/.test(id)) blobs.add(id);
+  }
+  return [...blobs];
+}
+
+/** The `.gitmodules` entries of the worktree's index, read from a copy (the index is the agent's). */
+function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
+  const index = readFileNoFollow(join(layout.adminDir, 'index'), MAX_INDEX_FILE);
+  if (!index) return [];
+  const scratch = mkdtempSync(join(tmpdir(), 'celistra-pins-'));
+  try {
+    writeFileSync(join(scratch, 'index'), index, { mode: 0o600 });
+    const listed = gitTry(['ls-files', '--stage', '-z', '--', ':(literal).gitmodules'], {
+      cwd: scratch,
+      gitDir: record.commonDir,
+      workTree: scratch,
+      env: { GIT_INDEX_FILE: join(scratch, 'index') },
+    });
+    return listed.stdout.split('\0').flatMap((e) => /^\d+ ([0-9a-f]+) \d\t/.exec(e)?.[1] ?? []);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Names of `submodule.<name>.<key>` entries in `git config --name-only --list -z` output. */
+function submoduleNames(listed: string): string[] {
+  const names: string[] = [];
+  for (const key of listed.split('\0')) {
+    const last = key.lastIndexOf('.');
+    if (key.toLowerCase().startsWith('submodule.') && last >= 'submodule.'.length) names.push(key.slice('submodule.'.length, last));
+  }
+  return names;
+}
+
+function pinsConfig(names: string[]): string {
+  const quoted = (n: string) => n.replace(/[\\"]/g, (c) => `\\${c}`);
+  const sections = names.map((n) => `[submodule "${quoted(n)}"]\n\tignore = all\n\tfetchRecurseSubmodules = false\n`);
+  return `# Written by Celistra (src/worktree/submodule-pins.ts): every submodule name this task's\n# .gitmodules used, so that your git never enters the nested repository to check it.\n${sections.join('')}`;
+}
+
+function writeAtomically(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content, { mode: 0o644 });
+  renameSync(tmp, file);
+}
+
+/** Whether the shadow config already includes the pins (older shadows do not). */
+export function includesPins(shadowConfigText: string): boolean {
+  return shadowConfigText.includes(PINS_CONFIG);
+}
