@@ -1,18 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, makeRepo, must, scratch, snapshot, write, type Scratch } from './worktree-fixture.js';
 
 // Each refusal must leave every file under the scratch root as it was: the main
 // checkout, its .git (refs, index, objects, config), the task worktrees and their git dirs.
+// Only Celistra's own state dir may change: the audit log records a refused pull.
+function everythingButCelistraState(s: Scratch): string {
+  return snapshot(...readdirSync(s.root).sort().map((n) => join(s.root, n)).filter((p) => p !== s.env.XDG_STATE_HOME));
+}
+
 function refuses(s: Scratch, cwd: string, args: string[], status: number, message: RegExp): void {
-  const before = snapshot(s.root);
+  const before = everythingButCelistraState(s);
   const r = celistra(args, cwd, s.env);
   assert.equal(r.status, status, `expected exit ${status} for ${args.join(' ')}, got ${r.status}: ${r.stderr}`);
   assert.match(r.stderr, message);
   assert.doesNotMatch(r.stderr, /internal error|    at /, 'a clear message, never a stack trace');
-  assert.equal(snapshot(s.root), before, `${args.join(' ')} changed something while refusing`);
+  assert.equal(everythingButCelistraState(s), before, `${args.join(' ')} changed something while refusing`);
 }
 
 function repoWithTask(label: string): { s: Scratch; repo: string; wt: string } {

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, makeRepo, must, scratch, sh, snapshot } from '../worktree-fixture.js';
-import { backendByName } from '../../src/run/backend-selection.js';
 import { taskWorktreeSkip } from '../support/fence-skip.js';
 
 // Worktrees made the plain way, as the seed writes them (`git worktree add
@@ -132,8 +131,8 @@ test('an agent that leaves HEAD detached on a commit of its own does not break g
 });
 
 test('a commit the agent reset away leaves no invalid reflog entry for git fsck or gc in the main checkout', (t) => {
-  const backend = backendByName('landlock').probe().available ? 'landlock' : backendByName('bwrap').probe().available ? 'bwrap' : undefined;
-  if (!backend) return t.skip('no Linux backend usable here');
+  const backend = !taskWorktreeSkip('landlock') ? 'landlock' : !taskWorktreeSkip('bwrap') ? 'bwrap' : undefined;
+  if (!backend) return t.skip(`no Linux backend fences a task worktree here: ${taskWorktreeSkip('landlock')}; ${taskWorktreeSkip('bwrap')}`);
   const st = stage('plain-reflog');
   // The worktree's HEAD reflog (in git's admin dir, which main's fsck walks) names a commit
   // that no branch keeps: it exists only in the task's shadow store unless imported.
