@@ -191,9 +191,11 @@ test('an unknown option is refused with the usage exit status', () => {
   assert.match(r.stderr, /unknown option --kep/);
 });
 
-test('Ctrl-C during the tour removes the scratch dir', async () => {
-  const s = scratch('demo-interrupt');
-  const dir = join(s.root, 'stage');
+/**
+ * Run the tour in --dir DIR and send it one SIGINT as soon as its output matches `when`
+ * (once: a second SIGINT after the demo's cleanup would meet the default action).
+ */
+async function interruptDemo(s: Scratch, dir: string, when: RegExp): Promise<{ stdout: string; stderr: string; status: number | null }> {
   const child = spawn(process.execPath, [CLI, 'demo', '--dir', dir], { cwd: s.root, env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -202,14 +204,21 @@ test('Ctrl-C during the tour removes the scratch dir', async () => {
   const status = await new Promise<number | null>((resolveExit) => {
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
-      // Interrupt once the worktrees exist: there is then something to clean up.
-      if (!interrupted && /2\. one worktree per task[\s\S]*✓ project-task-2/.test(stdout)) {
+      if (!interrupted && when.test(stdout)) {
         interrupted = true;
         child.kill('SIGINT');
       }
     });
     child.once('close', (code) => resolveExit(code));
   });
+  return { stdout, stderr, status };
+}
+
+test('Ctrl-C during the tour removes the scratch dir', async () => {
+  const s = scratch('demo-interrupt');
+  const dir = join(s.root, 'stage');
+  // Interrupt once the worktrees exist: there is then something to clean up.
+  const { stdout, stderr, status } = await interruptDemo(s, dir, /2\. one worktree per task[\s\S]*✓ project-task-2/);
   assert.match(stdout, /✓ project-task-2/, 'the tour got as far as the worktrees');
   assert.equal(status, 130, stderr);
   assert.match(stderr, /demo interrupted by SIGINT; removed /);
@@ -223,22 +232,7 @@ test('Ctrl-C during the tour removes the scratch dir', async () => {
 test('Ctrl-C while the daemon\'s agents wait for a person stops the daemon with its agents and removes the scratch dir', async () => {
   const s = scratch('demo-interrupt-fleet');
   const dir = join(s.root, 'stage');
-  const child = spawn(process.execPath, [CLI, 'demo', '--dir', dir], { cwd: s.root, env: s.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  let interrupted = false;
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const status = await new Promise<number | null>((resolveExit) => {
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-      // Once: a second SIGINT after the demo's cleanup would meet the default action.
-      if (!interrupted && /\$ celistra approvals\n/.test(stdout)) {
-        interrupted = true;
-        child.kill('SIGINT');
-      }
-    });
-    child.once('close', (code) => resolveExit(code));
-  });
+  const { stdout, stderr, status } = await interruptDemo(s, dir, /\$ celistra approvals\n/);
   assert.match(stdout, /\$ celistra approvals/, 'the tour got as far as the pending requests');
   assert.equal(status, 130, stderr);
   const daemonPid = Number(/celistrad runs \(pid (\d+)\)/.exec(stdout)?.[1]);
