@@ -1,4 +1,4 @@
-import { close, closeSync, createReadStream, createWriteStream, read, writeSync, writev } from 'node:fs';
+import { close, closeSync, constants as fsConstants, createReadStream, createWriteStream, openSync, read, writeSync, writev } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { STDIO_NAMES, type StdioRoutes } from './stdio-kind.js';
@@ -98,7 +98,7 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
         // Reads of up to the pipe's whole buffer at a time: the per-read cost, not the
         // copy, is most of what relaying costs (bench/stdio-relay.ts).
         const source = ours[fd] !== undefined ? createReadStream('', { fd: ours[fd], highWaterMark: PIPE_BUFFER }) : fd === 1 ? child.stdout : child.stderr;
-        if (source) pumps.push(new OutputPump(source, fd));
+        if (source) pumps.push(new OutputPump(source, fd, ours[fd]));
       }
     },
     async finish() {
@@ -128,6 +128,8 @@ class OutputPump {
   constructor(
     private readonly source: Readable,
     private readonly target: 1 | 2,
+    /** Our read end's number, when it is a pipe from the addon read through fs (see stopReading). */
+    private readonly readEnd?: number,
   ) {
     this.finished = new Promise((r) => (this.resolveFinished = r));
     // Reading goes on while a write is in flight: what arrives meanwhile goes out in the
@@ -177,7 +179,7 @@ class OutputPump {
     if (this.idle) clearTimeout(this.idle);
     this.idle = setTimeout(() => {
       say(`celistra: note: stopped copying the command's ${STDIO_NAMES[this.target]}: a process it left behind still holds it open, silent for ${this.idleMs / 1000} s after the command exited\n`);
-      this.source.destroy();
+      this.stopReading();
       this.queued = [];
       this.end();
     }, this.idleMs);
@@ -188,9 +190,36 @@ class OutputPump {
     // The command's next write gets EPIPE, as it would have got this error writing itself.
     this.failed = true;
     this.queued = [];
-    this.source.destroy();
+    this.stopReading();
     say(`celistra: could not write the command's ${STDIO_NAMES[this.target]}: ${err.message}\n`);
     this.end();
+  }
+
+  /**
+   * Stop reading while a holder keeps the pipe open. The fs stream's read of our end is a
+   * blocking read(2) in libuv's thread pool: destroy() waits for it before closing, and
+   * process.exit joins that thread, so the run would return only when the holder writes
+   * or exits. One byte written into the pipe through a write end of our own ends that
+   * read; the stream, destroyed first, drops it and closes. The write end is opened
+   * while the read end is surely still ours (the source has not ended), never after.
+   */
+  private stopReading(): void {
+    let wake: number | undefined;
+    if (this.readEnd !== undefined && !this.sourceDone) {
+      try {
+        wake = openSync(`/proc/self/fd/${this.readEnd}`, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      } catch {
+        // No /proc: the read stays pending until the holder lets go, as before.
+      }
+    }
+    this.source.destroy();
+    if (wake === undefined) return;
+    try {
+      writeSync(wake, Buffer.alloc(1));
+    } catch {
+      // EAGAIN, the pipe is full: no read of ours is waiting on it.
+    }
+    closeSync(wake);
   }
 
   private end(): void {
