@@ -52,3 +52,46 @@ test('a run whose left-behind child holds stdout open and silent still returns, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+const stdinScript = `
+import { prepareStdioRelay } from ${JSON.stringify(RELAY)};
+import { spawn } from 'node:child_process';
+const relay = prepareStdioRelay({ routes: ['relay', 'inherit', 'inherit'], sharedOutput: false });
+const child = spawn('sh', ['-c', process.env.CMD], { stdio: relay.stdio });
+relay.start(child);
+child.once('exit', async (code) => { await relay.finish(); process.exit(code ?? 99); });
+`;
+
+/** The relay's script with stdin from `fifo`, whose writer `writer` (a shell command) is. */
+function runFromFifo(dir: string, command: string, writer: string) {
+  const started = Date.now();
+  const r = spawnSync('sh', ['-c', `mkfifo fifo && { ${writer} > fifo 2>/dev/null & } && exec "$NODE" --input-type=module -e "$SCRIPT" < fifo`], {
+    cwd: dir,
+    env: { ...process.env, NODE: process.execPath, SCRIPT: stdinScript, CMD: command },
+    encoding: 'utf8',
+    timeout: (HOLDER_S + 30) * 1000,
+  });
+  return { ...r, seconds: (Date.now() - started) / 1000 };
+}
+
+test('stdin from a FIFO whose writer stays silent: a command that exits without reading it ends the run at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'celistra-relay-fifo-'));
+  try {
+    const r = runFromFifo(dir, 'exit 5', `sleep ${HOLDER_S}`);
+    assert.equal(r.status, 5, r.stderr);
+    assert.ok(r.seconds < HOLDER_S / 2, `the run returned after ${r.seconds.toFixed(1)} s, with the FIFO's writer (${HOLDER_S} s)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stdin from a FIFO still carries every byte its writer sends, slowly, up to its end', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'celistra-relay-fifo-'));
+  try {
+    const r = runFromFifo(dir, 'cat', `sh -c 'echo one; sleep 1; echo two; sleep 1; echo three'`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'one\ntwo\nthree\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

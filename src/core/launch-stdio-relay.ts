@@ -1,4 +1,4 @@
-import { close, closeSync, constants as fsConstants, createReadStream, createWriteStream, openSync, read, writeSync, writev } from 'node:fs';
+import { close, closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, read, writeSync, writev } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { STDIO_NAMES, type StdioRoutes } from './stdio-kind.js';
@@ -91,7 +91,7 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
       // Our write end, or Node's own pipe (no addon); an empty stdin needs neither.
       if (ours[0] !== undefined || stdio[0] === 'pipe') {
         const sink = ours[0] !== undefined ? createWriteStream('', { fd: ours[0] }) : child.stdin;
-        if (sink) input = new InputPump(sink);
+        if (sink) input = new InputPump(sink, stdinSource());
       }
       for (const fd of [1, 2] as const) {
         if (stdio[fd] === 'inherit' || (fd === 2 && stdio[2] === stdio[1] && typeof stdio[1] === 'number')) continue;
@@ -234,7 +234,11 @@ class OutputPump {
 class InputPump {
   private stopped = false;
 
-  constructor(private readonly sink: Writable) {
+  constructor(
+    private readonly sink: Writable,
+    /** What is read: descriptor 0, or our own non-blocking reader of its FIFO (stdinSource). */
+    private readonly source: number,
+  ) {
     // EPIPE: the command closed its stdin without reading it all, as `head` does.
     sink.on('error', () => this.stop());
     this.next();
@@ -244,23 +248,47 @@ class InputPump {
     if (this.stopped) return;
     this.stopped = true;
     this.sink.destroy();
+    this.release();
+  }
+
+  private release(): void {
+    if (this.source !== 0) close(this.source, () => {});
   }
 
   private next(): void {
     if (this.stopped) return;
     const buf = Buffer.allocUnsafe(CHUNK);
-    read(0, buf, 0, CHUNK, null, (err, n) => {
+    read(this.source, buf, 0, CHUNK, null, (err, n) => {
       if (this.stopped) return;
       if (err && (err as NodeJS.ErrnoException).code === 'EAGAIN') return void setTimeout(() => this.next(), 10);
       if (err || n === 0) {
         if (err) say(`celistra: could not read the command's stdin: ${err.message}\n`);
         this.sink.end();
+        this.release();
         return;
       }
       if (this.sink.write(buf.subarray(0, n))) this.next();
       else this.sink.once('drain', () => this.next());
     });
   }
+}
+
+/**
+ * stdin a named FIFO: read through a non-blocking reader of our own (the same pipe,
+ * opened again through /proc/self/fd/0), polled on EAGAIN. A blocking read of fd 0 sits
+ * in libuv's thread pool until a writer writes or closes, and process.exit joins that
+ * thread: a command that exits without reading would leave `celistra run` waiting on the
+ * caller's silent writer (`sleep 60 > fifo &`). Setting O_NONBLOCK on fd 0 itself would
+ * change the caller's own open file. Anything else (a regular file, a device) is read as
+ * it is.
+ */
+function stdinSource(): number {
+  try {
+    if (fstatSync(0).isFIFO()) return openSync('/proc/self/fd/0', fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    // No /proc, or the FIFO is gone: read fd 0 as before.
+  }
+  return 0;
 }
 
 /** All of `chunks` to `fd` at its current offset (or its end, with O_APPEND). */
