@@ -124,6 +124,7 @@ class OutputPump {
   private resolveFinished!: () => void;
   private idle: NodeJS.Timeout | undefined;
   private idleMs = 0;
+  private stoppedReading = false;
 
   constructor(
     private readonly source: Readable,
@@ -201,9 +202,13 @@ class OutputPump {
    * process.exit joins that thread, so the run would return only when the holder writes
    * or exits. One byte written into the pipe through a write end of our own ends that
    * read; the stream, destroyed first, drops it and closes. The write end is opened
-   * while the read end is surely still ours (the source has not ended), never after.
+   * while the read end is surely still ours (the source has not ended and was never
+   * destroyed), never after: a reused number would take the byte elsewhere.
    */
   private stopReading(): void {
+    // Once only: after destroy() the read end may be closed and its number reused.
+    if (this.stoppedReading) return;
+    this.stoppedReading = true;
     let wake: number | undefined;
     if (this.readEnd !== undefined && !this.sourceDone) {
       try {
