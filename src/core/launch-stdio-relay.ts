@@ -256,8 +256,13 @@ class InputPump {
     this.release();
   }
 
+  private released = false;
+
+  /** Our FIFO reader, closed once: a second close could hit a number reused meanwhile. */
   private release(): void {
-    if (this.source !== 0) close(this.source, () => {});
+    if (this.released || this.source === 0) return;
+    this.released = true;
+    close(this.source, () => {});
   }
 
   private next(): void {
