@@ -253,10 +253,12 @@ class InputPump {
     if (this.stopped) return;
     this.stopped = true;
     this.sink.destroy();
-    this.release();
+    // A read in flight releases it when it returns (a FIFO reader never blocks).
+    if (!this.reading) this.release();
   }
 
   private released = false;
+  private reading = false;
 
   /** Our FIFO reader, closed once: a second close could hit a number reused meanwhile. */
   private release(): void {
@@ -268,8 +270,10 @@ class InputPump {
   private next(): void {
     if (this.stopped) return;
     const buf = Buffer.allocUnsafe(CHUNK);
+    this.reading = true;
     read(this.source, buf, 0, CHUNK, null, (err, n) => {
-      if (this.stopped) return;
+      this.reading = false;
+      if (this.stopped) return void this.release();
       if (err && (err as NodeJS.ErrnoException).code === 'EAGAIN') return void setTimeout(() => this.next(), 10);
       if (err || n === 0) {
         if (err) say(`celistra: could not read the command's stdin: ${err.message}\n`);
