@@ -1,4 +1,4 @@
-import { close, closeSync, createReadStream, createWriteStream, read, writeSync, writev } from 'node:fs';
+import { close, closeSync, constants as fsConstants, createReadStream, createWriteStream, fstatSync, openSync, read, writeSync, writev } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { STDIO_NAMES, type StdioRoutes } from './stdio-kind.js';
@@ -91,14 +91,14 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
       // Our write end, or Node's own pipe (no addon); an empty stdin needs neither.
       if (ours[0] !== undefined || stdio[0] === 'pipe') {
         const sink = ours[0] !== undefined ? createWriteStream('', { fd: ours[0] }) : child.stdin;
-        if (sink) input = new InputPump(sink);
+        if (sink) input = new InputPump(sink, stdinSource());
       }
       for (const fd of [1, 2] as const) {
         if (stdio[fd] === 'inherit' || (fd === 2 && stdio[2] === stdio[1] && typeof stdio[1] === 'number')) continue;
         // Reads of up to the pipe's whole buffer at a time: the per-read cost, not the
         // copy, is most of what relaying costs (bench/stdio-relay.ts).
         const source = ours[fd] !== undefined ? createReadStream('', { fd: ours[fd], highWaterMark: PIPE_BUFFER }) : fd === 1 ? child.stdout : child.stderr;
-        if (source) pumps.push(new OutputPump(source, fd));
+        if (source) pumps.push(new OutputPump(source, fd, ours[fd]));
       }
     },
     async finish() {
@@ -124,10 +124,13 @@ class OutputPump {
   private resolveFinished!: () => void;
   private idle: NodeJS.Timeout | undefined;
   private idleMs = 0;
+  private stoppedReading = false;
 
   constructor(
     private readonly source: Readable,
     private readonly target: 1 | 2,
+    /** Our read end's number, when it is a pipe from the addon read through fs (see stopReading). */
+    private readonly readEnd?: number,
   ) {
     this.finished = new Promise((r) => (this.resolveFinished = r));
     // Reading goes on while a write is in flight: what arrives meanwhile goes out in the
@@ -177,7 +180,7 @@ class OutputPump {
     if (this.idle) clearTimeout(this.idle);
     this.idle = setTimeout(() => {
       say(`celistra: note: stopped copying the command's ${STDIO_NAMES[this.target]}: a process it left behind still holds it open, silent for ${this.idleMs / 1000} s after the command exited\n`);
-      this.source.destroy();
+      this.stopReading();
       this.queued = [];
       this.end();
     }, this.idleMs);
@@ -188,9 +191,40 @@ class OutputPump {
     // The command's next write gets EPIPE, as it would have got this error writing itself.
     this.failed = true;
     this.queued = [];
-    this.source.destroy();
+    this.stopReading();
     say(`celistra: could not write the command's ${STDIO_NAMES[this.target]}: ${err.message}\n`);
     this.end();
+  }
+
+  /**
+   * Stop reading while a holder keeps the pipe open. The fs stream's read of our end is a
+   * blocking read(2) in libuv's thread pool: destroy() waits for it before closing, and
+   * process.exit joins that thread, so the run would return only when the holder writes
+   * or exits. One byte written into the pipe through a write end of our own ends that
+   * read; the stream, destroyed first, drops it and closes. The write end is opened
+   * while the read end is surely still ours (the source has not ended and was never
+   * destroyed), never after: a reused number would take the byte elsewhere.
+   */
+  private stopReading(): void {
+    // Once only: after destroy() the read end may be closed and its number reused.
+    if (this.stoppedReading) return;
+    this.stoppedReading = true;
+    let wake: number | undefined;
+    if (this.readEnd !== undefined && !this.sourceDone) {
+      try {
+        wake = openSync(`/proc/self/fd/${this.readEnd}`, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+      } catch {
+        // No /proc: the read stays pending until the holder lets go, as before.
+      }
+    }
+    this.source.destroy();
+    if (wake === undefined) return;
+    try {
+      writeSync(wake, Buffer.alloc(1));
+    } catch {
+      // EAGAIN, the pipe is full: no read of ours is waiting on it.
+    }
+    closeSync(wake);
   }
 
   private end(): void {
@@ -205,7 +239,11 @@ class OutputPump {
 class InputPump {
   private stopped = false;
 
-  constructor(private readonly sink: Writable) {
+  constructor(
+    private readonly sink: Writable,
+    /** What is read: descriptor 0, or our own non-blocking reader of its FIFO (stdinSource). */
+    private readonly source: number,
+  ) {
     // EPIPE: the command closed its stdin without reading it all, as `head` does.
     sink.on('error', () => this.stop());
     this.next();
@@ -215,23 +253,56 @@ class InputPump {
     if (this.stopped) return;
     this.stopped = true;
     this.sink.destroy();
+    // A read in flight releases it when it returns (a FIFO reader never blocks).
+    if (!this.reading) this.release();
+  }
+
+  private released = false;
+  private reading = false;
+
+  /** Our FIFO reader, closed once: a second close could hit a number reused meanwhile. */
+  private release(): void {
+    if (this.released || this.source === 0) return;
+    this.released = true;
+    close(this.source, () => {});
   }
 
   private next(): void {
     if (this.stopped) return;
     const buf = Buffer.allocUnsafe(CHUNK);
-    read(0, buf, 0, CHUNK, null, (err, n) => {
-      if (this.stopped) return;
+    this.reading = true;
+    read(this.source, buf, 0, CHUNK, null, (err, n) => {
+      this.reading = false;
+      if (this.stopped) return void this.release();
       if (err && (err as NodeJS.ErrnoException).code === 'EAGAIN') return void setTimeout(() => this.next(), 10);
       if (err || n === 0) {
         if (err) say(`celistra: could not read the command's stdin: ${err.message}\n`);
         this.sink.end();
+        this.release();
         return;
       }
       if (this.sink.write(buf.subarray(0, n))) this.next();
       else this.sink.once('drain', () => this.next());
     });
   }
+}
+
+/**
+ * stdin a named FIFO: read through a non-blocking reader of our own (the same pipe,
+ * opened again through /proc/self/fd/0), polled on EAGAIN. A blocking read of fd 0 sits
+ * in libuv's thread pool until a writer writes or closes, and process.exit joins that
+ * thread: a command that exits without reading would leave `celistra run` waiting on the
+ * caller's silent writer (`sleep 60 > fifo &`). Setting O_NONBLOCK on fd 0 itself would
+ * change the caller's own open file. Anything else (a regular file, a device) is read as
+ * it is.
+ */
+function stdinSource(): number {
+  try {
+    if (fstatSync(0).isFIFO()) return openSync('/proc/self/fd/0', fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch {
+    // No /proc, or the FIFO is gone: read fd 0 as before.
+  }
+  return 0;
 }
 
 /** All of `chunks` to `fd` at its current offset (or its end, with O_APPEND). */
