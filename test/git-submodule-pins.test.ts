@@ -94,3 +94,13 @@ test('celistra ls, diff and rm never start git in a gitlinked nested repository,
   assert.equal(rm.status, 0, rm.stderr);
   assert.equal(existsSync(t.marker), false, 'rm ran the nested repository\'s filter');
 });
+
+test('a .gitmodules that breaks off in a syntax error still has the names before the error pinned', () => {
+  const t = stage('pins-broken-config');
+  // Staged, then deleted from the worktree: git reads the index's copy as a blob, and a
+  // blob's syntax error is an error, not a death — the entries before it stay in force.
+  fenced(t, `${plantScript(t.marker, 'nested', 'cut')} && printf '[[[broken\\n' >> .gitmodules && git add .gitmodules nested 2>/dev/null && rm .gitmodules`);
+  userGit(t, ['git status', 'git diff --cached', 'git diff']);
+  const pins = readFileSync(join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'submodule-pins.config'), 'utf8');
+  assert.match(pins, /\[submodule "cut"\]\n\tignore = all\n/);
+});

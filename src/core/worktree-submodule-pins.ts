@@ -76,15 +76,17 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   const readBlobs = new Set(state.blobs);
   for (const blob of blobs) {
     if (readBlobs.has(blob)) continue;
+    // Whatever git printed, even when it then stopped at a syntax error: git's own read of
+    // a .gitmodules blob (index or HEAD) keeps the entries before the error in force.
     const listed = gitTry(['config', '--blob', blob, '--name-only', '--list', '-z'], read);
-    if (listed.status === 0) for (const n of submoduleNames(listed.stdout)) names.add(n);
+    for (const n of submoduleNames(listed.stdout)) names.add(n);
     readBlobs.add(blob);
   }
   // As git reads it: through a link too (its target may be a file the agent wrote elsewhere).
   const file = join(record.path, '.gitmodules');
   if (existsSync(file)) {
     const listed = gitTry(['config', '--file', file, '--name-only', '--list', '-z'], { cwd: record.repo });
-    if (listed.status === 0) for (const n of submoduleNames(listed.stdout)) names.add(n);
+    for (const n of submoduleNames(listed.stdout)) names.add(n);
   }
 
   const sorted = [...names].sort();
