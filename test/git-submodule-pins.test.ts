@@ -104,3 +104,16 @@ test('a .gitmodules that breaks off in a syntax error still has the names before
   const pins = readFileSync(join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'submodule-pins.config'), 'utf8');
   assert.match(pins, /\[submodule "cut"\]\n\tignore = all\n/);
 });
+
+test('a commit whose parent is missing does not hide the other commits\' .gitmodules from the pins', () => {
+  const t = stage('pins-broken-history');
+  // The name lives only in branch `old`; a newer ref names a commit whose parent does not
+  // exist, which makes a history walk over all tips stop before it reads anything.
+  const poison = [
+    `T=$(git rev-parse HEAD^{tree})`,
+    `C=$(printf 'tree %s\\nparent 1111111111111111111111111111111111111111\\nauthor a <a@b> 4000000000 +0000\\ncommitter a <a@b> 4000000000 +0000\\n\\nx\\n' $T | git hash-object -t commit -w --stdin)`,
+    `git update-ref refs/heads/zz $C`,
+  ].join(' && ');
+  fenced(t, `git checkout -q -b old && ${plantScript(t.marker, 'nested', 'hidden')} && git add .gitmodules nested 2>/dev/null && git commit -qm one && git rm -q --cached .gitmodules nested && rm .gitmodules && git commit -qm two && git checkout -q agent/a && ${poison}`);
+  userGit(t, ['git status', 'git checkout -q old~1', 'git status', 'git diff', 'git checkout -q agent/a', 'git status']);
+});

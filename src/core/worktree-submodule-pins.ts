@@ -147,12 +147,30 @@ function historyBlobs(tips: string[], scannedBefore: string[], read: GitRunOptio
   // or a side branch can carry a .gitmodules of its own.
   const cfg = ['-c', 'log.showRoot=true', '-c', 'log.follow=false', '-c', 'diff.renames=false'];
   const log = gitTry([...cfg, 'log', '--stdin', '--ignore-missing', '--full-history', '-m', '--no-renames', '--format=', '--raw', '--no-abbrev', '-z', '--', '.gitmodules'], { ...read, input: `${input}\n` });
+  // The agent writes objects: a commit whose parent or tree is missing stops the walk
+  // (git says 'cannot simplify commit', or 'bad object'), and every other commit's
+  // .gitmodules would go unread. Then every commit in the stores is looked at instead.
+  if (log.status !== 0) return everyCommitsBlobs(read);
   const blobs = new Set<string>();
   for (const field of log.stdout.split('\0')) {
     const m = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) /.exec(field);
     if (!m) continue;
     for (const id of [m[1]!, m[2]!]) if (!/^0+$/.test(id)) blobs.add(id);
   }
+  return [...blobs];
+}
+
+/**
+ * The `.gitmodules` blob of every commit in the task's object stores (the main store and
+ * the shadow's), reachable or not: what git could check out, whatever the history's state.
+ */
+function everyCommitsBlobs(read: GitRunOptions): string[] {
+  const all = gitTry(['cat-file', '--batch-all-objects', '--unordered', '--batch-check=%(objectname) %(objecttype)'], read);
+  const commits = all.stdout.split('\n').flatMap((line) => (line.endsWith(' commit') ? [line.slice(0, -' commit'.length)] : []));
+  if (commits.length === 0) return [];
+  const entries = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${commits.map((c) => `${c}:.gitmodules`).join('\n')}\n` });
+  const blobs = new Set<string>();
+  for (const line of entries.stdout.split('\n')) if (line.endsWith(' blob')) blobs.add(line.slice(0, -' blob'.length));
   return [...blobs];
 }
 
