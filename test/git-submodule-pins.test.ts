@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { celistra, makeRepo, must, scratch, snapshot, type Scratch } from './worktree-fixture.js';
+import { CLI, celistra, makeRepo, must, scratch, snapshot, type Scratch } from './worktree-fixture.js';
 
 // The agent, inside its fence, commits a gitlink, a nested repository whose own config
 // runs a program (core.fsmonitor), and a .gitmodules whose `ignore = none` overrides the
@@ -116,4 +117,20 @@ test('a commit whose parent is missing does not hide the other commits\' .gitmod
   ].join(' && ');
   fenced(t, `git checkout -q -b old && ${plantScript(t.marker, 'nested', 'hidden')} && git add .gitmodules nested 2>/dev/null && git commit -qm one && git rm -q --cached .gitmodules nested && rm .gitmodules && git commit -qm two && git checkout -q agent/a && ${poison}`);
   userGit(t, ['git status', 'git checkout -q old~1', 'git status', 'git diff', 'git checkout -q agent/a', 'git status']);
+});
+
+test('a .gitmodules that is a FIFO does not hang the run\'s after-step, ls, diff or rm', () => {
+  const t = stage('pins-fifo');
+  // Git reads .gitmodules through a link as well, so the pins do too; but opening a FIFO
+  // for reading waits for a writer that never comes.
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: t.repo, env: t.s.env, encoding: 'utf8', timeout: 30_000 });
+  const ran = cli(['run', '--worktree', 'a', '--', 'sh', '-c', 'mkfifo .gitmodules && mkfifo fifo && ln -s fifo .gitmodules2']);
+  assert.equal(ran.signal, null, 'the run hung after the agent exited');
+  assert.equal(ran.status, 0, ran.stderr);
+  for (const args of [['worktree', 'ls', '--json'], ['diff', 'a', '--stat'], ['worktree', 'rm', 'a', '--force']]) {
+    const r = cli(args);
+    assert.equal(r.signal, null, `celistra ${args.join(' ')} hung`);
+    assert.equal(r.status, 0, `celistra ${args.join(' ')}: ${r.stderr}`);
+  }
+  assert.equal(existsSync(t.wt), false, 'rm left the worktree');
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
@@ -82,10 +82,11 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
     for (const n of submoduleNames(listed.stdout)) names.add(n);
     readBlobs.add(blob);
   }
-  // As git reads it: through a link too (its target may be a file the agent wrote elsewhere).
-  const file = join(record.path, '.gitmodules');
-  if (existsSync(file)) {
-    const listed = gitTry(['config', '--file', file, '--name-only', '--list', '-z'], { cwd: record.repo });
+  // As git reads it: through a link too (its target may be a file the agent wrote elsewhere),
+  // but only a regular file, opened without waiting (a FIFO there hung every host command).
+  const text = readRegularFile(join(record.path, '.gitmodules'), MAX_INDEX_FILE);
+  if (text !== undefined) {
+    const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, input: text });
     for (const n of submoduleNames(listed.stdout)) names.add(n);
   }
 
@@ -190,6 +191,23 @@ function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
     return listed.stdout.split('\0').flatMap((e) => /^\d+ ([0-9a-f]+) \d\t/.exec(e)?.[1] ?? []);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A regular file's content, following a link; undefined for anything else (a FIFO, a device) or a larger file. */
+function readRegularFile(path: string, maxBytes: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > maxBytes) return undefined;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
 
