@@ -134,3 +134,13 @@ test('a .gitmodules that is a FIFO does not hang the run\'s after-step, ls, diff
   }
   assert.equal(existsSync(t.wt), false, 'rm left the worktree');
 });
+
+test('a submodule name that is not UTF-8 is pinned byte for byte', () => {
+  const t = stage('pins-bytes');
+  // Git keys config by bytes: a pin decoded and re-encoded as UTF-8 (\377 -> U+FFFD) names
+  // another submodule. Both the worktree file and the index's blob carry the name.
+  fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && printf '[submodule "\\377x\\303"]\\n\\tpath = nested\\n\\tignore = none\\n' > .gitmodules && git add .gitmodules nested 2>/dev/null`);
+  userGit(t, ['git status', 'git diff']);
+  const pins = readFileSync(join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'submodule-pins.config'));
+  assert.ok(pins.includes(Buffer.from('[submodule "\xffx\xc3"]', 'latin1')), 'the pin spells the name in its own bytes');
+});

@@ -36,7 +36,13 @@ const PINS_STATE = 'submodule-pins.json';
 /** How the shadow config includes the pins (relative to the shadow config: the container). */
 export const PINS_INCLUDE = `../${PINS_CONFIG}`;
 
+/**
+ * Names are kept as latin1 strings (one char per byte: git keys a subsection by its bytes,
+ * and a name need not be UTF-8) and written back in latin1. A state without `bytes` came
+ * from a version that decoded them as UTF-8: those are turned back into their bytes.
+ */
 interface PinState {
+  bytes?: true;
   /** Commits whose history was scanned for `.gitmodules`. */
   scanned: string[];
   /** `.gitmodules` blobs already read. */
@@ -78,7 +84,7 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
     if (readBlobs.has(blob)) continue;
     // Whatever git printed, even when it then stopped at a syntax error: git's own read of
     // a .gitmodules blob (index or HEAD) keeps the entries before the error in force.
-    const listed = gitTry(['config', '--blob', blob, '--name-only', '--list', '-z'], read);
+    const listed = gitTry(['config', '--blob', blob, '--name-only', '--list', '-z'], { ...read, encoding: 'latin1' });
     for (const n of submoduleNames(listed.stdout)) names.add(n);
     readBlobs.add(blob);
   }
@@ -86,16 +92,16 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   // but only a regular file, opened without waiting (a FIFO there hung every host command).
   const text = readRegularFile(join(record.path, '.gitmodules'), MAX_INDEX_FILE);
   if (text !== undefined) {
-    const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, input: text });
+    const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, input: text, encoding: 'latin1' });
     for (const n of submoduleNames(listed.stdout)) names.add(n);
   }
 
   const sorted = [...names].sort();
   // Written only when a name is new: a refusing command (pull, rm) must change nothing
   // else. The scan state then lags, which costs a longer scan, never a missed name.
-  if (sorted.length !== state.names.length || !existsSync(join(layout.container, PINS_CONFIG))) {
-    const next: PinState = { scanned: fresh.length > 0 ? commits : state.scanned, blobs: [...readBlobs].sort(), names: sorted };
-    writeAtomically(join(layout.container, PINS_CONFIG), pinsConfig(sorted));
+  if (sorted.length !== state.names.length || !state.bytes || !existsSync(join(layout.container, PINS_CONFIG))) {
+    const next: PinState = { bytes: true, scanned: fresh.length > 0 ? commits : state.scanned, blobs: [...readBlobs].sort(), names: sorted };
+    writeAtomically(join(layout.container, PINS_CONFIG), Buffer.from(pinsConfig(sorted), 'latin1'));
     writeAtomically(join(layout.container, PINS_STATE), JSON.stringify(next));
   }
   return sorted;
@@ -106,7 +112,9 @@ function readState(layout: WorktreeLayout): PinState {
   if (!raw) return { scanned: [], blobs: [], names: [] };
   try {
     const s = JSON.parse(raw.toString('utf8')) as PinState;
-    if (Array.isArray(s.scanned) && Array.isArray(s.blobs) && Array.isArray(s.names)) return s;
+    if (Array.isArray(s.scanned) && Array.isArray(s.blobs) && Array.isArray(s.names)) {
+      return s.bytes ? s : { ...s, names: s.names.map((n) => Buffer.from(n, 'utf8').toString('latin1')) };
+    }
   } catch {
     // a damaged state is rebuilt from scratch
   }
@@ -227,7 +235,7 @@ function pinsConfig(names: string[]): string {
   return `# Written by Celistra (src/core/worktree-submodule-pins.ts): every submodule name this task's\n# .gitmodules used, so that your git never enters the nested repository to check it.\n${sections.join('')}`;
 }
 
-function writeAtomically(file: string, content: string): void {
+function writeAtomically(file: string, content: string | Buffer): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, content, { mode: 0o644 });
   renameSync(tmp, file);
