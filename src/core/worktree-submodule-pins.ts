@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
@@ -90,10 +90,15 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   }
   // As git reads it: through a link too (its target may be a file the agent wrote elsewhere),
   // but only a regular file, opened without waiting (a FIFO there hung every host command).
-  const text = readRegularFile(join(record.path, '.gitmodules'), MAX_INDEX_FILE);
-  if (text !== undefined) {
-    const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, input: text, encoding: 'latin1' });
-    for (const n of submoduleNames(listed.stdout)) names.add(n);
+  // Git reads the open file itself, whatever its size (a cap would let a padded file by).
+  const fd = openRegularFile(join(record.path, '.gitmodules'));
+  if (fd !== undefined) {
+    try {
+      const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, stdin: fd, encoding: 'latin1' });
+      for (const n of submoduleNames(listed.stdout)) names.add(n);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   const sorted = [...names].sort();
@@ -202,21 +207,17 @@ function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
   }
 }
 
-/** A regular file's content, following a link; undefined for anything else (a FIFO, a device) or a larger file. */
-function readRegularFile(path: string, maxBytes: number): Buffer | undefined {
+/** A regular file opened for reading, following a link; undefined for anything else (a FIFO, a device). */
+function openRegularFile(path: string): number | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > maxBytes) return undefined;
-    return readFileSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  return undefined;
 }
 
 /** Names of `submodule.<name>.<key>` entries in `git config --name-only --list -z` output. */
