@@ -144,3 +144,11 @@ test('a submodule name that is not UTF-8 is pinned byte for byte', () => {
   const pins = readFileSync(join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'submodule-pins.config'));
   assert.ok(pins.includes(Buffer.from('[submodule "\xffx\xc3"]', 'latin1')), 'the pin spells the name in its own bytes');
 });
+
+test('a replace ref that swaps the .gitmodules blob your git reads is pinned by what it puts there', () => {
+  const t = stage('pins-replace');
+  // Host git reads the task's objects through the main repository, which has none of the
+  // shadow's refs/replace; your git in the worktree reads the replacement instead.
+  fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && git add nested 2>/dev/null && printf '[submodule "harmless"]\\n\\tpath = other\\n' > .gitmodules && git add .gitmodules && git commit -qm c && B2=$(printf '[submodule "swapped"]\\n\\tpath = nested\\n\\tignore = none\\n' | git hash-object -w --stdin) && git replace -f $(git rev-parse HEAD:.gitmodules) $B2 && rm .gitmodules`);
+  userGit(t, ['git status', 'git diff', 'git checkout -- .gitmodules', 'git status']);
+});

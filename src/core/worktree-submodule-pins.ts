@@ -71,13 +71,18 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   const blobs = new Set<string>();
 
   const mentioned = mentionedIds(layout);
-  const existing = existingCommits([...mentioned, ...state.scanned], read);
+  const { commits: existing, trees, blobs: mentionedBlobs } = existingObjects([...mentioned, ...state.scanned], read);
   const commits = [...mentioned].filter((c) => existing.has(c)).sort();
   const scanned = new Set(state.scanned);
   const fresh = commits.filter((c) => !scanned.has(c));
   // A commit scanned before and gone since (gc) cannot bound the walk: git would refuse it.
   if (fresh.length > 0) for (const b of historyBlobs(fresh, state.scanned.filter((c) => existing.has(c)), read)) blobs.add(b);
   for (const b of indexBlobs(layout, record)) blobs.add(b);
+  // A tree or blob a ref names: a replace ref (refs/replace/<id>, which your git applies and
+  // host git, reading through the main repository, does not) or a tag can put it where
+  // your git reads .gitmodules. Read as config, any blob at worst pins a name too many.
+  for (const b of mentionedBlobs) blobs.add(b);
+  for (const b of treeGitmodules(trees, read)) blobs.add(b);
 
   const readBlobs = new Set(state.blobs);
   for (const blob of blobs) {
@@ -142,16 +147,26 @@ function mentionedIds(layout: WorktreeLayout): Set<string> {
   return ids;
 }
 
-/** Those of `ids` that are commits (or tags) in the task's object stores. */
-function existingCommits(ids: string[], read: GitRunOptions): Set<string> {
-  const commits = new Set<string>();
-  if (ids.length === 0) return commits;
+/** Those of `ids` in the task's object stores, by type: commits (and tags), trees, blobs. */
+function existingObjects(ids: string[], read: GitRunOptions): { commits: Set<string>; trees: string[]; blobs: string[] } {
+  const found = { commits: new Set<string>(), trees: [] as string[], blobs: [] as string[] };
+  if (ids.length === 0) return found;
   const typed = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${[...new Set(ids)].join('\n')}\n` });
   for (const line of typed.stdout.split('\n')) {
     const [id, type] = line.split(' ');
-    if (id && (type === 'commit' || type === 'tag')) commits.add(id);
+    if (!id) continue;
+    if (type === 'commit' || type === 'tag') found.commits.add(id);
+    else if (type === 'tree') found.trees.push(id);
+    else if (type === 'blob') found.blobs.push(id);
   }
-  return commits;
+  return found;
+}
+
+/** The `.gitmodules` blobs at the top of `trees`. */
+function treeGitmodules(trees: string[], read: GitRunOptions): string[] {
+  if (trees.length === 0) return [];
+  const entries = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${trees.map((t) => `${t}:.gitmodules`).join('\n')}\n` });
+  return entries.stdout.split('\n').flatMap((line) => (line.endsWith(' blob') ? [line.slice(0, -' blob'.length)] : []));
 }
 
 /** The `.gitmodules` blobs in the history of `tips`, not looking below what was scanned before. */
@@ -181,11 +196,7 @@ function historyBlobs(tips: string[], scannedBefore: string[], read: GitRunOptio
 function everyCommitsBlobs(read: GitRunOptions): string[] {
   const all = gitTry(['cat-file', '--batch-all-objects', '--unordered', '--batch-check=%(objectname) %(objecttype)'], read);
   const commits = all.stdout.split('\n').flatMap((line) => (line.endsWith(' commit') ? [line.slice(0, -' commit'.length)] : []));
-  if (commits.length === 0) return [];
-  const entries = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${commits.map((c) => `${c}:.gitmodules`).join('\n')}\n` });
-  const blobs = new Set<string>();
-  for (const line of entries.stdout.split('\n')) if (line.endsWith(' blob')) blobs.add(line.slice(0, -' blob'.length));
-  return [...blobs];
+  return [...new Set(treeGitmodules(commits, read))];
 }
 
 /** The `.gitmodules` entries of the worktree's index, read from a copy (the index is the agent's). */
