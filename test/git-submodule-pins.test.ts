@@ -152,3 +152,10 @@ test('a replace ref that swaps the .gitmodules blob your git reads is pinned by 
   fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && git add nested 2>/dev/null && printf '[submodule "harmless"]\\n\\tpath = other\\n' > .gitmodules && git add .gitmodules && git commit -qm c && B2=$(printf '[submodule "swapped"]\\n\\tpath = nested\\n\\tignore = none\\n' | git hash-object -w --stdin) && git replace -f $(git rev-parse HEAD:.gitmodules) $B2 && rm .gitmodules`);
   userGit(t, ['git status', 'git diff', 'git checkout -- .gitmodules', 'git status']);
 });
+
+test('a tag of a bare tree is pinned before you restore its .gitmodules', () => {
+  const t = stage('pins-tree-tag');
+  // No commit holds this tree: only an annotated tag names it.
+  fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && git add nested 2>/dev/null && printf '[submodule "tagged"]\\n\\tpath = nested\\n\\tignore = none\\n' > .gitmodules && git add .gitmodules && TREE=$(git write-tree) && git rm -q --cached .gitmodules && rm .gitmodules && git tag -a -m t treetag $TREE`);
+  userGit(t, ['git status', 'git restore --source=treetag .gitmodules', 'git status', 'git diff']);
+});

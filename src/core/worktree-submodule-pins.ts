@@ -152,13 +152,22 @@ function existingObjects(ids: string[], read: GitRunOptions): { commits: Set<str
   const found = { commits: new Set<string>(), trees: [] as string[], blobs: [] as string[] };
   if (ids.length === 0) return found;
   const typed = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${[...new Set(ids)].join('\n')}\n` });
-  for (const line of typed.stdout.split('\n')) {
-    const [id, type] = line.split(' ');
-    if (!id) continue;
-    if (type === 'commit' || type === 'tag') found.commits.add(id);
-    else if (type === 'tree') found.trees.push(id);
-    else if (type === 'blob') found.blobs.push(id);
-  }
+  const tags: string[] = [];
+  const sort = (stdout: string) => {
+    for (const line of stdout.split('\n')) {
+      const [id, type] = line.split(' ');
+      if (!id) continue;
+      if (type === 'commit') found.commits.add(id);
+      else if (type === 'tag') tags.push(id);
+      else if (type === 'tree') found.trees.push(id);
+      else if (type === 'blob') found.blobs.push(id);
+    }
+  };
+  sort(typed.stdout);
+  // A tag stands for what it peels to: a commit (the history walk takes the tag itself),
+  // or a tree or blob that no commit holds (`git restore --source=<tag>` reads it).
+  for (const t of tags) found.commits.add(t);
+  if (tags.length > 0) sort(gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${tags.map((t) => `${t}^{}`).join('\n')}\n` }).stdout.replace(/^\S+ tag$/gm, ''));
   return found;
 }
 
