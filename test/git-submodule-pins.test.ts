@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { celistra, makeRepo, must, scratch, snapshot, type Scratch } from './worktree-fixture.js';
+import { CLI, celistra, makeRepo, must, scratch, snapshot, type Scratch } from './worktree-fixture.js';
 
 // The agent, inside its fence, commits a gitlink, a nested repository whose own config
 // runs a program (core.fsmonitor), and a .gitmodules whose `ignore = none` overrides the
@@ -93,4 +94,68 @@ test('celistra ls, diff and rm never start git in a gitlinked nested repository,
   const rm = celistra(['worktree', 'rm', 'a', '--force'], t.repo, t.s.env);
   assert.equal(rm.status, 0, rm.stderr);
   assert.equal(existsSync(t.marker), false, 'rm ran the nested repository\'s filter');
+});
+
+test('a .gitmodules that breaks off in a syntax error still has the names before the error pinned', () => {
+  const t = stage('pins-broken-config');
+  // Staged, then deleted from the worktree: git reads the index's copy as a blob, and a
+  // blob's syntax error is an error, not a death — the entries before it stay in force.
+  fenced(t, `${plantScript(t.marker, 'nested', 'cut')} && printf '[[[broken\\n' >> .gitmodules && git add .gitmodules nested 2>/dev/null && rm .gitmodules`);
+  userGit(t, ['git status', 'git diff --cached', 'git diff']);
+  const pins = readFileSync(join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'submodule-pins.config'), 'utf8');
+  assert.match(pins, /\[submodule "cut"\]\n\tignore = all\n/);
+});
+
+test('a commit whose parent is missing does not hide the other commits\' .gitmodules from the pins', () => {
+  const t = stage('pins-broken-history');
+  // The name lives only in branch `old`; a newer ref names a commit whose parent does not
+  // exist, which makes a history walk over all tips stop before it reads anything.
+  const poison = [
+    `T=$(git rev-parse HEAD^{tree})`,
+    `C=$(printf 'tree %s\\nparent 1111111111111111111111111111111111111111\\nauthor a <a@b> 4000000000 +0000\\ncommitter a <a@b> 4000000000 +0000\\n\\nx\\n' $T | git hash-object -t commit -w --stdin)`,
+    `git update-ref refs/heads/zz $C`,
+  ].join(' && ');
+  fenced(t, `git checkout -q -b old && ${plantScript(t.marker, 'nested', 'hidden')} && git add .gitmodules nested 2>/dev/null && git commit -qm one && git rm -q --cached .gitmodules nested && rm .gitmodules && git commit -qm two && git checkout -q agent/a && ${poison}`);
+  userGit(t, ['git status', 'git checkout -q old~1', 'git status', 'git diff', 'git checkout -q agent/a', 'git status']);
+});
+
+test('a .gitmodules that is a FIFO does not hang the run\'s after-step, ls, diff or rm', () => {
+  const t = stage('pins-fifo');
+  // Git reads .gitmodules through a link as well, so the pins do too; but opening a FIFO
+  // for reading waits for a writer that never comes.
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { cwd: t.repo, env: t.s.env, encoding: 'utf8', timeout: 30_000 });
+  const ran = cli(['run', '--worktree', 'a', '--', 'sh', '-c', 'mkfifo .gitmodules && mkfifo fifo && ln -s fifo .gitmodules2']);
+  assert.equal(ran.signal, null, 'the run hung after the agent exited');
+  assert.equal(ran.status, 0, ran.stderr);
+  for (const args of [['worktree', 'ls', '--json'], ['diff', 'a', '--stat'], ['worktree', 'rm', 'a', '--force']]) {
+    const r = cli(args);
+    assert.equal(r.signal, null, `celistra ${args.join(' ')} hung`);
+    assert.equal(r.status, 0, `celistra ${args.join(' ')}: ${r.stderr}`);
+  }
+  assert.equal(existsSync(t.wt), false, 'rm left the worktree');
+});
+
+test('a submodule name that is not UTF-8 is pinned byte for byte', () => {
+  const t = stage('pins-bytes');
+  // Git keys config by bytes: a pin decoded and re-encoded as UTF-8 (\377 -> U+FFFD) names
+  // another submodule. Both the worktree file and the index's blob carry the name.
+  fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && printf '[submodule "\\377x\\303"]\\n\\tpath = nested\\n\\tignore = none\\n' > .gitmodules && git add .gitmodules nested 2>/dev/null`);
+  userGit(t, ['git status', 'git diff']);
+  const pins = readFileSync(join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'submodule-pins.config'));
+  assert.ok(pins.includes(Buffer.from('[submodule "\xffx\xc3"]', 'latin1')), 'the pin spells the name in its own bytes');
+});
+
+test('a replace ref that swaps the .gitmodules blob your git reads is pinned by what it puts there', () => {
+  const t = stage('pins-replace');
+  // Host git reads the task's objects through the main repository, which has none of the
+  // shadow's refs/replace; your git in the worktree reads the replacement instead.
+  fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && git add nested 2>/dev/null && printf '[submodule "harmless"]\\n\\tpath = other\\n' > .gitmodules && git add .gitmodules && git commit -qm c && B2=$(printf '[submodule "swapped"]\\n\\tpath = nested\\n\\tignore = none\\n' | git hash-object -w --stdin) && git replace -f $(git rev-parse HEAD:.gitmodules) $B2 && rm .gitmodules`);
+  userGit(t, ['git status', 'git diff', 'git checkout -- .gitmodules', 'git status']);
+});
+
+test('a tag of a bare tree is pinned before you restore its .gitmodules', () => {
+  const t = stage('pins-tree-tag');
+  // No commit holds this tree: only an annotated tag names it.
+  fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && git add nested 2>/dev/null && printf '[submodule "tagged"]\\n\\tpath = nested\\n\\tignore = none\\n' > .gitmodules && git add .gitmodules && TREE=$(git write-tree) && git rm -q --cached .gitmodules && rm .gitmodules && git tag -a -m t treetag $TREE`);
+  userGit(t, ['git status', 'git restore --source=treetag .gitmodules', 'git status', 'git diff']);
 });

@@ -46,6 +46,10 @@ export interface GitRunOptions {
   /** Extra environment (GIT_INDEX_FILE, GIT_OBJECT_DIRECTORY, ...). */
   env?: Record<string, string>;
   input?: string | Buffer;
+  /** An open file descriptor git reads as its stdin (instead of `input`). */
+  stdin?: number;
+  /** How stdout and stderr are decoded; 'latin1' keeps every byte (names git keys by bytes). */
+  encoding?: 'utf8' | 'latin1';
 }
 
 export interface GitResult {
@@ -127,7 +131,8 @@ export function gitTry(args: string[], opts: GitRunOptions): GitResult {
     cwd: opts.cwd,
     env: hardenedEnvironment(opts),
     input: opts.input,
-    encoding: 'utf8',
+    stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
+    encoding: opts.encoding ?? 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
   if (r.error) {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
@@ -36,7 +36,13 @@ const PINS_STATE = 'submodule-pins.json';
 /** How the shadow config includes the pins (relative to the shadow config: the container). */
 export const PINS_INCLUDE = `../${PINS_CONFIG}`;
 
+/**
+ * Names are kept as latin1 strings (one char per byte: git keys a subsection by its bytes,
+ * and a name need not be UTF-8) and written back in latin1. A state without `bytes` came
+ * from a version that decoded them as UTF-8: those are turned back into their bytes.
+ */
 interface PinState {
+  bytes?: true;
   /** Commits whose history was scanned for `.gitmodules`. */
   scanned: string[];
   /** `.gitmodules` blobs already read. */
@@ -65,34 +71,47 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   const blobs = new Set<string>();
 
   const mentioned = mentionedIds(layout);
-  const existing = existingCommits([...mentioned, ...state.scanned], read);
+  const { commits: existing, trees, blobs: mentionedBlobs } = existingObjects([...mentioned, ...state.scanned], read);
   const commits = [...mentioned].filter((c) => existing.has(c)).sort();
   const scanned = new Set(state.scanned);
   const fresh = commits.filter((c) => !scanned.has(c));
   // A commit scanned before and gone since (gc) cannot bound the walk: git would refuse it.
   if (fresh.length > 0) for (const b of historyBlobs(fresh, state.scanned.filter((c) => existing.has(c)), read)) blobs.add(b);
   for (const b of indexBlobs(layout, record)) blobs.add(b);
+  // A tree or blob a ref names: a replace ref (refs/replace/<id>, which your git applies and
+  // host git, reading through the main repository, does not) or a tag can put it where
+  // your git reads .gitmodules. Read as config, any blob at worst pins a name too many.
+  for (const b of mentionedBlobs) blobs.add(b);
+  for (const b of treeGitmodules(trees, read)) blobs.add(b);
 
   const readBlobs = new Set(state.blobs);
   for (const blob of blobs) {
     if (readBlobs.has(blob)) continue;
-    const listed = gitTry(['config', '--blob', blob, '--name-only', '--list', '-z'], read);
-    if (listed.status === 0) for (const n of submoduleNames(listed.stdout)) names.add(n);
+    // Whatever git printed, even when it then stopped at a syntax error: git's own read of
+    // a .gitmodules blob (index or HEAD) keeps the entries before the error in force.
+    const listed = gitTry(['config', '--blob', blob, '--name-only', '--list', '-z'], { ...read, encoding: 'latin1' });
+    for (const n of submoduleNames(listed.stdout)) names.add(n);
     readBlobs.add(blob);
   }
-  // As git reads it: through a link too (its target may be a file the agent wrote elsewhere).
-  const file = join(record.path, '.gitmodules');
-  if (existsSync(file)) {
-    const listed = gitTry(['config', '--file', file, '--name-only', '--list', '-z'], { cwd: record.repo });
-    if (listed.status === 0) for (const n of submoduleNames(listed.stdout)) names.add(n);
+  // As git reads it: through a link too (its target may be a file the agent wrote elsewhere),
+  // but only a regular file, opened without waiting (a FIFO there hung every host command).
+  // Git reads the open file itself, whatever its size (a cap would let a padded file by).
+  const fd = openRegularFile(join(record.path, '.gitmodules'));
+  if (fd !== undefined) {
+    try {
+      const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, stdin: fd, encoding: 'latin1' });
+      for (const n of submoduleNames(listed.stdout)) names.add(n);
+    } finally {
+      closeSync(fd);
+    }
   }
 
   const sorted = [...names].sort();
   // Written only when a name is new: a refusing command (pull, rm) must change nothing
   // else. The scan state then lags, which costs a longer scan, never a missed name.
-  if (sorted.length !== state.names.length || !existsSync(join(layout.container, PINS_CONFIG))) {
-    const next: PinState = { scanned: fresh.length > 0 ? commits : state.scanned, blobs: [...readBlobs].sort(), names: sorted };
-    writeAtomically(join(layout.container, PINS_CONFIG), pinsConfig(sorted));
+  if (sorted.length !== state.names.length || !state.bytes || !existsSync(join(layout.container, PINS_CONFIG))) {
+    const next: PinState = { bytes: true, scanned: fresh.length > 0 ? commits : state.scanned, blobs: [...readBlobs].sort(), names: sorted };
+    writeAtomically(join(layout.container, PINS_CONFIG), Buffer.from(pinsConfig(sorted), 'latin1'));
     writeAtomically(join(layout.container, PINS_STATE), JSON.stringify(next));
   }
   return sorted;
@@ -103,7 +122,9 @@ function readState(layout: WorktreeLayout): PinState {
   if (!raw) return { scanned: [], blobs: [], names: [] };
   try {
     const s = JSON.parse(raw.toString('utf8')) as PinState;
-    if (Array.isArray(s.scanned) && Array.isArray(s.blobs) && Array.isArray(s.names)) return s;
+    if (Array.isArray(s.scanned) && Array.isArray(s.blobs) && Array.isArray(s.names)) {
+      return s.bytes ? s : { ...s, names: s.names.map((n) => Buffer.from(n, 'utf8').toString('latin1')) };
+    }
   } catch {
     // a damaged state is rebuilt from scratch
   }
@@ -126,16 +147,35 @@ function mentionedIds(layout: WorktreeLayout): Set<string> {
   return ids;
 }
 
-/** Those of `ids` that are commits (or tags) in the task's object stores. */
-function existingCommits(ids: string[], read: GitRunOptions): Set<string> {
-  const commits = new Set<string>();
-  if (ids.length === 0) return commits;
+/** Those of `ids` in the task's object stores, by type: commits (and tags), trees, blobs. */
+function existingObjects(ids: string[], read: GitRunOptions): { commits: Set<string>; trees: string[]; blobs: string[] } {
+  const found = { commits: new Set<string>(), trees: [] as string[], blobs: [] as string[] };
+  if (ids.length === 0) return found;
   const typed = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${[...new Set(ids)].join('\n')}\n` });
-  for (const line of typed.stdout.split('\n')) {
-    const [id, type] = line.split(' ');
-    if (id && (type === 'commit' || type === 'tag')) commits.add(id);
-  }
-  return commits;
+  const tags: string[] = [];
+  const sort = (stdout: string) => {
+    for (const line of stdout.split('\n')) {
+      const [id, type] = line.split(' ');
+      if (!id) continue;
+      if (type === 'commit') found.commits.add(id);
+      else if (type === 'tag') tags.push(id);
+      else if (type === 'tree') found.trees.push(id);
+      else if (type === 'blob') found.blobs.push(id);
+    }
+  };
+  sort(typed.stdout);
+  // A tag stands for what it peels to: a commit (the history walk takes the tag itself),
+  // or a tree or blob that no commit holds (`git restore --source=<tag>` reads it).
+  for (const t of tags) found.commits.add(t);
+  if (tags.length > 0) sort(gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${tags.map((t) => `${t}^{}`).join('\n')}\n` }).stdout.replace(/^\S+ tag$/gm, ''));
+  return found;
+}
+
+/** The `.gitmodules` blobs at the top of `trees`. */
+function treeGitmodules(trees: string[], read: GitRunOptions): string[] {
+  if (trees.length === 0) return [];
+  const entries = gitTry(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { ...read, input: `${trees.map((t) => `${t}:.gitmodules`).join('\n')}\n` });
+  return entries.stdout.split('\n').flatMap((line) => (line.endsWith(' blob') ? [line.slice(0, -' blob'.length)] : []));
 }
 
 /** The `.gitmodules` blobs in the history of `tips`, not looking below what was scanned before. */
@@ -145,6 +185,10 @@ function historyBlobs(tips: string[], scannedBefore: string[], read: GitRunOptio
   // or a side branch can carry a .gitmodules of its own.
   const cfg = ['-c', 'log.showRoot=true', '-c', 'log.follow=false', '-c', 'diff.renames=false'];
   const log = gitTry([...cfg, 'log', '--stdin', '--ignore-missing', '--full-history', '-m', '--no-renames', '--format=', '--raw', '--no-abbrev', '-z', '--', '.gitmodules'], { ...read, input: `${input}\n` });
+  // The agent writes objects: a commit whose parent or tree is missing stops the walk
+  // (git says 'cannot simplify commit', or 'bad object'), and every other commit's
+  // .gitmodules would go unread. Then every commit in the stores is looked at instead.
+  if (log.status !== 0) return everyCommitsBlobs(read);
   const blobs = new Set<string>();
   for (const field of log.stdout.split('\0')) {
     const m = /^:\d+ \d+ ([0-9a-f]+) ([0-9a-f]+) /.exec(field);
@@ -152,6 +196,16 @@ function historyBlobs(tips: string[], scannedBefore: string[], read: GitRunOptio
     for (const id of [m[1]!, m[2]!]) if (!/^0+$/.test(id)) blobs.add(id);
   }
   return [...blobs];
+}
+
+/**
+ * The `.gitmodules` blob of every commit in the task's object stores (the main store and
+ * the shadow's), reachable or not: what git could check out, whatever the history's state.
+ */
+function everyCommitsBlobs(read: GitRunOptions): string[] {
+  const all = gitTry(['cat-file', '--batch-all-objects', '--unordered', '--batch-check=%(objectname) %(objecttype)'], read);
+  const commits = all.stdout.split('\n').flatMap((line) => (line.endsWith(' commit') ? [line.slice(0, -' commit'.length)] : []));
+  return [...new Set(treeGitmodules(commits, read))];
 }
 
 /** The `.gitmodules` entries of the worktree's index, read from a copy (the index is the agent's). */
@@ -173,6 +227,19 @@ function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
   }
 }
 
+/** A regular file opened for reading, following a link; undefined for anything else (a FIFO, a device). */
+function openRegularFile(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  if (fstatSync(fd).isFile()) return fd;
+  closeSync(fd);
+  return undefined;
+}
+
 /** Names of `submodule.<name>.<key>` entries in `git config --name-only --list -z` output. */
 function submoduleNames(listed: string): string[] {
   const names: string[] = [];
@@ -189,7 +256,7 @@ function pinsConfig(names: string[]): string {
   return `# Written by Celistra (src/worktree/submodule-pins.ts): every submodule name this task's\n# .gitmodules used, so that your git never enters the nested repository to check it.\n${sections.join('')}`;
 }
 
-function writeAtomically(file: string, content: string): void {
+function writeAtomically(file: string, content: string | Buffer): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, content, { mode: 0o644 });
   renameSync(tmp, file);
