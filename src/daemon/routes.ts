@@ -19,9 +19,31 @@ export interface DaemonInfo {
   scrollbackBytes: number;
 }
 
+/** A refused body is read and dropped up to this size, so the client gets its 413. */
+const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Read a refused body to its end and drop it before answering: Node closes the connection
+ * once the answer is written, and a client still sending then fails with EPIPE instead of
+ * reading its 413 (seen under load). A body declared beyond DISCARD_LIMIT_BYTES is not
+ * worth reading: that client is answered at once and may see its connection cut.
+ */
+function discardBody(req: IncomingMessage, declared: number): Promise<void> {
+  if (declared > DISCARD_LIMIT_BYTES) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.on('data', () => undefined);
+    req.once('end', resolve);
+    req.once('error', () => resolve());
+    req.once('close', resolve);
+  });
+}
+
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, 'E_USAGE', `request body of ${declared} bytes exceeds the ${MAX_BODY_BYTES}-byte limit`);
+  if (declared > MAX_BODY_BYTES) {
+    await discardBody(req, declared);
+    throw new HttpError(413, 'E_USAGE', `request body of ${declared} bytes exceeds the ${MAX_BODY_BYTES}-byte limit`);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
