@@ -46,7 +46,7 @@ test('an approval answered through the dashboard reaches the asking agent, recor
   }
 });
 
-test('the approvals stream needs the session and the page\'s Origin', async () => {
+test('the approvals stream needs the session and the page\'s Origin', { timeout: 60_000 }, async () => {
   const sb = makeSandbox();
   const d = await startDashboardDaemon(sb);
   try {
@@ -55,7 +55,7 @@ test('the approvals stream needs the session and the page\'s Origin', async () =
     assert.equal((await upgrade(d, '/v1/approvals/stream', { host: d.host, origin: 'http://evil.example', cookie })).status, 403);
     const open = await upgrade(d, '/v1/approvals/stream', { host: d.host, origin: d.origin, cookie });
     assert.ok(open.ws, 'the page itself is let in');
-    const first = await new Promise<string>((resolve) => open.ws!.once('message', (m) => resolve(String(m))));
+    const first = await open.first!;
     assert.deepEqual(JSON.parse(first), { type: 'snapshot', approvals: [] });
     open.ws!.close();
   } finally {

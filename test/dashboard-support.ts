@@ -68,10 +68,15 @@ export async function login(d: DashboardDaemon, link: string): Promise<string> {
 }
 
 /** A WebSocket upgrade on the dashboard: resolves to the open socket, or the refusal's status. */
-export function upgrade(d: DashboardDaemon, path: string, headers: Record<string, string>): Promise<{ ws?: WebSocket; status?: number }> {
+/**
+ * A WebSocket upgrade as a browser would make it: the socket, or the status it was refused
+ * with. `first` is the first message, listened for from the moment the socket opens (a
+ * server that speaks first may do so before the caller's own listener exists).
+ */
+export function upgrade(d: DashboardDaemon, path: string, headers: Record<string, string>): Promise<{ ws?: WebSocket; status?: number; first?: Promise<string> }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`ws://127.0.0.1:${d.port}${path}`, { headers, perMessageDeflate: false });
-    ws.once('open', () => resolve({ ws }));
+    ws.once('open', () => resolve({ ws, first: new Promise<string>((r) => ws.once('message', (m) => r(String(m)))) }));
     ws.once('unexpected-response', (_req, res) => {
       res.resume();
       resolve({ status: res.statusCode });
