@@ -30,12 +30,15 @@ function userExists(name) {
   return spawnSync('id', ['-u', name], { stdio: 'ignore' }).status === 0;
 }
 
+// A test that hangs fails after this long instead of holding CI to its hard limit.
+const TEST_TIMEOUT = '--test-timeout=600000';
+
 let failed = 0;
 if (run('npx', ['tsc', '-p', 'tsconfig.json']) !== 0) process.exit(1);
 if (run(process.execPath, ['scripts/bundle.js']) !== 0) process.exit(1);
 
 const all = testFiles(join(root, 'dist', 'test'));
-failed += run(process.execPath, ['--test', '--test-concurrency=2', ...all]) !== 0 ? 1 : 0;
+failed += run(process.execPath, ['--test', '--test-concurrency=2', TEST_TIMEOUT, ...all]) !== 0 ? 1 : 0;
 failed += run(process.execPath, ['dist/src/cli/main.js', 'conformance', '--backend', 'all']) !== 0 ? 1 : 0;
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -51,7 +54,7 @@ if (isRoot && userExists(testUser)) {
   run('chown', ['-R', `${testUser}:`, copy]);
   const userTests = testFiles(join(copy, 'dist', 'test', 'sandbox'));
   const asUser = (args) => run('runuser', ['-u', testUser, '--', 'env', `HOME=/home/${testUser}`, process.execPath, ...args], { cwd: copy });
-  failed += asUser(['--test', '--test-concurrency=2', ...userTests]) !== 0 ? 1 : 0;
+  failed += asUser(['--test', '--test-concurrency=2', TEST_TIMEOUT, ...userTests]) !== 0 ? 1 : 0;
   failed += asUser(['dist/src/cli/main.js', 'conformance', '--backend', 'all']) !== 0 ? 1 : 0;
   // Again on a machine without user namespaces (Ubuntu 24.04's AppArmor restriction,
   // kernel.unprivileged_userns_clone=0), made for this run only (scripts/no-userns.sh):
@@ -60,7 +63,7 @@ if (isRoot && userExists(testUser)) {
   // every backend with their reasons (E_NO_BACKEND, 67), not run unfenced or half.
   if (spawnSync('unshare', ['--help'], { stdio: 'ignore' }).status === 0) {
     const noUserns = (args) => run(join(root, 'scripts', 'no-userns.sh'), ['runuser', '-u', testUser, '--', 'env', `HOME=/home/${testUser}`, process.execPath, ...args], { cwd: copy });
-    failed += noUserns(['--test', '--test-concurrency=2', ...userTests]) !== 0 ? 1 : 0;
+    failed += noUserns(['--test', '--test-concurrency=2', TEST_TIMEOUT, ...userTests]) !== 0 ? 1 : 0;
     failed += noUserns(['dist/src/cli/main.js', 'doctor']) !== 0 ? 1 : 0;
     failed += noUserns(['dist/src/cli/main.js', 'conformance', '--backend', 'all']) !== 67 ? 1 : 0;
   } else {
