@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runCelistra } from './celistra-cli.js';
 
 /** An escape the scripted agent tries: append a line to a file it must not write. */
 export interface EscapeTarget {
@@ -42,8 +41,6 @@ export interface AgentRun {
   argv: string[];
 }
 
-const CELISTRA_BIN = fileURLToPath(new URL('../../../bin/celistra.js', import.meta.url));
-
 /**
  * The agent: a shell script that first does its job (edit, add, commit — all allowed)
  * and then tries each escape in turn, reporting on stdout what it saw. It exits non-zero
@@ -68,35 +65,22 @@ done
  * When `stop` fires, the run is sent SIGTERM (it passes it on to the agent) and the
  * promise still settles only once the process has exited.
  */
-export function runAgent(job: AgentJob, stop: AbortSignal): Promise<AgentRun> {
+export async function runAgent(job: AgentJob, stop: AbortSignal): Promise<AgentRun> {
   const argv = [
     'run', '--worktree', job.task, '--backend', job.backend, '--verbose', '--',
     'sh', '-c', AGENT_SCRIPT, 'celistra-demo-agent', job.task, job.file, job.commitMessage,
     ...job.escapes.flatMap((e) => [e.id, e.path]),
   ];
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CELISTRA_BIN, ...argv], { cwd: job.repo, env: job.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const terminate = () => child.kill('SIGTERM');
-    if (stop.aborted) terminate();
-    else stop.addEventListener('abort', terminate, { once: true });
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      stop.removeEventListener('abort', terminate);
-      resolveRun({
-        status: code ?? (signal ? 128 : 1),
-        backend: /^celistra: backend (\S+);/m.exec(stderr)?.[1] ?? null,
-        committed: /^celistra-demo committed ([0-9a-f]+)$/m.exec(stdout)?.[1] ?? null,
-        attempts: parseAttempts(stdout),
-        stdout,
-        stderr,
-        argv: ['celistra', ...argv.slice(0, argv.indexOf('--') + 1), 'sh', '-c', '<agent script>', '...'],
-      });
-    });
-  });
+  const { status, stdout, stderr } = await runCelistra(argv, job.repo, job.env, stop);
+  return {
+    status,
+    backend: /^celistra: backend (\S+);/m.exec(stderr)?.[1] ?? null,
+    committed: /^celistra-demo committed ([0-9a-f]+)$/m.exec(stdout)?.[1] ?? null,
+    attempts: parseAttempts(stdout),
+    stdout,
+    stderr,
+    argv: ['celistra', ...argv.slice(0, argv.indexOf('--') + 1), 'sh', '-c', '<agent script>', '...'],
+  };
 }
 
 function parseAttempts(stdout: string): AttemptReport[] {

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { BackendChoice } from '../run/backend-selection.js';
 import { git } from '../worktree/git.js';
 import { hostView } from '../worktree/inspect.js';
 import { findWorktree } from '../worktree/lifecycle.js';
+import { runCelistra, type CliResult } from './celistra-cli.js';
 
 /**
  * The demo's second act: the same kind of agents, now under the daemon. Two agents in two
@@ -35,8 +34,6 @@ export interface FleetReport {
   failures: string[];
 }
 
-const CELISTRA_BIN = fileURLToPath(new URL('../../../bin/celistra.js', import.meta.url));
-
 const FLEET = [
   { name: 'task-3', answer: 'approve' as const },
   { name: 'task-4', answer: 'deny' as const },
@@ -58,30 +55,6 @@ else
   echo "celistra-demo denied"
 fi
 `;
-
-interface CliResult {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** One `celistra` command in the scratch world; a stop sends it SIGTERM. */
-function cli(args: string[], cwd: string, env: Record<string, string>, stop: AbortSignal): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CELISTRA_BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const terminate = () => child.kill('SIGTERM');
-    stop.addEventListener('abort', terminate, { once: true });
-    child.once('error', reject);
-    child.once('close', (code, signal) => {
-      stop.removeEventListener('abort', terminate);
-      resolve({ status: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -108,7 +81,7 @@ export interface FleetOptions {
 
 export async function fleetAct({ repo, env, backend, say, stop }: FleetOptions): Promise<FleetReport> {
   const report: FleetReport = { skipped: null, daemonPid: null, dashboardUrl: null, agents: [], failures: [] };
-  const run = (args: string[]) => cli(args, repo, env, stop);
+  const run = (args: string[]) => runCelistra(args, repo, env, stop);
   const must = async (args: string[]): Promise<string> => {
     const r = await run(args);
     if (stop.aborted) throw stop.reason;
@@ -179,37 +152,43 @@ export async function fleetAct({ repo, env, backend, say, stop }: FleetOptions):
     say('   $ celistra history --event approval');
     for (const line of (await must(['history', '--event', 'approval'])).trimEnd().split('\n')) say(`     ${line}`);
   } finally {
-    const stopped = await run(['daemon', 'stop', '--agents']);
+    // Not stopped by an interrupt: this is the clean-up after one.
+    const stopped = await runCelistra(['daemon', 'stop', '--agents'], repo, env);
     say(stopped.status === 0 ? '   $ celistra daemon stop --agents   (the daemon and every agent it ran are gone)' : `   ✗ daemon stop failed: ${stopped.stderr.trim()}`);
     if (stopped.status !== 0) report.failures.push(`daemon stop --agents failed: ${stopped.stderr.trim()}`);
   }
   return report;
 }
 
-/** Poll `celistra approvals --json` until `count` requests wait (or every agent has ended). */
-async function waitForRequests(run: (a: string[]) => Promise<CliResult>, count: number, stop: AbortSignal): Promise<PendingRequest[]> {
+/**
+ * Read `read()` every 200 ms until `done` says so or a minute has passed; the last reading
+ * either way (the caller judges a timeout by what it shows).
+ */
+async function pollUntil<T>(read: () => Promise<T>, done: (value: T) => boolean | Promise<boolean>, stop: AbortSignal): Promise<T> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (stop.aborted) throw stop.reason;
-    const r = await run(['approvals', '--json']);
-    const pending = r.status === 0 ? (JSON.parse(r.stdout) as PendingRequest[]) : [];
-    if (pending.length >= count) return pending;
-    const rows = await agentRows(run);
-    if (rows.length && rows.every((row) => row.state !== 'running' && !row.state.startsWith('waiting'))) return pending;
-    if (Date.now() > deadline) return pending;
+    const value = await read();
+    if ((await done(value)) || Date.now() > deadline) return value;
     await sleep(200);
   }
 }
 
-async function waitForExits(run: (a: string[]) => Promise<CliResult>, names: string[], stop: AbortSignal): Promise<AgentRow[]> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (stop.aborted) throw stop.reason;
+/** Poll `celistra approvals --json` until `count` requests wait (or every agent has ended). */
+function waitForRequests(run: (a: string[]) => Promise<CliResult>, count: number, stop: AbortSignal): Promise<PendingRequest[]> {
+  const pendingNow = async () => {
+    const r = await run(['approvals', '--json']);
+    return r.status === 0 ? (JSON.parse(r.stdout) as PendingRequest[]) : [];
+  };
+  const allEnded = async () => {
     const rows = await agentRows(run);
-    const done = names.every((n) => rows.find((r) => r.name === n)?.state === 'exited');
-    if (done || Date.now() > deadline) return rows;
-    await sleep(200);
-  }
+    return rows.length > 0 && rows.every((row) => row.state !== 'running' && !row.state.startsWith('waiting'));
+  };
+  return pollUntil(pendingNow, async (pending) => pending.length >= count || (await allEnded()), stop);
+}
+
+function waitForExits(run: (a: string[]) => Promise<CliResult>, names: string[], stop: AbortSignal): Promise<AgentRow[]> {
+  return pollUntil(() => agentRows(run), (rows) => names.every((n) => rows.find((r) => r.name === n)?.state === 'exited'), stop);
 }
 
 async function agentRows(run: (a: string[]) => Promise<CliResult>): Promise<AgentRow[]> {
