@@ -149,11 +149,11 @@ test('restart and remove from the agent panel', { skip }, async () => {
   }, 15_000);
   await waitForRows(page, (r) => r.some(([n, s]) => n === 'echo' && s === 'running'), 'echo running again');
   await page.click('#remove');
-  await page.waitForSelector('#terminal-status:text("remove failed: agent echo is running")');
+  await page.waitForSelector('#action-status:text("remove failed: agent echo is running")');
   await page.selectOption('#signal', 'KILL');
   await page.click('#kill');
   await waitFor('echo stopped', async () => (await agent(sb, 'echo')).state === 'stopped' || undefined, 15_000).catch(async (e) => {
-    throw new Error(`${(e as Error).message}: page says ${await page.textContent('#terminal-status')}, daemon says ${(await agent(sb, 'echo')).state}`);
+    throw new Error(`${(e as Error).message}: page says ${await page.textContent('#action-status')}, daemon says ${(await agent(sb, 'echo')).state}`);
   });
   await waitForRows(page, (r) => r.some(([n, s]) => n === 'echo' && s === 'stopped'), 'echo stopped on the page');
   await page.click('#remove');

@@ -17,6 +17,9 @@ const notice = $('notice');
 const panel = $('agent-panel');
 const readOnlyBox = $<HTMLInputElement>('read-only');
 const terminalStatus = $('terminal-status');
+// An action's answer has a line of its own: the terminal stream's own news (a restart
+// detaches it) arriving just after would otherwise overwrite it.
+const actionStatus = $('action-status');
 const feed = $<HTMLOListElement>('activity-list');
 const badge = $<HTMLButtonElement>('approvals-badge');
 
@@ -146,12 +149,12 @@ async function act(what: string, action: () => Promise<unknown>): Promise<boolea
     await action();
     // Most actions come back as audit events, but a removal writes none: list again now.
     refreshSoon();
-    terminalStatus.textContent = `${what}: done`;
-    terminalStatus.classList.remove('error');
+    actionStatus.textContent = `${what}: done`;
+    actionStatus.classList.remove('error');
     return true;
   } catch (e) {
-    terminalStatus.textContent = `${what} failed: ${(e as Error).message}`;
-    terminalStatus.classList.add('error');
+    actionStatus.textContent = `${what} failed: ${(e as Error).message}`;
+    actionStatus.classList.add('error');
     return false;
   }
 }
