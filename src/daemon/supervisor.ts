@@ -28,7 +28,7 @@ import { launchHolder } from '../holder/launch.js';
 import { parseRules, type ApprovalRules } from '../approvals/rules.js';
 import { parseLimits } from '../policy/limits.js';
 import { parseTerminalAllow } from '../terminal/allow.js';
-import { endLimits, putLimitsInForce, wrapPlanWithLimits, type LimitsInForce } from '../run/limits.js';
+import { endLimits, limitEvents, putLimitsInForce, wrapPlanWithLimits, type LimitsInForce } from '../run/limits.js';
 
 /** The daemon's approval queue as the supervisor drives it (src/approvals/queue.ts). */
 export interface RunApprovals {
@@ -131,6 +131,7 @@ interface Live {
  */
 export class Supervisor {
   private readonly agents = new Map<string, Live>();
+  private readonly changeListeners = new Set<(name: string) => void>();
   private readonly paths: CelistraPaths;
   private readonly store: AgentStore;
   private readonly restartPolicy: RestartPolicy;
@@ -221,8 +222,12 @@ export class Supervisor {
       if (seeded) live.recent.write(data);
       live.fanout.broadcast(data);
     });
-    link.on('lastLine', (line) => (live.screenLastLine = line));
-    link.on('exit', (exit) => this.onExit(live, exit, 'exited'));
+    link.on('lastLine', (line) => {
+      if (line === live.screenLastLine) return;
+      live.screenLastLine = line;
+      this.changed(live.record.spec.name);
+    });
+    link.on('exit', (exit, scrollback) => this.onExit(live, exit, 'exited', scrollback));
     link.on('close', () => {
       if (live.link !== link || this.stopping || live.collecting) return;
       live.link = undefined;
@@ -419,7 +424,7 @@ export class Supervisor {
     live.stopRequested = false;
     live.restartRequested = false;
     live.collecting = false;
-    this.writes.update(record);
+    this.save(live);
     this.bindLink(live, link);
     this.audit('spawn', spec.name, {
       command: spec.argv,
@@ -439,8 +444,12 @@ export class Supervisor {
     if (link.hello.exit) this.onExit(live, link.hello.exit, 'exited');
   }
 
-  /** An agent run ended: keep its scrollback, free its holder, and apply the restart policy. */
-  private onExit(live: Live, exit: AgentExit, why: string): void {
+  /**
+   * An agent run ended: keep its scrollback, free its holder, and apply the restart policy.
+   * The holder sends the scrollback with the exit; only an exit learnt otherwise (while
+   * the daemon was down, from an older holder) asks for it, a round trip first.
+   */
+  private onExit(live: Live, exit: AgentExit, why: string, scrollback?: Buffer): void {
     if (live.collecting) return;
     live.collecting = true;
     clearTimeout(live.graceTimer);
@@ -451,28 +460,26 @@ export class Supervisor {
       live.link = undefined;
       this.afterExit(live, exit, why);
     };
-    if (link && !link.closed) link.logsNow(undefined, finish);
+    if (scrollback) finish(scrollback);
+    else if (link && !link.closed) link.logsNow(undefined, finish);
     else finish(undefined);
   }
 
+  /**
+   * The run's end, in the order a watcher sees it: the new state is decided, audited,
+   * saved and announced first; the cleanup that may take long (the private tmp an agent
+   * filled, the cgroup of a process that will not die, the worktree's lease) comes after,
+   * then the restart, which needs the lease back.
+   */
   private afterExit(live: Live, exit: AgentExit, why: string): void {
     const record = live.record;
     const name = record.spec.name;
     if (!this.agents.has(name)) return;
-    if (record.tmpDir) removePrivateTmp(record.tmpDir);
-    if (record.runId) this.opts.approvals?.runEnded(record.runId);
-    if (record.holderPid) this.releaseCheckout(record.spec.workspace, record.holderPid);
-    const files = record.runId ? holderFiles(this.paths, record.runId) : undefined;
-    if (files) {
-      rmSync(files.exitPath, { force: true });
-      // The holder's own log matters only when it has something to say.
-      if (existsSync(files.logPath) && statSync(files.logPath).size === 0) rmSync(files.logPath, { force: true });
-    }
-    // Whatever the agent left behind in its cgroup ends with the run; what the cgroup
-    // counted says whether a limit was why it ended.
-    const events = endLimits(record.limits);
+    // What the cgroup counted says whether a limit was why it ended.
+    const events = limitEvents(record.limits);
     if (events.oomKills > 0) exit = { ...exit, oomKills: events.oomKills };
     if (events.forksRefused > 0) exit = { ...exit, forksRefused: events.forksRefused };
+    const ended = { tmpDir: record.tmpDir, runId: record.runId, holderPid: record.holderPid, limits: record.limits };
     if (record.limits?.cgroup) record.limits = { ...record.limits, cgroup: undefined };
     delete record.tmpDir;
     delete record.pid;
@@ -489,30 +496,73 @@ export class Supervisor {
     });
     live.fanout.closeAll(1000, `agent exited with status ${exit.status}`);
 
-    if (live.restartRequested) {
+    const restartNow = live.restartRequested;
+    let restartIn: number | undefined;
+    if (restartNow) {
       record.restarts++;
       this.audit('restart', name, { reason: 'user', attempt: record.restarts });
-      this.startAgain(live);
-      return;
+    } else {
+      const crashed = !live.stopRequested && exit.status !== 0;
+      if (live.stopRequested) record.state = 'stopped';
+      else if (!crashed || !record.spec.autoRestart) record.state = 'exited';
+      else {
+        const now = Date.now();
+        record.crashTimes = crashesInWindow([...record.crashTimes, now], now, this.restartPolicy);
+        const decision = decideRestart(record.crashTimes, now, this.restartPolicy);
+        if (decision.action === 'crashed-out') {
+          record.state = 'crashed-out';
+          this.audit('crashed-out', name, { crashes: decision.crashesInWindow, windowMs: this.restartPolicy.windowMs });
+        } else {
+          record.state = 'restarting';
+          record.restartAt = now + decision.delayMs;
+          restartIn = decision.delayMs;
+        }
+      }
+      live.stopRequested = false;
+      if (!this.stopping) this.save(live);
     }
-    const crashed = !live.stopRequested && exit.status !== 0;
-    if (live.stopRequested) record.state = 'stopped';
-    else if (!crashed || !record.spec.autoRestart) record.state = 'exited';
-    else {
-      const now = Date.now();
-      record.crashTimes = crashesInWindow([...record.crashTimes, now], now, this.restartPolicy);
-      const decision = decideRestart(record.crashTimes, now, this.restartPolicy);
-      if (decision.action === 'crashed-out') {
-        record.state = 'crashed-out';
-        this.audit('crashed-out', name, { crashes: decision.crashesInWindow, windowMs: this.restartPolicy.windowMs });
-      } else {
-        record.state = 'restarting';
-        record.restartAt = now + decision.delayMs;
-        this.scheduleRestart(live, decision.delayMs);
+
+    // The slow part: nothing a watcher waits for.
+    if (ended.tmpDir) removePrivateTmp(ended.tmpDir);
+    if (ended.runId) this.opts.approvals?.runEnded(ended.runId);
+    if (ended.holderPid) this.releaseCheckout(record.spec.workspace, ended.holderPid);
+    const files = ended.runId ? holderFiles(this.paths, ended.runId) : undefined;
+    if (files) {
+      rmSync(files.exitPath, { force: true });
+      // The holder's own log matters only when it has something to say.
+      if (existsSync(files.logPath) && statSync(files.logPath).size === 0) rmSync(files.logPath, { force: true });
+    }
+    // Whatever the agent left behind in its cgroup ends with the run.
+    endLimits(ended.limits);
+
+    if (restartNow) this.startAgain(live);
+    else if (restartIn !== undefined) this.scheduleRestart(live, restartIn);
+  }
+
+  /** Persist an agent's record and tell whoever watches the fleet that it changed. */
+  private save(live: Live): void {
+    this.writes.update(live.record);
+    this.changed(live.record.spec.name);
+  }
+
+  private changed(name: string): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(name);
+      } catch {
+        // A broken watcher must not stop the supervisor.
       }
     }
-    live.stopRequested = false;
-    if (!this.stopping) this.writes.update(record);
+  }
+
+  /**
+   * Called with an agent's name whenever what `describe` says of it may have changed (its
+   * state, restarts, last line), and when it is removed (then `has` is false). Synchronous,
+   * at the moment of the change. Returns the removal.
+   */
+  onChange(listener: (name: string) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
   }
 
   /** The run is over: its lease goes, and a plain worktree's HEAD lets the main checkout fetch the branch again. */
@@ -543,7 +593,7 @@ export class Supervisor {
       record.state = 'exited';
       record.lastExit = { code: null, signal: null, status: 127, at: Date.now() };
       delete record.restartAt;
-      this.writes.update(record);
+      this.save(live);
       this.audit('exit', record.spec.name, { code: null, signal: null, durationMs: 0, why: `could not start: ${e.message}` });
     });
   }
@@ -563,7 +613,7 @@ export class Supervisor {
       live.starting = undefined;
       record.state = 'stopped';
       delete record.restartAt;
-      this.writes.update(record);
+      this.save(live);
     } else if (record.state === 'running' && live.link && !live.collecting) {
       live.stopRequested = true;
       live.link.signal(`SIG${sig}`);
@@ -577,7 +627,7 @@ export class Supervisor {
       if (live.starting) {
         live.starting = undefined;
         record.state = 'stopped';
-        this.writes.update(record);
+        this.save(live);
       }
     } else {
       throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${record.state})`);
@@ -616,6 +666,7 @@ export class Supervisor {
     this.agents.delete(name);
     this.writes.delete(name);
     this.opts.approvals?.forgetAgent(name);
+    this.changed(name);
   }
 
   input(name: string, data: Buffer): void {

@@ -16,7 +16,8 @@ interface LinkEvents {
   output: [Buffer];
   /** The holder's screen model's last line with text. */
   lastLine: [string];
-  exit: [ExitInfo];
+  /** With the run's scrollback when the holder sent it along (older holders do not). */
+  exit: [ExitInfo, Buffer | undefined];
   close: [];
 }
 
@@ -107,7 +108,7 @@ export class HolderLink extends EventEmitter<LinkEvents> {
         this.emit('output', f.bytes);
         break;
       case FrameKind.exit:
-        this.emit('exit', f.json as unknown as ExitInfo);
+        this.emit('exit', exitInfoOf(f.json), f.json.scrollback === true ? f.bytes : undefined);
         break;
       case FrameKind.status:
         if (typeof f.json.lastLine === 'string') this.emit('lastLine', f.json.lastLine);
@@ -184,4 +185,10 @@ export class HolderLink extends EventEmitter<LinkEvents> {
   detach(): void {
     this.sock.destroy();
   }
+}
+
+/** The exit as recorded and reported: only its own fields, whatever else the frame carries. */
+function exitInfoOf(json: Record<string, unknown>): ExitInfo {
+  const { code, signal, status, at } = json as unknown as ExitInfo;
+  return { code, signal, status, at };
 }

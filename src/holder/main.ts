@@ -217,14 +217,14 @@ term.onExit(({ exitCode, signal }) => {
   exitInfo = { code: sigName ? null : exitCode, signal: sigName, status: sigName ? 128 + signal! : exitCode, at: Date.now() };
   // On disk first: if no daemon is connected now, the next one learns the exit from here.
   writeFileSync(config.exitPath, JSON.stringify(exitInfo), { mode: 0o600 });
-  const exitFrame = encodeFrame(FrameKind.exit, { ...exitInfo });
   // The final screen's last line goes out before the exit; a model that is far behind
-  // does not hold the exit back for more than EXIT_LINE_WAIT_MS.
+  // does not hold the exit back for more than EXIT_LINE_WAIT_MS. The exit carries the
+  // scrollback, so the daemon saves it without asking (a round trip per exit).
   let exitSent = false;
   const sendExit = () => {
     if (exitSent) return;
     exitSent = true;
-    send(exitFrame);
+    send(encodeFrame(FrameKind.exit, { ...exitInfo!, scrollback: true }, ring.tail()));
   };
   if (screen.backlog === 0) {
     sendLastLine(false);

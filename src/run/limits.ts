@@ -115,6 +115,11 @@ export function wrapPlanWithLimits(plan: LaunchPlan, inForce: LimitsInForce): La
   };
 }
 
+/** What the run's cgroup counted so far (an OOM kill, forks refused), without ending anything. */
+export function limitEvents(inForce: LimitsInForce | undefined): CgroupRunEvents {
+  return inForce?.cgroup ? readCgroupEvents(inForce.cgroup) : { oomKills: 0, forksRefused: 0 };
+}
+
 /**
  * The run is over: what its cgroup counted (an OOM kill, forks refused), then the cgroup
  * emptied of what the agent left behind and removed.
