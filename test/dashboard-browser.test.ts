@@ -172,6 +172,8 @@ test('the spawn form starts an agent with the given command, one argument per li
   await page.fill('#spawn-form [name=env]', 'GREETING=from the form');
   await page.click('#spawn-submit');
   await waitForRows(page, (r) => r.some(([n, s]) => n === 'foxtrot' && s === 'running'), 'foxtrot on the page');
+  // The fleet stream may show the row before the spawn's answer reaches the form.
+  await page.waitForSelector('#spawn-dialog', { state: 'hidden', timeout: 10_000 }).catch(() => undefined);
   assert.equal(await page.isVisible('#spawn-dialog'), false, 'the dialog closes');
   const spawned = await agent(sb, 'foxtrot');
   assert.deepEqual(spawned.argv, ['sh', '-c', 'echo "ready $GREETING"; while read x; do echo "got $x"; done']);

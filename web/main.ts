@@ -1,10 +1,12 @@
-// The dashboard page: the fleet and the activity feed, live over the audit event stream;
-// the approvals waiting for a person, live over the approvals stream; one agent's
-// terminal or diff with its actions. Every change comes from an event; nothing polls the daemon.
+// The dashboard page: the fleet, live over the fleet stream (each agent pushed as it
+// changes); the activity feed, live over the audit event stream; the approvals waiting for
+// a person, live over the approvals stream; one agent's terminal or diff with its actions.
+// Every change comes from a stream; nothing polls the daemon.
 import { addToFeed } from './activity.js';
 import { ApiError, killAgent, listAgents, recentEvents, removeAgent, restartAgent, socketUrl, type Agent, type AuditEvent } from './api.js';
 import { followApprovals } from './approvals.js';
 import { effectiveState, matchesFilter, renderFleet, sortForAttention, stateText, uptimeText } from './fleet.js';
+import { followFleet } from './fleet-live.js';
 import { setUpSpawnDialog } from './spawn-form.js';
 import { setUpDiffView } from './task-diff.js';
 import { openTerminal, type TerminalView } from './terminal-view.js';
@@ -23,11 +25,14 @@ const actionStatus = $('action-status');
 const feed = $<HTMLOListElement>('activity-list');
 const badge = $<HTMLButtonElement>('approvals-badge');
 
+/** The fleet by name, as the fleet stream last said (or the first listing, until it speaks). */
+const fleet = new Map<string, Agent>();
 let agents: Agent[] = [];
+let streamLive = false;
+let renderQueued = false;
 let selected: string | undefined;
 let terminal: TerminalView | undefined;
 let lastEventId: number | undefined;
-let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let showing: 'terminal' | 'diff' = 'terminal';
 
 function showNotice(text: string, isError = false): void {
@@ -48,20 +53,30 @@ function render(): void {
   state.className = `state state-${current ? effectiveState(current) : 'exited'}`;
 }
 
-async function refresh(): Promise<void> {
+/** The first listing, and the reason when the page cannot have one (not logged in). */
+async function listOnce(): Promise<void> {
   try {
-    agents = await listAgents();
-    render();
+    const listed = await listAgents();
+    // The stream's snapshot is newer than any listing.
+    if (streamLive) return;
+    fleet.clear();
+    for (const a of listed) fleet.set(a.name, a);
+    fleetChanged();
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) showNotice('Not logged in: run `celistra dashboard` and open the link it prints.', true);
     else showNotice(`Could not list the agents: ${(e as Error).message}`, true);
   }
 }
 
-/** Events come in bursts (a crash is exit + restart): one listing per burst. */
-function refreshSoon(): void {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => void refresh(), 15);
+/** Messages that arrive together (a burst of exits) are drawn once, as soon as they are read. */
+function fleetChanged(): void {
+  if (renderQueued) return;
+  renderQueued = true;
+  setTimeout(() => {
+    renderQueued = false;
+    agents = [...fleet.values()];
+    render();
+  }, 0);
 }
 
 /** The feed's first screen; the stream then continues after its newest row, so nothing is missed or shown twice. */
@@ -78,25 +93,14 @@ async function loadFeed(): Promise<void> {
 function followEvents(): void {
   const after = lastEventId === undefined ? '' : `?after=${lastEventId}`;
   const ws = new WebSocket(socketUrl(`/v1/events/stream${after}`));
-  ws.addEventListener('open', () => {
-    connection.textContent = 'live';
-    // Listed again once the stream is open: a change between the first listing and
-    // the stream's start would otherwise be missed.
-    void refresh();
-  });
   ws.addEventListener('message', (ev) => {
     const msg = JSON.parse(String(ev.data)) as { event?: AuditEvent };
     if (msg.event) {
       lastEventId = msg.event.id;
       addToFeed(feed, [msg.event]);
     }
-    refreshSoon();
   });
-  ws.addEventListener('close', () => {
-    connection.textContent = 'disconnected; reconnecting…';
-    void refresh();
-    setTimeout(followEvents, 2000);
-  });
+  ws.addEventListener('close', () => setTimeout(followEvents, 2000));
 }
 
 function pick(name: string): void {
@@ -147,8 +151,6 @@ function closePanel(): void {
 async function act(what: string, action: () => Promise<unknown>): Promise<boolean> {
   try {
     await action();
-    // Most actions come back as audit events, but a removal writes none: list again now.
-    refreshSoon();
     actionStatus.textContent = `${what}: done`;
     actionStatus.classList.remove('error');
     return true;
@@ -175,7 +177,8 @@ badge.addEventListener('click', () => {
 $('show-terminal').addEventListener('click', () => show('terminal'));
 $('show-diff').addEventListener('click', () => show('diff'));
 filterInput.addEventListener('input', render);
-setUpSpawnDialog($<HTMLDialogElement>('spawn-dialog'), $('new-agent'), () => refreshSoon());
+// A new agent comes over the fleet stream.
+setUpSpawnDialog($<HTMLDialogElement>('spawn-dialog'), $('new-agent'), () => undefined);
 readOnlyBox.addEventListener('change', () => showing === 'terminal' && attach());
 $('back').addEventListener('click', closePanel);
 $('kill').addEventListener('click', () => {
@@ -203,5 +206,9 @@ setInterval(() => {
 }, 1000);
 
 // The first listing does not wait for the stream: the fleet shows as soon as it can.
-void refresh();
+void listOnce();
+followFleet(fleet, fleetChanged, (live, reason) => {
+  streamLive = live;
+  connection.textContent = live ? 'live' : `disconnected (${reason}); reconnecting…`;
+});
 void loadFeed().then(followEvents);

@@ -153,6 +153,8 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
       }
 
       if (action === undefined) {
+        // An agent may be named "stream": only without one is this the fleet stream's address.
+        if (name === 'stream' && !supervisor.has(name)) throw new HttpError(426, 'E_USAGE', 'the fleet stream is a WebSocket endpoint: send an Upgrade request');
         allow('GET', 'DELETE');
         if (method === 'GET') return sendJson(res, 200, { agent: supervisor.describe(name) });
         supervisor.remove(name);

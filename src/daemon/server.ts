@@ -12,6 +12,7 @@ import { createAttachHandler } from './attach.js';
 import { acquireDaemonLock } from './lock.js';
 import { MAX_SOCKET_PATH } from '../holder/launch.js';
 import { createRouter } from './routes.js';
+import { createFleetStream } from './fleet-stream.js';
 import { createEventStream } from './events-stream.js';
 import { openAuditLog } from '../audit/index.js';
 import { startDenialCollector, type DenialCollectionStatus, type DenialCollector } from './denial-collector.js';
@@ -141,8 +142,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const attach = createAttachHandler(supervisor);
     const events = createEventStream(audit);
     const approvalStream = createApprovalStream(approvals);
-    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      events.handles(req) ? events.onUpgrade(req, socket, head) : approvalStream.handles(req) ? approvalStream.onUpgrade(req, socket, head) : attach(req, socket, head);
+    const fleetStream = createFleetStream(supervisor, approvals);
+    const streams = [events, approvalStream, fleetStream];
+    const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const stream = streams.find((s) => s.handles(req));
+      if (stream) stream.onUpgrade(req, socket, head);
+      else attach(req, socket, head);
+    };
     const dash = await startDashboard({
       port: opts.dashboardPort ?? dashboardConfig.port ?? DEFAULT_DASHBOARD_PORT,
       host: opts.dashboardHost ?? dashboardConfig.host,
@@ -186,6 +192,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           supervisor.shutdown();
           events.close();
           approvalStream.close();
+          fleetStream.close();
           await push?.close();
           approvals.close();
           await dash.close();
