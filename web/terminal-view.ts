@@ -1,10 +1,19 @@
 // One agent's terminal: xterm.js on the attach WebSocket (docs/api.md). The daemon sends
 // the current screen first, then raw output; keys and resizes go back unless read-only.
+// The tab takes no more than it can draw: when xterm falls behind (an agent printing
+// faster than the page can parse) or the tab is hidden, it asks the daemon to hold the
+// stream, and once drawn up (and visible) it asks for the current screen afresh. So a
+// flood costs the browser a screen now and then, not every byte, and the agent's CPU
+// is not taken by a browser drawing what nobody can read at that speed.
 import { Terminal } from '@xterm/xterm';
 import { attachUrl } from './api.js';
 
 const FONT_SIZE = 14;
 const FONT_FAMILY = 'ui-monospace, "DejaVu Sans Mono", monospace';
+/** Output handed to xterm and not parsed yet beyond which the tab stops taking the stream. */
+export const BEHIND_BYTES = 256 * 1024;
+/** Once drawn up after falling behind, how long the tab waits before asking for the screen. */
+export const RESYNC_PAUSE_MS = 250;
 
 export interface TerminalView {
   close(): void;
@@ -42,17 +51,52 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
   let closedByUs = false;
   onStatus(`attaching to ${name}…`);
 
+  // Bytes given to xterm and not parsed yet; `held`: the daemon was asked to hold the
+  // stream, and output is dropped until the next screen replaces it.
+  let unparsed = 0;
+  let held = false;
+  let resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  const control = (msg: { type: 'hold' | 'resync' }) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(msg));
+  const hold = () => {
+    if (held) return;
+    held = true;
+    control({ type: 'hold' });
+  };
+  const resyncWhenReady = (pauseMs: number) => {
+    if (!held || unparsed > 0 || document.hidden || resyncTimer !== undefined) return;
+    resyncTimer = setTimeout(() => {
+      resyncTimer = undefined;
+      if (held && unparsed === 0 && !document.hidden) control({ type: 'resync' });
+    }, pauseMs);
+  };
+  const draw = (data: string | Uint8Array) => {
+    const n = typeof data === 'string' ? data.length : data.byteLength;
+    unparsed += n;
+    term.write(data, () => {
+      unparsed -= n;
+      resyncWhenReady(RESYNC_PAUSE_MS);
+    });
+    if (unparsed > BEHIND_BYTES) hold();
+  };
+  const onVisibility = () => {
+    if (document.hidden) hold();
+    else resyncWhenReady(0);
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
   ws.addEventListener('message', (ev) => {
     if (typeof ev.data !== 'string') {
-      term.write(new Uint8Array(ev.data as ArrayBuffer));
+      if (!held) draw(new Uint8Array(ev.data as ArrayBuffer));
       return;
     }
     const msg = JSON.parse(ev.data) as { type: string; reason?: string; cols?: number; rows?: number; data?: string; message?: string };
     if (msg.type === 'screen' || msg.type === 'logs') {
       // The screen redraws the agent's exact state on a cleared terminal of its size.
+      held = false;
       term.reset();
       if (msg.cols && msg.rows) term.resize(msg.cols, msg.rows);
-      term.write(msg.data ?? '');
+      draw(msg.data ?? '');
+      if (document.hidden) hold();
       onStatus(`${readOnly ? 'watching' : 'attached to'} ${name}${msg.reason === 'resync' ? ' (resynced after falling behind)' : ''}`);
     } else if (msg.type === 'error') {
       onStatus(msg.message ?? 'error', true);
@@ -83,6 +127,8 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
     close() {
       closedByUs = true;
       clearTimeout(resizeTimer);
+      clearTimeout(resyncTimer);
+      document.removeEventListener('visibilitychange', onVisibility);
       window.removeEventListener('resize', onResize);
       typed.dispose();
       ws.close(1000, 'detached');

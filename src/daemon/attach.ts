@@ -79,9 +79,10 @@ export function createAttachHandler(supervisor: Supervisor) {
       if (size && !opts.readOnly) supervisor.resize(name, size.cols, size.rows);
     };
     let detach: () => void;
+    let flow: (want: 'hold' | 'resync') => void;
     try {
       activate();
-      detach = supervisor.attach(name, client, opts.replay, opts.bytes);
+      ({ detach, flow } = supervisor.attach(name, client, opts.replay, opts.bytes));
     } catch (e) {
       ws.close(4000 + (errorBody(e).status % 1000), (e as Error).message.slice(0, 120));
       return;
@@ -101,6 +102,10 @@ export function createAttachHandler(supervisor: Supervisor) {
           if (typeof msg.cols !== 'number' || typeof msg.rows !== 'number') throw new CelistraError('E_USAGE', 'resize needs numeric cols and rows');
           size = { cols: msg.cols, rows: msg.rows };
           activate();
+        } else if (msg.type === 'hold' || msg.type === 'resync') {
+          // The client's own intake: stop sending it output (it is behind in drawing,
+          // or hidden), then the current screen afresh and live output again.
+          flow(msg.type);
         } else if (msg.type === 'input') {
           if (typeof msg.data !== 'string') throw new CelistraError('E_USAGE', 'input needs a string "data"');
           if (opts.readOnly) throw new CelistraError('E_USAGE', 'this client attached read-only');

@@ -28,7 +28,8 @@ export interface StartPayload {
 /** Fetch a start payload; `done` must run before any later output is broadcast. */
 export type StartProvider = (reason: 'attach' | 'resync', done: (start: StartPayload | undefined) => void) => void;
 
-type ClientState = 'waiting' | 'live' | 'lagging';
+/** `held`: the client asked for no output for now (it is behind on its own side, or hidden). */
+type ClientState = 'waiting' | 'live' | 'lagging' | 'held';
 
 interface Entry {
   state: ClientState;
@@ -75,6 +76,22 @@ export class Fanout {
       }
       client.sendOutput(data);
     }
+  }
+
+  /**
+   * The client asks to be sent nothing for now: a browser tab whose terminal is behind in
+   * drawing, or hidden. It comes back with resync(). Ignored while a screen is on its
+   * way to it (it asks again once it has the screen).
+   */
+  hold(client: FanoutClient): void {
+    const entry = this.clients.get(client);
+    if (entry && entry.state !== 'waiting') entry.state = 'held';
+  }
+
+  /** The client asks for the current screen afresh, then live output again (ignored while one is on its way). */
+  resync(client: FanoutClient): void {
+    const entry = this.clients.get(client);
+    if (entry && entry.state !== 'waiting') this.start(client, entry, 'resync');
   }
 
   /** Close every client (the agent ended, or the daemon stops). */
