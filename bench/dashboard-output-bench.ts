@@ -18,6 +18,7 @@ import { cleanup, makeSandbox, sleep, waitFor, type Sandbox } from '../test/daem
 import { loginLink, startDashboardDaemon } from '../test/dashboard-support.js';
 import { launchChromium, numberFlag } from './chromium.js';
 import { machineLine, median } from './stats.js';
+import { childrenNamed, processCpuMs, treeCpuMs } from './proc-cpu.js';
 
 const MB = numberFlag('mb', 100);
 const RUNS = numberFlag('runs', 3);
@@ -33,6 +34,34 @@ interface Run {
   deliveredMs: number | null;
   bytes: number | null;
   resyncs: number | null;
+  /** CPU ms spent from "go" until the client went quiet, per process (from /proc). */
+  cpu: { agent: number; holder: number; daemon: number; chromium: number; bench: number };
+}
+
+/** The processes whose CPU a run counts. */
+interface Watched {
+  agentPid: number;
+  holderPid: number;
+  daemonPid: number;
+  chromiumPid: number | undefined;
+}
+
+function cpuNow(w: Watched): Run['cpu'] {
+  const bench = process.cpuUsage();
+  return {
+    // The shell and the `yes | head` it has reaped.
+    agent: treeCpuMs(w.agentPid),
+    holder: processCpuMs(w.holderPid),
+    daemon: processCpuMs(w.daemonPid),
+    chromium: w.chromiumPid === undefined ? 0 : treeCpuMs(w.chromiumPid),
+    // This process: the terminal client's reader, and playwright's calls.
+    bench: (bench.user + bench.system) / 1000,
+  };
+}
+
+function cpuSince(before: Run['cpu'], after: Run['cpu']): Run['cpu'] {
+  const d = (k: keyof Run['cpu']) => Math.round(after[k] - before[k]);
+  return { agent: d('agent'), holder: d('holder'), daemon: d('daemon'), chromium: d('chromium'), bench: d('bench') };
 }
 
 /** Runs in the page before its own script: counts what the attach socket brings. */
@@ -64,7 +93,8 @@ async function agentTook(sb: Sandbox, name: string): Promise<number> {
 
 async function oneRun(sb: Sandbox, page: Page, mode: Mode, i: number): Promise<Run> {
   const name = `flood-${mode.split(' ')[0]}-${i}`;
-  await sb.client.call('POST', '/v1/agents', { name, argv: ['sh', '-c', FLOOD], workspace: sb.workspace, backend: 'none', cols: 80, rows: 24 });
+  const { agent } = await sb.client.call<{ agent: { pid: number; holderPid: number } }>('POST', '/v1/agents', { name, argv: ['sh', '-c', FLOOD], workspace: sb.workspace, backend: 'none', cols: 80, rows: 24 });
+  const watched: Watched = { agentPid: agent.pid, holderPid: agent.holderPid, daemonPid: d.daemon.pid, chromiumPid: childrenNamed(process.pid, /chrom/)[0] };
   let ws: WebSocket | undefined;
   let bytes = 0;
   let last = 0;
@@ -82,14 +112,15 @@ async function oneRun(sb: Sandbox, page: Page, mode: Mode, i: number): Promise<R
     await page.waitForSelector(`#terminal-status:text("attached to ${name}")`);
   }
   await sleep(300);
+  const cpuBefore = cpuNow(watched);
   const start = Date.now();
   await sb.client.call('POST', `/v1/agents/${name}/input`, { data: 'go\r' });
   const agentMs = await agentTook(sb, name);
   process.stderr.write(`${name}: the agent printed ${MB} MB in ${agentMs} ms\n`);
-  let run: Run = { mode, agentMs, deliveredMs: null, bytes: null, resyncs: null };
+  let run: Run = { mode, agentMs, deliveredMs: null, bytes: null, resyncs: null, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
   if (mode === 'terminal client') {
     await waitFor('the client to go quiet', async () => (Date.now() - last > 1000 ? true : undefined), 600_000);
-    run = { ...run, deliveredMs: last - start, bytes, resyncs: 0 };
+    run = { ...run, deliveredMs: last - start, bytes, resyncs: 0, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
     ws!.close();
   } else if (mode === 'browser tab') {
     const read = () =>
@@ -102,7 +133,7 @@ async function oneRun(sb: Sandbox, page: Page, mode: Mode, i: number): Promise<R
       return r.__last && Date.now() - r.__last > 1000 ? true : undefined;
     }, 600_000);
     const r = await read();
-    run = { ...run, deliveredMs: r.__last - start, bytes: r.__bytes, resyncs: r.__resyncs };
+    run = { ...run, deliveredMs: r.__last - start, bytes: r.__bytes, resyncs: r.__resyncs, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
   }
   await sb.client.call('POST', `/v1/agents/${name}/kill`, { signal: 'KILL' });
   await waitFor(`${name} stopped`, async () => (await sb.client.call<{ agent: { state: string } }>('GET', `/v1/agents/${name}`)).agent.state !== 'running' || undefined);
@@ -138,6 +169,12 @@ try {
     const bytes = rs[0]!.bytes === null ? '-' : `${(median(rs.map((r) => r.bytes!)) / 1e6).toFixed(1)} MB`;
     const resyncs = rs[0]!.resyncs === null ? '-' : String(median(rs.map((r) => r.resyncs!)));
     process.stdout.write(`| ${mode} | ${agent.toFixed(0)} ms | ${(agent / floor).toFixed(2)}× | ${delivered} | ${bytes} | ${resyncs} |\n`);
+  }
+  process.stdout.write(`\n| CPU ms, median of ${RUNS} | agent | holder | daemon | chromium (all its processes) | bench process (client, playwright) |\n|---|---|---|---|---|---|\n`);
+  for (const mode of ['no client', 'terminal client', 'browser tab'] as Mode[]) {
+    const rs = of(mode);
+    const m = (k: keyof Run['cpu']) => median(rs.map((r) => r.cpu[k])).toFixed(0);
+    process.stdout.write(`| ${mode} | ${m('agent')} | ${m('holder')} | ${m('daemon')} | ${m('chromium')} | ${m('bench')} |\n`);
   }
   process.stdout.write(`load at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
 } finally {
