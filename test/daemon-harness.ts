@@ -86,8 +86,9 @@ export function trackDaemon(sb: Sandbox, proc: ChildProcess): void {
   started.set(sb, [...(started.get(sb) ?? []), proc]);
 }
 
-export async function startDaemonProcess(sb: Sandbox, extraArgs: string[] = []): Promise<DaemonProcess> {
-  const proc = spawn(process.execPath, [CLI_MAIN, 'daemon', 'run', ...extraArgs], { env: sb.env, stdio: ['ignore', 'ignore', 'pipe'] });
+/** `cliMain`: another built tree's CLI (a bench's baseline); this tree's by default. */
+export async function startDaemonProcess(sb: Sandbox, extraArgs: string[] = [], cliMain = CLI_MAIN): Promise<DaemonProcess> {
+  const proc = spawn(process.execPath, [cliMain, 'daemon', 'run', ...extraArgs], { env: sb.env, stdio: ['ignore', 'ignore', 'pipe'] });
   trackDaemon(sb, proc);
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));

@@ -17,8 +17,8 @@ export interface DashboardDaemon {
   host: string;
 }
 
-export async function startDashboardDaemon(sb: Sandbox, extraArgs: string[] = []): Promise<DashboardDaemon> {
-  const daemon = await startDaemonProcess(sb, ['--dashboard-port', '0', ...extraArgs]);
+export async function startDashboardDaemon(sb: Sandbox, extraArgs: string[] = [], cliMain?: string): Promise<DashboardDaemon> {
+  const daemon = await startDaemonProcess(sb, ['--dashboard-port', '0', ...extraArgs], cliMain);
   const status = await sb.client.call<{ dashboard: { port: number | null; reason?: string } | null }>('GET', '/v1/status');
   const port = status.dashboard?.port;
   if (!port) throw new Error(`the daemon reports no dashboard: ${JSON.stringify(status.dashboard)}`);
