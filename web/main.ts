@@ -68,15 +68,18 @@ async function listOnce(): Promise<void> {
   }
 }
 
-/** Messages that arrive together (a burst of exits) are drawn once, as soon as they are read. */
+/**
+ * Drawn at most once per frame, just before it is painted: a burst of exits, or a hundred
+ * agents' last lines changing, costs one redraw per frame, none while the tab is hidden.
+ */
 function fleetChanged(): void {
   if (renderQueued) return;
   renderQueued = true;
-  setTimeout(() => {
+  requestAnimationFrame(() => {
     renderQueued = false;
     agents = [...fleet.values()];
     render();
-  }, 0);
+  });
 }
 
 /** The feed's first screen; the stream then continues after its newest row, so nothing is missed or shown twice. */
