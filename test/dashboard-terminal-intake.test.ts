@@ -59,6 +59,32 @@ test('an attach client can hold the stream and ask for the screen afresh: nothin
   ws.close();
 });
 
+test('a client that acknowledges what it consumed is behind by what it has not acknowledged: held at the limit, resynced once it acks', { timeout: 60_000 }, async () => {
+  const bytes = 4_000_000;
+  await spawnAgent(sb, 'acker', ['sh', '-c', `read go; yes '${'a'.repeat(79)}' | head -c ${bytes}; echo; echo ACK-END; exec sleep 300`]);
+  const ws = await sb.client.attach('acker', { cols: 80, rows: 24 });
+  let received = 0;
+  const texts: string[] = [];
+  ws.on('message', (m: Buffer, binary: boolean) => {
+    if (binary) received += m.length;
+    else texts.push(m.toString());
+  });
+  ws.resume();
+  await waitFor('the first screen', () => (texts.length > 0 ? true : undefined));
+  // Acknowledges nothing (bytes 0 after screen 1): every byte sent stays counted as behind.
+  ws.send(JSON.stringify({ type: 'ack', bytes: 0, screens: 1 }));
+  ws.send(JSON.stringify({ type: 'input', data: 'go\r' }));
+  await waitFor('the flood to end', async () => ((await sb.client.logs('acker')).includes('ACK-END') ? true : undefined), 30_000);
+  const heldAt = received;
+  assert.ok(heldAt < bytes / 2, `the daemon stopped sending at its limit: ${heldAt} of ${bytes} bytes sent`);
+  assert.ok(!texts.some((t) => t.includes('"error"')), `no error: ${texts.join(' ')}`);
+  // Everything received is acknowledged: the daemon resyncs it with the current screen.
+  ws.send(JSON.stringify({ type: 'ack', bytes: received, screens: 1 }));
+  const resync = await waitFor('the resync', () => texts.find((t) => t.includes('"resync"')));
+  assert.match((JSON.parse(resync) as { data: string }).data, /ACK-END/, 'the screen it resyncs to is the current one');
+  ws.close();
+});
+
 /** Runs in the page before its own script: records the control messages the attach socket sends, and the output bytes it gets. */
 function spyAttach(): void {
   const w = window as unknown as { __sent: string[]; __bytes: number };

@@ -14,6 +14,8 @@ const FONT_FAMILY = 'ui-monospace, "DejaVu Sans Mono", monospace';
 export const BEHIND_BYTES = 256 * 1024;
 /** Once drawn up after falling behind, how long the tab waits before asking for the screen. */
 export const RESYNC_PAUSE_MS = 250;
+/** The tab acknowledges what it has consumed (drawn or skipped) every this many bytes, and when drawn up. */
+const ACK_EVERY_BYTES = 64 * 1024;
 
 export interface TerminalView {
   close(): void;
@@ -56,7 +58,19 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
   let unparsed = 0;
   let held = false;
   let resyncTimer: ReturnType<typeof setTimeout> | undefined;
-  const control = (msg: { type: 'hold' | 'resync' }) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(msg));
+  // Output consumed since the last screen, and what of it the daemon was told: it counts
+  // the rest as this tab's backlog, wherever it is on the way (docs/api.md, attach).
+  let screens = 0;
+  let consumed = 0;
+  let acked = 0;
+  const control = (msg: { type: 'hold' | 'resync' } | { type: 'ack'; bytes: number; screens: number }) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify(msg));
+  const consume = (n: number) => {
+    consumed += n;
+    if (consumed - acked >= ACK_EVERY_BYTES || unparsed === 0) {
+      acked = consumed;
+      control({ type: 'ack', bytes: consumed, screens });
+    }
+  };
   const hold = () => {
     if (held) return;
     held = true;
@@ -69,11 +83,14 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
       if (held && unparsed === 0 && !document.hidden) control({ type: 'resync' });
     }, pauseMs);
   };
-  const draw = (data: string | Uint8Array) => {
+  /** Output bytes are acknowledged once drawn; a screen's text is not output (`counted` false). */
+  const draw = (data: string | Uint8Array, counted = true) => {
     const n = typeof data === 'string' ? data.length : data.byteLength;
+    const epoch = screens;
     unparsed += n;
     term.write(data, () => {
       unparsed -= n;
+      if (counted && epoch === screens) consume(n);
       resyncWhenReady(RESYNC_PAUSE_MS);
     });
     if (unparsed > BEHIND_BYTES) hold();
@@ -86,16 +103,21 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
 
   ws.addEventListener('message', (ev) => {
     if (typeof ev.data !== 'string') {
-      if (!held) draw(new Uint8Array(ev.data as ArrayBuffer));
+      const bytes = new Uint8Array(ev.data as ArrayBuffer);
+      if (held) consume(bytes.byteLength);
+      else draw(bytes);
       return;
     }
     const msg = JSON.parse(ev.data) as { type: string; reason?: string; cols?: number; rows?: number; data?: string; message?: string };
     if (msg.type === 'screen' || msg.type === 'logs') {
       // The screen redraws the agent's exact state on a cleared terminal of its size.
       held = false;
+      screens++;
+      consumed = 0;
+      acked = 0;
       term.reset();
       if (msg.cols && msg.rows) term.resize(msg.cols, msg.rows);
-      draw(msg.data ?? '');
+      draw(msg.data ?? '', false);
       if (document.hidden) hold();
       onStatus(`${readOnly ? 'watching' : 'attached to'} ${name}${msg.reason === 'resync' ? ' (resynced after falling behind)' : ''}`);
     } else if (msg.type === 'error') {

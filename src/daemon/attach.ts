@@ -59,19 +59,32 @@ export function createAttachHandler(supervisor: Supervisor) {
     const allow = supervisor.has(name) ? supervisor.describe(name).terminalAllow : [];
     let filter = opts.replay === 'screen' ? new OutputFilter('terminal', allow) : undefined;
     const safe = (data: Buffer) => (filter ? filter.push(data) : data);
+    // A client that acknowledges what it has consumed (the browser: drawn or skipped) is
+    // behind by what it has not acknowledged, wherever those bytes are — in this socket's
+    // queue, the kernel's buffers, the browser's — so the fan-out's backpressure sees it.
+    // Counted from each screen sent (`screens` tells an ack which screen it follows).
+    const intake = { acking: false, sent: 0, acked: 0, screens: 0 };
     const client: FanoutClient = {
-      bufferedAmount: () => ws.bufferedAmount,
+      bufferedAmount: () => ws.bufferedAmount + (intake.acking ? Math.max(0, intake.sent - intake.acked) : 0),
       sendOutput: (data) => {
         const out = safe(data);
-        if (out.length) ws.send(out, { binary: true });
+        if (!out.length) return;
+        ws.send(out, { binary: true });
+        intake.sent += out.length;
       },
       sendStart: (start: StartPayload, reason) => {
         // A resync starts from a fresh screen: what the old filter was inside is gone.
         if (filter) filter = new OutputFilter('terminal', allow);
         const screen = filter ? new OutputFilter('terminal').push(Buffer.from(start.screen, 'utf8')).toString('utf8') : start.screen;
         ws.send(JSON.stringify({ type: start.kind, reason, cols: start.cols, rows: start.rows, data: screen }));
+        intake.screens++;
+        intake.sent = 0;
+        intake.acked = 0;
         const bytes = safe(start.bytes);
-        if (bytes.length) ws.send(bytes, { binary: true });
+        if (bytes.length) {
+          ws.send(bytes, { binary: true });
+          intake.sent += bytes.length;
+        }
       },
       close: (code, reason) => ws.close(code, reason.slice(0, 120)),
     };
@@ -97,11 +110,18 @@ export function createAttachHandler(supervisor: Supervisor) {
           supervisor.input(name, buf);
           return;
         }
-        const msg = JSON.parse(buf.toString('utf8')) as { type?: unknown; data?: unknown; cols?: unknown; rows?: unknown };
+        const msg = JSON.parse(buf.toString('utf8')) as { type?: unknown; data?: unknown; cols?: unknown; rows?: unknown; bytes?: unknown; screens?: unknown };
         if (msg.type === 'resize') {
           if (typeof msg.cols !== 'number' || typeof msg.rows !== 'number') throw new CelistraError('E_USAGE', 'resize needs numeric cols and rows');
           size = { cols: msg.cols, rows: msg.rows };
           activate();
+        } else if (msg.type === 'ack') {
+          if (typeof msg.bytes !== 'number' || typeof msg.screens !== 'number') throw new CelistraError('E_USAGE', 'ack needs numeric bytes and screens');
+          // An ack of the output after an earlier screen says nothing of this one's.
+          if (msg.screens === intake.screens) {
+            intake.acking = true;
+            intake.acked = Math.max(intake.acked, msg.bytes);
+          }
         } else if (msg.type === 'hold' || msg.type === 'resync') {
           // The client's own intake: stop sending it output (it is behind in drawing,
           // or hidden), then the current screen afresh and live output again.
