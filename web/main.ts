@@ -53,7 +53,7 @@ function render(): void {
   state.className = `state state-${current ? effectiveState(current) : 'exited'}`;
 }
 
-/** The first listing, and the reason when the page cannot have one (not logged in). */
+/** A listing when the stream cannot be had, and the reason when there is none either (not logged in). */
 async function listOnce(): Promise<void> {
   try {
     const listed = await listAgents();
@@ -208,10 +208,14 @@ setInterval(() => {
   }
 }, 1000);
 
-// The first listing does not wait for the stream: the fleet shows as soon as it can.
-void listOnce();
+// The stream's snapshot is the first listing. A stream that closes before it was ever
+// live says nothing of why (a browser hides the refusal): a listing then tells, e.g.
+// that the page is not logged in.
+let everLive = false;
 followFleet(fleet, fleetChanged, (live, reason) => {
   streamLive = live;
+  everLive ||= live;
   connection.textContent = live ? 'live' : `disconnected (${reason}); reconnecting…`;
+  if (!live && !everLive) void listOnce();
 });
 void loadFeed().then(followEvents);
