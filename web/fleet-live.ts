@@ -16,17 +16,17 @@ function apply(fleet: Map<string, Agent>, msg: FleetMessage): void {
 }
 
 /**
- * Keep `fleet` up to date. `changed` runs after every message; `connection` says when the
+ * Keep `fleet` up to date. `changed` runs after every message (`whole` for a snapshot); `connection` says when the
  * stream is live (its first snapshot arrived) and when it closed (it reconnects by itself,
  * and the snapshot on reconnecting replaces whatever was missed meanwhile).
  */
-export function followFleet(fleet: Map<string, Agent>, changed: () => void, connection: (live: boolean, reason?: string) => void): void {
+export function followFleet(fleet: Map<string, Agent>, changed: (whole: boolean) => void, connection: (live: boolean, reason?: string) => void): void {
   const ws = new WebSocket(socketUrl('/v1/agents/stream'));
   ws.addEventListener('message', (ev) => {
     const msg = JSON.parse(String(ev.data)) as FleetMessage;
     apply(fleet, msg);
     if (msg.type === 'snapshot') connection(true);
-    changed();
+    changed(msg.type === 'snapshot');
   });
   ws.addEventListener('close', (ev) => {
     connection(false, ev.reason || `connection closed (${ev.code})`);

@@ -53,7 +53,7 @@ function render(): void {
   state.className = `state state-${current ? effectiveState(current) : 'exited'}`;
 }
 
-/** A listing when the stream cannot be had, and the reason when there is none either (not logged in). */
+/** The first listing, and the reason when the page cannot have one (not logged in). */
 async function listOnce(): Promise<void> {
   try {
     const listed = await listAgents();
@@ -61,7 +61,7 @@ async function listOnce(): Promise<void> {
     if (streamLive) return;
     fleet.clear();
     for (const a of listed) fleet.set(a.name, a);
-    fleetChanged();
+    fleetChanged(true);
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) showNotice('Not logged in: run `celistra dashboard` and open the link it prints.', true);
     else showNotice(`Could not list the agents: ${(e as Error).message}`, true);
@@ -72,7 +72,13 @@ async function listOnce(): Promise<void> {
  * Drawn at most once per frame, just before it is painted: a burst of exits, or a hundred
  * agents' last lines changing, costs one redraw per frame, none while the tab is hidden.
  */
-function fleetChanged(): void {
+function fleetChanged(whole = false): void {
+  if (whole) {
+    // The whole fleet (the page's first listing): drawn at once.
+    agents = [...fleet.values()];
+    render();
+    return;
+  }
   if (renderQueued) return;
   renderQueued = true;
   requestAnimationFrame(() => {
@@ -164,6 +170,16 @@ async function act(what: string, action: () => Promise<unknown>): Promise<boolea
   }
 }
 
+// The first listing does not wait for the stream (a fetch on the page's own connection
+// is quicker than a WebSocket's handshake): the fleet shows as soon as it can, and the
+// stream's snapshot replaces it. The fleet's socket opens first (a browser opens one
+// WebSocket to a host at a time). A listing also says why when the stream cannot be had
+// (a browser hides the refusal), e.g. that the page is not logged in.
+void listOnce();
+followFleet(fleet, fleetChanged, (live, reason) => {
+  streamLive = live;
+  connection.textContent = live ? 'live' : `disconnected (${reason}); reconnecting…`;
+});
 const diffView = setUpDiffView($('diff-view'), (text, isError) => {
   terminalStatus.textContent = text;
   terminalStatus.classList.toggle('error', isError === true);
@@ -208,14 +224,4 @@ setInterval(() => {
   }
 }, 1000);
 
-// The stream's snapshot is the first listing. A stream that closes before it was ever
-// live says nothing of why (a browser hides the refusal): a listing then tells, e.g.
-// that the page is not logged in.
-let everLive = false;
-followFleet(fleet, fleetChanged, (live, reason) => {
-  streamLive = live;
-  everLive ||= live;
-  connection.textContent = live ? 'live' : `disconnected (${reason}); reconnecting…`;
-  if (!live && !everLive) void listOnce();
-});
 void loadFeed().then(followEvents);
