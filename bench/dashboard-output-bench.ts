@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import type { Page } from 'playwright-core';
 import type WebSocket from 'ws';
 import { cleanup, makeSandbox, sleep, waitFor, type Sandbox } from '../test/daemon-harness.js';
-import { loginLink, startDashboardDaemon, type DashboardDaemon } from '../test/dashboard-support.js';
+import { loginLink, spyOnAttach, startDashboardDaemon, type AttachSpy, type DashboardDaemon } from '../test/dashboard-support.js';
 import { launchChromium, numberFlag } from './chromium.js';
 import { machineLine, median } from './stats.js';
 import { childrenNamed, processCpuMs, treeCpuMs } from './proc-cpu.js';
@@ -79,26 +79,6 @@ function cpuSince(before: Run['cpu'], after: Run['cpu']): Run['cpu'] {
   return { agent: d('agent'), holder: d('holder'), daemon: d('daemon'), chromium: d('chromium'), bench: d('bench') };
 }
 
-/** Runs in the page before its own script: counts what the attach socket brings. */
-function countAttachBytes(): void {
-  const w = window as unknown as { __bytes: number; __resyncs: number; __last: number };
-  w.__bytes = 0;
-  w.__resyncs = 0;
-  w.__last = 0;
-  const Native = window.WebSocket;
-  window.WebSocket = class extends Native {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      if (!String(url).includes('/attach')) return;
-      this.addEventListener('message', (ev) => {
-        w.__last = Date.now();
-        if (typeof ev.data !== 'string') w.__bytes += (ev.data as ArrayBuffer).byteLength;
-        else if (ev.data.includes('"resync"')) w.__resyncs++;
-      });
-    }
-  };
-}
-
 async function agentTook(sb: Sandbox, name: string): Promise<number> {
   return waitFor(`${name} done`, async () => {
     const m = /agent-took-ms (\d+)/.exec((await sb.client.logs(name)).toString());
@@ -141,7 +121,7 @@ async function oneRun(t: Tree, mode: Mode, i: number): Promise<Run> {
   } else if (mode === 'browser tab') {
     const read = () =>
       page.evaluate(() => {
-        const w = window as unknown as { __bytes: number; __resyncs: number; __last: number };
+        const w = window as unknown as AttachSpy;
         return { __bytes: w.__bytes, __resyncs: w.__resyncs, __last: w.__last };
       });
     await waitFor('the tab to go quiet', async () => {
@@ -171,7 +151,7 @@ try {
     const sb = makeSandbox();
     const d = await startDashboardDaemon(sb, [], cliMain);
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addInitScript(countAttachBytes);
+    await context.addInitScript(spyOnAttach);
     const page = await context.newPage();
     await page.goto(loginLink(sb));
     trees.push({ label, sb, d, page });

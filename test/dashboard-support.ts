@@ -108,3 +108,40 @@ export function taskRepo(sb: Sandbox, task: string): TaskRepo {
   if (add.status !== 0) throw new Error(`celistra worktree add ${task}: ${add.stderr}`);
   return { repo, git };
 }
+
+/** What `spyOnAttach` records in the page (read it with page.evaluate on `window`). */
+export interface AttachSpy {
+  /** Output bytes the attach socket received. */
+  __bytes: number;
+  /** Screens received with reason `resync`. */
+  __resyncs: number;
+  /** When it last received anything (Date.now()). */
+  __last: number;
+  /** The types of the control messages the page sent on it (hold, resync, ack, resize...). */
+  __sent: string[];
+}
+
+/** A page init script (context.addInitScript): records what the dashboard's attach socket receives and sends. */
+export function spyOnAttach(): void {
+  const w = window as unknown as AttachSpy;
+  w.__bytes = 0;
+  w.__resyncs = 0;
+  w.__last = 0;
+  w.__sent = [];
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      if (!String(url).includes('/attach')) return;
+      this.addEventListener('message', (ev) => {
+        w.__last = Date.now();
+        if (typeof ev.data !== 'string') w.__bytes += (ev.data as ArrayBuffer).byteLength;
+        else if (ev.data.includes('"resync"')) w.__resyncs++;
+      });
+    }
+    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+      if (typeof data === 'string' && this.url.includes('/attach')) w.__sent.push((JSON.parse(data) as { type: string }).type);
+      super.send(data);
+    }
+  };
+}

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { cleanup, makeSandbox, spawnAgent, waitFor, type Sandbox } from './daemon-harness.js';
-import { loginLink, startDashboardDaemon, type DashboardDaemon } from './dashboard-support.js';
+import { loginLink, spyOnAttach, startDashboardDaemon, type AttachSpy, type DashboardDaemon } from './dashboard-support.js';
 
 const CHROMIUM = [process.env.CELISTRA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const skip = CHROMIUM ? false : 'no chromium found (apt-get install chromium, or set CELISTRA_CHROMIUM): the browser tests need a real browser';
@@ -85,30 +85,9 @@ test('a client that acknowledges what it consumed is behind by what it has not a
   ws.close();
 });
 
-/** Runs in the page before its own script: records the control messages the attach socket sends, and the output bytes it gets. */
-function spyAttach(): void {
-  const w = window as unknown as { __sent: string[]; __bytes: number };
-  w.__sent = [];
-  w.__bytes = 0;
-  const Native = window.WebSocket;
-  window.WebSocket = class extends Native {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      if (!String(url).includes('/attach')) return;
-      this.addEventListener('message', (ev) => {
-        if (typeof ev.data !== 'string') w.__bytes += (ev.data as ArrayBuffer).byteLength;
-      });
-    }
-    override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
-      if (typeof data === 'string' && this.url.includes('/attach')) w.__sent.push((JSON.parse(data) as { type: string }).type);
-      super.send(data);
-    }
-  };
-}
-
 async function openAttached(name: string): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
-  await context.addInitScript(spyAttach);
+  await context.addInitScript(spyOnAttach);
   const page = await context.newPage();
   await page.goto(loginLink(sb));
   await page.waitForSelector('#connection:text("live")');
@@ -117,7 +96,7 @@ async function openAttached(name: string): Promise<Page> {
   return page;
 }
 
-const sent = (page: Page) => page.evaluate(() => (window as unknown as { __sent: string[] }).__sent);
+const sent = (page: Page) => page.evaluate(() => (window as unknown as AttachSpy).__sent);
 const terminalText = (page: Page) => page.$eval('#terminal .xterm-rows', (el) => (el.textContent ?? '').replace(/\u00a0/g, ' '));
 
 function setHidden(page: Page, hidden: boolean): Promise<void> {
@@ -152,7 +131,7 @@ test('a tab flooded faster than it can draw holds the stream and ends on the int
   await waitFor('the marker on the tab', async () => (/FLOOD-END-MARKER/.test(await terminalText(page)) ? true : undefined), 30_000);
   const s = await sent(page);
   assert.ok(s.includes('hold') && s.includes('resync'), `the tab held the stream and resynced (sent: ${s.join(', ')})`);
-  const taken = await page.evaluate(() => (window as unknown as { __bytes: number }).__bytes);
+  const taken = await page.evaluate(() => (window as unknown as AttachSpy).__bytes);
   assert.ok(taken < bytes, `the tab took ${taken} of ${bytes} bytes`);
   await page.context().close();
 });

@@ -5,6 +5,7 @@ import { isFromDashboard } from './dashboard/request.js';
 import { HttpError, sendJson } from './http-error.js';
 import type { ApprovalAnswerer } from '../approvals/protocol.js';
 import type { ApprovalQueue } from '../approvals/queue.js';
+import { requestPath } from './request-path.js';
 
 export const APPROVALS_STREAM_PATH = '/v1/approvals/stream';
 /** A stream client this far behind is cut off rather than buffered for. */
@@ -62,13 +63,7 @@ export function createApprovalStream(queue: ApprovalQueue) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const clients = new Set<WebSocket>();
   return {
-    handles(req: IncomingMessage): boolean {
-      try {
-        return new URL(req.url ?? '/', 'http://celistra').pathname === APPROVALS_STREAM_PATH;
-      } catch {
-        return false;
-      }
-    },
+    handles: (req: IncomingMessage) => requestPath(req) === APPROVALS_STREAM_PATH,
     onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       socket.on('error', () => socket.destroy());
       wss.handleUpgrade(req, socket, head, (ws) => {

@@ -5,6 +5,7 @@ import type { AuditRow } from '../audit/index.js';
 import { AuditFollower, DEFAULT_POLL_MS, type AuditReader } from './events-follower.js';
 import { matchesFilter, parseStreamQuery, type EventFilter } from './events-query.js';
 import { errorBody } from './http-error.js';
+import { requestPath } from './request-path.js';
 
 export const EVENTS_STREAM_PATH = '/v1/events/stream';
 /** A connecting client is sent at most this many rows' worth of ids it missed; older ones are a `gap`. */
@@ -58,7 +59,7 @@ export function createEventStream(log: AuditReader): EventStreamEndpoint {
   };
 
   return {
-    handles: (req) => pathOf(req) === EVENTS_STREAM_PATH,
+    handles: (req) => requestPath(req) === EVENTS_STREAM_PATH,
     onUpgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
       let query: ReturnType<typeof parseStreamQuery>;
@@ -205,13 +206,6 @@ function closeReason(text: string): string {
   return reason;
 }
 
-function pathOf(req: IncomingMessage): string | undefined {
-  try {
-    return new URL(req.url ?? '/', 'http://celistra').pathname;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Answer a refused upgrade as the HTTP API would, with the JSON error body. */
 function refuseUpgrade(socket: Duplex, e: unknown): void {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentSummary } from './agent-spec.js';
+import { requestPath } from './request-path.js';
 
 export const FLEET_STREAM_PATH = '/v1/agents/stream';
 /** A client with more than this unsent gets no more changes until it has read most of it; then a fresh snapshot. */
@@ -44,13 +45,7 @@ export function createFleetStream(fleet: FleetSource, approvals?: ApprovalChange
   };
   const unsubscribe = [fleet.onChange(changed), approvals?.subscribe((e) => changed(e.approval.agent))];
   return {
-    handles(req: IncomingMessage): boolean {
-      try {
-        return new URL(req.url ?? '/', 'http://celistra').pathname === FLEET_STREAM_PATH;
-      } catch {
-        return false;
-      }
-    },
+    handles: (req: IncomingMessage) => requestPath(req) === FLEET_STREAM_PATH,
     onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       socket.on('error', () => socket.destroy());
       wss.handleUpgrade(req, socket, head, (ws) => {
