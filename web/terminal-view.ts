@@ -115,9 +115,11 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
       screens++;
       consumed = 0;
       acked = 0;
-      term.reset();
+      // The reset goes in band (RIS): output still queued in xterm from before this screen
+      // is parsed first and then wiped, instead of landing on the fresh screen
+      // (term.reset() acts at once, ahead of the queue).
       if (msg.cols && msg.rows) term.resize(msg.cols, msg.rows);
-      draw(msg.data ?? '', false);
+      draw(`\x1bc${msg.data ?? ''}`, false);
       if (document.hidden) hold();
       onStatus(`${readOnly ? 'watching' : 'attached to'} ${name}${msg.reason === 'resync' ? ' (resynced after falling behind)' : ''}`);
     } else if (msg.type === 'error') {
