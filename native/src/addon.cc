@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -157,6 +158,24 @@ Napi::Value EmptyStdin(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// pipeUnread(fd): how many bytes the pipe behind fd holds that its reader has not read yet
+// (FIONREAD, which Linux answers on either end of a pipe). The relay of a terminal stdin
+// reads the terminal again only once the command has taken what it was given, so what
+// the user types ahead for their shell stays in the terminal (src/run/terminal-stdin.ts).
+Napi::Value PipeUnread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "pipeUnread(fd)").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  int n = 0;
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), FIONREAD, &n) != 0) {
+    Napi::Error::New(env, std::string("cannot ask a pipe how much it holds: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  return Napi::Number::New(env, n);
+}
+
 // lowerProcessLimit(n): sets this process's RLIMIT_NPROC, soft and hard, to n (or to its
 // hard limit, when that is lower: it cannot be raised) and returns the value set. What the
 // process starts afterwards inherits it: `celistra run` bounds the command it hands itself
@@ -186,6 +205,7 @@ Napi::Value LowerProcessLimit(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("emptyStdin", Napi::Function::New(env, EmptyStdin));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("pipeUnread", Napi::Function::New(env, PipeUnread));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));
   exports.Set("probe", Napi::Function::New(env, Probe));

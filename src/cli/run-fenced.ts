@@ -1,4 +1,4 @@
-import { fstatSync, mkdirSync } from 'node:fs';
+import { fstatSync, mkdirSync, readlinkSync } from 'node:fs';
 import { loadBuiltin } from '../lazy/builtin.js';
 import { CelistraError } from '../policy/errors.js';
 import { celistraPaths } from '../policy/paths.js';
@@ -11,7 +11,7 @@ import { createPrivateTmp, removePrivateTmp } from '../run/private-tmp.js';
 import { RunAudit } from '../run/audit.js';
 import { execIntoHelper } from '../run/launch-exec.js';
 import { prepareStdioRelay } from '../run/stdio-relay.js';
-import { STDIO_NAMES, needsRelay, stdioRoutes } from '../run/stdio-kind.js';
+import { STDIO_NAMES, needsRelay, stdioRoutes, type StdioRoutes } from '../run/stdio-kind.js';
 import { runLimits, type RunLimits } from '../run/limits.js';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
@@ -94,11 +94,12 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     // detached again), so this process must outlive the command there: no hand-over.
     checkout = recordedCheckout(policy.git);
     if (checkout) takeCheckout(checkout, process.pid, paths);
-    // A file stdio was redirected from or to reaches the command through a pipe this
-    // process relays (docs/security.md, "Inherited stdio"); a terminal run has none.
+    // A file stdio was redirected from or to, or the user's terminal, reaches the command
+    // through a pipe this process relays (docs/security.md, "Inherited stdio"); an
+    // interactive run has Celistra's own pty instead.
     const routes = !interactive && relaysStdio(plan.backend) ? stdioRoutes() : undefined;
     const relay = routes && needsRelay(routes) ? routes : undefined;
-    if (relay && flags.verbose) process.stderr.write(`celistra: relaying ${relayedNames(relay.routes)} through a pipe (a redirected file is never handed to the command)\n`);
+    if (relay && flags.verbose) process.stderr.write(`celistra: relaying ${relayedNames(relay)} through a pipe (a redirected file or a terminal is never handed to the command)\n`);
     // Returns only when the run cannot hand itself over to celistra-exec; a relayed run
     // must not (the relay is this process), nor one whose limits need the wrapper.
     if (!interactive && !relay && !checkout && !limits.wrapped) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
@@ -126,8 +127,20 @@ function relaysStdio(backend: string): boolean {
   return backend === 'landlock' || backend === 'bwrap';
 }
 
-function relayedNames(routes: readonly string[]): string {
-  return STDIO_NAMES.filter((_, fd) => routes[fd] === 'relay').join(', ');
+/** "stdin (the terminal /dev/pts/3), stdout": what --verbose says is relayed. */
+function relayedNames(relay: StdioRoutes): string {
+  return STDIO_NAMES.flatMap((name, fd) => {
+    if (relay.routes[fd] !== 'relay') return [];
+    return [relay.terminals?.[fd] ? `${name} (the terminal ${terminalName(fd)})` : name];
+  }).join(', ');
+}
+
+function terminalName(fd: number): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return `on descriptor ${fd}`;
+  }
 }
 
 const LINUX_MEM_MAJOR = 1;
