@@ -37,17 +37,32 @@ export class TerminalStdin {
     private readonly unread: (() => number) | undefined,
   ) {
     const tty = loadBuiltin<typeof import('node:tty')>('node:tty');
-    this.stream = new tty.ReadStream(reopenTerminal());
+    // `onread`: each read lands in our buffer and, its callback answering false, reading
+    // stops at once (libuv's read_stop) until resume(). A 'data' listener would not: the
+    // stream reads one chunk more into its own buffer before it pauses, and that line
+    // would be lost with the run.
+    const options = {
+      onread: {
+        buffer: Buffer.alloc(READ_SIZE),
+        callback: (n: number, buf: Buffer) => {
+          this.take(Buffer.from(buf.subarray(0, n)));
+          return false;
+        },
+      },
+    } as ConstructorParameters<typeof tty.ReadStream>[1];
+    this.stream = new tty.ReadStream(reopenTerminal(), options);
     sink.on('error', () => this.stop());
-    this.stream.on('data', (chunk: Buffer) => {
-      this.stream.pause();
-      this.sink.write(chunk, (err) => {
-        if (!err) this.whenTaken(() => this.stream.resume());
-      });
-    });
+    this.stream.resume();
     // Ctrl-D at the start of a line, or EIO (orphaned): the command's stdin ends.
     this.stream.once('end', () => this.finish());
     this.stream.on('error', () => this.finish());
+  }
+
+  private take(chunk: Buffer): void {
+    if (this.stopped) return;
+    this.sink.write(chunk, (err) => {
+      if (!err) this.whenTaken(() => this.stream.resume());
+    });
   }
 
   /** Calls `next` once the command has read all the pipe holds (polled: a pipe writer is not told). */
@@ -82,6 +97,9 @@ export class TerminalStdin {
     this.stream.destroy();
   }
 }
+
+/** One read: a line, in canonical mode, is at most 4095 bytes and its newline. */
+const READ_SIZE = 4096;
 
 /** How often the pipe is asked whether the command took the last line. */
 const TAKEN_POLL_MS = 15;
