@@ -2,6 +2,7 @@ import { openSync, constants as fsConstants } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { loadBuiltin } from '../lazy/builtin.js';
 import { CelistraError } from '../policy/errors.js';
+import { inForeground } from './terminal-foreground.js';
 
 /**
  * The user's terminal on stdin of a non-interactive run, relayed into the command's pipe
@@ -21,15 +22,21 @@ import { CelistraError } from '../policy/errors.js';
  *   for their shell while the command is not reading stays in the terminal, but for the
  *   one read already in the pipe: that line is lost when the command exits unread.
  *   Without the addon (no FIONREAD) the next read waits only for the pipe write.
- * - A background `celistra run` (the shell's `&`, or Ctrl-Z then `bg`) reads the terminal
- *   only once something is typed; the kernel then stops it with SIGTTIN, as any
- *   background job that reads its terminal, and `fg` resumes it. Reading fails with EIO
+ * - A background `celistra run` (the shell's `&`, or Ctrl-Z then `bg`) does not read the
+ *   terminal (run/terminal-foreground.ts): its command's read waits until `fg`, and it is
+ *   never stopped for input its command may never ask for (`make > log &` runs on). A
+ *   read that still races a switch to the background is stopped by the kernel (SIGTTIN)
+ *   as any job's, without consuming anything, and `fg` resumes it. Reading fails with EIO
  *   only when the process group is orphaned: stdin then ends.
  */
 export class TerminalStdin {
   private readonly stream: import('node:tty').ReadStream;
   private stopped = false;
-  private poll: NodeJS.Timeout | undefined;
+  /** A read was handed to the command's pipe and the command has not taken all of it yet. */
+  private waitingForPipe = false;
+  /** libuv is watching the terminal for input (between resume() and the next read). */
+  private reading = false;
+  private readonly tick: NodeJS.Timeout;
 
   constructor(
     private readonly sink: Writable,
@@ -50,32 +57,47 @@ export class TerminalStdin {
         },
       },
     } as ConstructorParameters<typeof tty.ReadStream>[1];
-    this.stream = new tty.ReadStream(reopenTerminal(), options);
+    const fd = reopenTerminal();
+    this.stream = new tty.ReadStream(fd, options);
+    this.stream.pause();
     sink.on('error', () => this.stop());
-    this.stream.resume();
     // Ctrl-D at the start of a line, or EIO (orphaned): the command's stdin ends.
     this.stream.once('end', () => this.finish());
     this.stream.on('error', () => this.finish());
+    // Whether to read is decided again every TICK_MS: the command took the last read, and
+    // this run is (still) in the terminal's foreground. In the background it does not
+    // watch the terminal at all: it would race the shell for every key the user types
+    // there, and be stopped (SIGTTIN) whenever it won, even if its command never reads.
+    this.tick = setInterval(() => this.decide(() => inForeground(fd)), TICK_MS);
+    this.tick.unref();
+    this.decide(() => inForeground(fd));
   }
 
   private take(chunk: Buffer): void {
+    this.reading = false;
     if (this.stopped) return;
-    this.sink.write(chunk, (err) => {
-      if (!err) this.whenTaken(() => this.stream.resume());
-    });
+    this.waitingForPipe = true;
+    this.sink.write(chunk);
   }
 
-  /** Calls `next` once the command has read all the pipe holds (polled: a pipe writer is not told). */
-  private whenTaken(next: () => void): void {
+  private decide(foreground: () => boolean): void {
     if (this.stopped) return;
-    let left = 0;
+    if (this.waitingForPipe && this.pipeEmpty()) this.waitingForPipe = false;
+    const read = !this.waitingForPipe && foreground();
+    if (read === this.reading) return;
+    this.reading = read;
+    if (read) this.stream.resume();
+    else this.stream.pause();
+  }
+
+  /** Whether the command has read all the pipe holds (without FIONREAD: once our write is done). */
+  private pipeEmpty(): boolean {
+    if (this.sink.writableLength > 0) return false;
     try {
-      left = this.unread?.() ?? 0;
+      return (this.unread?.() ?? 0) === 0;
     } catch {
-      left = 0;
+      return true;
     }
-    if (left === 0) return next();
-    this.poll = setTimeout(() => this.whenTaken(next), TAKEN_POLL_MS);
   }
 
   private finish(): void {
@@ -93,7 +115,7 @@ export class TerminalStdin {
 
   private close(): void {
     this.stopped = true;
-    if (this.poll) clearTimeout(this.poll);
+    clearInterval(this.tick);
     this.stream.destroy();
   }
 }
@@ -101,8 +123,8 @@ export class TerminalStdin {
 /** One read: a line, in canonical mode, is at most 4095 bytes and its newline. */
 const READ_SIZE = 4096;
 
-/** How often the pipe is asked whether the command took the last line. */
-const TAKEN_POLL_MS = 15;
+/** How often the pipe and the terminal's foreground are looked at again. */
+const TICK_MS = 20;
 
 /**
  * The terminal on descriptor 0, opened again: a new open file, whose non-blocking flag

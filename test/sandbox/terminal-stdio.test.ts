@@ -4,7 +4,8 @@
  * docs/security.md "Inherited stdio"). These tests hold the relay to what a user at a
  * prompt expects: typed lines reach the command, Ctrl-D ends its stdin, Ctrl-C reaches it,
  * the run returns at once when the command is done whether or not anything was typed,
- * type-ahead meant for the shell stays in the terminal (but for one line), the terminal
+ * type-ahead meant for the shell stays in the terminal (but for one line), a background
+ * run neither stops nor takes what is typed for the shell, the terminal
  * is never left in another mode, and --verbose names it. Each runs on both Linux
  * backends, as root and (scripts/test.js) unprivileged, on a real pty.
  */
@@ -101,6 +102,18 @@ for (const { name: backend, skip } of backends) {
       const r = onTerminal(s, backend, 'ntt', 'for i in 1 2 3; do echo "out $i"; echo "err $i" >&2; done; [ -t 1 ] || echo "no terminal"; stty -echo 2>/dev/null || echo "stty refused"');
       assert.equal(r.status, 0);
       assert.equal(r.terminal.replace(/\r/g, ''), 'out 1\nerr 1\nout 2\nerr 2\nout 3\nerr 3\nno terminal\nstty refused\n');
+    });
+
+    test('a background run (`&` in an interactive shell) is not stopped and takes nothing typed for the shell', () => {
+      const s = stage();
+      const run = `"${process.execPath}" "${CELISTRA_BIN}" run --backend ${backend} --workspace "${s.ws}" -- sh -c 'sleep 1.5; echo bg-done'`;
+      const argv = ['bash', '--norc', '--noprofile', '-ic', `${run} > "${s.files[1]}" & sleep 0.8; jobs -l; wait; echo "waited $?"`];
+      const r = runOnTerminal({ layout: 'ttt', argv, env: s.env, cwd: s.root, typing: [{ afterMs: 500, text: 'for-the-shell\n' }] });
+      assert.deepEqual(terminalChanges(r.before, r.after), []);
+      assert.equal(readFileSync(s.files[1]!, 'utf8'), 'bg-done\n');
+      assert.doesNotMatch(r.terminal, /Stopped/);
+      assert.match(r.terminal, /Running[\s\S]*waited 0/);
+      assert.equal(r.leftover, 'for-the-shell\n');
     });
 
     test('--verbose names the relayed terminal', () => {
