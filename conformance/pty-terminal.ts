@@ -80,7 +80,7 @@ while time.time() < deadline:
     now = time.time()
     while pending and now - start >= pending[0]['afterMs'] / 1000:
         os.write(master, pending.pop(0)['text'].encode())
-    r, _, _ = select.select([master], [], [], 0.01)
+    r, _, _ = select.select([master], [], [], 0.002)
     if r:
         try:
             out += os.read(master, 65536)
@@ -113,7 +113,7 @@ export function runOnTerminal(o: TerminalRunOptions): TerminalRun {
   if (!o.layout.includes('t')) throw new Error('runOnTerminal: the layout names no terminal');
   const timeout = o.timeoutMs ?? 60_000;
   const opts = { layout: o.layout, files: o.files ?? [], typing: o.typing ?? [], argv: o.argv, timeout };
-  const r = spawnSync('python3', ['-c', HARNESS, JSON.stringify(opts)], { env: o.env, cwd: o.cwd, encoding: 'utf8', timeout: timeout + 30_000 });
+  const r = spawnSync('python3', ['-c', HARNESS, JSON.stringify(opts)], { env: o.env, cwd: o.cwd, encoding: 'utf8', timeout: timeout + 30_000, maxBuffer: 512 * 1024 * 1024 });
   try {
     return JSON.parse(r.stdout) as TerminalRun;
   } catch {
