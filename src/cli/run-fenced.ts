@@ -10,6 +10,7 @@ import { runInTerminal, runPiped } from '../run/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../run/private-tmp.js';
 import { RunAudit } from '../run/audit.js';
 import { execIntoHelper } from '../run/launch-exec.js';
+import { guardAgainstOrphans } from '../run/orphans.js';
 import { prepareStdioRelay } from '../run/stdio-relay.js';
 import { STDIO_NAMES, needsRelay, stdioRoutes, type StdioRoutes } from '../run/stdio-kind.js';
 import { runLimits, type RunLimits } from '../run/limits.js';
@@ -105,7 +106,11 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     if (!interactive && !relay && !checkout && !limits.wrapped) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
     const passOn = relay ?? (routes?.routes[0] === 'empty' ? routes : undefined);
+    // Landlock: this process is the subreaper of last resort if the helper alone dies (run/orphans.ts).
+    const orphans = plan.backend === 'landlock' ? guardAgainstOrphans() : undefined;
     const result = interactive ? await runInTerminal(limits.plan, hooks) : await runPiped(limits.plan, hooks, passOn && prepareStdioRelay(passOn));
+    const leftBehind = orphans?.end() ?? 0;
+    if (leftBehind) process.stderr.write(`celistra: ended ${leftBehind} process(es) the command left running after its sandbox helper was gone\n`);
     limits.end();
     await audit.exited(result);
     // The helper could not set up the fence (its 120–124 statuses): the machine may have
