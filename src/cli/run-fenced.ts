@@ -1,5 +1,4 @@
-import { fstatSync, mkdirSync, readlinkSync } from 'node:fs';
-import { loadBuiltin } from '../lazy/builtin.js';
+import { mkdirSync, readlinkSync } from 'node:fs';
 import { CelistraError } from '../policy/errors.js';
 import { celistraPaths } from '../policy/paths.js';
 import { buildPolicy } from '../policy/policy.js';
@@ -11,6 +10,7 @@ import { createPrivateTmp, removePrivateTmp } from '../run/private-tmp.js';
 import { RunAudit } from '../run/audit.js';
 import { execIntoHelper } from '../run/launch-exec.js';
 import { guardAgainstOrphans } from '../run/orphans.js';
+import { isTerminal } from '../run/is-terminal.js';
 import { prepareStdioRelay } from '../run/stdio-relay.js';
 import { STDIO_NAMES, needsRelay, stdioRoutes, type StdioRoutes } from '../run/stdio-kind.js';
 import { runLimits, type RunLimits } from '../run/limits.js';
@@ -146,24 +146,4 @@ function terminalName(fd: number): string {
   } catch {
     return `on descriptor ${fd}`;
   }
-}
-
-const LINUX_MEM_MAJOR = 1;
-
-/**
- * Not process.stdin.isTTY, and node:tty only when it can matter: both build on Node's net
- * and stream modules (~3 ms), which a run with piped or redirected stdio never needs.
- */
-function isTerminal(fd: number): boolean {
-  try {
-    const st = fstatSync(fd);
-    if (!st.isCharacterDevice()) return false;
-    // Linux's memory devices (/dev/null, /dev/zero, ...: major 1) are never terminals;
-    // scripts and CI often run with stdin from /dev/null.
-    if (process.platform === 'linux' && Math.floor(st.rdev / 256) % 4096 === LINUX_MEM_MAJOR) return false;
-  } catch {
-    return false;
-  }
-  const tty = loadBuiltin<typeof import('node:tty')>('node:tty');
-  return tty.isatty(fd);
 }

@@ -1,7 +1,7 @@
 import type { LaunchPlan } from '../backends/backend.js';
 import { emitBeforeExec } from './before-exec-event.js';
 import { CelistraError } from '../policy/errors.js';
-import { loadBuiltin } from '../lazy/builtin.js';
+import { isTerminal } from './is-terminal.js';
 import type { Policy } from '../policy/policy.js';
 import type { RunAudit } from './audit.js';
 import { loadEmptyStdin, loadExecReplacing } from '../backends/landlock/native-addon.js';
@@ -29,7 +29,7 @@ export async function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: str
   if (plan.backend !== 'landlock') return;
   // The command inherits descriptors 0–2 as they are here: never the user's terminal,
   // which the caller relays instead (stdio-kind.ts). Checked again, as a fence, not assumed.
-  const terminal = [0, 1, 2].find((fd) => loadBuiltin<typeof import('node:tty')>('node:tty').isatty(fd));
+  const terminal = [0, 1, 2].find(isTerminal);
   if (terminal !== undefined) throw new CelistraError('E_SPAWN', `refusing to hand the fenced command the terminal on descriptor ${terminal}`, 'a terminal is relayed, never handed over: this is a bug in Celistra');
   const exec = loadExecReplacing();
   if (!exec) return;

@@ -1,6 +1,6 @@
 import { fstatSync, readlinkSync } from 'node:fs';
-import { loadBuiltin } from '../lazy/builtin.js';
 import { CelistraError } from '../policy/errors.js';
+import { isTerminal } from './is-terminal.js';
 
 /**
  * What one of the caller's stdin, stdout or stderr is, as far as the fence cares
@@ -88,9 +88,6 @@ export function stdioRoutes(): StdioRoutes {
   return { routes, sharedOutput: routes[1] === 'relay' && routes[2] === 'relay' && sameFile(1, 2), terminals };
 }
 
-function isTerminal(fd: number): boolean {
-  return loadBuiltin<typeof import('node:tty')>('node:tty').isatty(fd);
-}
 
 function sameFile(a: number, b: number): boolean {
   const x = fstatSync(a);
