@@ -10,36 +10,17 @@
 // Variants run round-robin in a fresh random order each round, so machine noise hits all
 // of them alike. Wall time is from the harness's spawn to its seeing the exit (2 ms polls).
 // Usage: node dist/bench/terminal-relay.js [runs] [--mb N] [--baseline DIR]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runOnTerminal } from '../conformance/pty-terminal.js';
 import { machineLine, median, percentile } from './stats.js';
+import { relayBenchArgs, relayBenchScratch } from './relay-bench-setup.js';
 
-const cli = process.argv.slice(2);
-const flagValue = (name: string) => {
-  const i = cli.indexOf(name);
-  return i === -1 ? undefined : cli[i + 1];
-};
-const runs = Number(cli.find((a, i) => /^\d+$/.test(a) && !['--baseline', '--mb'].includes(cli[i - 1] ?? '')) ?? 10);
-const mb = Number(flagValue('--mb') ?? 2);
-const baselineDir = flagValue('--baseline');
+const { runs, mb, baselineDir } = relayBenchArgs(2);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const scratch = mkdtempSync(join(tmpdir(), 'celistra-bench-tty-'));
-const ws = join(scratch, 'ws');
-mkdirSync(ws);
-const env: Record<string, string> = {
-  ...(process.env as Record<string, string>),
-  HOME: join(scratch, 'home'),
-  XDG_STATE_HOME: join(scratch, 'state'),
-  XDG_CONFIG_HOME: join(scratch, 'config'),
-  XDG_RUNTIME_DIR: join(scratch, 'run'),
-};
-delete env.NODE_EXTRA_CA_CERTS;
-delete env.NODE_OPTIONS;
-mkdirSync(env.HOME!, { recursive: true });
-mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true, mode: 0o700 });
+const { scratch, ws, env } = relayBenchScratch('celistra-bench-tty-');
 const files = [0, 1, 2].map((i) => join(scratch, `stdio-${i}`));
 for (const f of files) writeFileSync(f, '');
 
