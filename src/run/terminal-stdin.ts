@@ -1,7 +1,6 @@
-import { openSync, constants as fsConstants } from 'node:fs';
+import { openSync, writeSync, constants as fsConstants } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { loadBuiltin } from '../lazy/builtin.js';
-import { CelistraError } from '../policy/errors.js';
 import { inForeground } from './terminal-foreground.js';
 
 /**
@@ -30,13 +29,13 @@ import { inForeground } from './terminal-foreground.js';
  *   only when the process group is orphaned: stdin then ends.
  */
 export class TerminalStdin {
-  private readonly stream: import('node:tty').ReadStream;
+  private readonly stream: import('node:tty').ReadStream | undefined;
   private stopped = false;
   /** A read was handed to the command's pipe and the command has not taken all of it yet. */
   private waitingForPipe = false;
   /** libuv is watching the terminal for input (between resume() and the next read). */
   private reading = false;
-  private readonly tick: NodeJS.Timeout;
+  private readonly tick: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly sink: Writable,
@@ -57,7 +56,19 @@ export class TerminalStdin {
         },
       },
     } as ConstructorParameters<typeof tty.ReadStream>[1];
-    const fd = reopenTerminal();
+    const reopened = reopenTerminal();
+    if ('why' in reopened) {
+      // Reading fd 0 itself would set O_NONBLOCK on the caller's own open file (libuv), or
+      // leave a blocking read that holds the run up after the command; neither is done.
+      // The command is already started (this runs after the spawn): it gets an empty stdin.
+      say(`celistra: note: cannot open the terminal on stdin again (${reopened.why}): the command's stdin is empty; give it input with \`< file\` or a pipe\n`);
+      this.stopped = true;
+      sink.end();
+      this.stream = undefined;
+      this.tick = undefined;
+      return;
+    }
+    const fd = reopened.fd;
     this.stream = new tty.ReadStream(fd, options);
     this.stream.pause();
     sink.on('error', () => this.stop());
@@ -86,8 +97,8 @@ export class TerminalStdin {
     const read = !this.waitingForPipe && foreground();
     if (read === this.reading) return;
     this.reading = read;
-    if (read) this.stream.resume();
-    else this.stream.pause();
+    if (read) this.stream?.resume();
+    else this.stream?.pause();
   }
 
   /** Whether the command has read all the pipe holds (without FIONREAD: once our write is done). */
@@ -116,7 +127,7 @@ export class TerminalStdin {
   private close(): void {
     this.stopped = true;
     clearInterval(this.tick);
-    this.stream.destroy();
+    this.stream?.destroy();
   }
 }
 
@@ -129,16 +140,22 @@ const TICK_MS = 20;
 /**
  * The terminal on descriptor 0, opened again: a new open file, whose non-blocking flag
  * (libuv sets it) is ours alone. O_NOCTTY: a run without a controlling terminal must not
- * acquire this one.
+ * acquire this one. Undefined when it cannot be opened again: a terminal another user
+ * owns (a shell after `su`, whose /dev/pts/N is still the first user's, mode 0620).
  */
-function reopenTerminal(): number {
+function reopenTerminal(): { fd: number } | { why: string } {
   try {
-    return openSync('/proc/self/fd/0', fsConstants.O_RDONLY | fsConstants.O_NOCTTY);
+    return { fd: openSync('/proc/self/fd/0', fsConstants.O_RDONLY | fsConstants.O_NOCTTY) };
   } catch (e) {
-    throw new CelistraError(
-      'E_SPAWN',
-      `cannot relay the terminal on stdin to the fenced command: opening it again failed: ${(e as Error).message}`,
-      'give the command its input another way: `< file`, `</dev/null`, or a pipe',
-    );
+    return { why: (e as Error).message };
+  }
+}
+
+/** Celistra's own note on the caller's stderr. */
+function say(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // Nowhere to say it.
   }
 }

@@ -11,7 +11,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CELISTRA_BIN } from '../support/celistra-cli.js';
 import { isolatedEnv } from '../support/isolated-env.js';
@@ -34,6 +35,9 @@ function runOnTerminalAvailable(): boolean {
     return false;
   }
 }
+
+const otherUser = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
+const otherUserSkip = process.getuid?.() !== 0 ? 'needs root, to run as another user on a terminal root owns' : otherUser ? false : 'no unprivileged test user (CELISTRA_TEST_USER, default celistra-ci)';
 
 function stage() {
   const iso = isolatedEnv('celistra-terminal-stdio-');
@@ -122,5 +126,37 @@ for (const { name: backend, skip } of backends) {
       assert.equal(r.status, 0);
       assert.match(r.terminal, /relaying stdin, stdout, stderr \(the terminal \/dev\/pts\/\d+\) through a pipe/);
     });
+
+    test('a terminal the caller cannot open again (a shell after `su`): the command gets an empty stdin and a note, nothing typed is taken', { skip: otherUserSkip }, () => {
+      // The pty is root's (mode 0620), the run another user's, as after `su - user`.
+      const dir = mkdtempSync('/var/tmp/celistra-tty-su-');
+      const user = otherUser!;
+      try {
+        const ws = join(dir, 'ws');
+        mkdirSync(ws);
+        const files = [0, 1, 2].map((i) => join(dir, `stdio-${i}`));
+        for (const f of files) writeFileSync(f, '');
+        for (const p of [dir, ws, ...files]) chownSync(p, user.uid, user.gid);
+        const argv = ['runuser', '-u', user.name, '--', 'env', `HOME=${user.home}`, process.execPath, CELISTRA_BIN, 'run', '--backend', backend, '--workspace', ws, '--', 'sh', '-c', 'cat; echo "cat ended $?"'];
+        const r = runOnTerminal({ layout: 'tff', files, argv, cwd: dir, typing: [{ afterMs: 500, text: 'for-the-shell\n' }] });
+        assert.deepEqual(terminalChanges(r.before, r.after), []);
+        assert.equal(r.status, 0, readFileSync(files[2]!, 'utf8'));
+        assert.equal(readFileSync(files[1]!, 'utf8'), 'cat ended 0\n');
+        assert.match(readFileSync(files[2]!, 'utf8'), /cannot open the terminal on stdin again .*the command's stdin is empty/);
+        assert.equal(r.leftover, 'for-the-shell\n');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 }
+
+/** The unprivileged user scripts/test.js runs the sandbox tests as, when this runs as root. */
+function unprivilegedUser(): { name: string; uid: number; gid: number; home: string } | undefined {
+  const name = process.env.CELISTRA_TEST_USER ?? 'celistra-ci';
+  const r = spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  const g = spawnSync('id', ['-g', name], { encoding: 'utf8' });
+  if (r.status !== 0 || g.status !== 0) return undefined;
+  return { name, uid: Number(r.stdout), gid: Number(g.stdout), home: `/home/${name}` };
+}
+
