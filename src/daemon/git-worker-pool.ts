@@ -71,9 +71,12 @@ export class GitWorkerPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const q of this.queue.splice(0)) q.reject(new CelistraError('E_DAEMON', 'the daemon is stopping: the git work was not done'));
-    const workers = [...this.busy.keys(), ...this.idle.map((i) => i.worker)];
-    for (const i of this.idle.splice(0)) clearTimeout(i.timer);
-    await Promise.all(workers.map((w) => w.terminate()));
+    const idle = this.idle.splice(0).map((i) => {
+      clearTimeout(i.timer);
+      return stopWorker(i.worker);
+    });
+    // A job still running is cut short (its thread's temp dir may stay behind in /tmp).
+    await Promise.all([...idle, ...[...this.busy.keys()].map((w) => w.terminate())]);
   }
 
   private takeNext(): Queued | undefined {
@@ -106,7 +109,10 @@ export class GitWorkerPool {
     const worker = new Worker(this.workerUrl);
     worker.on('message', (answer: GitJobAnswer) => this.answered(worker, answer));
     worker.on('error', (e) => this.lost(worker, e));
-    worker.on('exit', (code) => this.lost(worker, new Error(`exit code ${code}`)));
+    worker.on('exit', (code) => {
+      exited.add(worker);
+      this.lost(worker, new Error(`exit code ${code}`));
+    });
     return worker;
   }
 
@@ -122,7 +128,7 @@ export class GitWorkerPool {
     const timer = setTimeout(() => {
       const at = this.idle.findIndex((i) => i.worker === worker);
       if (at !== -1) this.idle.splice(at, 1);
-      void worker.terminate();
+      void stopWorker(worker);
     }, this.idleMs);
     timer.unref();
     this.idle.push({ worker, timer });
@@ -143,4 +149,17 @@ export class GitWorkerPool {
     running.queued.reject(new CelistraError('E_INTERNAL', `the daemon's git worker stopped during ${running.queued.job.op}: ${why.message}`));
     this.pump();
   }
+}
+
+const exited = new WeakSet<Worker>();
+
+/** Ask an idle worker to end (git-worker.ts): it exits on its own, running its exit handlers. */
+function stopWorker(worker: Worker): Promise<void> {
+  if (exited.has(worker)) return Promise.resolve();
+  return new Promise((resolve) => {
+    worker.once('exit', () => resolve());
+    // Kept referenced until it has gone, or the process could end with close() unresolved.
+    worker.ref();
+    worker.postMessage({ stop: true });
+  });
 }

@@ -21,7 +21,10 @@ function run(job: GitJob): unknown {
 
 const port = parentPort;
 if (!port) throw new Error('git-worker.js runs as a worker thread of the daemon');
-port.on('message', ({ id, job }: { id: number; job: GitJob }) => {
+// `stop` closes the port and the thread ends on its own: its exit handlers run (the
+// subprocess trap's temp dir is removed), which terminate() would skip.
+port.on('message', ({ id, job, stop }: { id: number; job: GitJob; stop?: true }) => {
+  if (stop) return port.close();
   let answer: GitJobAnswer;
   try {
     answer = { id, result: run(job) };
