@@ -198,7 +198,7 @@ test('a crash-looping agent shows its restarts rising, ends crashed-out and sort
   await spawnAgent(sb, 'zulu-crash', ['sh', '-c', 'exit 3'], { autoRestart: true });
   const shown = await waitForRows(page, (r) => r[0]?.[0] === 'zulu-crash' && r[0][1] === 'crashed-out', 'zulu-crash crashed-out, first');
   assert.equal(shown[0]![0], 'zulu-crash', 'the agent needing a person sorts before the running ones (and before alpha by name)');
-  const restarts = await page.$eval('#fleet-rows tr[data-agent="zulu-crash"] td:nth-child(5)', (td) => Number(td.textContent));
+  const restarts = await page.$eval('#fleet-rows tr[data-agent="zulu-crash"] td[data-label=restarts]', (td) => Number(td.textContent));
   assert.ok(restarts >= 5, `restarts shown: ${restarts}`);
   await page.context().close();
 });
