@@ -60,7 +60,7 @@ try {
   await waitFor('a first stat for every agent', () => (names.every((n) => latest.get(n)?.status === 'ok') ? true : undefined), 600_000);
   process.stdout.write(`every agent measured once, ${((Date.now() - t) / 1000).toFixed(1)} s after the first spawn\n`);
 
-  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const loop = monitorEventLoopDelay({ resolution: 1 });
   const listing: number[] = [];
   const before = published;
   const load0 = loadavg()[0]!;
