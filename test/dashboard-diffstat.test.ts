@@ -50,6 +50,9 @@ test('each task agent carries its diff stat in GET /v1/agents and ctl ls --json,
     const listed = JSON.parse(ls.stdout) as AgentSummary[];
     assert.deepEqual(okCounts(listed.find((a) => a.name === 'stat')?.diffStat), first);
     assert.equal(listed.find((a) => a.name === 'plain')?.diffStat, null);
+    const table = spawnSync(process.execPath, [CLI_MAIN, 'ctl', 'ls'], { env: sb.env, encoding: 'utf8' });
+    assert.match(table.stdout, /^NAME .* DIFF +LAST OUTPUT$/m);
+    assert.match(table.stdout, /^stat .* 2 files \+4 -1 +EDITED$/m, table.stdout);
 
     await sb.client.call('POST', '/v1/agents/stat/input', { data: 'go\n' });
     await waitFor('the exit', async () => ((await agent(sb, 'stat')).state === 'exited' ? true : undefined), 30_000);
