@@ -323,6 +323,8 @@ test('the diff view shows a task\'s files and patch as text, and pull brings it 
   await page.click('#diff-view .pull');
   await page.waitForSelector('#diff-view .diff-status:text("agent/lima → main: fast-forward")', { timeout: 15_000 });
   assert.equal(readFileSync(join(repo, 'page.html'), 'utf8'), '<b>bold</b>\n');
+  // Pulled, the task has nothing its base lacks: its row is measured again at once.
+  assert.equal((await waitForDiffCell(page, 'lima', { files: 0, added: 0, removed: 0 })).text, 'no changes');
   await page.click('#show-terminal');
   await waitFor('lima\'s screen', async () => (await terminalText(page)).includes('DONE') || undefined, 15_000);
   await page.context().close();
