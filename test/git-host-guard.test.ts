@@ -44,11 +44,11 @@ function gitlinkScript(marker: string, path: string): string {
 test('your git add -A / -u / . / commit -a / stash never enter a gitlink the agent checked out (no .gitmodules needed)', () => {
   const t = stage('guard-gitlink');
   fenced(t, gitlinkScript(t.marker, 'nested'));
-  assert.match(must('git ls-files -t --stage nested', t.wt, t.s.env), /^S 160000 /, 'the gitlink is skip-worktree in the task index');
   for (const cmd of ['git add -A', 'git add -u', 'git add .', 'git add nested', 'git commit -qam wip', 'git stash', 'git stash pop', 'git stash -u', 'git stash pop', 'git checkout .', 'git reset -q']) {
     must(`echo "$RANDOM" >> README && ${cmd} >/dev/null 2>&1 || true`, t.wt, t.s.env);
     assert.equal(existsSync(t.marker), false, `\`${cmd}\` ran the nested repository's program on the host`);
   }
+  assert.match(must('git ls-files -t --stage nested', t.wt, t.s.env), /^S 160000 /, 'the gitlink is skip-worktree in the task index');
   // The mark is the agent's to lift when it means to stage a new submodule commit.
   fenced(t, `(cd nested && echo m > m && git add m && git -c core.fsmonitor=false commit -qm m) && git update-index --no-skip-worktree nested && git add nested && git -c diff.ignoreSubmodules=none commit -qm bump`);
   rmSync(t.marker, { force: true });
@@ -67,11 +67,11 @@ test('an index left behind that Celistra cannot guard (a link) is moved to the q
   must(`git update-index --no-skip-worktree nested && mv ${admin}/index ${admin}/real && ln -s real ${admin}/index`, t.wt, t.s.env);
   const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
   assert.equal(ls.status, 0, ls.stderr);
+  must('echo more >> README && git add -A >/dev/null 2>&1 || true', t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git add -A entered the gitlink');
   const guard = JSON.parse(ls.stdout)[0].gitGuard;
   assert.equal(guard.quarantined[0]?.state, 'index', ls.stdout);
   assert.match(ls.stderr, /its index .*not a regular file \(a symbolic link\).*moved to /);
-  must('git add -A >/dev/null 2>&1 || true', t.wt, t.s.env);
-  assert.equal(existsSync(t.marker), false, 'git add -A entered the gitlink');
 });
 
 /** The agent starts an interactive rebase that stops at once (`break`), with `extra` lines put first. */
@@ -82,29 +82,31 @@ function halfDoneRebase(extra: string): string {
 test('a half-done rebase whose todo list has exec lines is moved aside: your git rebase --continue runs nothing', () => {
   const t = stage('guard-rebase-exec');
   fenced(t, halfDoneRebase(`sed -i '1i exec touch ${t.marker}' "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`));
-  assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the rebase state is still in the admin dir');
-  const q = readdirSync(join(t.container, 'quarantine'));
-  assert.equal(q.length, 1);
-  assert.ok(existsSync(join(t.container, 'quarantine', q[0]!, 'rebase-merge', 'git-rebase-todo')), 'the todo list is kept in the quarantine');
   for (const cmd of ['git rebase --continue', 'git rebase --skip', 'git commit -q --allow-empty -m x', 'git status']) {
     must(`${cmd} >/dev/null 2>&1 || true`, t.wt, t.s.env);
     assert.equal(existsSync(t.marker), false, `\`${cmd}\` ran the agent's exec line on the host`);
   }
+  assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the rebase state is still in the admin dir');
+  const q = readdirSync(join(t.container, 'quarantine'));
+  assert.equal(q.length, 1);
+  assert.ok(existsSync(join(t.container, 'quarantine', q[0]!, 'rebase-merge', 'git-rebase-todo')), 'the todo list is kept in the quarantine');
 });
 
 test('a rebase state naming an outside merge strategy, or a cherry-pick whose opts name one, is moved aside; found by ls after a killed run', () => {
   const t = stage('guard-strategy');
   // Written without a fenced run (as if it was killed before its after-step): ls finds it.
-  must(`${halfDoneRebase(`echo evil > "$(git rev-parse --git-path rebase-merge)/strategy"`)}`, t.wt, t.s.env);
+  // The picks are put in reverse order, so that git merges (a pick onto its own parent is a fast-forward).
+  const todo = '"$(git rev-parse --git-path rebase-merge)/git-rebase-todo"';
+  must(halfDoneRebase(`echo evil > "$(git rev-parse --git-path rebase-merge)/strategy" && grep '^pick' ${todo} | tac > ../todo && mv ../todo ${todo}`), t.wt, t.s.env);
   const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
   assert.equal(ls.status, 0, ls.stderr);
+  // The program git would run, where a PATH entry of "." would find it.
+  must(`printf '#!/bin/sh\\ntouch ${t.marker}\\n' > git-merge-evil && chmod +x git-merge-evil && PATH=.:$PATH git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git rebase --continue ran the strategy program the agent named');
   const guard = JSON.parse(ls.stdout)[0].gitGuard;
   assert.equal(guard.quarantined[0]?.state, 'rebase-merge');
   assert.match(guard.quarantined[0]?.reasons.join(' '), /git-merge-evil/);
   assert.match(ls.stderr, /moved to .*quarantine.* put it back: mv /);
-  // The program git would run, where a PATH entry of "." would find it.
-  must(`printf '#!/bin/sh\\ntouch ${t.marker}\\n' > git-merge-evil && chmod +x git-merge-evil && PATH=.:$PATH git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
-  assert.equal(existsSync(t.marker), false);
   const seq = join(t.container, 'admin', 'sequencer');
   must(`mkdir -p ${seq} && printf '[options]\\n\\tstrategy = evil\\n' > ${seq}/opts && echo "pick $(git rev-parse HEAD) x" > ${seq}/todo`, t.wt, t.s.env);
   const diff = celistra(['diff', 'a', '--stat'], t.repo, t.s.env);
