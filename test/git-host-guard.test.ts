@@ -49,14 +49,24 @@ test('your git add -A / -u / . / commit -a / stash never enter a gitlink the age
     assert.equal(existsSync(t.marker), false, `\`${cmd}\` ran the nested repository's program on the host`);
   }
   assert.match(must('git ls-files -t --stage nested', t.wt, t.s.env), /^S 160000 /, 'the gitlink is skip-worktree in the task index');
-  // The mark is the agent's to lift when it means to stage a new submodule commit.
-  fenced(t, `(cd nested && echo m > m && git add m && git -c core.fsmonitor=false commit -qm m) && git update-index --no-skip-worktree nested && git add nested && git -c diff.ignoreSubmodules=none commit -qm bump`);
+  // An agent that means to record a new commit of its submodule says so by its id (the mark stays).
+  fenced(t, `(cd nested && echo m > m && git add m && git -c core.fsmonitor=false commit -qm m) && git update-index --cacheinfo 160000,$(git -C nested rev-parse HEAD),nested && git -c diff.ignoreSubmodules=none commit -qm bump`);
   rmSync(t.marker, { force: true });
   const diff = celistra(['diff', 'a', '--stat'], t.repo, t.s.env);
   assert.equal(diff.status, 0, diff.stderr);
   assert.match(diff.stdout, /nested/, 'celistra diff still shows the gitlink the task changed');
-  must('git add -A >/dev/null 2>&1 || true', t.wt, t.s.env);
-  assert.equal(existsSync(t.marker), false, 'after the agent re-staged the gitlink, the next after-step marked it again');
+  must('echo more >> README && git add -A >/dev/null 2>&1 || true', t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'after the agent re-staged the gitlink, it was marked again');
+});
+
+test('a gitlink that enters the index anew through your own git (checkout, reset, stash apply, add of an embedded repo) is marked at once', () => {
+  const t = stage('guard-gitlink-chain');
+  // HEAD~1 has the gitlink, HEAD does not; the nested repository stays checked out.
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git rm -q --sparse --cached nested && git -c diff.ignoreSubmodules=none commit -qm 'drop gitlink' && git init -q embedded && (cd embedded && echo e > e && git add e && git commit -qm e && git config core.fsmonitor 'touch ${t.marker}; false')`);
+  for (const cmd of ['git checkout -q HEAD~1', 'git checkout -q -', 'git reset -q HEAD~1', 'git reset -q --hard ORIG_HEAD', 'git add .', 'git stash -q', 'git stash apply -q', 'git restore --staged -q --source=HEAD~1 nested']) {
+    must(`${cmd} >/dev/null 2>&1 || true; echo "$RANDOM" >> README; git add -A >/dev/null 2>&1; git stash -q >/dev/null 2>&1; git stash pop -q >/dev/null 2>&1 || true`, t.wt, t.s.env);
+    assert.equal(existsSync(t.marker), false, `\`${cmd}\` then git add -A / stash ran a nested repository's program on the host`);
+  }
 });
 
 test('an index left behind that Celistra cannot guard (a link) is moved to the quarantine, and ls says so', () => {
