@@ -72,7 +72,7 @@ const PLANTS: Plant[] = [
   {
     name: 'a half-done rebase whose todo list starts with an exec line, for your git rebase --continue/--skip',
     script: (m) =>
-      `for i in 1 2; do echo $i > conf34-r$i && git add conf34-r$i && git commit -qm r$i; done && GIT_SEQUENCE_EDITOR="sed -i '1i break'" git rebase -q -i HEAD~2 && sed -i ${sh(`1i exec touch ${m('rebase-exec')}`)} "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`,
+      `(git stash -q -u || true) && for i in 1 2; do echo $i > conf34-r$i && git add conf34-r$i && git commit -qm r$i; done && GIT_SEQUENCE_EDITOR="sed -i '1i break'" git rebase -q -i HEAD~2 && sed -i ${sh(`1i exec touch ${m('rebase-exec')}`)} "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`,
     planted: (_, container) => inAdminOrQuarantine(container, 'rebase-merge/git-rebase-todo'),
     after: 'git rebase --abort; git checkout -q -f agent/t',
   },
