@@ -28,6 +28,10 @@ const MAX_INDEX_FILE = 1024 * 1024 * 1024;
 
 export function markGitlinksSkipWorktree(record: WorktreeRecord, layout: WorktreeLayout): GitlinkGuard {
   const indexFile = join(layout.adminDir, 'index');
+  // Looked at first without the lock: a command that finds nothing to mark changes nothing
+  // (not even the admin dir's mtime: a refusing pull or rm leaves the task as it was).
+  const first = onCopy(record, indexFile, false);
+  if ('unguarded' in first || first.marked.length === 0) return first;
   const lockFile = `${indexFile}.lock`;
   let lock: number;
   try {
@@ -36,13 +40,34 @@ export function markGitlinksSkipWorktree(record: WorktreeRecord, layout: Worktre
     return { unguarded: `its index is locked (${lockFile}: ${(e as NodeJS.ErrnoException).code})` };
   }
   let written = false;
+  try {
+    // Under the lock, from the index as it is now.
+    const result = onCopy(record, indexFile, true);
+    if ('unguarded' in result || !result.content) return result;
+    let off = 0;
+    while (off < result.content.length) off += writeSync(lock, result.content, off, result.content.length - off);
+    fsyncSync(lock);
+    closeSync(lock);
+    lock = -1;
+    // A rename replaces the entry `index` (a link planted there included), never its target.
+    renameSync(lockFile, indexFile);
+    written = true;
+    return { marked: result.marked };
+  } finally {
+    if (lock >= 0) closeSync(lock);
+    if (!written) rmSync(lockFile, { force: true });
+  }
+}
+
+/** The unmarked stage-0 gitlinks of the index, read from a private copy; with `mark`, also the copy's bytes once marked. */
+function onCopy(record: WorktreeRecord, indexFile: string, mark: boolean): { marked: string[]; content?: Buffer } | { unguarded: string } {
+  const original = readFileNoFollow(indexFile, MAX_INDEX_FILE);
+  if (!original) {
+    const kind = indexKind(indexFile);
+    return kind === 'absent' ? { marked: [] } : { unguarded: `its index is not a regular file (${kind})` };
+  }
   const scratch = mkdtempSync(join(tmpdir(), 'celistra-gitlinks-'));
   try {
-    const original = readFileNoFollow(indexFile, MAX_INDEX_FILE);
-    if (!original) {
-      const kind = indexKind(indexFile);
-      return kind === 'absent' ? { marked: [] } : { unguarded: `its index is not a regular file (${kind})` };
-    }
     const copy = join(scratch, 'index');
     writeFileSync(copy, original, { mode: 0o600 });
     const opts = { cwd: scratch, gitDir: record.commonDir, workTree: scratch, env: { GIT_INDEX_FILE: copy } };
@@ -53,22 +78,11 @@ export function markGitlinksSkipWorktree(record: WorktreeRecord, layout: Worktre
       const m = /^(\S) 160000 [0-9a-f]+ (\d)\t(.+)$/s.exec(e);
       return m && m[1] !== 'S' && m[2] === '0' ? [m[3]!] : [];
     });
-    if (gitlinks.length === 0) return { marked: [] };
+    if (!mark || gitlinks.length === 0) return { marked: gitlinks };
     const marked = gitTry(['update-index', '--skip-worktree', '-z', '--stdin'], { ...opts, input: `${gitlinks.join('\0')}\0` });
     if (marked.status !== 0) return { unguarded: `git cannot mark its gitlinks: ${marked.stderr.trim().split('\n')[0]}` };
-    const next = readFileSync(copy);
-    let off = 0;
-    while (off < next.length) off += writeSync(lock, next, off, next.length - off);
-    fsyncSync(lock);
-    closeSync(lock);
-    lock = -1;
-    // A rename replaces the entry `index` (a link planted there included), never its target.
-    renameSync(lockFile, indexFile);
-    written = true;
-    return { marked: gitlinks };
+    return { marked: gitlinks, content: readFileSync(copy) };
   } finally {
-    if (lock >= 0) closeSync(lock);
-    if (!written) rmSync(lockFile, { force: true });
     rmSync(scratch, { recursive: true, force: true });
   }
 }
