@@ -70,7 +70,9 @@ function onCopy(record: WorktreeRecord, indexFile: string, mark: boolean): { mar
   try {
     const copy = join(scratch, 'index');
     writeFileSync(copy, original, { mode: 0o600 });
-    const opts = { cwd: scratch, gitDir: record.commonDir, workTree: scratch, env: { GIT_INDEX_FILE: copy } };
+    // GIT_DIR given as a plain variable: neither call reads a file's content, so no filter
+    // can run, and the filter neutralization (a git spawn of its own) is not needed.
+    const opts = { cwd: scratch, workTree: scratch, env: { GIT_DIR: record.commonDir, GIT_INDEX_FILE: copy } };
     const listed = gitTry(['ls-files', '--stage', '-t', '-z'], opts);
     if (listed.status !== 0) return { unguarded: `git cannot read its index: ${listed.stderr.trim().split('\n')[0]}` };
     // `-t --stage` prints "<tag> <mode> <id> <stage>\t<path>"; tag S is skip-worktree.
