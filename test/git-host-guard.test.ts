@@ -133,3 +133,12 @@ test('a half-done rebase with only pick lines is left alone and your git rebase 
   must('git rebase --continue', t.wt, t.s.env);
   assert.match(must('git status', t.wt, t.s.env), /On branch agent\/a/);
 });
+
+test('a split index (which Celistra cannot rewrite on a copy) is moved to the quarantine after the run', () => {
+  const t = stage('guard-split-index');
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git update-index --no-skip-worktree nested && git update-index --split-index`);
+  must('echo more >> README && git add -A >/dev/null 2>&1; git stash >/dev/null 2>&1 || true', t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git add -A or stash entered the gitlink');
+  const quarantine = join(t.container, 'quarantine');
+  assert.ok(existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, 'index'))), 'the split index was not moved to the quarantine');
+});

@@ -77,7 +77,8 @@ function auditGuard(task: string, report: HostGitGuardReport): void {
 export function guardNote(name: string, report: HostGitGuardReport): string {
   const lines: string[] = [];
   for (const q of report.quarantined) {
-    lines.push(`celistra: task "${name}": its ${q.state} would run a program in your git (${q.reasons.join('; ')}); moved to ${q.movedTo}. Read it, then to put it back: ${q.restore}\n`);
+    const what = q.state === 'index' ? `its index cannot be kept from entering gitlinks (${q.reasons.join('; ')})` : `its ${q.state} would run a program in your git (${q.reasons.join('; ')})`;
+    lines.push(`celistra: task "${name}": ${what}; moved to ${q.movedTo}. Read it, then to put it back: ${q.restore}\n`);
   }
   if (report.skipWorktree.length > 0) {
     lines.push(`celistra: task "${name}": gitlinks marked skip-worktree in its index so that your git add/stash never enter them: ${report.skipWorktree.join(', ')} (to stage a new submodule commit by hand: git update-index --no-skip-worktree PATH)\n`);
