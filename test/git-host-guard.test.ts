@@ -101,7 +101,7 @@ test('a half-done rebase whose todo list has exec lines is moved aside: your git
   assert.equal(q.length, 1);
   assert.ok(existsSync(join(t.container, 'quarantine', q[0]!, 'rebase-merge', 'git-rebase-todo')), 'the todo list is kept in the quarantine');
   const history = celistra(['history', '--event', 'git-guard'], t.repo, t.s.env);
-  assert.match(history.stdout, /git-guard .*rebase-merge/, `the move is in the audit log: ${history.stdout}${history.stderr}`);
+  assert.match(history.stdout, /\sa\s+git-guard\s+.*"quarantined":\[\{"movedTo":".*quarantine/, `the move is in the audit log: ${history.stdout}${history.stderr}`);
 });
 
 test('a rebase state naming an outside merge strategy, or a cherry-pick whose opts name one, is moved aside; found by ls after a killed run', () => {
