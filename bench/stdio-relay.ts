@@ -9,36 +9,17 @@
 //   --baseline DIR  DIR/bin/celistra.js, a build from before the relay (the main checkout
 //                   before the relay was merged, say), timed on `> file` too.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machineLine, median, percentile } from './stats.js';
+import { relayBenchArgs, relayBenchScratch } from './relay-bench-setup.js';
 
-const cli = process.argv.slice(2);
-const flagValue = (name: string) => {
-  const i = cli.indexOf(name);
-  return i === -1 ? undefined : cli[i + 1];
-};
-const runs = Number(cli.find((a, i) => /^\d+$/.test(a) && !['--baseline', '--mb'].includes(cli[i - 1] ?? '')) ?? 10);
-const mb = Number(flagValue('--mb') ?? 100);
-const baselineDir = flagValue('--baseline');
+const { runs, mb, baselineDir } = relayBenchArgs(100);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const celistra = join(root, 'bin', 'celistra.js');
-const scratch = mkdtempSync(join(tmpdir(), 'celistra-bench-relay-'));
-const ws = join(scratch, 'ws');
-mkdirSync(ws);
-const env: Record<string, string> = {
-  ...(process.env as Record<string, string>),
-  HOME: join(scratch, 'home'),
-  XDG_STATE_HOME: join(scratch, 'state'),
-  XDG_CONFIG_HOME: join(scratch, 'config'),
-  XDG_RUNTIME_DIR: join(scratch, 'run'),
-};
-delete env.NODE_EXTRA_CA_CERTS;
-delete env.NODE_OPTIONS;
-mkdirSync(env.HOME!, { recursive: true });
-mkdirSync(env.XDG_RUNTIME_DIR!, { recursive: true, mode: 0o700 });
+const { scratch, ws, env } = relayBenchScratch('celistra-bench-relay-');
 
 const bytes = mb * 1024 * 1024;
 const command = `head -c ${bytes} /dev/zero`;

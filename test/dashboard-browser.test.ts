@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { agent, cleanup, makeSandbox, spawnAgent, waitFor, type Sandbox } from './daemon-harness.js';
 import type { ApprovalView } from '../src/approvals/request.js';
-import { loginLink, startDashboardDaemon, taskRepo, type DashboardDaemon } from './dashboard-support.js';
+import { hostNumstat, loginLink, startDashboardDaemon, taskRepo, type DashboardDaemon } from './dashboard-support.js';
 
 const CHROMIUM = [process.env.CELISTRA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
 const skip = CHROMIUM ? false : 'no chromium found (apt-get install chromium, or set CELISTRA_CHROMIUM): the browser tests need a real browser';
@@ -71,7 +71,6 @@ test('three agents appear as three rows with their names and states', { skip }, 
   const page = await openDashboard();
   const shown = await waitForRows(page, (r) => r.length === 3, 'three rows');
   assert.deepEqual(shown, AGENTS.map((n) => [n, 'running']));
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-fleet.png') });
   await page.context().close();
 });
 
@@ -202,7 +201,7 @@ test('a crash-looping agent shows its restarts rising, ends crashed-out and sort
   await spawnAgent(sb, 'zulu-crash', ['sh', '-c', 'exit 3'], { autoRestart: true });
   const shown = await waitForRows(page, (r) => r[0]?.[0] === 'zulu-crash' && r[0][1] === 'crashed-out', 'zulu-crash crashed-out, first');
   assert.equal(shown[0]![0], 'zulu-crash', 'the agent needing a person sorts before the running ones (and before alpha by name)');
-  const restarts = await page.$eval('#fleet-rows tr[data-agent="zulu-crash"] td:nth-child(5)', (td) => Number(td.textContent));
+  const restarts = await page.$eval('#fleet-rows tr[data-agent="zulu-crash"] td[data-label=restarts]', (td) => Number(td.textContent));
   assert.ok(restarts >= 5, `restarts shown: ${restarts}`);
   await page.context().close();
 });
@@ -327,7 +326,108 @@ test('the diff view shows a task\'s files and patch as text, and pull brings it 
   await page.click('#diff-view .pull');
   await page.waitForSelector('#diff-view .diff-status:text("agent/lima → main: fast-forward")', { timeout: 15_000 });
   assert.equal(readFileSync(join(repo, 'page.html'), 'utf8'), '<b>bold</b>\n');
+  // Pulled, the task has nothing its base lacks: its row is measured again at once.
+  assert.equal((await waitForDiffCell(page, 'lima', { files: 0, added: 0, removed: 0 })).text, 'no changes');
   await page.click('#show-terminal');
   await waitFor('lima\'s screen', async () => (await terminalText(page)).includes('DONE') || undefined, 15_000);
+  await page.context().close();
+});
+
+/** A row's diff cell: its text and the counts it carries. */
+function diffCell(page: Page, name: string): Promise<{ text: string; title: string; files?: string; added?: string; removed?: string }> {
+  return page.$eval(`#fleet-rows tr[data-agent="${name}"] td.diffstat`, (td) => ({
+    text: td.textContent ?? '',
+    title: (td as HTMLElement).title,
+    files: (td as HTMLElement).dataset.files,
+    added: (td as HTMLElement).dataset.added,
+    removed: (td as HTMLElement).dataset.removed,
+  }));
+}
+
+async function waitForDiffCell(page: Page, name: string, want: { files: number; added: number; removed: number }) {
+  return waitFor(`${name}'s row to show ${JSON.stringify(want)}`, async () => {
+    const c = await diffCell(page, name).catch(() => undefined);
+    return c && c.files === String(want.files) && c.added === String(want.added) && c.removed === String(want.removed) ? c : undefined;
+  }, 30_000);
+}
+
+test('a task agent\'s row shows its diff stat as git diff --numstat counts it, and follows a further edit made as it exits; plain agents show —, a failed stat says why', { skip }, async () => {
+  const { repo, git } = taskRepo(sb, 'mike');
+  const base = git('rev-parse', 'main').stdout.trim();
+  const script = `printf 'one\\ntwo\\nthree\\n' > new.txt && printf 'changed\\n' > README && echo EDITED && read x && printf 'four\\nfive\\n' >> new.txt && echo FINAL`;
+  const spawned = await spawnAgent(sb, 'mike', ['sh', '-c', script], { worktree: 'mike', repo, workspace: undefined });
+  const page = await openDashboard();
+  await waitFor('the first edit', async () => (await sb.client.logs('mike')).includes('EDITED') || undefined, 30_000);
+  const first = hostNumstat(spawned.workspace, base);
+  assert.deepEqual(first, { files: 2, added: 4, removed: 1 });
+  const shown = await waitForDiffCell(page, 'mike', first);
+  assert.equal(shown.text, '2 files +4 -1');
+  assert.equal((await diffCell(page, 'alpha')).text, '—', 'a plain workspace has no base');
+
+  // A task whose branch is gone cannot be measured: the row says so, the reason on hover.
+  const { repo: repo2 } = taskRepo(sb, 'oscar');
+  await spawnAgent(sb, 'oscar', ['sh', '-c', 'git checkout -q --detach && git branch -q -D agent/oscar; echo DONE; exec sleep 3600'], { worktree: 'oscar', repo: repo2, workspace: undefined });
+  await waitFor('oscar done', async () => (await sb.client.logs('oscar')).includes('DONE') || undefined, 30_000);
+  // Its exit is measured at once.
+  await sb.client.call('POST', '/v1/agents/oscar/kill', { signal: 'KILL' });
+  let last: unknown;
+  const failed = await waitFor('oscar\'s failed stat', async () => {
+    const c = await diffCell(page, 'oscar').catch(() => undefined);
+    last = [c, (await sb.client.logs('oscar')).toString()];
+    return c?.text === '⚠ failed' ? c : undefined;
+  }, 30_000).catch((e: Error) => assert.fail(`${e.message}; last seen: ${JSON.stringify(last)}`));
+  assert.match(failed.title, /agent\/oscar no longer exists/);
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-fleet.png') });
+
+  await sb.client.call('POST', '/v1/agents/mike/input', { data: 'go\n' });
+  const final = await waitFor('mike to exit', async () => ((await agent(sb, 'mike')).state === 'exited' ? hostNumstat(spawned.workspace, base) : undefined), 30_000);
+  assert.deepEqual(final, { files: 2, added: 6, removed: 1 });
+  assert.equal((await waitForDiffCell(page, 'mike', final)).text, '2 files +6 -1', 'the open page follows without a reload');
+  await page.context().close();
+});
+
+test('the spawn form starts an agent with the network off, and the agent really has none; a bad limit is refused in the form', { skip }, async () => {
+  // The agent connects to the dashboard's own port on loopback: open with the network on.
+  const probe = `require('net').connect(${d.port}, '127.0.0.1').on('connect', () => { console.log('NET-OPEN'); process.exit(0); }).on('error', (e) => { console.log('NET-BLOCKED ' + e.code); process.exit(0); })`;
+  await spawnAgent(sb, 'net-on', [process.execPath, '-e', probe], { network: 'on' });
+  await waitFor('the control agent', async () => (await sb.client.logs('net-on')).includes('NET-OPEN') || undefined, 30_000);
+  const page = await openDashboard();
+  await page.click('#new-agent');
+  await page.fill('#spawn-form [name=name]', 'november');
+  await page.fill('#spawn-form [name=workspace]', sb.workspace);
+  await page.fill('#spawn-form [name=argv]', [process.execPath, '-e', probe].join('\n'));
+  await page.selectOption('#spawn-form [name=network]', 'off');
+  await page.fill('#spawn-form [name=memory]', 'lots');
+  await page.click('#spawn-submit');
+  await page.waitForSelector('#spawn-error:text("spawn refused:")', { timeout: 15_000 });
+  assert.match((await page.textContent('#spawn-error')) ?? '', /memory/i, 'the daemon\'s reason, in the form');
+  await assert.rejects(agent(sb, 'november'), /no agent|not found|november/i, 'nothing started');
+  await page.fill('#spawn-form [name=memory]', '');
+  await page.click('#spawn-submit');
+  await page.waitForSelector('#spawn-dialog', { state: 'hidden', timeout: 15_000 });
+  const logs = await waitFor('the fenced agent', async () => {
+    const text = (await sb.client.logs('november')).toString();
+    return /NET-(OPEN|BLOCKED)/.test(text) ? text : undefined;
+  }, 30_000);
+  assert.match(logs, /NET-BLOCKED/, 'with --net off the agent reaches nothing, not even loopback');
+  assert.doesNotMatch(logs, /NET-OPEN/);
+  await page.context().close();
+});
+
+test('a huge diff is capped in the page, which says so and keeps the whole stat', { skip }, async () => {
+  const { repo } = taskRepo(sb, 'papa');
+  await spawnAgent(sb, 'papa', ['sh', '-c', 'seq 1 200000 > big.txt && echo DONE; exec sleep 3600'], { worktree: 'papa', repo, workspace: undefined });
+  await waitFor('papa done', async () => (await sb.client.logs('papa')).includes('DONE') || undefined, 30_000);
+  const page = await openDashboard();
+  await waitForDiffCell(page, 'papa', { files: 1, added: 200000, removed: 0 });
+  await page.click('#fleet-rows tr[data-agent="papa"]');
+  await page.click('#show-diff');
+  await page.waitForSelector('#diff-view .diff-summary:text("agent/papa: 1 file changed, +200000 -0")', { timeout: 30_000 });
+  const notes = (await page.textContent('#diff-view .diff-notes')) ?? '';
+  assert.match(notes, /too big to show whole/);
+  assert.match(notes, /celistra diff papa/);
+  const shownBytes = await page.$eval('#diff-view .diff-patch', (el) => new TextEncoder().encode(el.textContent ?? '').length);
+  assert.ok(shownBytes <= 512 * 1024, `the page holds ${shownBytes} bytes of patch`);
+  assert.ok(shownBytes > 100 * 1024, 'the first part is shown');
   await page.context().close();
 });

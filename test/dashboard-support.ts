@@ -4,8 +4,9 @@
  * and Cookie (fetch would not let a test set Host).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { CLI_MAIN, startDaemonProcess, type DaemonProcess, type Sandbox } from './daemon-harness.js';
@@ -144,4 +145,25 @@ export function spyOnAttach(): void {
       super.send(data);
     }
   };
+}
+
+/**
+ * What plain `git diff --numstat` on the host says a task changed against `base`: its
+ * commits and its uncommitted work (new files included), read through a throwaway index
+ * so the worktree's own index is untouched. The yardstick for the daemon's diff stats.
+ */
+export function hostNumstat(worktree: string, base: string): { files: number; added: number; removed: number } {
+  const index = join(mkdtempSync(join(tmpdir(), 'celistra-numstat-')), 'index');
+  const env = { ...process.env, GIT_INDEX_FILE: index };
+  const run = (...args: string[]) => {
+    const r = spawnSync('git', ['-C', worktree, ...args], { env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  run('read-tree', 'HEAD');
+  run('add', '-A', '.');
+  const lines = run('diff', '--cached', '--numstat', base).split('\n').filter(Boolean);
+  rmSync(dirname(index), { recursive: true, force: true });
+  const counts = lines.map((l) => l.split('\t'));
+  return { files: counts.length, added: counts.reduce((n, c) => n + (Number(c[0]) || 0), 0), removed: counts.reduce((n, c) => n + (Number(c[1]) || 0), 0) };
 }

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TaskDiff } from '../src/daemon/task-diff.js';
-import { boundPatch, MAX_PATCH_BYTES, parseNumstat } from '../src/daemon/task-routes.js';
+import { boundPatch, MAX_PATCH_BYTES, parseNumstat } from '../src/daemon/task-git.js';
 import { CLI_MAIN, cleanup, makeSandbox, spawnAgent, startDaemonProcess, waitFor, type Sandbox } from './daemon-harness.js';
 import { login, loginLink, rawRequest, startDashboardDaemon, taskRepo } from './dashboard-support.js';
 

@@ -115,7 +115,7 @@ test('a commit whose parent is missing does not hide the other commits\' .gitmod
     `C=$(printf 'tree %s\\nparent 1111111111111111111111111111111111111111\\nauthor a <a@b> 4000000000 +0000\\ncommitter a <a@b> 4000000000 +0000\\n\\nx\\n' $T | git hash-object -t commit -w --stdin)`,
     `git update-ref refs/heads/zz $C`,
   ].join(' && ');
-  fenced(t, `git checkout -q -b old && ${plantScript(t.marker, 'nested', 'hidden')} && git add .gitmodules nested 2>/dev/null && git commit -qm one && git rm -q --cached .gitmodules nested && rm .gitmodules && git commit -qm two && git checkout -q agent/a && ${poison}`);
+  fenced(t, `git checkout -q -b old && ${plantScript(t.marker, 'nested', 'hidden')} && git add .gitmodules nested 2>/dev/null && git commit -qm one && git rm -q --sparse --cached .gitmodules nested && rm .gitmodules && git commit -qm two && git checkout -q agent/a && ${poison}`);
   userGit(t, ['git status', 'git checkout -q old~1', 'git status', 'git diff', 'git checkout -q agent/a', 'git status']);
 });
 

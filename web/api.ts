@@ -1,6 +1,9 @@
 // The /v1 API as the page uses it: the same endpoints as the CLI, on the dashboard's origin.
 import type { ApprovalView } from '../src/approvals/request.js';
 import type { TaskDiff } from '../src/daemon/task-diff.js';
+import type { DiffStat, DiffStatMessage } from '../src/daemon/diff-stat.js';
+
+export type { DiffStat, DiffStatMessage };
 
 /** The agent object of docs/api.md, the fields the page shows (answers may carry more). */
 export interface Agent {
@@ -18,6 +21,8 @@ export interface Agent {
   lastLine: string;
   /** Pending approval requests of the running agent, or null. */
   approvals: { count: number; oldestAt: number } | null;
+  /** The task's diff stat against its base; null outside a task worktree (absent from an older daemon). */
+  diffStat?: DiffStat | null;
 }
 
 /** An error answer of the API; `status` 401 means the session is missing or expired. */

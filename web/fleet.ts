@@ -31,6 +31,47 @@ export function uptimeText(a: Agent, now: number): string {
   return a.state === 'running' && a.startedAt !== null ? formatDuration(Math.max(0, now - a.startedAt)) : '-';
 }
 
+/** The row's diff cell: `—` outside a task worktree, `…` while measured, `N files +A -R`, or a failure with its reason on hover. */
+export function fillDiffCell(td: HTMLTableCellElement, stat: Agent['diffStat']): void {
+  td.replaceChildren();
+  td.removeAttribute('title');
+  td.className = 'diffstat';
+  delete td.dataset.files;
+  delete td.dataset.added;
+  delete td.dataset.removed;
+  if (stat === null || stat === undefined) {
+    td.textContent = '—';
+    td.title = 'not in a task worktree: no base to compare with';
+    return;
+  }
+  if (stat.status === 'pending') {
+    td.textContent = '…';
+    td.title = 'being measured';
+    return;
+  }
+  if (stat.status === 'failed') {
+    td.textContent = '⚠ failed';
+    td.title = stat.reason;
+    td.classList.add('failed');
+    return;
+  }
+  td.dataset.files = String(stat.files);
+  td.dataset.added = String(stat.added);
+  td.dataset.removed = String(stat.removed);
+  if (stat.files === 0) {
+    td.textContent = 'no changes';
+    return;
+  }
+  const add = document.createElement('span');
+  add.className = 'added';
+  add.textContent = `+${stat.added}`;
+  const del = document.createElement('span');
+  del.className = 'removed';
+  del.textContent = `-${stat.removed}`;
+  td.append(`${stat.files} file${stat.files === 1 ? '' : 's'} `, add, ' ', del);
+  td.title = `measured ${new Date(stat.at).toLocaleTimeString()}`;
+}
+
 function cell(row: HTMLTableRowElement, label: string, text: string, className?: string): HTMLTableCellElement {
   const td = row.insertCell();
   td.textContent = text;
@@ -50,6 +91,7 @@ export function renderFleet(tbody: HTMLTableSectionElement, agents: Agent[], sel
     name.removeAttribute('data-label');
     cell(tr, 'state', stateText(a), `state state-${effectiveState(a)}`);
     cell(tr, 'branch', a.branch ? `${a.branch}${a.worktree ? ` (${a.worktree})` : ''}` : a.workspace);
+    fillDiffCell(cell(tr, 'diff', ''), a.diffStat);
     cell(tr, 'uptime', uptimeText(a, now), 'uptime');
     cell(tr, 'restarts', String(a.restarts));
     cell(tr, 'backend', a.unsandboxed ? 'NONE! UNSANDBOXED' : (a.backend ?? '-'), a.unsandboxed ? 'unsandboxed' : undefined);

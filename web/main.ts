@@ -3,7 +3,7 @@
 // a person, live over the approvals stream; one agent's terminal or diff with its actions.
 // Every change comes from a stream; nothing polls the daemon.
 import { addToFeed } from './activity.js';
-import { ApiError, killAgent, listAgents, recentEvents, removeAgent, restartAgent, socketUrl, type Agent, type AuditEvent } from './api.js';
+import { ApiError, killAgent, listAgents, recentEvents, removeAgent, restartAgent, socketUrl, type Agent, type AuditEvent, type DiffStatMessage } from './api.js';
 import { followApprovals } from './approvals.js';
 import { effectiveState, matchesFilter, renderFleet, sortForAttention, stateText, uptimeText } from './fleet.js';
 import { followFleet } from './fleet-live.js';
@@ -99,11 +99,21 @@ async function loadFeed(): Promise<void> {
   }
 }
 
+/** A pushed diff stat changes one row: drawn at the next frame (a hundred stats, one drawing). */
+function updateDiffStat({ agent, stat }: DiffStatMessage['diffStat']): void {
+  const a = fleet.get(agent);
+  if (!a) return;
+  a.diffStat = stat;
+  fleetChanged();
+}
+
 function followEvents(): void {
-  const after = lastEventId === undefined ? '' : `?after=${lastEventId}`;
-  const ws = new WebSocket(socketUrl(`/v1/events/stream${after}`));
+  // diffStats=1: the stream also carries each agent's diff stat when it changes.
+  const after = lastEventId === undefined ? '' : `&after=${lastEventId}`;
+  const ws = new WebSocket(socketUrl(`/v1/events/stream?diffStats=1${after}`));
   ws.addEventListener('message', (ev) => {
-    const msg = JSON.parse(String(ev.data)) as { event?: AuditEvent };
+    const msg = JSON.parse(String(ev.data)) as { event?: AuditEvent } & Partial<DiffStatMessage>;
+    if (msg.diffStat) return updateDiffStat(msg.diffStat);
     if (msg.event) {
       lastEventId = msg.event.id;
       addToFeed(feed, [msg.event]);

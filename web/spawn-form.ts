@@ -14,6 +14,11 @@ export function parseEnvLines(text: string): Record<string, string> {
   return env;
 }
 
+/** One path per line, blank lines skipped; a path is kept as typed (spaces inside it included). */
+export function pathLines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim().length > 0);
+}
+
 /** The request body for the form's fields: empty fields are left out, so the daemon's defaults apply. */
 export function spawnRequest(form: HTMLFormElement): Record<string, unknown> {
   const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement).value.trim();
@@ -23,6 +28,16 @@ export function spawnRequest(form: HTMLFormElement): Record<string, unknown> {
   for (const key of ['name', 'workspace', 'worktree', 'repo', 'preset']) if (field(key)) body[key] = field(key);
   const env = parseEnvLines((form.elements.namedItem('env') as HTMLTextAreaElement).value);
   if (Object.keys(env).length) body.env = env;
+  // The fence, as `ctl spawn --net/--allow-unix-sockets/--allow-write/--deny-read/--allow-read`:
+  // the daemon checks each value and its refusal is shown in the form.
+  body.network = field('network') || 'on';
+  body.unixSockets = (form.elements.namedItem('allowUnixSockets') as HTMLInputElement).checked ? 'allow' : 'deny';
+  for (const key of ['allowWrite', 'denyRead', 'allowRead']) {
+    const paths = pathLines((form.elements.namedItem(key) as HTMLTextAreaElement).value);
+    if (paths.length) body[key] = paths;
+  }
+  // Limits as `--max-procs/--memory/--cpu` give them: strings the daemon parses (policy/limits.ts).
+  for (const key of ['maxProcs', 'memory', 'cpu']) if (field(key)) body[key] = field(key);
   return body;
 }
 

@@ -27,7 +27,7 @@ export function renderDiff(view: HTMLElement, d: TaskDiff): void {
   }
   const notes: string[] = [];
   if (d.filesOmitted > 0) notes.push(`${d.filesOmitted} more files not listed.`);
-  if (d.truncated) notes.push(`The patch is ${d.patchBytes} bytes; the first ${new TextEncoder().encode(d.patch).length} are shown. \`celistra diff ${d.task}\` prints all of it.`);
+  if (d.truncated) notes.push(`The patch is ${d.patchBytes} bytes, too big to show whole: the first ${new TextEncoder().encode(d.patch).length} are shown; the counts above are for all of it. \`celistra diff ${d.task}\` prints all of it.`);
   if (d.nested.length) notes.push(`Nested repositories (not in this diff; their config is the agent's: read them before running git in them): ${d.nested.join(', ')}.`);
   if (d.files.length === 0) notes.push('No changes against the base.');
   view.querySelector('.diff-notes')!.textContent = notes.join(' ');

@@ -11,7 +11,9 @@ import { sh } from '../quoting.js';
  * git through the tree itself: a gitlink to a nested repository (whose config runs
  * programs) with a `.gitmodules` that sets `ignore = none` — committed, only in an older
  * commit, only in the index — and filter/diff drivers, aliases, pagers, external diffs and
- * credential helpers in every config the agent can write, named by its `.gitattributes`.
+ * credential helpers in every config the agent can write, named by its `.gitattributes`;
+ * a gitlink checked out with no `.gitmodules` at all (your `git add -A` / `stash` enter it
+ * whatever the ignore settings), and a half-done rebase whose todo list runs a command.
  * Each attempt is one fenced run in a task worktree of a repository of its own (so `pull`
  * moves nothing the other cases use); after the run ends the host runs Celistra's
  * commands and, as a user would by hand, plain git there. Any marker is code run unfenced.
@@ -22,7 +24,15 @@ interface Plant {
   /** The agent's steps inside the fence (`$M` is the marker dir, `$ADMIN`/`$SHADOW` the task's git dirs). */
   script: (m: (what: string) => string) => string;
   /** Checked on the host after the run: the plant is really there (else the attempt proves nothing). */
-  planted: (wt: string) => boolean;
+  planted: (wt: string, container: string) => boolean;
+  /** Run on the host after the user's steps, to leave the worktree on the task branch for the next plant. */
+  after?: string;
+}
+
+/** Whether the admin dir, or the host-owned quarantine Celistra moved it to, holds `rel` (a rebase's state). */
+function inAdminOrQuarantine(container: string, rel: string): boolean {
+  const quarantine = join(container, 'quarantine');
+  return existsSync(join(container, 'admin', rel)) || (existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, rel))));
 }
 
 /** A nested repository at `path` with an fsmonitor, a post-checkout hook and a clean filter of its own. */
@@ -53,6 +63,18 @@ const PLANTS: Plant[] = [
     name: 'a submodule name only in the index (the worktree .gitmodules removed)',
     script: (m) => `${nestedRepo('conf34-staged', m)} && cp .gitmodules conf34-keep && printf ${section('conf34-staged', 'conf34-staged')} >> .gitmodules && git add .gitmodules conf34-staged 2>/dev/null && rm .gitmodules`,
     planted: (wt) => existsSync(join(wt, 'conf34-staged', '.git')) && !existsSync(join(wt, '.gitmodules')),
+  },
+  {
+    name: 'a gitlink checked out as a nested repo (fsmonitor, filter) with no .gitmodules, for your git add -A/-u/./commit -a/stash with local changes',
+    script: (m) => `${nestedRepo('conf34-bare', m)} && git add conf34-bare 2>/dev/null && git -c diff.ignoreSubmodules=none commit -qm 'conf34: bare gitlink' 2>/dev/null && touch -d 2001-01-01 conf34-bare/n`,
+    planted: (wt) => existsSync(join(wt, 'conf34-bare', '.git')),
+  },
+  {
+    name: 'a half-done rebase whose todo list starts with an exec line, for your git rebase --continue/--skip',
+    script: (m) =>
+      `(git stash -q -u || true) && for i in 1 2; do echo $i > conf34-r$i && git add conf34-r$i && git commit -qm r$i; done && GIT_SEQUENCE_EDITOR="sed -i '1i break'" git rebase -q -i HEAD~2 && sed -i ${sh(`1i exec touch ${m('rebase-exec')}`)} "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`,
+    planted: (_, container) => inAdminOrQuarantine(container, 'rebase-merge/git-rebase-todo'),
+    after: 'git rebase --abort; git checkout -q -f agent/t',
   },
   {
     name: 'drivers, aliases, pager, external diff, editor, credential helper in every config it can write; .gitattributes naming them',
@@ -101,6 +123,17 @@ const USER_GIT = [
   'git status',
   'git submodule status',
   'git submodule update',
+  'git rebase --continue',
+  'git rebase --skip',
+  'git cherry-pick --continue',
+  'echo conf34 >> conf34-wip.txt && git add -A',
+  'echo conf34 >> conf34-wip.txt && git add -u',
+  'echo conf34 >> conf34-wip.txt && git add .',
+  'echo conf34 >> conf34-wip.txt && git commit -qam conf34-user',
+  'echo conf34 >> conf34-wip.txt && git stash',
+  'git stash pop',
+  'echo conf34 >> conf34-wip2.txt && git stash -u',
+  'git stash pop',
 ];
 
 function markersIn(dir: string): string[] {
@@ -138,7 +171,7 @@ async function check(ctx: CaseContext): Promise<CustomResult[]> {
       }
     };
     judge('the fenced run itself');
-    if (!plant.planted(wt)) {
+    if (!plant.planted(wt, container)) {
       results.push({ name: `${plant.name}: the agent's own git work`, expect: 'allow', outcome: 'denied', detail: `the plant is not there after the run (exit ${ran.status}): ${ran.stderr.trim().slice(-300)}` });
       continue;
     }
@@ -150,6 +183,7 @@ async function check(ctx: CaseContext): Promise<CustomResult[]> {
       hostSh(`${step} >/dev/null 2>&1`, wt);
       judge(`plain \`${step}\` in the task worktree`);
     }
+    if (plant.after) hostSh(`(${plant.after}) >/dev/null 2>&1`, wt);
     if (plant === PLANTS[PLANTS.length - 1]) {
       cli('pull', 't');
       judge('celistra pull t');

@@ -4,6 +4,11 @@
 #include <napi.h>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <signal.h>
+#include <cstdio>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -157,6 +162,70 @@ Napi::Value EmptyStdin(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// pipeUnread(fd): how many bytes the pipe behind fd holds that its reader has not read yet
+// (FIONREAD, which Linux answers on either end of a pipe). The relay of a terminal stdin
+// reads the terminal again only once the command has taken what it was given, so what
+// the user types ahead for their shell stays in the terminal (src/run/terminal-stdin.ts).
+Napi::Value PipeUnread(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsNumber()) {
+    Napi::TypeError::New(env, "pipeUnread(fd)").ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  int n = 0;
+  if (ioctl(info[0].As<Napi::Number>().Int32Value(), FIONREAD, &n) != 0) {
+    Napi::Error::New(env, std::string("cannot ask a pipe how much it holds: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  return Napi::Number::New(env, n);
+}
+
+// becomeSubreaper(): PR_SET_CHILD_SUBREAPER for this process. A `celistra run` that stays
+// in Node under Landlock without namespaces calls it before it spawns the helper: if the
+// helper alone dies (SIGKILL from outside), what the command left running (setsid, double
+// forks) is reparented to this process instead of the host's init, and endOrphans() ends
+// it (src/run/orphans.ts).
+Napi::Value BecomeSubreaper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    Napi::Error::New(env, std::string("cannot become a child subreaper: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+    return env.Null();
+  }
+  return env.Undefined();
+}
+
+// endOrphans(): SIGKILL and reap every child of this process's main thread, again and
+// again (killing one reparents its own children here) until none is left or `rounds`
+// passed; returns how many were ended. Called only once the run's own child (the helper)
+// has been reaped, so every child left is one the command left behind. Each is reaped by
+// its pid (never waitpid(-1), which could take a child libuv waits for).
+Napi::Value EndOrphans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int rounds = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1000;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+  int ended = 0;
+  for (int round = 0; round < rounds; round++) {
+    FILE* f = fopen(path, "re");
+    if (f == nullptr) {
+      Napi::Error::New(env, std::string("cannot list this process's children: ") + std::strerror(errno)).ThrowAsJavaScriptException();
+      return env.Null();
+    }
+    std::vector<int> pids;
+    int pid;
+    while (fscanf(f, "%d", &pid) == 1) pids.push_back(pid);
+    fclose(f);
+    if (pids.empty()) break;
+    for (int p : pids) kill(p, SIGKILL);
+    for (int p : pids) {
+      while (waitpid(p, nullptr, 0) < 0 && errno == EINTR) {
+      }
+      ended++;
+    }
+  }
+  return Napi::Number::New(env, ended);
+}
+
 // lowerProcessLimit(n): sets this process's RLIMIT_NPROC, soft and hard, to n (or to its
 // hard limit, when that is lower: it cannot be raised) and returns the value set. What the
 // process starts afterwards inherits it: `celistra run` bounds the command it hands itself
@@ -186,6 +255,9 @@ Napi::Value LowerProcessLimit(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("emptyStdin", Napi::Function::New(env, EmptyStdin));
   exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("pipeUnread", Napi::Function::New(env, PipeUnread));
+  exports.Set("becomeSubreaper", Napi::Function::New(env, BecomeSubreaper));
+  exports.Set("endOrphans", Napi::Function::New(env, EndOrphans));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("execReplacing", Napi::Function::New(env, ExecReplacing));
   exports.Set("probe", Napi::Function::New(env, Probe));

@@ -24,6 +24,7 @@ export const AUDIT_EVENT_TYPES = [
   'approval', // an approval request was made, decided, expired, went stale or was dropped (data.action; docs/approvals.md)
   'worktree-adopt', // a plain `git worktree add` worktree got its own git state on its first fenced run
   'pull', // a task's commits were brought into the main checkout (or the pull was refused): by cli, dashboard or api
+  'git-guard', // host-side: a task's gitlinks were marked skip-worktree, or git state that would run a program was moved to its quarantine (docs/git-in-the-fence.md)
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

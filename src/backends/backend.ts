@@ -15,7 +15,7 @@ export const GUARANTEE_NAMES = [
   'kernel-keyrings', // reading, changing or adding keys in the caller's session or user keyring
   'host-knobs', // writing /proc/sys, /proc/sysrq-trigger, /sys and other host-global settings, also as uid 0
   'sandbox-init', // tracing, stopping or writing the memory of the sandbox's own init, which the run waits on
-  'inherited-stdio', // changing the mode, owner, times, xattrs or earlier contents of files stdio was redirected from or to
+  'inherited-stdio', // changing the mode, owner, times, xattrs or earlier contents of files stdio was redirected from or to, or the user's terminal (its termios too)
 ] as const;
 export type GuaranteeName = (typeof GUARANTEE_NAMES)[number];
 

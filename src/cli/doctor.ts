@@ -3,6 +3,7 @@ import { release, platform, arch } from 'node:os';
 import { GUARANTEE_NAMES, type Capabilities } from '../backends/backend.js';
 import { SANDBOX_BACKENDS, autoBackendName } from '../run/backend-selection.js';
 import { runCommand } from './command.js';
+import { fixWithAlternative } from '../run/backend-alternative.js';
 import { limitsReport, type LimitsReport } from '../run/limits.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
 import { forgetBwrapProbe } from '../backends/bwrap/index.js';
@@ -22,10 +23,12 @@ function collect(): DoctorReport {
   // The diagnosis is of the machine as it is now, not as a previous run saw it.
   forgetLandlockProbe();
   forgetBwrapProbe();
-  const backends = SANDBOX_BACKENDS.map((b) => {
+  const probed = SANDBOX_BACKENDS.map((b) => {
     const caps = b.probe();
     return b.diagnose ? { ...caps, details: { ...caps.details, ...b.diagnose(caps) } } : caps;
   });
+  // A fix names another backend only where that one is usable here (run/backend-alternative.ts).
+  const backends = probed.map((c) => (c.available ? c : { ...c, fix: fixWithAlternative(c.backend, c.fix, probed) }));
   return {
     os: platform(),
     kernel: release(),

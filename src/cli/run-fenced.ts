@@ -1,5 +1,4 @@
-import { fstatSync, mkdirSync } from 'node:fs';
-import { loadBuiltin } from '../lazy/builtin.js';
+import { mkdirSync, readlinkSync } from 'node:fs';
 import { CelistraError } from '../policy/errors.js';
 import { celistraPaths } from '../policy/paths.js';
 import { buildPolicy } from '../policy/policy.js';
@@ -10,8 +9,10 @@ import { runInTerminal, runPiped } from '../run/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../run/private-tmp.js';
 import { RunAudit } from '../run/audit.js';
 import { execIntoHelper } from '../run/launch-exec.js';
+import { guardAgainstOrphans } from '../run/orphans.js';
+import { isTerminal } from '../run/is-terminal.js';
 import { prepareStdioRelay } from '../run/stdio-relay.js';
-import { STDIO_NAMES, needsRelay, stdioRoutes } from '../run/stdio-kind.js';
+import { STDIO_NAMES, needsRelay, stdioRoutes, type StdioRoutes } from '../run/stdio-kind.js';
 import { runLimits, type RunLimits } from '../run/limits.js';
 import { HELPER_EXIT } from '../backends/landlock/helper-exit-codes.js';
 import { forgetLandlockProbe } from '../backends/landlock/probe-cache.js';
@@ -94,17 +95,22 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     // detached again), so this process must outlive the command there: no hand-over.
     checkout = recordedCheckout(policy.git);
     if (checkout) takeCheckout(checkout, process.pid, paths);
-    // A file stdio was redirected from or to reaches the command through a pipe this
-    // process relays (docs/security.md, "Inherited stdio"); a terminal run has none.
+    // A file stdio was redirected from or to, or the user's terminal, reaches the command
+    // through a pipe this process relays (docs/security.md, "Inherited stdio"); an
+    // interactive run has Celistra's own pty instead.
     const routes = !interactive && relaysStdio(plan.backend) ? stdioRoutes() : undefined;
     const relay = routes && needsRelay(routes) ? routes : undefined;
-    if (relay && flags.verbose) process.stderr.write(`celistra: relaying ${relayedNames(relay.routes)} through a pipe (a redirected file is never handed to the command)\n`);
+    if (relay && flags.verbose) process.stderr.write(`celistra: relaying ${relayedNames(relay)} through a pipe (a redirected file or a terminal is never handed to the command)\n`);
     // Returns only when the run cannot hand itself over to celistra-exec; a relayed run
     // must not (the relay is this process), nor one whose limits need the wrapper.
     if (!interactive && !relay && !checkout && !limits.wrapped) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
     const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
     const passOn = relay ?? (routes?.routes[0] === 'empty' ? routes : undefined);
+    // Landlock: this process is the subreaper of last resort if the helper alone dies (run/orphans.ts).
+    const orphans = plan.backend === 'landlock' ? guardAgainstOrphans() : undefined;
     const result = interactive ? await runInTerminal(limits.plan, hooks) : await runPiped(limits.plan, hooks, passOn && prepareStdioRelay(passOn));
+    const leftBehind = orphans?.end() ?? 0;
+    if (leftBehind) process.stderr.write(`celistra: ended ${leftBehind} process(es) the command left running after its sandbox helper was gone\n`);
     limits.end();
     await audit.exited(result);
     // The helper could not set up the fence (its 120–124 statuses): the machine may have
@@ -126,26 +132,18 @@ function relaysStdio(backend: string): boolean {
   return backend === 'landlock' || backend === 'bwrap';
 }
 
-function relayedNames(routes: readonly string[]): string {
-  return STDIO_NAMES.filter((_, fd) => routes[fd] === 'relay').join(', ');
+/** "stdin (the terminal /dev/pts/3), stdout": what --verbose says is relayed. */
+function relayedNames(relay: StdioRoutes): string {
+  return STDIO_NAMES.flatMap((name, fd) => {
+    if (relay.routes[fd] !== 'relay') return [];
+    return [relay.terminals?.[fd] ? `${name} (the terminal ${terminalName(fd)})` : name];
+  }).join(', ');
 }
 
-const LINUX_MEM_MAJOR = 1;
-
-/**
- * Not process.stdin.isTTY, and node:tty only when it can matter: both build on Node's net
- * and stream modules (~3 ms), which a run with piped or redirected stdio never needs.
- */
-function isTerminal(fd: number): boolean {
+function terminalName(fd: number): string {
   try {
-    const st = fstatSync(fd);
-    if (!st.isCharacterDevice()) return false;
-    // Linux's memory devices (/dev/null, /dev/zero, ...: major 1) are never terminals;
-    // scripts and CI often run with stdin from /dev/null.
-    if (process.platform === 'linux' && Math.floor(st.rdev / 256) % 4096 === LINUX_MEM_MAJOR) return false;
+    return readlinkSync(`/proc/self/fd/${fd}`);
   } catch {
-    return false;
+    return `on descriptor ${fd}`;
   }
-  const tty = loadBuiltin<typeof import('node:tty')>('node:tty');
-  return tty.isatty(fd);
 }

@@ -15,7 +15,7 @@ export const RUN_FLAGS = {
   memory: { type: 'string', description: 'memory limit, e.g. 512M or 2G (needs a memory cgroup; the command is OOM-killed past it)', valueHint: 'SIZE' },
   cpu: { type: 'string', description: 'CPU limit in CPUs, e.g. 1.5 (needs a cpu cgroup)', valueHint: 'N' },
   name: { type: 'string', description: 'name recorded in the audit log (default: the worktree name or the workspace folder name)' },
-  verbose: { type: 'boolean', description: 'print the backend and plan on stderr' },
+  verbose: { type: 'boolean', description: 'print the backend and plan on stderr, and which of stdin, stdout, stderr (a file, your terminal) is relayed' },
 } as const satisfies FlagTable;
 
 export type RunArgs = ParsedArgs<typeof RUN_FLAGS>;

@@ -4,6 +4,7 @@ import { addWorktree, findWorktree, listWorktrees, removeWorktree, type Worktree
 import { runWorktreeSetup } from '../worktree/setup.js';
 import { releaseAdoption } from '../worktree/release.js';
 import { nestedRepositoriesNote } from '../worktree/inspect.js';
+import { guardNote } from '../worktree/host-git-guard.js';
 import { runCommand } from './command.js';
 
 const add = defineCommand({
@@ -59,6 +60,7 @@ const ls = defineCommand({
     runCommand(async () => {
       const rows = listWorktrees(args.repo);
       process.stdout.write(args.json ? `${JSON.stringify(rows, null, 2)}\n` : renderTable(rows));
+      for (const r of rows) process.stderr.write(guardNote(r.name, r.gitGuard));
       if (!args.json) for (const r of rows) process.stderr.write(nestedRepositoriesNote(r.name, r.nested));
     }),
 });

@@ -5,6 +5,7 @@ import type { NetworkMode, UnixSocketMode } from '../policy/policy.js';
 import type { ApprovalRules } from '../approvals/rules.js';
 import type { ResourceLimits } from '../policy/limits.js';
 import type { TerminalAllowance } from '../terminal/output-filter.js';
+import type { DiffStat } from './diff-stat.js';
 import type { LimitMechanism, LimitsInForce } from '../run/limits.js';
 
 /** What the user asked for when spawning an agent; persisted, reused for every restart. */
@@ -110,6 +111,8 @@ export interface AgentSummary {
   terminalAllow: TerminalAllowance[];
   /** The limits it runs with, and what holds each in its current or last run (null: not started since they existed). */
   limits: { maxProcs: number | 'unlimited'; memoryBytes: number | null; cpu: number | null; by: { procs: LimitMechanism; memory?: LimitMechanism; cpu?: LimitMechanism } | null };
+  /** The task's diff stat against its base (null: not in a task worktree). Set by the daemon's API, not the supervisor. */
+  diffStat?: DiffStat | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

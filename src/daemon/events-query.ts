@@ -24,10 +24,12 @@ export interface EventsQuery extends EventFilter {
 /** `WS /v1/events/stream`: rows above `after` (undefined: only rows committed from now on). */
 export interface EventStreamQuery extends EventFilter {
   after?: number;
+  /** `diffStats=1`: also send `{diffStat: {agent, stat}}` whenever an agent's diff stat changes (the dashboard's fleet). */
+  diffStats?: boolean;
 }
 
 const QUERY_PARAMS = ['agent', 'type', 'since', 'limit'] as const;
-const STREAM_PARAMS = ['agent', 'type', 'after'] as const;
+const STREAM_PARAMS = ['agent', 'type', 'after', 'diffStats'] as const;
 
 export function parseEventsQuery(params: URLSearchParams, now: number): EventsQuery {
   const get = singleValues(params, QUERY_PARAMS);
@@ -50,6 +52,11 @@ export function parseStreamQuery(params: URLSearchParams): EventStreamQuery {
   if (after !== undefined) {
     if (!/^\d{1,15}$/.test(after)) throw new HttpError(400, 'E_USAGE', `after must be an event id (a non-negative integer), not "${after}"`);
     query.after = Number(after);
+  }
+  const diffStats = get('diffStats');
+  if (diffStats !== undefined) {
+    if (diffStats !== '0' && diffStats !== '1') throw new HttpError(400, 'E_USAGE', `diffStats must be 1 or 0, not "${diffStats.slice(0, 64)}"`);
+    query.diffStats = diffStats === '1';
   }
   return query;
 }

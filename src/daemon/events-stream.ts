@@ -6,6 +6,7 @@ import { AuditFollower, DEFAULT_POLL_MS, type AuditReader } from './events-follo
 import { matchesFilter, parseStreamQuery, type EventFilter } from './events-query.js';
 import { errorBody } from './http-error.js';
 import { requestPath } from './request-path.js';
+import type { DiffStat, DiffStatMessage } from './diff-stat.js';
 
 export const EVENTS_STREAM_PATH = '/v1/events/stream';
 /** A connecting client is sent at most this many rows' worth of ids it missed; older ones are a `gap`. */
@@ -40,6 +41,8 @@ export interface EventStreamEndpoint {
   /** True for an upgrade request this endpoint answers. */
   handles(req: IncomingMessage): boolean;
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Send an agent's new diff stat to the clients that asked for them (`diffStats=1`). */
+  publishDiffStat(agent: string, stat: DiffStat | null): void;
   /** The daemon is stopping: hand out the last rows (its daemon-stop), close every client with 1001. */
   close(): void;
 }
@@ -70,10 +73,15 @@ export function createEventStream(log: AuditReader): EventStreamEndpoint {
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const client = new StreamClient(ws, query, log, follower, frameOf, () => clients.delete(client));
+        const client = new StreamClient(ws, query, log, follower, frameOf, () => clients.delete(client), query.diffStats === true);
         clients.add(client);
         client.start(query.after);
       });
+    },
+    publishDiffStat(agent, stat) {
+      const message: DiffStatMessage = { diffStat: { agent, stat } };
+      const text = JSON.stringify(message);
+      for (const client of clients) client.sendDiffStat(text);
     },
     close() {
       follower.catchUp();
@@ -108,6 +116,7 @@ class StreamClient {
     private readonly follower: AuditFollower,
     private readonly frameOf: (row: AuditRow) => string,
     private readonly forget: () => void,
+    private readonly wantsDiffStats = false,
   ) {
     ws.on('error', () => ws.terminate());
     ws.on('close', () => this.dispose());
@@ -126,6 +135,15 @@ class StreamClient {
       this.cursor = resume;
     }
     this.pump();
+  }
+
+  /**
+   * A diff stat is news about now, not a row of the log: a client too far behind to take
+   * it live does not get it (it reads the stats again in its next listing).
+   */
+  sendDiffStat(text: string): void {
+    if (!this.wantsDiffStats || this.closed || this.ws.bufferedAmount > MAX_UNSENT_BYTES) return;
+    this.ws.send(text);
   }
 
   end(code: number, reason: string, graceMs: number): void {

@@ -33,14 +33,16 @@ export interface ApprovalChanges {
  * `{"type":"removed","name":N}`, sent at the moment of the change (not through the audit
  * log). Each message is the agent's whole state, so a client that falls behind loses
  * nothing by being skipped: it gets a fresh snapshot once it has read what was queued.
+ * `decorate` adds what the daemon keeps beside the supervisor (the task's diff stat), as
+ * `GET /v1/agents` does.
  */
-export function createFleetStream(fleet: FleetSource, approvals?: ApprovalChanges) {
+export function createFleetStream(fleet: FleetSource, approvals?: ApprovalChanges, decorate: (a: AgentSummary) => AgentSummary = (a) => a) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const clients = new Set<FleetClient>();
   const changed = (name: string) => {
     if (clients.size === 0) return;
     // Serialised once for every client.
-    const text = JSON.stringify(fleet.has(name) ? { type: 'agent', agent: fleet.describe(name) } : { type: 'removed', name });
+    const text = JSON.stringify(fleet.has(name) ? { type: 'agent', agent: decorate(fleet.describe(name)) } : { type: 'removed', name });
     for (const c of clients) c.send(text);
   };
   const unsubscribe = [fleet.onChange(changed), approvals?.subscribe((e) => changed(e.approval.agent))];
@@ -49,7 +51,7 @@ export function createFleetStream(fleet: FleetSource, approvals?: ApprovalChange
     onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
       socket.on('error', () => socket.destroy());
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const client = new FleetClient(ws, () => JSON.stringify({ type: 'snapshot', agents: fleet.list() }));
+        const client = new FleetClient(ws, () => JSON.stringify({ type: 'snapshot', agents: fleet.list().map(decorate) }));
         clients.add(client);
         ws.on('close', () => {
           client.dispose();

@@ -6,7 +6,9 @@ import { parseEventsQuery, toAuditQuery } from './events-query.js';
 import { HttpError, sendError, sendJson } from './http-error.js';
 import type { ApprovalQueue } from '../approvals/queue.js';
 import { routeApprovals } from './approval-routes.js';
-import { routeTask } from './task-routes.js';
+import { routeTask, type TaskWork } from './task-routes.js';
+import { GitWorkerPool } from './git-worker-pool.js';
+import type { AgentSummary } from './agent-spec.js';
 
 /** Request bodies are small JSON documents; anything bigger is refused, not buffered. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -85,7 +87,9 @@ function decodePathPart(part: string): string {
 }
 
 /** Routes of the /v1 API (docs/api.md). Every failure becomes a 4xx/5xx with a message. */
-export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pick<AuditLog, 'query'>, approvals?: ApprovalQueue, requestStop?: (withAgents: boolean) => Promise<void>) {
+export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pick<AuditLog, 'query'>, approvals?: ApprovalQueue, requestStop?: (withAgents: boolean) => Promise<void>, tasks: TaskWork = { pool: new GitWorkerPool({ size: 1 }) }) {
+  /** An agent with its task's diff stat, when the daemon keeps them (docs/api.md). */
+  const withStat = (a: AgentSummary): AgentSummary => (tasks.diffStats ? { ...a, diffStat: tasks.diffStats.get(a.name) } : a);
   return async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? '/', 'http://celistra');
@@ -121,7 +125,7 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
 
       if (name === undefined) {
         allow('GET', 'POST');
-        if (method === 'GET') return sendJson(res, 200, { agents: supervisor.list() });
+        if (method === 'GET') return sendJson(res, 200, { agents: supervisor.list().map(withStat) });
         const body = await readJson(req);
         const argv = body.argv;
         if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) throw new HttpError(400, 'E_USAGE', '"argv" must be an array of strings');
@@ -156,11 +160,12 @@ export function createRouter(supervisor: Supervisor, info: DaemonInfo, audit: Pi
         // An agent may be named "stream": only without one is this the fleet stream's address.
         if (name === 'stream' && !supervisor.has(name)) throw new HttpError(426, 'E_USAGE', 'the fleet stream is a WebSocket endpoint: send an Upgrade request');
         allow('GET', 'DELETE');
-        if (method === 'GET') return sendJson(res, 200, { agent: supervisor.describe(name) });
+        if (method === 'GET') return sendJson(res, 200, { agent: withStat(supervisor.describe(name)) });
         supervisor.remove(name);
+        tasks.diffStats?.forget(name);
         return sendJson(res, 200, { removed: name });
       }
-      if (await routeTask(supervisor, req, res, name, action, () => readJson(req))) return;
+      if (await routeTask(supervisor, tasks, req, res, name, action, () => readJson(req))) return;
       switch (action) {
         case 'kill': {
           allow('POST');

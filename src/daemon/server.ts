@@ -24,9 +24,14 @@ import { loadPushConfig } from '../approvals/push.js';
 import { startPushReceiver, type PushReceiver } from '../approvals/push-receiver.js';
 import { startDashboard, type Dashboard } from './dashboard/server.js';
 import { DEFAULT_DASHBOARD_PORT, loadDashboardConfig } from './dashboard/config.js';
+import { GitWorkerPool } from './git-worker-pool.js';
+import { DiffStatTracker } from './diff-stat-tracker.js';
+import type { DiffCounts } from './diff-stat.js';
 
 export const DAEMON_VERSION = '0.1.0';
 export const DEFAULT_SCROLLBACK_KB = 64;
+/** Git worker threads: one for the fleet's diff stats, one kept for a person's diff or pull. */
+const GIT_WORKERS = 2;
 
 export interface DaemonOptions {
   paths: CelistraPaths;
@@ -41,6 +46,8 @@ export interface DaemonOptions {
   dashboardPort?: number | 'off';
   /** The address it binds (default: dashboard.json's, else 127.0.0.1). */
   dashboardHost?: string;
+  /** A running agent's diff stat is measured again at most this often (default 5 s; diff-stat-tracker.ts). */
+  diffStatIntervalMs?: number;
   /** Where the daemon's one-line notices go (default: stderr). */
   log?: (line: string) => void;
   /**
@@ -84,6 +91,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const audit = openAuditLog({ stateDir: paths.stateDir });
     approvalStore = new ApprovalStore(paths.stateDir);
     const approvals = new ApprovalQueue(paths, approvalStore, audit);
+    // Host git for tasks (diff, pull, the fleet's diff stats) runs in worker threads, never on this loop.
+    const gitPool = new GitWorkerPool({ size: GIT_WORKERS });
+    let diffStats: DiffStatTracker | undefined;
     const supervisor = new Supervisor({
       paths,
       store,
@@ -91,6 +101,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       restartPolicy: opts.restartPolicy,
       audit,
       approvals,
+      onOutput: (agent) => diffStats?.outputMoved(agent),
     });
     await supervisor.recover();
     approvals.finishRecovery();
@@ -138,11 +149,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       // After the answer has gone out.
       setImmediate(() => opts.onStopRequested?.());
     };
-    const route = createRouter(supervisor, info, audit, approvals, requestStop);
-    const attach = createAttachHandler(supervisor);
     const events = createEventStream(audit);
+    const stats = new DiffStatTracker({
+      compute: (workspace) => gitPool.run<DiffCounts | null>({ op: 'stat', workspace }, [workspace], 'background'),
+      workspaceOf: (agent) => (supervisor.has(agent) ? supervisor.describe(agent).workspace : undefined),
+      publish: (agent, stat) => events.publishDiffStat(agent, stat),
+      intervalMs: opts.diffStatIntervalMs,
+      // One background git at a time leaves the other worker to a person's diff or pull.
+      concurrency: Math.max(1, GIT_WORKERS - 1),
+    });
+    diffStats = stats;
+    // A run's end or start changes what its task holds: measured again at once.
+    const unsubscribeStats = audit.subscribe((row) => {
+      if (row.agent && (row.type === 'exit' || row.type === 'restart' || row.type === 'spawn')) stats.refreshNow(row.agent);
+    });
+    for (const a of supervisor.list()) stats.get(a.name);
+    const route = createRouter(supervisor, info, audit, approvals, requestStop, { pool: gitPool, diffStats: stats });
+    const attach = createAttachHandler(supervisor);
     const approvalStream = createApprovalStream(approvals);
-    const fleetStream = createFleetStream(supervisor, approvals);
+    const fleetStream = createFleetStream(supervisor, approvals, (a) => ({ ...a, diffStat: stats.get(a.name) }));
     const streams = [events, approvalStream, fleetStream];
     const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const stream = streams.find((s) => s.handles(req));
@@ -190,6 +215,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           await collector.stop();
           supervisor.audit('daemon-stop', undefined, { pid: process.pid });
           supervisor.shutdown();
+          unsubscribeStats();
+          stats.close();
+          await gitPool.close();
           events.close();
           approvalStream.close();
           fleetStream.close();

@@ -56,6 +56,8 @@ export interface SupervisorOptions {
   /** Environment every agent starts from (the backend adds the policy's). */
   baseEnv?: Record<string, string>;
   approvals?: RunApprovals;
+  /** An agent printed something (called for every chunk: keep it cheap). The fleet's diff stats follow it. */
+  onOutput?: (agent: string) => void;
 }
 
 export interface SpawnRequest {
@@ -221,6 +223,7 @@ export class Supervisor {
     link.on('output', (data) => {
       if (seeded) live.recent.write(data);
       live.fanout.broadcast(data);
+      this.opts.onOutput?.(live.record.spec.name);
     });
     link.on('lastLine', (line) => {
       if (line === live.screenLastLine) return;

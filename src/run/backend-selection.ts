@@ -5,6 +5,7 @@ import { landlockBackend } from '../backends/landlock/index.js';
 import { bwrapBackend } from '../backends/bwrap/index.js';
 import { seatbeltBackend } from '../backends/seatbelt/index.js';
 import { noneBackend } from '../backends/none/index.js';
+import { fixWithAlternative } from './backend-alternative.js';
 
 export type BackendChoice = BackendName | 'auto';
 
@@ -37,10 +38,17 @@ export function planLaunch(choice: BackendChoice, policy: Policy, argv: string[]
   if (choice !== 'auto') {
     const backend = backendByName(choice);
     const caps = backend.probe();
+    // The fix names another backend only where that one is usable here (backend-alternative.ts).
+    const withAlternative = (fix: string | undefined) => fixWithAlternative(choice, fix, SANDBOX_BACKENDS.map((b) => b.probe()));
     if (!caps.available) {
-      throw new CelistraError('E_NO_BACKEND', `backend ${choice} is not usable here: ${caps.unavailableReason ?? 'unknown reason'}`, caps.fix);
+      throw new CelistraError('E_NO_BACKEND', `backend ${choice} is not usable here: ${caps.unavailableReason ?? 'unknown reason'}`, withAlternative(caps.fix));
     }
-    return backend.plan(policy, argv, baseEnv);
+    try {
+      return backend.plan(policy, argv, baseEnv);
+    } catch (e) {
+      if (isCelistraError(e) && e.code === 'E_NO_BACKEND' && choice !== 'none') throw new CelistraError('E_NO_BACKEND', e.message, withAlternative(e.hint));
+      throw e;
+    }
   }
   const refusals: string[] = [];
   for (const backend of SANDBOX_BACKENDS) {

@@ -1,6 +1,7 @@
 import type { LaunchPlan } from '../backends/backend.js';
 import { emitBeforeExec } from './before-exec-event.js';
 import { CelistraError } from '../policy/errors.js';
+import { isTerminal } from './is-terminal.js';
 import type { Policy } from '../policy/policy.js';
 import type { RunAudit } from './audit.js';
 import { loadEmptyStdin, loadExecReplacing } from '../backends/landlock/native-addon.js';
@@ -26,6 +27,10 @@ import { landlockProbeCachePath } from '../backends/landlock/probe-cache.js';
  */
 export async function execIntoHelper(plan: LaunchPlan, policy: Policy, argv: string[], audit: RunAudit, agent: string, emptyStdin = false): Promise<void> {
   if (plan.backend !== 'landlock') return;
+  // The command inherits descriptors 0–2 as they are here: never the user's terminal,
+  // which the caller relays instead (stdio-kind.ts). Checked again, as a fence, not assumed.
+  const terminal = [0, 1, 2].find(isTerminal);
+  if (terminal !== undefined) throw new CelistraError('E_SPAWN', `refusing to hand the fenced command the terminal on descriptor ${terminal}`, 'a terminal is relayed, never handed over: this is a bug in Celistra');
   const exec = loadExecReplacing();
   if (!exec) return;
   // stdin from /dev/null as root (stdio-kind.ts): the command gets a pipe at end of file.

@@ -1,15 +1,18 @@
 import { fstatSync, readlinkSync } from 'node:fs';
-import { loadBuiltin } from '../lazy/builtin.js';
 import { CelistraError } from '../policy/errors.js';
+import { isTerminal } from './is-terminal.js';
 
 /**
  * What one of the caller's stdin, stdout or stderr is, as far as the fence cares
- * (docs/security.md, "Inherited stdio"). An anonymous pipe, a socket or a terminal is
- * handed to the fenced command as it is: changing its mode or times touches nothing on
- * disk. Anything else the caller redirected from or to (a regular file, a named FIFO, a
- * device such as /dev/null, a directory) is the caller's own open file on a host mount,
- * where fchmod, fchown, futimens, fsetxattr and ftruncate reach past the fence; the
- * command gets a pipe instead and Celistra relays (run/stdio-relay.ts).
+ * (docs/security.md, "Inherited stdio"). An anonymous pipe or a socket is handed to the
+ * fenced command as it is: changing its mode or times touches nothing on disk. Anything
+ * else the caller redirected from or to (a regular file, a named FIFO, a device such as
+ * /dev/null, a directory) is the caller's own open file on a host mount, where fchmod,
+ * fchown, futimens, fsetxattr and ftruncate reach past the fence; the command gets a pipe
+ * instead and Celistra relays (run/stdio-relay.ts). So does the user's terminal: it is
+ * their own /dev/pts/N, which a command holding it could make 0666, set the times of,
+ * or leave with echo off after the run (conformance case 32b). A terminal is never handed
+ * to a fenced command; an interactive run gets Celistra's own pty (run/launch.ts).
  */
 export type StdioRoute = 'inherit' | 'relay' | 'empty';
 
@@ -23,6 +26,8 @@ export interface StdioRoutes {
   routes: [StdioRoute, StdioRoute, StdioRoute];
   /** stdout and stderr are the same file: one pipe carries both, so their order is kept. */
   sharedOutput: boolean;
+  /** Which of the relayed descriptors is a terminal (stdin's is read by run/terminal-stdin.ts). */
+  terminals?: [boolean, boolean, boolean];
 }
 
 /**
@@ -43,7 +48,9 @@ export function stdioRoute(fd: number): StdioRoute {
   if (link.startsWith('pipe:[') || link.startsWith('socket:[')) return 'inherit';
   if (!link.startsWith('/')) throw refused(fd, `it is ${link}, which Celistra does not know how to pass on safely`);
   const st = fstatSync(fd);
-  if (st.isCharacterDevice() && loadBuiltin<typeof import('node:tty')>('node:tty').isatty(fd)) return 'inherit';
+  // Before the test for a device out of reach: a terminal another user owns (root's
+  // console, su into another account) is still one the command could change termios of.
+  if (st.isCharacterDevice() && isTerminal(fd)) return 'relay';
   if (st.isCharacterDevice() && deviceOutOfReach(st.uid)) return 'inherit';
   // stdin from /dev/null, as root: an empty pipe reads the same, and needs no relay.
   if (fd === 0 && st.isCharacterDevice() && st.rdev === DEV_NULL) return 'empty';
@@ -77,8 +84,10 @@ function refused(fd: number, why: string): CelistraError {
 /** The routes for this process's own stdio. */
 export function stdioRoutes(): StdioRoutes {
   const routes = [stdioRoute(0), stdioRoute(1), stdioRoute(2)] as StdioRoutes['routes'];
-  return { routes, sharedOutput: routes[1] === 'relay' && routes[2] === 'relay' && sameFile(1, 2) };
+  const terminals = [0, 1, 2].map((fd) => routes[fd] === 'relay' && isTerminal(fd)) as [boolean, boolean, boolean];
+  return { routes, sharedOutput: routes[1] === 'relay' && routes[2] === 'relay' && sameFile(1, 2), terminals };
 }
+
 
 function sameFile(a: number, b: number): boolean {
   const x = fstatSync(a);

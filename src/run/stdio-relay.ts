@@ -2,7 +2,8 @@ import { close, closeSync, constants as fsConstants, createReadStream, createWri
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { STDIO_NAMES, type StdioRoutes } from './stdio-kind.js';
-import { loadPipeMaker } from '../backends/landlock/native-addon.js';
+import { loadPipeMaker, loadPipeUnread } from '../backends/landlock/native-addon.js';
+import { TerminalStdin } from './terminal-stdin.js';
 
 /**
  * The relay between a fenced command and the files its caller redirected stdio from or
@@ -11,7 +12,9 @@ import { loadPipeMaker } from '../backends/landlock/native-addon.js';
  * files, through the caller's own descriptors, so O_APPEND, the file offset and whatever
  * else the caller's shell set up behave as the user redirected. The command never holds
  * the file itself: no fchmod, futimens, fsetxattr, ftruncate or pwrite reaches it, and
- * /proc/self/fd/N leads to the pipe.
+ * /proc/self/fd/N leads to the pipe. The user's terminal is relayed the same way (output
+ * written to it as to a file; stdin read by run/terminal-stdin.ts), so no tcsetattr,
+ * fchmod or futimens of the command reaches it either.
  *
  * Order: stdout and stderr redirected to the same file share one pipe, so their writes
  * land in the order the command made them. Into different files each has its own pipe.
@@ -83,7 +86,7 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
     for (const fd of theirs.splice(0)) closeSync(fd);
   };
   const pumps: OutputPump[] = [];
-  let input: InputPump | undefined;
+  let input: InputPump | TerminalStdin | undefined;
   return {
     stdio,
     start(child) {
@@ -91,7 +94,8 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
       // Our write end, or Node's own pipe (no addon); an empty stdin needs neither.
       if (ours[0] !== undefined || stdio[0] === 'pipe') {
         const sink = ours[0] !== undefined ? createWriteStream('', { fd: ours[0] }) : child.stdin;
-        if (sink) input = new InputPump(sink, stdinSource());
+        if (sink && routes.terminals?.[0]) input = terminalStdin(sink, ours[0]);
+        else if (sink) input = new InputPump(sink, stdinSource());
       }
       for (const fd of [1, 2] as const) {
         if (stdio[fd] === 'inherit' || (fd === 2 && stdio[2] === stdio[1] && typeof stdio[1] === 'number')) continue;
@@ -110,6 +114,12 @@ export function prepareStdioRelay(routes: StdioRoutes): StdioRelay {
       for (const fd of ours) if (fd !== undefined) close(fd, () => {});
     },
   };
+}
+
+/** The terminal on stdin, read a line at a time as the command takes them (run/terminal-stdin.ts). */
+function terminalStdin(sink: Writable, writeEnd: number | undefined): TerminalStdin {
+  const unread = writeEnd !== undefined ? loadPipeUnread() : undefined;
+  return new TerminalStdin(sink, unread && (() => unread(writeEnd!)));
 }
 
 /** The pipe's output into descriptor `target` (1 or 2), written as the caller opened it. */

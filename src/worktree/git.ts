@@ -52,6 +52,9 @@ export interface GitRunOptions {
   encoding?: 'utf8' | 'latin1';
 }
 
+/** The most output one host git may write before Celistra gives up on it (a diff of a huge generated file). */
+const MAX_GIT_OUTPUT_BYTES = 256 * 1024 * 1024;
+
 export interface GitResult {
   status: number;
   stdout: string;
@@ -133,11 +136,12 @@ export function gitTry(args: string[], opts: GitRunOptions): GitResult {
     input: opts.input,
     stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
     encoding: opts.encoding ?? 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
+    maxBuffer: MAX_GIT_OUTPUT_BYTES,
   });
   if (r.error) {
     const err = r.error as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') throw new CelistraError('E_GIT', 'git is not installed', 'install it: apt-get install -y git');
+    if (err.code === 'ENOBUFS') throw new CelistraError('E_GIT', `git ${args[0]} wrote more than ${MAX_GIT_OUTPUT_BYTES / 2 ** 20} MiB, more than Celistra reads`, 'read it with git itself (git diff in the main checkout after a pull, or against the task branch)');
     throw new CelistraError('E_GIT', `could not run git: ${err.message}`);
   }
   return { status: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };

@@ -6,6 +6,8 @@ import { alternatesList, git, gitTry, type GitRunOptions } from './git.js';
 import { layoutOf, type WorktreeRecord } from './record.js';
 import { readAgentTip, readWorktreeHead, verifyShadowObjectStore } from './shadow.js';
 import { pinSubmoduleNames } from './submodule-pins.js';
+import { guardHostGit, type HostGitGuardReport } from './host-git-guard.js';
+import { hasLiveLease } from './lease-liveness.js';
 
 /**
  * The host's view of a task worktree. Host git never opens the agent's git dirs as a
@@ -21,6 +23,8 @@ export interface HostView {
   head: string | undefined;
   /** Options for git reading the main repository plus the agent's objects. */
   read: GitRunOptions;
+  /** What was done to the task's git state so that the user's own git there runs nothing of the agent's. */
+  guard: HostGitGuardReport;
 }
 
 export function hostView(record: WorktreeRecord): HostView {
@@ -28,7 +32,9 @@ export function hostView(record: WorktreeRecord): HostView {
   verifyShadowObjectStore(layout, record.commonDir);
   // Every host-side command on a task refreshes what the user's own git there ignores.
   pinSubmoduleNames(record);
+  const guard = guardHostGit(record, layout, hasLiveLease(layout));
   return {
+    guard,
     record,
     tip: readAgentTip(layout, record.branch),
     head: readWorktreeHead(layout),
@@ -132,18 +138,20 @@ export interface WorktreeState {
   unharvested: number | null;
   /** Nested repositories in the task (nestedRepositories): review them before running git in them. */
   nested: string[];
+  /** Gitlinks marked skip-worktree, git state moved to the quarantine, and what could not be guarded (host-git-guard.ts). */
+  gitGuard: HostGitGuardReport;
 }
 
 export function worktreeState(view: HostView): WorktreeState {
   const exists = existsSync(join(view.record.path, '.git'));
   const tip = view.tip ?? null;
-  if (!tip) return { exists, tip, dirty: null, ahead: null, behind: null, unharvested: null, nested: [] };
+  if (!tip) return { exists, tip, dirty: null, ahead: null, behind: null, unharvested: null, nested: [], gitGuard: view.guard };
   const base = view.record.baseRef ?? view.record.baseCommit;
   const counts = gitTry(['rev-list', '--left-right', '--count', `${tip}...${base}`], view.read);
   const [ahead, behind] = counts.status === 0 ? counts.stdout.trim().split(/\s+/).map(Number) : [null, null];
   const notInMain = git(['rev-list', '--count', tip, '--not', '--all'], view.read).trim();
   const dirty = exists ? hasUncommittedWork(view, view.head ?? tip) : null;
-  return { exists, tip, dirty, ahead: ahead ?? null, behind: behind ?? null, unharvested: Number(notInMain), nested: nestedRepositories(view) };
+  return { exists, tip, dirty, ahead: ahead ?? null, behind: behind ?? null, unharvested: Number(notInMain), nested: nestedRepositories(view), gitGuard: view.guard };
 }
 
 /**

@@ -1,12 +1,16 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { CelistraError } from '../policy/errors.js';
-import { celistraPaths, type CelistraPaths } from '../policy/paths.js';
+import type { CelistraPaths } from '../policy/paths.js';
 import { attachHead, detachHead } from './adopt.js';
 import { layoutOf, readRecord, type WorktreeLayout, type WorktreeRecord } from './record.js';
 import { verifyShadowObjectStore } from './shadow.js';
 import { pinSubmoduleNames } from './submodule-pins.js';
+import { guardHostGit, guardNote } from './host-git-guard.js';
+import { hasLiveLease, leaseAlive, leasesDir } from './lease-liveness.js';
+
+export { leasesRoot } from './lease-liveness.js';
 
 /**
  * Which fenced runs use a task worktree right now. Each run takes a lease, a file in
@@ -23,16 +27,6 @@ import { pinSubmoduleNames } from './submodule-pins.js';
 export interface Checkout {
   record: WorktreeRecord;
   layout: WorktreeLayout;
-}
-
-/** Where every task's leases live, in Celistra's state dir. */
-export function leasesRoot(stateDir: string): string {
-  return join(stateDir, 'leases');
-}
-
-/** One dir per task, named by a hash of its container's path. */
-function leasesDir(layout: WorktreeLayout, paths: CelistraPaths = celistraPaths()): string {
-  return join(leasesRoot(paths.stateDir), createHash('sha256').update(layout.container).digest('hex').slice(0, 24));
 }
 
 /** Before a fenced run: lease the worktree to `pid`, and attach an adopted worktree's HEAD. */
@@ -60,7 +54,10 @@ export function releaseCheckout(checkout: Checkout, pid: number, paths?: Celistr
   pinAfterRun(checkout);
   const dir = leasesDir(checkout.layout, paths);
   if (existsSync(dir)) for (const f of readdirSync(dir)) if (f.startsWith(`${pid}.`)) rmSync(join(dir, f), { force: true });
-  if (!hasLiveLease(checkout.layout, paths)) {
+  const running = hasLiveLease(checkout.layout, paths);
+  // The last run out: its git state is the user's to run git on now.
+  guardAfterRun(checkout, running);
+  if (!running) {
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     detachHead(checkout.record, checkout.layout);
   }
@@ -71,6 +68,15 @@ export function releaseCheckout(checkout: Checkout, pid: number, paths?: Celistr
  * commit): pinned now, before the user's own git runs there (worktree/submodule-pins.ts).
  * A failure is said, not thrown: the run itself is over and its status must reach the caller.
  */
+/** A failure is said, not thrown, as for the pins. */
+function guardAfterRun({ record, layout }: Checkout, running: boolean): void {
+  try {
+    process.stderr.write(guardNote(record.name, guardHostGit(record, layout, running)));
+  } catch (e) {
+    process.stderr.write(`celistra: warning: could not check the git state of task worktree ${record.path}: ${(e as Error).message}. Do not run git by hand there before \`celistra worktree ls\` succeeds.\n`);
+  }
+}
+
 function pinAfterRun({ record, layout }: Checkout): void {
   try {
     verifyShadowObjectStore(layout, record.commonDir);
@@ -80,28 +86,10 @@ function pinAfterRun({ record, layout }: Checkout): void {
   }
 }
 
-function hasLiveLease(layout: WorktreeLayout, paths?: CelistraPaths): boolean {
-  const dir = leasesDir(layout, paths);
-  return existsSync(dir) && readdirSync(dir).filter((f) => leaseAlive(join(dir, f))).length > 0;
-}
-
 /** Refused while any fenced run uses the worktree: its agent may be writing the tree. */
 export function refuseWhileLeased(record: WorktreeRecord, layout: WorktreeLayout, paths?: CelistraPaths): void {
   if (hasLiveLease(layout, paths)) {
     throw new CelistraError('E_CONFLICT', `a fenced agent is running in ${record.path}`, 'stop it first (end its `celistra run`, or `celistra ctl kill NAME`); nothing was changed');
-  }
-}
-
-function leaseAlive(file: string): boolean {
-  const pid = Number(basename(file).split('.')[0]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EPERM') return true;
-    rmSync(file, { force: true });
-    return false;
   }
 }
 

@@ -6,6 +6,7 @@ import type { MainRepo } from './repo.js';
 import type { WorktreeLayout } from './record.js';
 import { unlinkBeneath } from '../fs/tree-remove.js';
 import { includesPins, PINS_INCLUDE } from './submodule-pins.js';
+import { hooksPathOf, installGitlinkHook } from './gitlink-hook.js';
 
 /**
  * The shadow common dir: a private git dir per task that borrows the main repository's
@@ -123,6 +124,7 @@ export function createShadow(layout: WorktreeLayout, repo: MainRepo, branch: str
   const mainExclude = join(repo.commonDir, 'info', 'exclude');
   writeFileSync(join(s, 'info', 'exclude'), existsSync(mainExclude) && lstatSync(mainExclude).isFile() ? readFileSync(mainExclude) : '');
   writeShadowConfig(s, repo);
+  installGitlinkHook(s);
   mirrorMainRefs(layout, repo, branch);
   git(['update-ref', '-m', 'celistra: task branch created', `refs/heads/${branch}`, baseCommit, ''], { cwd: s, gitDir: s });
 }
@@ -141,18 +143,26 @@ function writeShadowConfig(shadowDir: string, repo: MainRepo): void {
       if (COPIED_CONFIG_KEYS.has(key)) entries.push([key, item.slice(nl + 1)]);
     }
   }
-  for (const [k, v] of [...entries, ...SHADOW_CONFIG]) git(['config', '--file', configFile, k, v], { cwd: shadowDir });
+  for (const [k, v] of [...entries, ...SHADOW_CONFIG, ...hooksPathConfig(shadowDir)]) git(['config', '--file', configFile, k, v], { cwd: shadowDir });
+}
+
+/** `core.hooksPath`, absolute: the task's own hooks run even where your global config names other hooks. */
+function hooksPathConfig(shadowDir: string): Array<[string, string]> {
+  return [['core.hookspath', hooksPathOf(shadowDir)]];
 }
 
 /**
- * Shadows made before HOST_GIT_HARDENING (or its last key, the pins' include) existed
- * lack it: added before each fenced run (cheaply checked: one read of the file).
+ * Shadows made before HOST_GIT_HARDENING (or its last keys, the pins' include and the
+ * hooks path) existed lack it: added before each fenced run (cheaply checked: one read of
+ * the file), with the gitlink hook (worktree/gitlink-hook.ts).
  */
 export function hardenShadowConfig(layout: WorktreeLayout): void {
   const configFile = join(layout.shadowDir, 'config');
   if (!lstatSync(configFile, { throwIfNoEntry: false })?.isFile()) return;
-  if (includesPins(readFileSync(configFile, 'utf8'))) return;
-  for (const [k, v] of HOST_GIT_HARDENING) git(['config', '--file', configFile, k, v], { cwd: layout.shadowDir });
+  installGitlinkHook(layout.shadowDir);
+  const text = readFileSync(configFile, 'utf8');
+  if (includesPins(text) && text.includes(hooksPathOf(layout.shadowDir))) return;
+  for (const [k, v] of [...HOST_GIT_HARDENING, ...hooksPathConfig(layout.shadowDir)]) git(['config', '--file', configFile, k, v], { cwd: layout.shadowDir });
 }
 
 /** Keep copied-in local files (`.env`) out of the agent's `git status` and `git add -A`. */

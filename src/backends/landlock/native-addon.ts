@@ -14,6 +14,9 @@ interface NativeAddon {
   probe(): NativeFacts;
   execReplacing(file: string, argv: string[], env: string[], cwd: string): never;
   pipe(): [number, number];
+  pipeUnread(fd: number): number;
+  becomeSubreaper(): void;
+  endOrphans(rounds?: number): number;
   emptyStdin(): void;
 }
 
@@ -78,12 +81,24 @@ export function loadPipeMaker(): (() => [number, number]) | undefined {
   return addonFunction('pipe');
 }
 
+/** The addon's FIONREAD of a pipe (bytes its reader has not taken yet), or undefined. */
+export function loadPipeUnread(): ((fd: number) => number) | undefined {
+  return addonFunction('pipeUnread');
+}
+
+/** The addon's PR_SET_CHILD_SUBREAPER and its ending of adopted orphans (run/orphans.ts), or undefined. */
+export function loadOrphanReaper(): { becomeSubreaper: () => void; endOrphans: (rounds?: number) => number } | undefined {
+  const becomeSubreaper = addonFunction('becomeSubreaper');
+  const endOrphans = addonFunction('endOrphans');
+  return becomeSubreaper && endOrphans ? { becomeSubreaper, endOrphans } : undefined;
+}
+
 /** The addon's emptyStdin (descriptor 0 becomes a pipe at end of file), or undefined. */
 export function loadEmptyStdin(): (() => void) | undefined {
   return addonFunction('emptyStdin');
 }
 
-function addonFunction<K extends 'pipe' | 'emptyStdin'>(name: K): NativeAddon[K] | undefined {
+function addonFunction<K extends 'pipe' | 'pipeUnread' | 'becomeSubreaper' | 'endOrphans' | 'emptyStdin'>(name: K): NativeAddon[K] | undefined {
   if (process.platform !== 'linux') return undefined;
   try {
     const fn = dlopenAddon(nativeBuild().addonPath)[name];

@@ -25,11 +25,12 @@ export function rootWithoutUsernsRefusal(f: LandlockFacts, env: Record<string, s
   if (f.userNamespaces || uid !== 0 || env[ROOT_WITHOUT_USERNS_ENV] === 'accept-metadata-gap') return undefined;
   return {
     reason: 'running as root without user namespaces, the agent could chmod/chown any system file (Landlock does not restrict metadata)',
-    fix: `use --backend bwrap, enable user namespaces, run as a normal user, or set ${ROOT_WITHOUT_USERNS_ENV}=accept-metadata-gap to accept that gap`,
+    fix: `enable user namespaces, run as a normal user, or set ${ROOT_WITHOUT_USERNS_ENV}=accept-metadata-gap to accept that gap`,
   };
 }
 
-const NO_BACKEND_FIX = 'use --backend bwrap, or enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 allow them in AppArmor)';
+/** The other backends, where usable, are named by the selection (run/backend-alternative.ts). */
+const NO_BACKEND_FIX = 'enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 allow them in AppArmor)';
 
 function notesFor(policy: Policy, f: LandlockFacts): string[] {
   const notes = [`Landlock ABI ${f.abi}${f.forcedAbi !== undefined ? ` (forced by test from kernel ABI ${f.kernelAbi})` : ''}, no capabilities, no_new_privs, new session`];

@@ -73,20 +73,20 @@ export function unavailability(f: LandlockFacts): { reason: string; fix: string 
   if (!f.built) {
     return {
       reason: f.buildProblem ?? 'the native addon is not built',
-      fix: 'install a C/C++ toolchain (Debian: apt-get install -y build-essential python3) and run `npm rebuild celistra`, or use --backend bwrap',
+      fix: 'install a C/C++ toolchain (Debian: apt-get install -y build-essential python3) and run `npm rebuild celistra`',
     };
   }
   if (f.abi === 0) {
     return {
       reason: f.forcedAbi === 0 ? `Landlock disabled by ${FORCE_ABI_ENV}=0` : 'this kernel has no Landlock (needs Linux 5.13+ with landlock in the lsm= boot list)',
-      fix: 'boot a kernel with Landlock enabled, or install bubblewrap (apt-get install -y bubblewrap) and use --backend bwrap',
+      fix: 'boot a kernel with Landlock enabled',
     };
   }
   const min = minimumAbi(f.userNamespaces);
   if (f.abi < min) {
     return {
       reason: `Landlock ABI ${f.abi} without user namespaces cannot stop truncate(2) outside the workspace (needs ABI ${min}, Linux 6.2+)${f.userNamespacesProblem ? `; user namespaces: ${f.userNamespacesProblem}` : ''}`,
-      fix: 'enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 allow them in AppArmor), upgrade the kernel, or use --backend bwrap',
+      fix: 'enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on Ubuntu 24.04 allow them in AppArmor), or upgrade the kernel',
     };
   }
   return undefined;

@@ -26,8 +26,16 @@ function limitsText(l: AgentSummary['limits'] | undefined): string {
   return `${parts.join(',')}${l.by ? `:${l.by.procs}` : ''}`;
 }
 
+/** The task's diff stat: `2 files +4 -1`; `-` outside a task worktree, `…` until measured. */
+function diffText(stat: AgentSummary['diffStat']): string {
+  if (!stat) return '-';
+  if (stat.status === 'pending') return '…';
+  if (stat.status === 'failed') return 'failed';
+  return stat.files === 0 ? 'none' : `${stat.files} file${stat.files === 1 ? '' : 's'} +${stat.added} -${stat.removed}`;
+}
+
 export function formatAgentTable(agents: AgentSummary[], width: number): string {
-  const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'BACKEND', 'LIMITS', 'WORKSPACE', 'LAST OUTPUT'];
+  const header = ['NAME', 'STATE', 'PID', 'UPTIME', 'RESTARTS', 'BACKEND', 'LIMITS', 'WORKSPACE', 'DIFF', 'LAST OUTPUT'];
   const rows = agents.map((a) =>
     [
       a.name,
@@ -38,6 +46,7 @@ export function formatAgentTable(agents: AgentSummary[], width: number): string 
       a.unsandboxed ? 'NONE!UNSANDBOXED' : (a.backend ?? '-'),
       limitsText(a.limits),
       a.branch ? `${a.workspace} [${a.branch}]` : a.workspace,
+      diffText(a.diffStat),
       a.lastLine,
     ].map(printable),
   );
@@ -56,7 +65,7 @@ export function formatAgentTable(agents: AgentSummary[], width: number): string 
 }
 
 export default defineCommand({
-  meta: { name: 'ls', description: 'List the agents: state, pid, uptime, restarts, backend, limits, workspace, last line of output.' },
+  meta: { name: 'ls', description: 'List the agents: state, pid, uptime, restarts, backend, limits, workspace, diff stat of its task, last line of output.' },
   args: { json: { type: 'boolean', description: 'print JSON' } },
   run: ({ args }) =>
     runCommand(async () => {

@@ -1,0 +1,146 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { celistra, makeRepo, must, scratch, type Scratch } from './worktree-fixture.js';
+
+// What the agent leaves in its own git state (the index, a half-done rebase) must not make
+// the user's plain git in the task worktree run a program of the agent's: gitlinks are
+// marked skip-worktree after the run, and rebase state that would run a program is moved
+// into the host-owned quarantine (src/worktree/host-git-guard.ts).
+
+interface Stage {
+  s: Scratch;
+  repo: string;
+  wt: string;
+  marker: string;
+  container: string;
+}
+
+function stage(label: string): Stage {
+  const s = scratch(label);
+  const repo = makeRepo(s);
+  assert.equal(celistra(['worktree', 'add', 'a'], repo, s.env).status, 0);
+  s.env.GIT_EDITOR = 'true';
+  return { s, repo, wt: join(s.root, 'repo-a'), marker: join(s.root, 'PWNED'), container: join(repo, '.git', 'celistra', 'worktrees', 'a') };
+}
+
+function fenced(t: Stage, script: string): void {
+  const r = celistra(['run', '--worktree', 'a', '--', 'sh', '-c', script], t.repo, t.s.env);
+  assert.equal(r.status, 0, `the agent's own steps failed: ${r.stderr}`);
+}
+
+/** A committed gitlink at `path` whose nested repository runs the marker from its fsmonitor and its clean filter. */
+function gitlinkScript(marker: string, path: string): string {
+  return [
+    `git init -q ${path}`,
+    `(cd ${path} && echo n > n && git add n && git commit -qm n)`,
+    // Only a gitlink changes: the task config's diff.ignoreSubmodules=all would call that "nothing to commit".
+    `git add ${path} 2>/dev/null && git -c diff.ignoreSubmodules=none commit -qm gitlink`,
+    `(cd ${path} && git config core.fsmonitor 'touch ${marker}; false' && git config filter.x.clean 'touch ${marker}; cat' && echo '* filter=x' > .gitattributes && touch -d 2001-01-01 n)`,
+  ].join(' && ');
+}
+
+test('your git add -A / -u / . / commit -a / stash never enter a gitlink the agent checked out (no .gitmodules needed)', () => {
+  const t = stage('guard-gitlink');
+  fenced(t, gitlinkScript(t.marker, 'nested'));
+  for (const cmd of ['git add -A', 'git add -u', 'git add .', 'git add nested', 'git commit -qam wip', 'git stash', 'git stash pop', 'git stash -u', 'git stash pop', 'git checkout .', 'git reset -q']) {
+    must(`echo "$RANDOM" >> README && ${cmd} >/dev/null 2>&1 || true`, t.wt, t.s.env);
+    assert.equal(existsSync(t.marker), false, `\`${cmd}\` ran the nested repository's program on the host`);
+  }
+  assert.match(must('git ls-files -t --stage nested', t.wt, t.s.env), /^S 160000 /, 'the gitlink is skip-worktree in the task index');
+  // An agent that means to record a new commit of its submodule says so by its id (the mark stays).
+  fenced(t, `(cd nested && echo m > m && git add m && git -c core.fsmonitor=false commit -qm m) && git update-index --cacheinfo 160000,$(git -C nested rev-parse HEAD),nested && git -c diff.ignoreSubmodules=none commit -qm bump`);
+  rmSync(t.marker, { force: true });
+  const diff = celistra(['diff', 'a', '--stat'], t.repo, t.s.env);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.match(diff.stdout, /nested/, 'celistra diff still shows the gitlink the task changed');
+  must('echo more >> README && git add -A >/dev/null 2>&1 || true', t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'after the agent re-staged the gitlink, it was marked again');
+});
+
+test('a gitlink that enters the index anew through your own git (checkout, reset, stash apply, add of an embedded repo) is marked at once', () => {
+  const t = stage('guard-gitlink-chain');
+  // HEAD~1 has the gitlink, HEAD does not; the nested repository stays checked out.
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git rm -q --sparse --cached nested && git -c diff.ignoreSubmodules=none commit -qm 'drop gitlink' && git init -q embedded && (cd embedded && echo e > e && git add e && git commit -qm e && git config core.fsmonitor 'touch ${t.marker}; false')`);
+  for (const cmd of ['git checkout -q HEAD~1', 'git checkout -q -', 'git reset -q HEAD~1', 'git reset -q --hard ORIG_HEAD', 'git add .', 'git stash -q', 'git stash apply -q', 'git restore --staged -q --source=HEAD~1 nested']) {
+    must(`${cmd} >/dev/null 2>&1 || true; echo "$RANDOM" >> README; git add -A >/dev/null 2>&1; git stash -q >/dev/null 2>&1; git stash pop -q >/dev/null 2>&1 || true`, t.wt, t.s.env);
+    assert.equal(existsSync(t.marker), false, `\`${cmd}\` then git add -A / stash ran a nested repository's program on the host`);
+  }
+});
+
+test('an index left behind that Celistra cannot guard (a link) is moved to the quarantine, and ls says so', () => {
+  const t = stage('guard-index-link');
+  fenced(t, gitlinkScript(t.marker, 'nested'));
+  // As if a run was killed before its after-step: the index is a link to an unguarded copy.
+  const admin = join(t.container, 'admin');
+  must(`git update-index --no-skip-worktree nested && mv ${admin}/index ${admin}/real && ln -s real ${admin}/index`, t.wt, t.s.env);
+  const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, ls.stderr);
+  must('echo more >> README && git add -A >/dev/null 2>&1 || true', t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git add -A entered the gitlink');
+  const guard = JSON.parse(ls.stdout)[0].gitGuard;
+  assert.equal(guard.quarantined[0]?.state, 'index', ls.stdout);
+  assert.match(ls.stderr, /its index .*not a regular file \(a symbolic link\).*moved to /);
+});
+
+/** The agent starts an interactive rebase that stops at once (`break`), with `extra` lines put first. */
+function halfDoneRebase(extra: string): string {
+  return `for i in 1 2; do echo $i > f$i && git add f$i && git commit -qm c$i; done && GIT_SEQUENCE_EDITOR="sed -i '1i break'" git rebase -q -i HEAD~2 && ${extra}`;
+}
+
+test('a half-done rebase whose todo list has exec lines is moved aside: your git rebase --continue runs nothing', () => {
+  const t = stage('guard-rebase-exec');
+  fenced(t, halfDoneRebase(`sed -i '1i exec touch ${t.marker}' "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`));
+  for (const cmd of ['git rebase --continue', 'git rebase --skip', 'git commit -q --allow-empty -m x', 'git status']) {
+    must(`${cmd} >/dev/null 2>&1 || true`, t.wt, t.s.env);
+    assert.equal(existsSync(t.marker), false, `\`${cmd}\` ran the agent's exec line on the host`);
+  }
+  assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the rebase state is still in the admin dir');
+  const q = readdirSync(join(t.container, 'quarantine'));
+  assert.equal(q.length, 1);
+  assert.ok(existsSync(join(t.container, 'quarantine', q[0]!, 'rebase-merge', 'git-rebase-todo')), 'the todo list is kept in the quarantine');
+  const history = celistra(['history', '--event', 'git-guard'], t.repo, t.s.env);
+  assert.match(history.stdout, /\sa\s+git-guard\s+.*"quarantined":\[\{"movedTo":".*quarantine/, `the move is in the audit log: ${history.stdout}${history.stderr}`);
+});
+
+test('a rebase state naming an outside merge strategy, or a cherry-pick whose opts name one, is moved aside; found by ls after a killed run', () => {
+  const t = stage('guard-strategy');
+  // Written without a fenced run (as if it was killed before its after-step): ls finds it.
+  // The picks are put in reverse order, so that git merges (a pick onto its own parent is a fast-forward).
+  const todo = '"$(git rev-parse --git-path rebase-merge)/git-rebase-todo"';
+  must(halfDoneRebase(`echo evil > "$(git rev-parse --git-path rebase-merge)/strategy" && grep '^pick' ${todo} | tac > ../todo && mv ../todo ${todo}`), t.wt, t.s.env);
+  const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, ls.stderr);
+  // The program git would run, where a PATH entry of "." would find it.
+  must(`printf '#!/bin/sh\\ntouch ${t.marker}\\n' > git-merge-evil && chmod +x git-merge-evil && PATH=.:$PATH git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git rebase --continue ran the strategy program the agent named');
+  const guard = JSON.parse(ls.stdout)[0].gitGuard;
+  assert.equal(guard.quarantined[0]?.state, 'rebase-merge');
+  assert.match(guard.quarantined[0]?.reasons.join(' '), /git-merge-evil/);
+  assert.match(ls.stderr, /moved to .*quarantine.* put it back: mv /);
+  const seq = join(t.container, 'admin', 'sequencer');
+  must(`mkdir -p ${seq} && printf '[options]\\n\\tstrategy = evil\\n' > ${seq}/opts && echo "pick $(git rev-parse HEAD) x" > ${seq}/todo`, t.wt, t.s.env);
+  const diff = celistra(['diff', 'a', '--stat'], t.repo, t.s.env);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.match(diff.stderr, /sequencer would run a program/);
+  assert.equal(existsSync(seq), false);
+});
+
+test('a half-done rebase with only pick lines is left alone and your git rebase --continue finishes it', () => {
+  const t = stage('guard-rebase-picks');
+  fenced(t, halfDoneRebase('true'));
+  assert.ok(existsSync(join(t.container, 'admin', 'rebase-merge')), 'a pick-only rebase was moved aside');
+  assert.equal(existsSync(join(t.container, 'quarantine')), false);
+  must('git rebase --continue', t.wt, t.s.env);
+  assert.match(must('git status', t.wt, t.s.env), /On branch agent\/a/);
+});
+
+test('a split index (which Celistra cannot rewrite on a copy) is moved to the quarantine after the run', () => {
+  const t = stage('guard-split-index');
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git update-index --no-skip-worktree nested && git update-index --split-index`);
+  must('echo more >> README && git add -A >/dev/null 2>&1; git stash >/dev/null 2>&1 || true', t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git add -A or stash entered the gitlink');
+  const quarantine = join(t.container, 'quarantine');
+  assert.ok(existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, 'index'))), 'the split index was not moved to the quarantine');
+});
