@@ -71,8 +71,10 @@ test('requests without the session cookie, or with a made-up one, are refused wi
       assert.doesNotMatch(list.body, /"one"/, 'no agent data in the refusal');
       const kill = await rawRequest(d.port, 'POST', '/v1/agents/one/kill', { ...headers, origin: d.origin }, '{"signal":"KILL"}');
       assert.equal(kill.status, 401);
-      const ws = await upgrade(d, '/v1/events/stream?after=0', { ...headers, origin: d.origin });
-      assert.equal(ws.status, 401);
+      for (const path of ['/v1/events/stream?after=0', '/v1/agents/stream']) {
+        const ws = await upgrade(d, path, { ...headers, origin: d.origin });
+        assert.equal(ws.status, 401, path);
+      }
     }
     assert.equal((await agent(sb, 'one')).state, 'running', 'the refused kill did nothing');
   }));
@@ -130,12 +132,12 @@ test('state-changing requests from a foreign Origin, or none, are refused and ch
     await waitFor('stopped', async () => (await agent(sb, 'one')).state === 'stopped' || undefined);
   }));
 
-test('WebSocket upgrades need the same Origin: attach and the event stream', () =>
+test('WebSocket upgrades need the same Origin: attach, the event stream and the fleet stream', () =>
   withDashboard(async (sb, d) => {
     await spawnAgent(sb, 'one', LOOP);
     await waitFor('ready', async () => (await sb.client.logs('one')).includes('ready') || undefined);
     const cookie = await login(d, loginLink(sb));
-    for (const path of ['/v1/agents/one/attach', '/v1/events/stream']) {
+    for (const path of ['/v1/agents/one/attach', '/v1/events/stream', '/v1/agents/stream']) {
       assert.equal((await upgrade(d, path, { cookie, origin: 'http://evil.example' })).status, 403, path);
       assert.equal((await upgrade(d, path, { cookie })).status, 403, `${path} without Origin`);
     }
