@@ -88,7 +88,6 @@ export function stdioRoutes(): StdioRoutes {
   return { routes, sharedOutput: routes[1] === 'relay' && routes[2] === 'relay' && sameFile(1, 2), terminals };
 }
 
-
 function sameFile(a: number, b: number): boolean {
   const x = fstatSync(a);
   const y = fstatSync(b);

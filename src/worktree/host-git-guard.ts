@@ -81,7 +81,7 @@ export function guardNote(name: string, report: HostGitGuardReport): string {
     lines.push(`celistra: task "${name}": ${what}; moved to ${q.movedTo}. Read it, then to put it back: ${q.restore}\n`);
   }
   if (report.skipWorktree.length > 0) {
-    lines.push(`celistra: task "${name}": gitlinks marked skip-worktree in its index so that your git add/stash never enter them: ${report.skipWorktree.join(', ')} (to stage a new submodule commit by hand: git update-index --no-skip-worktree PATH)\n`);
+    lines.push(`celistra: task "${name}": gitlinks marked skip-worktree in its index so that your git add/stash never enter them: ${report.skipWorktree.join(', ')} (to stage a new submodule commit by hand: git update-index --cacheinfo 160000,<commit>,<path>)\n`);
   }
   for (const f of report.failures) lines.push(`celistra: warning: task "${name}": ${f}. Do not run git by hand there until \`celistra worktree ls\` reports no failure.\n`);
   return lines.join('');

@@ -68,21 +68,24 @@ export function releaseCheckout(checkout: Checkout, pid: number, paths?: Celistr
  * commit): pinned now, before the user's own git runs there (worktree/submodule-pins.ts).
  * A failure is said, not thrown: the run itself is over and its status must reach the caller.
  */
-/** A failure is said, not thrown, as for the pins. */
-function guardAfterRun({ record, layout }: Checkout, running: boolean): void {
-  try {
-    process.stderr.write(guardNote(record.name, guardHostGit(record, layout, running)));
-  } catch (e) {
-    process.stderr.write(`celistra: warning: could not check the git state of task worktree ${record.path}: ${(e as Error).message}. Do not run git by hand there before \`celistra worktree ls\` succeeds.\n`);
-  }
-}
-
 function pinAfterRun({ record, layout }: Checkout): void {
   try {
     verifyShadowObjectStore(layout, record.commonDir);
     pinSubmoduleNames(record);
   } catch (e) {
     process.stderr.write(`celistra: warning: could not pin the submodules of task worktree ${record.path}: ${(e as Error).message}. Do not run git by hand there before \`celistra worktree ls\` succeeds.\n`);
+  }
+}
+
+/**
+ * The last run out leaves the task's git state to the user's git: guarded now
+ * (worktree/host-git-guard.ts). A failure is said, not thrown, as for the pins.
+ */
+function guardAfterRun({ record, layout }: Checkout, running: boolean): void {
+  try {
+    process.stderr.write(guardNote(record.name, guardHostGit(record, layout, running)));
+  } catch (e) {
+    process.stderr.write(`celistra: warning: could not check the git state of task worktree ${record.path}: ${(e as Error).message}. Do not run git by hand there before \`celistra worktree ls\` succeeds.\n`);
   }
 }
 
