@@ -116,3 +116,32 @@ test('while git works on a big diff the daemon answers other requests', async ()
     await cleanup(sb, daemon);
   }
 });
+
+test('the fleet stream pushes an agent whose diff stat changed when nothing else of it did (a pull from the API)', async () => {
+  const sb = makeSandbox();
+  const daemon = await startDaemonProcess(sb);
+  const rows: AgentSummary[] = [];
+  let fleet: WebSocket | undefined;
+  try {
+    const { repo } = taskRepo(sb, 'pulled');
+    const commit = 'git -c user.email=a@example.com -c user.name=agent commit -qm';
+    await spawnAgent(sb, 'pulled', ['sh', '-c', `echo feature > feat.txt && git add feat.txt && ${commit} feature; echo DONE; exec sleep 300`], { worktree: 'pulled', repo, workspace: undefined });
+    await waitFor('the commit', async () => (await sb.client.logs('pulled')).includes('DONE') || undefined, 30_000);
+    await waitFor('the stat of the commit', async () => (JSON.stringify(okCounts(await statOf(sb, 'pulled'))) === JSON.stringify({ files: 1, added: 1, removed: 0 }) ? true : undefined), 30_000);
+    fleet = new WebSocket(`ws+unix://${sb.client.socketPath}:/v1/agents/stream`);
+    fleet.on('message', (m) => {
+      const msg = JSON.parse(String(m)) as { type: string; agent?: AgentSummary };
+      if (msg.type === 'agent' && msg.agent) rows.push(msg.agent);
+    });
+    await new Promise((r, j) => fleet!.once('open', r).once('error', j));
+    // The pull changes the task's base, not the agent: only its stat moves (to nothing).
+    await sb.client.call('POST', '/v1/agents/pulled/pull', { mode: 'merge' });
+    const empty = JSON.stringify({ files: 0, added: 0, removed: 0 });
+    await waitFor('the stat after the pull', async () => (JSON.stringify(okCounts(await statOf(sb, 'pulled'))) === empty ? true : undefined), 30_000);
+    await waitFor('the row pushed with it', () => (rows.some((a) => a.name === 'pulled' && JSON.stringify(okCounts(a.diffStat)) === empty) ? true : undefined), 10_000);
+    assert.equal((await agent(sb, 'pulled')).state, 'running', 'the agent itself did not change');
+  } finally {
+    fleet?.terminate();
+    await cleanup(sb, daemon);
+  }
+});

@@ -22,10 +22,12 @@ export interface FleetSource {
   onChange(listener: (name: string) => void): () => void;
 }
 
-/** What else changes an agent's row: its pending approvals (the approval queue). */
-export interface ApprovalChanges {
-  subscribe(listener: (e: { approval: { agent: string } }) => void): () => void;
-}
+/**
+ * What else changes an agent's row besides the supervisor (its pending approvals, its
+ * task's diff stat): each calls the listener with the agent's name, and returns the
+ * unsubscription.
+ */
+export type RowChanges = (listener: (name: string) => void) => () => void;
 
 /**
  * WS /v1/agents/stream (docs/api.md): `{"type":"snapshot","agents":[...]}`, then
@@ -36,7 +38,7 @@ export interface ApprovalChanges {
  * `decorate` adds what the daemon keeps beside the supervisor (the task's diff stat), as
  * `GET /v1/agents` does.
  */
-export function createFleetStream(fleet: FleetSource, approvals?: ApprovalChanges, decorate: (a: AgentSummary) => AgentSummary = (a) => a) {
+export function createFleetStream(fleet: FleetSource, rowChanges: RowChanges[] = [], decorate: (a: AgentSummary) => AgentSummary = (a) => a) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   const clients = new Set<FleetClient>();
   const changed = (name: string) => {
@@ -45,7 +47,7 @@ export function createFleetStream(fleet: FleetSource, approvals?: ApprovalChange
     const text = JSON.stringify(fleet.has(name) ? { type: 'agent', agent: decorate(fleet.describe(name)) } : { type: 'removed', name });
     for (const c of clients) c.send(text);
   };
-  const unsubscribe = [fleet.onChange(changed), approvals?.subscribe((e) => changed(e.approval.agent))];
+  const unsubscribe = [fleet.onChange(changed), ...rowChanges.map((source) => source(changed))];
   return {
     handles: (req: IncomingMessage) => requestPath(req) === FLEET_STREAM_PATH,
     onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -61,7 +63,7 @@ export function createFleetStream(fleet: FleetSource, approvals?: ApprovalChange
       });
     },
     close(): void {
-      for (const off of unsubscribe) off?.();
+      for (const off of unsubscribe) off();
       for (const c of clients) c.close(1001, 'daemon stopping');
       wss.close();
     },

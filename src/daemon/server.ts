@@ -150,10 +150,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       setImmediate(() => opts.onStopRequested?.());
     };
     const events = createEventStream(audit);
+    // The fleet stream pushes an agent whose stat changed: the stat is part of its row.
+    const statListeners = new Set<(agent: string) => void>();
     const stats = new DiffStatTracker({
       compute: (workspace) => gitPool.run<DiffCounts | null>({ op: 'stat', workspace }, [workspace], 'background'),
       workspaceOf: (agent) => (supervisor.has(agent) ? supervisor.describe(agent).workspace : undefined),
-      publish: (agent, stat) => events.publishDiffStat(agent, stat),
+      publish: (agent, stat) => {
+        events.publishDiffStat(agent, stat);
+        for (const listener of statListeners) listener(agent);
+      },
       intervalMs: opts.diffStatIntervalMs,
       // One background git at a time leaves the other worker to a person's diff or pull.
       concurrency: Math.max(1, GIT_WORKERS - 1),
@@ -167,7 +172,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const route = createRouter(supervisor, info, audit, approvals, requestStop, { pool: gitPool, diffStats: stats });
     const attach = createAttachHandler(supervisor);
     const approvalStream = createApprovalStream(approvals);
-    const fleetStream = createFleetStream(supervisor, approvals, (a) => ({ ...a, diffStat: stats.get(a.name) }));
+    const fleetStream = createFleetStream(
+      supervisor,
+      [
+        (listener) => approvals.subscribe((e) => listener(e.approval.agent)),
+        (listener) => {
+          statListeners.add(listener);
+          return () => statListeners.delete(listener);
+        },
+      ],
+      (a) => ({ ...a, diffStat: stats.get(a.name) }),
+    );
     const streams = [events, approvalStream, fleetStream];
     const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const stream = streams.find((s) => s.handles(req));

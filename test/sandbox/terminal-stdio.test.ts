@@ -37,7 +37,19 @@ function runOnTerminalAvailable(): boolean {
 }
 
 const otherUser = process.getuid?.() === 0 ? unprivilegedUser() : undefined;
-const otherUserSkip = process.getuid?.() !== 0 ? 'needs root, to run as another user on a terminal root owns' : otherUser ? false : 'no unprivileged test user (CELISTRA_TEST_USER, default celistra-ci)';
+const otherUserSkip =
+  process.getuid?.() !== 0
+    ? 'needs root, to run as another user on a terminal root owns'
+    : !otherUser
+      ? 'no unprivileged test user (CELISTRA_TEST_USER, default celistra-ci)'
+      : !readableBy(otherUser.name, CELISTRA_BIN)
+        ? `${otherUser.name} cannot read this checkout's ${CELISTRA_BIN} (a private clone, mode 0700): the unprivileged run of this file covers the rest`
+        : false;
+
+/** Whether `user` can reach and read `path` (every directory above it searchable). */
+function readableBy(user: string, path: string): boolean {
+  return spawnSync('runuser', ['-u', user, '--', 'test', '-r', path]).status === 0;
+}
 
 function stage() {
   const iso = isolatedEnv('celistra-terminal-stdio-');
