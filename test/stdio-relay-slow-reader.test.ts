@@ -15,22 +15,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants as fsConstants, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { relayScript } from './support/relay-script.js';
 
-const RELAY = pathToFileURL(join(import.meta.dirname, '..', 'src', 'run', 'stdio-relay.js')).href;
-
-/** More than the pipe (1 MiB) and the relay's queue hold together, so the command's last write waits on the reader. */
 const BYTES = 1_500_000;
 const STALL_MS = 4000;
 
-const script = `
-import { prepareStdioRelay } from ${JSON.stringify(RELAY)};
-import { spawn } from 'node:child_process';
-const relay = prepareStdioRelay({ routes: ['inherit', 'relay', 'inherit'], sharedOutput: false });
-const child = spawn('sh', ['-c', 'head -c ${BYTES} /dev/zero | tr "\\\\0" x; echo END'], { stdio: relay.stdio });
-relay.start(child);
-child.once('exit', async (code) => { await relay.finish(); process.exit(code ?? 99); });
-`;
+const script = relayScript(['inherit', 'relay', 'inherit']);
 
 test('output the caller reads slowly after the command exited is all copied, not dropped as a silent holder', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'celistra-relay-slow-'));
@@ -40,7 +30,7 @@ test('output the caller reads slowly after the command exited is all copied, not
     // Our reader exists before the writer opens, and reads nothing for STALL_MS.
     const reader = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     const run = spawn('sh', ['-c', `exec "$NODE" --input-type=module -e "$SCRIPT" > "$FIFO"`], {
-      env: { ...process.env, NODE: process.execPath, SCRIPT: script, FIFO: fifo },
+      env: { ...process.env, NODE: process.execPath, SCRIPT: script, FIFO: fifo, CMD: `head -c ${BYTES} /dev/zero | tr '\\0' x; echo END` },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let said = '';
