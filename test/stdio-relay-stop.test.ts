@@ -13,21 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-const RELAY = pathToFileURL(join(import.meta.dirname, '..', 'src', 'run', 'stdio-relay.js')).href;
+import { relayScript } from './support/relay-script.js';
 
 /** A holder that outlives the relay's 2 s of grace by far, then exits by itself. */
 const HOLDER_S = 30;
 
-const script = `
-import { prepareStdioRelay } from ${JSON.stringify(RELAY)};
-import { spawn } from 'node:child_process';
-const relay = prepareStdioRelay({ routes: ['inherit', 'relay', 'inherit'], sharedOutput: false });
-const child = spawn('sh', ['-c', 'sleep ${HOLDER_S} 2>/dev/null & echo before-exit'], { stdio: relay.stdio });
-relay.start(child);
-child.once('exit', async (code) => { await relay.finish(); process.exit(code ?? 99); });
-`;
+const script = relayScript(['inherit', 'relay', 'inherit']);
 
 test('a run whose left-behind child holds stdout open and silent still returns, and keeps what came before', () => {
   const dir = mkdtempSync(join(tmpdir(), 'celistra-relay-stop-'));
@@ -37,7 +28,7 @@ test('a run whose left-behind child holds stdout open and silent still returns, 
     // stdout is a file, so the relay copies it; the shell's own `sleep` keeps the pipe
     // (its stderr elsewhere: spawnSync would otherwise wait for it too).
     const r = spawnSync('sh', ['-c', `exec "$NODE" --input-type=module -e "$SCRIPT" > "$OUT"`], {
-      env: { ...process.env, NODE: process.execPath, SCRIPT: script, OUT: out },
+      env: { ...process.env, NODE: process.execPath, SCRIPT: script, OUT: out, CMD: `sleep ${HOLDER_S} 2>/dev/null & echo before-exit` },
       encoding: 'utf8',
       timeout: (HOLDER_S + 30) * 1000,
     });
@@ -53,14 +44,7 @@ test('a run whose left-behind child holds stdout open and silent still returns, 
   }
 });
 
-const stdinScript = `
-import { prepareStdioRelay } from ${JSON.stringify(RELAY)};
-import { spawn } from 'node:child_process';
-const relay = prepareStdioRelay({ routes: ['relay', 'inherit', 'inherit'], sharedOutput: false });
-const child = spawn('sh', ['-c', process.env.CMD], { stdio: relay.stdio });
-relay.start(child);
-child.once('exit', async (code) => { await relay.finish(); process.exit(code ?? 99); });
-`;
+const stdinScript = relayScript(['relay', 'inherit', 'inherit']);
 
 /** The relay's script with stdin from `fifo`, whose writer `writer` (a shell command) is. */
 function runFromFifo(dir: string, command: string, writer: string) {

@@ -77,8 +77,19 @@ static int holds_denied(const struct path_list *denied, const char *dir) {
  * Landlock only allows, so "readable except D" becomes: grant read on every sibling
  * along the way down to each denied path, never on D or on its ancestors themselves.
  * Ancestors stay traversable (path walks need no right) but cannot be listed.
+ *
+ * /dev is walked the same way, and under it read is granted on everything but device
+ * nodes (`devfs`: the stat of /dev while inside it, else NULL). The host's /dev holds
+ * terminals outside /dev/pts that are the user's own (a console login's /dev/ttyN, given
+ * to that user), and for root /dev/console, the serial and virtual consoles and their
+ * screen memory (/dev/vcs*), raw input devices, the kernel log: reading one is reading
+ * keystrokes or a screen (found by attack, issue 15: a command under Landlock opened a
+ * VT its user owned, and as root /dev/tty1 and /dev/console, for reading). The few
+ * device files every program needs get their own rule (DEVICE_FILES). A subdirectory on
+ * the same file system is walked likewise; another one mounted under /dev (/dev/shm,
+ * /dev/mqueue, /dev/hugepages; nodev as a rule) is granted as a whole.
  */
-static void allow_read_except_denied(int ruleset, const struct path_list *denied, const char *dir, uint64_t rights) {
+static void allow_read_except_denied(int ruleset, const struct path_list *denied, const char *dir, uint64_t rights, const struct stat *devfs) {
   DIR *d = opendir(dir);
   if (d == NULL) helper_fail(HELPER_EXIT_RULESET, 1, "cannot list %s", dir);
   struct dirent *e;
@@ -93,11 +104,13 @@ static void allow_read_except_denied(int ruleset, const struct path_list *denied
     int fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) continue; /* vanished while listing */
     struct stat st;
-    if (fstat(fd, &st) != 0 || S_ISLNK(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || S_ISLNK(st.st_mode) || (devfs && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)))) {
       close(fd);
       continue;
     }
-    if (S_ISDIR(st.st_mode) && holds_denied(denied, child)) allow_read_except_denied(ruleset, denied, child, rights);
+    if (S_ISDIR(st.st_mode) && devfs == NULL && strcmp(child, "/dev") == 0) allow_read_except_denied(ruleset, denied, child, rights, &st);
+    else if (S_ISDIR(st.st_mode) && devfs && st.st_dev == devfs->st_dev) allow_read_except_denied(ruleset, denied, child, rights, devfs);
+    else if (S_ISDIR(st.st_mode) && holds_denied(denied, child)) allow_read_except_denied(ruleset, denied, child, rights, devfs);
     else add_rule_for_fd(ruleset, fd, child, rights);
     close(fd);
   }
@@ -115,18 +128,19 @@ void apply_landlock(const struct helper_options *o, int abi, const struct mount_
   if (ruleset < 0) helper_fail(HELPER_EXIT_RULESET, 1, "cannot create a Landlock ruleset (ABI %d)", abi);
 
   /*
-   * With a mount namespace, denied paths are masked and /dev/pts is private: read of /
-   * is safe. Without one, the host's /dev/pts (other terminals' keystrokes) is denied
-   * along with the policy's paths.
+   * Read everywhere but the device nodes under /dev (allow_read_except_denied) and
+   * /dev/pts. With a mount namespace, the policy's denied paths are masked and /dev/pts
+   * is private (granted below), and /dev itself may be listed. Without one, the host's
+   * /dev/pts (other terminals' keystrokes) is denied along with the policy's paths.
    */
-  if (o->namespaces) {
-    allow_path(ruleset, "/", READ_RIGHTS, 0);
-  } else {
-    const char *items[o->deny_read.count + 1];
+  {
+    int policy_denied = o->namespaces ? 0 : o->deny_read.count;
+    const char *items[policy_denied + 1];
     struct path_list denied = {items, 0};
-    for (int i = 0; i < o->deny_read.count; i++) items[denied.count++] = o->deny_read.items[i];
+    for (int i = 0; i < policy_denied; i++) items[denied.count++] = o->deny_read.items[i];
     items[denied.count++] = "/dev/pts";
-    allow_read_except_denied(ruleset, &denied, "/", READ_RIGHTS);
+    allow_read_except_denied(ruleset, &denied, "/", READ_RIGHTS, NULL);
+    if (o->namespaces) allow_path(ruleset, "/dev", LL_FS_READ_DIR, 1);
   }
 
   for (int i = 0; i < o->write.count; i++) allow_path(ruleset, o->write.items[i], all_fs, 0);

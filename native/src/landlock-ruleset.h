@@ -1,8 +1,8 @@
 /*
- * The Landlock half of the fence: read and execute everywhere (minus read-denied
- * paths when no mount namespace hides them), full rights on the writable roots, the
- * few device files every program needs, TCP off when asked and no network namespace
- * does it, signal and abstract-unix scoping from ABI 6.
+ * The Landlock half of the fence: read and execute everywhere but the device nodes under
+ * /dev (and read-denied paths when no mount namespace hides them), full rights on the
+ * writable roots, the few device files every program needs, TCP off when asked and no
+ * network namespace does it, signal and abstract-unix scoping from ABI 6.
  */
 #ifndef CELISTRA_LANDLOCK_RULESET_H
 #define CELISTRA_LANDLOCK_RULESET_H

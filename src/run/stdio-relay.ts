@@ -169,6 +169,9 @@ class OutputPump {
       if (this.sourceDone && this.queued.length === 0) return this.end();
       this.source.resume();
       this.flush();
+      // Time spent waiting on the caller's reader is not the holder's silence: count
+      // again from the end of the write (armIdle).
+      this.armIdle();
     });
   }
 
@@ -185,9 +188,17 @@ class OutputPump {
     return this.finished;
   }
 
+  /**
+   * Silence counts only while nothing is queued or being written: a write that waits on a
+   * slow reader (a terminal stopped with Ctrl-S, a slow ssh link, a pager) holds the
+   * command's output back itself, and giving up then would drop what the command wrote
+   * (found by attack: 1.5 MB to a terminal not read for 5 s arrived as 16 KB).
+   */
   private armIdle(): void {
     if (!this.idleMs || this.ended) return;
     if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+    if (this.writing || this.queued.length > 0) return;
     this.idle = setTimeout(() => {
       say(`celistra: note: stopped copying the command's ${STDIO_NAMES[this.target]}: a process it left behind still holds it open, silent for ${this.idleMs / 1000} s after the command exited\n`);
       this.stopReading();

@@ -132,6 +132,19 @@ for (const { name: backend, skip } of backends) {
       assert.equal(r.leftover, 'for-the-shell\n');
     });
 
+    test('a background run that ends leaves the terminal as the foreground set it (echo stays off at a password prompt)', () => {
+      // Node restores, at exit, the termios it found at start, even in the background:
+      // before run/terminal-exit.ts this turned echo back on under the user's prompt.
+      const s = stage();
+      const run = `"${process.execPath}" "${CELISTRA_BIN}" run --backend ${backend} --workspace "${s.ws}" -- sleep 1`;
+      const look = `stty -a | tr ' ' '\\n' | grep -x -- '-\\{0,1\\}echo'`;
+      const argv = ['bash', '--norc', '--noprofile', '-ic', `${run} > "${s.files[1]}" & sleep 0.3; stty -echo; echo "during: $(${look})"; wait; echo "after: $(${look})"; stty echo`];
+      const r = runOnTerminal({ layout: 'ttt', argv, env: s.env, cwd: s.root });
+      assert.deepEqual(terminalChanges(r.before, r.after), []);
+      assert.match(r.terminal, /during: -echo/);
+      assert.match(r.terminal, /after: -echo/, r.terminal);
+    });
+
     test('--verbose names the relayed terminal', () => {
       const s = stage();
       const r = onTerminal(s, backend, 'fft', 'true', {}, ['--verbose']);
