@@ -77,7 +77,7 @@ function auditGuard(task: string, report: HostGitGuardReport): void {
 export function guardNote(name: string, report: HostGitGuardReport): string {
   const lines: string[] = [];
   for (const q of report.quarantined) {
-    const what = q.state === 'index' ? `its index cannot be kept from entering gitlinks (${q.reasons.join('; ')})` : `its ${q.state} would run a program in your git (${q.reasons.join('; ')})`;
+    const what = q.state === 'index' ? `its index cannot be kept from entering gitlinks (${q.reasons.join('; ')})` : `its ${q.state} would run a program or act for the agent in your git (${q.reasons.join('; ')})`;
     lines.push(`celistra: task "${name}": ${what}; moved to ${q.movedTo}. Read it, then to put it back: ${q.restore}\n`);
   }
   if (report.skipWorktree.length > 0) {
