@@ -211,3 +211,15 @@ test('a bisect state whose BISECT_START is an option is moved aside: your git bi
   const q = readdirSync(join(t.container, 'quarantine'));
   assert.ok(q.some((d) => existsSync(join(t.container, 'quarantine', d, 'BISECT_START'))), 'BISECT_START is not in the quarantine');
 });
+
+test('with core.splitIndex in your main config, the index Celistra marks stays whole: your git in the task worktree still reads it, and the main .git gains no shared index', () => {
+  const t = stage('guard-split-config');
+  must('git config core.splitIndex true && git status >/dev/null', t.repo, t.s.env);
+  const shared = () => readdirSync(join(t.repo, '.git')).filter((n) => n.startsWith('sharedindex.')).sort();
+  const before = shared();
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git -c core.hooksPath=/dev/null update-index --no-skip-worktree nested`);
+  const status = sh('git status --short', t.wt, t.s.env);
+  assert.equal(status.status, 0, `your git cannot read the task index Celistra wrote: ${status.stderr}`);
+  assert.match(must('git ls-files -t --stage nested', t.wt, t.s.env), /^S 160000 /, 'the gitlink was not marked');
+  assert.deepEqual(shared(), before, 'Celistra wrote a shared index into the main .git');
+});
