@@ -223,3 +223,15 @@ test('with core.splitIndex in your main config, the index Celistra marks stays w
   assert.match(must('git ls-files -t --stage nested', t.wt, t.s.env), /^S 160000 /, 'the gitlink was not marked');
   assert.deepEqual(shared(), before, 'Celistra wrote a shared index into the main .git');
 });
+
+test('an index the agent leaves locked (index.lock) with an unmarked gitlink is moved aside: removing the lock, as git advises, does not lead your git add -A into the gitlink', () => {
+  const t = stage('guard-index-lock');
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git -c core.hooksPath=/dev/null update-index --no-skip-worktree nested && touch "$(git rev-parse --git-path index.lock)"`);
+  const lock = join(t.container, 'admin', 'index.lock');
+  assert.ok(existsSync(lock), 'the agent could not leave its lock (the test proves nothing)');
+  // What git tells you to do when it meets a lock: remove it.
+  must(`echo more >> README && git add -A >/dev/null 2>&1; rm -f ${lock} && git add -A >/dev/null 2>&1; git stash >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git add -A or stash entered the gitlink once the lock was gone');
+  const quarantine = join(t.container, 'quarantine');
+  assert.ok(existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, 'index'))), 'the locked index was not moved to the quarantine');
+});
