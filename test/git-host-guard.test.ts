@@ -235,3 +235,12 @@ test('an index the agent leaves locked (index.lock) with an unmarked gitlink is 
   const quarantine = join(t.container, 'quarantine');
   assert.ok(existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, 'index'))), 'the locked index was not moved to the quarantine');
 });
+
+test('a rebase state the agent made unreadable (chmod 000) is moved aside, not left for a chmod of yours to bring back', (tc) => {
+  if (process.getuid?.() === 0) return tc.skip('root reads a mode-000 dir anyway: runs as the unprivileged test user (npm test)');
+  const t = stage('guard-rebase-unreadable');
+  fenced(t, halfDoneRebase(`sed -i '1i exec touch ${t.marker}' "$(git rev-parse --git-path rebase-merge)/git-rebase-todo" && chmod 000 "$(git rev-parse --git-path rebase-merge)"`));
+  must(`chmod 755 ${join(t.container, 'admin', 'rebase-merge')} 2>/dev/null; git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git rebase --continue ran the exec line once the state was readable again');
+  assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the unreadable rebase state was left in the admin dir');
+});

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync, renameSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readFileNoFollow, readSmallFilesNoFollow } from '../fs/tree-read.js';
@@ -68,7 +68,14 @@ export function runnableSequencerState(layout: WorktreeLayout): { state: string;
       found.push({ state, reasons: [`${state} is not a directory (git would follow it)`] });
       continue;
     }
-    const reasons = stateReasons(dir, layout.container);
+    let reasons: string[];
+    try {
+      reasons = stateReasons(dir, layout.container);
+    } catch (e) {
+      // A state dir the agent made unreadable (chmod 000) is not known to be harmless: a
+      // chmod of yours would let your git read it.
+      reasons = [`${state} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`];
+    }
     if (reasons.length > 0) found.push({ state, reasons });
   }
   const bisect = bisectStartReason(join(layout.adminDir, BISECT_START));
@@ -166,6 +173,10 @@ export function quarantineRunnableSequencerState(layout: WorktreeLayout): Quaran
   return runnable.map(({ state, reasons }) => {
     const from = join(layout.adminDir, state);
     const to = join(here, state);
+    // Moving a directory to another parent rewrites its `..`: it needs write permission,
+    // which an agent's chmod 000 took away (the dir is ours: the agent ran as us).
+    const st = lstatSync(from);
+    if (st.isDirectory() && (st.mode & 0o700) !== 0o700) chmodSync(from, (st.mode & 0o7777) | 0o700);
     renameSync(from, to);
     return { state, reasons, movedTo: to, restore: `mv '${to}' '${from}'` };
   });
