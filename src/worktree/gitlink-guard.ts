@@ -37,7 +37,7 @@ export function markGitlinksSkipWorktree(record: WorktreeRecord, layout: Worktre
   try {
     lock = openSync(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   } catch (e) {
-    return { unguarded: `its index is locked (${lockFile}: ${(e as NodeJS.ErrnoException).code})` };
+    return { unguarded: `its index is locked (${lockFile}: ${(e as NodeJS.ErrnoException).code}; remove that lock if no git of yours runs there)` };
   }
   let written = false;
   try {
