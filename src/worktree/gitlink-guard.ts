@@ -18,9 +18,10 @@ import type { WorktreeLayout, WorktreeRecord } from './record.js';
  *
  * The index is the agent's (admin/index): it is read as data without following a link,
  * changed on a private copy, and written back under git's own lock (`index.lock`, created
- * exclusively: a git holding it makes this wait for the next command). An index that
- * cannot be read or rewritten (a link, a split index, garbage) cannot be guarded, and the
- * caller moves it aside (fail closed: without an index your git enters nothing).
+ * exclusively). An index that cannot be read or rewritten (a link, a split index, garbage)
+ * or is locked while it has gitlinks to mark cannot be guarded, and the caller moves it
+ * aside (fail closed: without an index your git enters nothing; a git of yours that held
+ * the lock writes its new index in its place, which the hook then marks).
  */
 export type GitlinkGuard = { marked: string[] } | { unguarded: string };
 
