@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { celistra, makeRepo, must, scratch, sh, type Scratch } from './worktree-fixture.js';
+import { celistra, CLI, makeRepo, must, scratch, sh, type Scratch } from './worktree-fixture.js';
 
 // What the agent leaves in its own git state (the index, a half-done rebase) must not make
 // the user's plain git in the task worktree run a program of the agent's: gitlinks are
@@ -243,4 +244,15 @@ test('a rebase state the agent made unreadable (chmod 000) is moved aside, not l
   must(`chmod 755 ${join(t.container, 'admin', 'rebase-merge')} 2>/dev/null; git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
   assert.equal(existsSync(t.marker), false, 'git rebase --continue ran the exec line once the state was readable again');
   assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the unreadable rebase state was left in the admin dir');
+});
+
+test('a rebase state dir filled with sparse giants is not read whole: worktree ls reads only the files that can name a program', (tc) => {
+  if (spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status !== 0) return tc.skip('no /usr/bin/time to read the peak memory of worktree ls');
+  const t = stage('guard-sparse-giants');
+  fenced(t, `${halfDoneRebase('true')} && for i in $(seq 1 40); do truncate -s 60M "$(git rev-parse --git-path rebase-merge)/junk$i"; done`);
+  const ls = spawnSync('/usr/bin/time', ['-f', 'peak-kb=%M', process.execPath, CLI, 'worktree', 'ls'], { cwd: t.repo, env: t.s.env, encoding: 'utf8' });
+  assert.equal(ls.status, 0, ls.stderr);
+  const peak = Number(/peak-kb=(\d+)/.exec(ls.stderr)?.[1]);
+  // 40 × 60 MB read into memory is 2.4 GB; one file at a time (the pins' scan) stays far below 1 GB.
+  assert.ok(peak > 0 && peak < 1024 * 1024, `worktree ls held ${Math.round(peak / 1024)} MB: it read the agent's giants into memory`);
 });

@@ -1,7 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, renameSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { readFileNoFollow, readSmallFilesNoFollow } from '../fs/tree-read.js';
+import { readFileNoFollow } from '../fs/tree-read.js';
 import { gitTry } from './git.js';
 import type { WorktreeLayout } from './record.js';
 
@@ -114,12 +114,17 @@ function bisectStartReason(file: string): string | undefined {
 }
 
 function stateReasons(dir: string, cwd: string): string[] {
+  // Only the files that can name a program are read: the agent may fill the dir with
+  // anything (a thousand sparse files of 60 MB each cost it no disk, and reading them all
+  // took every host command on the task down).
   const files = new Map<string, Buffer>();
-  readSmallFilesNoFollow(dir, { maxFileBytes: MAX_STATE_FILE, maxDepth: 0 }, (rel, content) => files.set(rel, content));
   const reasons: string[] = [];
   for (const name of [...TODO_FILES, ...STRATEGY_FILES, ...SIGNING_FILES, ...OPTS_FILES]) {
     const st = lstatSync(join(dir, name), { throwIfNoEntry: false });
-    if (st && !files.has(name)) reasons.push(`${name} is not a regular file git can be trusted to read (${st.isSymbolicLink() ? 'a link' : 'not readable as data'})`);
+    if (!st) continue;
+    const content = st.isFile() ? readFileNoFollow(join(dir, name), MAX_STATE_FILE) : undefined;
+    if (content) files.set(name, content);
+    else reasons.push(`${name} is not a regular file git can be trusted to read (${st.isSymbolicLink() ? 'a link' : 'not readable as data'})`);
   }
   for (const name of TODO_FILES) {
     const text = files.get(name)?.toString('latin1');
