@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { celistra, makeRepo, must, scratch, type Scratch } from './worktree-fixture.js';
+import { celistra, CLI, makeRepo, must, scratch, sh, type Scratch } from './worktree-fixture.js';
 
 // What the agent leaves in its own git state (the index, a half-done rebase) must not make
 // the user's plain git in the task worktree run a program of the agent's: gitlinks are
@@ -143,4 +144,115 @@ test('a split index (which Celistra cannot rewrite on a copy) is moved to the qu
   assert.equal(existsSync(t.marker), false, 'git add -A or stash entered the gitlink');
   const quarantine = join(t.container, 'quarantine');
   assert.ok(existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, 'index'))), 'the split index was not moved to the quarantine');
+});
+
+test('a strategy git reads differently than it looks ("ort " with a trailing blank, an empty one) is moved aside: git would run git-merge-"ort " / git-merge-', () => {
+  const t = stage('guard-strategy-blank');
+  const todo = '"$(git rev-parse --git-path rebase-merge)/git-rebase-todo"';
+  const strategyFile = '"$(git rev-parse --git-path rebase-merge)/strategy"';
+  const program = (name: string) => `printf '#!/bin/sh\\ntouch ${t.marker}\\n' > '${name}' && chmod +x '${name}'`;
+  for (const strategy of ['ort ', '']) {
+    // Written without a fenced run (as if it was killed before its after-step): ls finds it.
+    must(halfDoneRebase(`printf '%s\\n' '${strategy}' > ${strategyFile} && grep '^pick' ${todo} | tac > ../todo && mv ../todo ${todo}`), t.wt, t.s.env);
+    const ls = celistra(['worktree', 'ls', '--json'], t.repo, t.s.env);
+    assert.equal(ls.status, 0, ls.stderr);
+    must(`${program(`git-merge-${strategy}`)} && PATH=.:$PATH git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
+    assert.equal(existsSync(t.marker), false, `git rebase --continue ran git-merge-${JSON.stringify(strategy)} from the strategy the agent named`);
+    assert.match(JSON.parse(ls.stdout)[0].gitGuard.quarantined[0]?.reasons.join(' ') ?? '', /merge strategy/, ls.stdout);
+    must(`git rebase --abort >/dev/null 2>&1; rm -f 'git-merge-${strategy}'; git checkout -qf agent/a && git rm -q f1 f2 && git commit -qm again`, t.wt, t.s.env);
+  }
+  // The same in a cherry-pick's opts (a config file), where a quoted value keeps its blank.
+  const seq = join(t.container, 'admin', 'sequencer');
+  must(`mkdir -p ${seq} && printf '[options]\\n\\tstrategy = "ort "\\n' > ${seq}/opts && echo "pick $(git rev-parse HEAD) x" > ${seq}/todo`, t.wt, t.s.env);
+  const diff = celistra(['diff', 'a', '--stat'], t.repo, t.s.env);
+  assert.equal(diff.status, 0, diff.stderr);
+  assert.equal(existsSync(seq), false, `a sequencer naming "ort " was left: ${diff.stderr}`);
+});
+
+test('a half-done rebase or cherry-pick that asks to sign (gpg_sign_opt, options.gpg-sign) is moved aside: your gpg does not sign the agent\'s commits with the key it names', () => {
+  const t = stage('guard-gpg-sign');
+  const signer = join(t.s.root, 'gpg');
+  must(`printf '#!/bin/sh\\ntouch ${t.marker}\\nexit 1\\n' > ${signer} && chmod +x ${signer}`, t.wt, t.s.env);
+  // The picks in reverse order, so that git makes new commits (a pick onto its own parent is a fast-forward).
+  const todo = '"$(git rev-parse --git-path rebase-merge)/git-rebase-todo"';
+  fenced(t, halfDoneRebase(`echo -SDEADBEEFCAFE > "$(git rev-parse --git-path rebase-merge)/gpg_sign_opt" && grep '^pick' ${todo} | tac > ${todo}.new && mv ${todo}.new ${todo}`));
+  must(`git -c gpg.program=${signer} rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git rebase --continue signed the agent\'s commits with the key it named');
+  assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the signing rebase is still in the admin dir');
+  const seq = join(t.container, 'admin', 'sequencer');
+  must(`mkdir -p ${seq} && printf '[options]\\n\\tgpg-sign = DEADBEEFCAFE\\n' > ${seq}/opts && echo "pick $(git rev-parse HEAD) x" > ${seq}/todo`, t.wt, t.s.env);
+  const ls = celistra(['worktree', 'ls'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, ls.stderr);
+  assert.match(ls.stderr, /its sequencer would .*sign the agent's commits/);
+  assert.equal(existsSync(seq), false);
+});
+
+test('an rr-cache the agent plants in its shadow does not settle the conflicts of your own merge there (rerere is off in the task config)', () => {
+  const t = stage('guard-rerere');
+  // The agent records a resolution of README's conflict with branch x, then undoes the merge.
+  fenced(t, [
+    'git checkout -qb x && echo theirs > README && git commit -qam x && git checkout -q agent/a',
+    'echo ours > README && git commit -qam ours',
+    'git -c rerere.enabled=true merge -q x >/dev/null 2>&1; echo AGENT-RESOLUTION > README && git add README && git -c rerere.enabled=true commit -qm merged',
+    'git reset -q --hard HEAD~1',
+  ].join(' && '));
+  assert.ok(existsSync(join(t.container, 'git', 'rr-cache')), 'the agent could not plant its rr-cache (the test proves nothing)');
+  const merge = sh('git merge x', t.wt, t.s.env);
+  assert.notEqual(merge.status, 0, 'the merge had no conflict to settle');
+  assert.doesNotMatch(merge.stdout + merge.stderr, /previous resolution/, 'rerere ran on the agent\'s rr-cache in your merge');
+  assert.doesNotMatch(readFileSync(join(t.wt, 'README'), 'utf8'), /AGENT-RESOLUTION/, 'your merge took the agent\'s resolution');
+});
+
+test('a bisect state whose BISECT_START is an option is moved aside: your git bisect reset keeps your uncommitted changes', () => {
+  const t = stage('guard-bisect');
+  fenced(t, 'git bisect start >/dev/null && printf -- "-f\\n" > "$(git rev-parse --git-path BISECT_START)"');
+  must('echo "work of yours" > README', t.wt, t.s.env);
+  must('git bisect reset >/dev/null 2>&1 || true; git bisect start >/dev/null 2>&1; git bisect reset >/dev/null 2>&1 || true', t.wt, t.s.env);
+  assert.equal(readFileSync(join(t.wt, 'README'), 'utf8'), 'work of yours\n', 'git bisect reset threw away your uncommitted change (git checkout -f)');
+  const q = readdirSync(join(t.container, 'quarantine'));
+  assert.ok(q.some((d) => existsSync(join(t.container, 'quarantine', d, 'BISECT_START'))), 'BISECT_START is not in the quarantine');
+});
+
+test('with core.splitIndex in your main config, the index Celistra marks stays whole: your git in the task worktree still reads it, and the main .git gains no shared index', () => {
+  const t = stage('guard-split-config');
+  must('git config core.splitIndex true && git status >/dev/null', t.repo, t.s.env);
+  const shared = () => readdirSync(join(t.repo, '.git')).filter((n) => n.startsWith('sharedindex.')).sort();
+  const before = shared();
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git -c core.hooksPath=/dev/null update-index --no-skip-worktree nested`);
+  const status = sh('git status --short', t.wt, t.s.env);
+  assert.equal(status.status, 0, `your git cannot read the task index Celistra wrote: ${status.stderr}`);
+  assert.match(must('git ls-files -t --stage nested', t.wt, t.s.env), /^S 160000 /, 'the gitlink was not marked');
+  assert.deepEqual(shared(), before, 'Celistra wrote a shared index into the main .git');
+});
+
+test('an index the agent leaves locked (index.lock) with an unmarked gitlink is moved aside: removing the lock, as git advises, does not lead your git add -A into the gitlink', () => {
+  const t = stage('guard-index-lock');
+  fenced(t, `${gitlinkScript(t.marker, 'nested')} && git -c core.hooksPath=/dev/null update-index --no-skip-worktree nested && touch "$(git rev-parse --git-path index.lock)"`);
+  const lock = join(t.container, 'admin', 'index.lock');
+  assert.ok(existsSync(lock), 'the agent could not leave its lock (the test proves nothing)');
+  // What git tells you to do when it meets a lock: remove it.
+  must(`echo more >> README && git add -A >/dev/null 2>&1; rm -f ${lock} && git add -A >/dev/null 2>&1; git stash >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git add -A or stash entered the gitlink once the lock was gone');
+  const quarantine = join(t.container, 'quarantine');
+  assert.ok(existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, 'index'))), 'the locked index was not moved to the quarantine');
+});
+
+test('a rebase state the agent made unreadable (chmod 000) is moved aside, not left for a chmod of yours to bring back', (tc) => {
+  if (process.getuid?.() === 0) return tc.skip('root reads a mode-000 dir anyway: runs as the unprivileged test user (npm test)');
+  const t = stage('guard-rebase-unreadable');
+  fenced(t, halfDoneRebase(`sed -i '1i exec touch ${t.marker}' "$(git rev-parse --git-path rebase-merge)/git-rebase-todo" && chmod 000 "$(git rev-parse --git-path rebase-merge)"`));
+  must(`chmod 755 ${join(t.container, 'admin', 'rebase-merge')} 2>/dev/null; git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git rebase --continue ran the exec line once the state was readable again');
+  assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the unreadable rebase state was left in the admin dir');
+});
+
+test('a rebase state dir filled with sparse giants is not read whole: worktree ls reads only the files that can name a program', (tc) => {
+  if (spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status !== 0) return tc.skip('no /usr/bin/time to read the peak memory of worktree ls');
+  const t = stage('guard-sparse-giants');
+  fenced(t, `${halfDoneRebase('true')} && for i in $(seq 1 40); do truncate -s 60M "$(git rev-parse --git-path rebase-merge)/junk$i"; done`);
+  const ls = spawnSync('/usr/bin/time', ['-f', 'peak-kb=%M', process.execPath, CLI, 'worktree', 'ls'], { cwd: t.repo, env: t.s.env, encoding: 'utf8' });
+  assert.equal(ls.status, 0, ls.stderr);
+  const peak = Number(/peak-kb=(\d+)/.exec(ls.stderr)?.[1]);
+  // 40 × 60 MB read into memory is 2.4 GB; one file at a time (the pins' scan) stays far below 1 GB.
+  assert.ok(peak > 0 && peak < 1024 * 1024, `worktree ls held ${Math.round(peak / 1024)} MB: it read the agent's giants into memory`);
 });

@@ -18,9 +18,10 @@ import type { WorktreeLayout, WorktreeRecord } from './record.js';
  *
  * The index is the agent's (admin/index): it is read as data without following a link,
  * changed on a private copy, and written back under git's own lock (`index.lock`, created
- * exclusively: a git holding it makes this wait for the next command). An index that
- * cannot be read or rewritten (a link, a split index, garbage) cannot be guarded, and the
- * caller moves it aside (fail closed: without an index your git enters nothing).
+ * exclusively). An index that cannot be read or rewritten (a link, a split index, garbage)
+ * or is locked while it has gitlinks to mark cannot be guarded, and the caller moves it
+ * aside (fail closed: without an index your git enters nothing; a git of yours that held
+ * the lock writes its new index in its place, which the hook then marks).
  */
 export type GitlinkGuard = { marked: string[] } | { unguarded: string };
 
@@ -37,7 +38,7 @@ export function markGitlinksSkipWorktree(record: WorktreeRecord, layout: Worktre
   try {
     lock = openSync(lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
   } catch (e) {
-    return { unguarded: `its index is locked (${lockFile}: ${(e as NodeJS.ErrnoException).code})` };
+    return { unguarded: `its index is locked (${lockFile}: ${(e as NodeJS.ErrnoException).code}; remove that lock if no git of yours runs there)` };
   }
   let written = false;
   try {
@@ -73,7 +74,10 @@ function onCopy(record: WorktreeRecord, indexFile: string, mark: boolean): { mar
     // GIT_DIR given as a plain variable: neither call reads a file's content, so no filter
     // can run, and the filter neutralization (a git spawn of its own) is not needed.
     const opts = { cwd: scratch, workTree: scratch, env: { GIT_DIR: record.commonDir, GIT_INDEX_FILE: copy } };
-    const listed = gitTry(['ls-files', '--stage', '-t', '-z'], opts);
+    // Never split: your main config's core.splitIndex would write the shared part into the
+    // main .git, where your git in the task worktree (which looks in admin/) cannot find it.
+    const whole = ['-c', 'core.splitIndex=false'];
+    const listed = gitTry([...whole, 'ls-files', '--stage', '-t', '-z'], opts);
     if (listed.status !== 0) return { unguarded: `git cannot read its index: ${listed.stderr.trim().split('\n')[0]}` };
     // `-t --stage` prints "<tag> <mode> <id> <stage>\t<path>"; tag S is skip-worktree.
     const gitlinks = listed.stdout.split('\0').flatMap((e) => {
@@ -81,7 +85,7 @@ function onCopy(record: WorktreeRecord, indexFile: string, mark: boolean): { mar
       return m && m[1] !== 'S' && m[2] === '0' ? [m[3]!] : [];
     });
     if (!mark || gitlinks.length === 0) return { marked: gitlinks };
-    const marked = gitTry(['update-index', '--skip-worktree', '-z', '--stdin'], { ...opts, input: `${gitlinks.join('\0')}\0` });
+    const marked = gitTry([...whole, 'update-index', '--skip-worktree', '-z', '--stdin'], { ...opts, input: `${gitlinks.join('\0')}\0` });
     if (marked.status !== 0) return { unguarded: `git cannot mark its gitlinks: ${marked.stderr.trim().split('\n')[0]}` };
     return { marked: gitlinks, content: readFileSync(copy) };
   } finally {

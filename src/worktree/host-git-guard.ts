@@ -37,8 +37,10 @@ export function guardHostGit(record: WorktreeRecord, layout: WorktreeLayout, age
   }
   const gitlinks = markGitlinksSkipWorktree(record, layout);
   if ('marked' in gitlinks) report.skipWorktree = gitlinks.marked;
-  else if (gitlinks.unguarded.startsWith('its index is locked')) report.failures.push(`${gitlinks.unguarded}: its gitlinks are not guarded; if no git runs there, remove the lock and run \`celistra worktree ls\``);
   else {
+    // A locked index with gitlinks to mark goes too: the lock is most likely the agent's,
+    // and your git's own advice (remove index.lock) would leave you the unguarded index.
+    // A git of yours that holds the lock writes its new index in its place, then the hook marks it.
     try {
       report.quarantined.push(quarantineIndex(layout, gitlinks.unguarded));
     } catch (e) {
@@ -77,8 +79,9 @@ function auditGuard(task: string, report: HostGitGuardReport): void {
 export function guardNote(name: string, report: HostGitGuardReport): string {
   const lines: string[] = [];
   for (const q of report.quarantined) {
-    const what = q.state === 'index' ? `its index cannot be kept from entering gitlinks (${q.reasons.join('; ')})` : `its ${q.state} would run a program in your git (${q.reasons.join('; ')})`;
-    lines.push(`celistra: task "${name}": ${what}; moved to ${q.movedTo}. Read it, then to put it back: ${q.restore}\n`);
+    const what = q.state === 'index' ? `its index cannot be kept from entering gitlinks (${q.reasons.join('; ')})` : `its ${q.state} would run a program or act for the agent in your git (${q.reasons.join('; ')})`;
+    const after = q.state === 'index' ? ` (then \`celistra worktree ls\`, which marks its gitlinks, before any git of yours there)` : '';
+    lines.push(`celistra: task "${name}": ${what}; moved to ${q.movedTo}. Read it, then to put it back: ${q.restore}${after}\n`);
   }
   if (report.skipWorktree.length > 0) {
     lines.push(`celistra: task "${name}": gitlinks marked skip-worktree in its index so that your git add/stash never enter them: ${report.skipWorktree.join(', ')} (to stage a new submodule commit by hand: git update-index --cacheinfo 160000,<commit>,<path>)\n`);

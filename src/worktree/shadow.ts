@@ -45,12 +45,18 @@ const COPIED_CONFIG_KEYS = new Set([
  * the names pinned back to `ignore = all` (worktree/submodule-pins.ts). `git status
  * --ignore-submodules=none` by hand still recurses (docs/git-in-the-fence.md).
  */
+const RERERE_KEY = 'rerere.enabled';
+
 const HOST_GIT_HARDENING: ReadonlyArray<[string, string]> = [
   ['diff.ignoresubmodules', 'all'],
   ['submodule.recurse', 'false'],
   ['status.submodulesummary', 'false'],
   ['fetch.recursesubmodules', 'false'],
   ['core.fsmonitor', 'false'],
+  // Unset, git turns rerere on wherever the common dir has an `rr-cache/` — and the shadow
+  // is the agent's to write: its planted resolutions would settle the conflicts of your own
+  // merges, rebases and cherry-picks there ("Resolved 'x' using previous resolution").
+  [RERERE_KEY, 'false'],
   ['include.path', PINS_INCLUDE],
 ];
 
@@ -152,8 +158,8 @@ function hooksPathConfig(shadowDir: string): Array<[string, string]> {
 }
 
 /**
- * Shadows made before HOST_GIT_HARDENING (or its last keys, the pins' include and the
- * hooks path) existed lack it: added before each fenced run (cheaply checked: one read of
+ * Shadows made before HOST_GIT_HARDENING (or its last keys, the pins' include, the
+ * hooks path and rerere off) existed lack it: added before each fenced run (cheaply checked: one read of
  * the file), with the gitlink hook (worktree/gitlink-hook.ts).
  */
 export function hardenShadowConfig(layout: WorktreeLayout): void {
@@ -161,7 +167,7 @@ export function hardenShadowConfig(layout: WorktreeLayout): void {
   if (!lstatSync(configFile, { throwIfNoEntry: false })?.isFile()) return;
   installGitlinkHook(layout.shadowDir);
   const text = readFileSync(configFile, 'utf8');
-  if (includesPins(text) && text.includes(hooksPathOf(layout.shadowDir))) return;
+  if (includesPins(text) && text.includes(hooksPathOf(layout.shadowDir)) && /^\[rerere\]$/m.test(text)) return;
   for (const [k, v] of [...HOST_GIT_HARDENING, ...hooksPathConfig(layout.shadowDir)]) git(['config', '--file', configFile, k, v], { cwd: layout.shadowDir });
 }
 
