@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { celistra, CLI, makeRepo, must, scratch, sh, type Scratch } from './worktree-fixture.js';
+import { celistra, CLI, makeRepo, must, scratch, sh, type Scratch } from '../worktree-fixture.js';
 
 // What the agent leaves in its own git state (the index, a half-done rebase) must not make
 // the user's plain git in the task worktree run a program of the agent's: gitlinks are
@@ -238,7 +238,7 @@ test('an index the agent leaves locked (index.lock) with an unmarked gitlink is 
 });
 
 test('a rebase state the agent made unreadable (chmod 000) is moved aside, not left for a chmod of yours to bring back', (tc) => {
-  if (process.getuid?.() === 0) return tc.skip('root reads a mode-000 dir anyway: runs as the unprivileged test user (npm test)');
+  if (process.getuid?.() === 0) return tc.skip('root reads a mode-000 dir anyway: runs again as the unprivileged test user (npm test runs test/sandbox as celistra-ci)');
   const t = stage('guard-rebase-unreadable');
   fenced(t, halfDoneRebase(`sed -i '1i exec touch ${t.marker}' "$(git rev-parse --git-path rebase-merge)/git-rebase-todo" && chmod 000 "$(git rev-parse --git-path rebase-merge)"`));
   must(`chmod 755 ${join(t.container, 'admin', 'rebase-merge')} 2>/dev/null; git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
