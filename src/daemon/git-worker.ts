@@ -1,7 +1,15 @@
 import { parentPort } from 'node:worker_threads';
 import { CelistraError } from '../policy/errors.js';
 import type { GitJob, GitJobAnswer } from './git-job.js';
+import { withGitTimeLimit } from '../worktree/git.js';
 import { taskDiff, taskPull, taskStat } from './task-git.js';
+
+/**
+ * Each git of a background diff stat is stopped after this long (a person's diff or pull
+ * keeps the usual limit, worktree/git.ts): an agent that puts a FIFO in its git state
+ * holds a worker for seconds per stat, not minutes, and the row shows the failure.
+ */
+export const STAT_GIT_TIME_LIMIT_MS = 20_000;
 
 /**
  * A git worker thread of the daemon (git-worker-pool.ts): it runs the synchronous,
@@ -11,7 +19,7 @@ import { taskDiff, taskPull, taskStat } from './task-git.js';
 function run(job: GitJob): unknown {
   switch (job.op) {
     case 'stat':
-      return taskStat(job.workspace);
+      return withGitTimeLimit(STAT_GIT_TIME_LIMIT_MS, () => taskStat(job.workspace));
     case 'diff':
       return taskDiff(job.agent, job.workspace);
     case 'pull':
