@@ -177,11 +177,31 @@ export function worktreeDiffs(view: HostView, formats: string[][]): string[] {
     return formats.map((format) => git(['diff', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...format, from, tip], view.read));
   }
   return withWorktreeIndex(view, tip, (opts) => {
-    git(['add', '-A', '--ignore-errors', '.'], opts);
+    addWorktree(opts);
     const untrackedIncluded = includedNotIn(tip, view);
     if (untrackedIncluded.length > 0) git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...untrackedIncluded.map(literal)], opts);
     return formats.map((format) => git(['diff', '--cached', '--no-ext-diff', '--no-textconv', SHOW_GITLINKS, ...format, from], { ...opts, cwd: view.record.repo }));
   });
+}
+
+/** What git says of a FIFO, socket or device it was asked to add. */
+const NOT_ADDABLE = /^error: (.+): can only add regular files, symbolic links or git-directories$/;
+
+/**
+ * Stage the whole worktree into the throwaway index. A FIFO or socket there (a dev
+ * server's socket, a test runner's pipe) is not content git can hold, and `git add`
+ * fails on it: it is left out, as `git status` leaves it out, and a tracked file it
+ * replaced counts as deleted. Any other error still fails the diff.
+ */
+function addWorktree(opts: GitRunOptions): void {
+  const r = gitTry(['add', '-A', '--ignore-errors', '.'], opts);
+  if (r.status === 0) return;
+  const lines = r.stderr.split('\n').filter((l) => l && !l.startsWith('fatal: adding files failed'));
+  const special = lines.map((l) => NOT_ADDABLE.exec(l)?.[1]);
+  if (special.length === 0 || special.some((p) => p === undefined)) {
+    throw new CelistraError('E_GIT', `git add failed: ${lines.slice(-3).join('; ') || `exit status ${r.status}`}`);
+  }
+  git(['rm', '-q', '--cached', '--ignore-unmatch', '--', ...(special as string[]).map(literal)], opts);
 }
 
 /**

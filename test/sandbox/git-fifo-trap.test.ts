@@ -52,3 +52,17 @@ test('a FIFO in place of a loose object: diff and pull fail with E_GIT at the ti
   assert.equal(mainState(), before, 'the main checkout, its index and refs are as they were');
   assert.equal(must('git status --porcelain', repo, s.env), '', 'and clean');
 });
+
+test('FIFOs in the worktree (one replacing a tracked file) are left out of the diff as git status leaves them out, instead of failing it', () => {
+  const s = scratch('git-fifo-wt');
+  const repo = makeRepo(s);
+  assert.equal(celistra(['worktree', 'add', 'a'], repo, s.env).status, 0);
+  const planted = celistra(['run', '--worktree', 'a', '--', 'sh', '-c', 'rm README && mkfifo README && mkdir d && mkfifo d/pipe && echo new > added && test -p README'], repo, s.env);
+  assert.equal(planted.status, 0, `the plant itself: ${planted.stderr}`);
+  const stat = timed(['diff', 'a', '--stat'], repo, s.env);
+  assert.equal(stat.hung, false);
+  assert.equal(stat.status, 0, stat.stderr);
+  assert.match(stat.stdout, /^ README \| 2 --$/m, 'the tracked file a FIFO replaced counts as deleted');
+  assert.match(stat.stdout, /^ added +\| 1 \+$/m);
+  assert.doesNotMatch(stat.stdout, /pipe/);
+});
