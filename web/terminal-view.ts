@@ -14,6 +14,12 @@ const FONT_SIZE = 14;
 const FONT_FAMILY = 'ui-monospace, "DejaVu Sans Mono", monospace';
 /** Output handed to xterm since the last screen and not parsed yet beyond which the tab asks for screens. */
 export const BEHIND_BYTES = 256 * 1024;
+/**
+ * Output arriving faster than this (bytes per FLOOD_WINDOW_MS) is a flood nobody reads line
+ * by line: the tab asks for screens even if xterm keeps up for now.
+ */
+const FLOOD_BYTES = 1024 * 1024;
+const FLOOD_WINDOW_MS = 500;
 /** In screen mode the daemon sends a screen at most every 250 ms; this long without one, the tab says it is live again. */
 const SCREENS_QUIET_MS = 1000;
 /** The tab acknowledges what it has consumed (drawn or skipped) every this many bytes, and when drawn up. */
@@ -64,6 +70,8 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
   let asked: 'hold' | 'screens' | undefined;
   let resyncTimer: ReturnType<typeof setTimeout> | undefined;
   let statusTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The next resync screen is the one this tab asked for (shown again), not one for falling behind. */
+  let resyncAsked = false;
   // Output consumed since the last screen, and what of it the daemon was told: it counts
   // the rest as this tab's backlog, wherever it is on the way (docs/api.md, attach).
   let screens = 0;
@@ -87,7 +95,10 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
     if (asked !== 'hold' || unparsed > 0 || document.hidden || resyncTimer !== undefined) return;
     resyncTimer = setTimeout(() => {
       resyncTimer = undefined;
-      if (asked === 'hold' && unparsed === 0 && !document.hidden) control({ type: 'resync' });
+      if (asked === 'hold' && unparsed === 0 && !document.hidden) {
+        resyncAsked = true;
+        control({ type: 'resync' });
+      }
     }, 0);
   };
   /** Output bytes are acknowledged once drawn; a screen's text is not output (`counted` false). */
@@ -106,6 +117,17 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
     });
     if (behind > BEHIND_BYTES && !asked) ask('screens');
   };
+  let windowStart = 0;
+  let windowBytes = 0;
+  const flooding = (n: number) => {
+    const now = performance.now();
+    if (now - windowStart > FLOOD_WINDOW_MS) {
+      windowStart = now;
+      windowBytes = 0;
+    }
+    windowBytes += n;
+    return windowBytes > FLOOD_BYTES;
+  };
   const onVisibility = () => {
     if (document.hidden) ask('hold');
     else resyncWhenReady();
@@ -117,7 +139,10 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
     if (typeof ev.data !== 'string') {
       const bytes = new Uint8Array(ev.data as ArrayBuffer);
       if (asked) consume(bytes.byteLength);
-      else draw(bytes);
+      else if (flooding(bytes.byteLength)) {
+        consume(bytes.byteLength);
+        ask('screens');
+      } else draw(bytes);
       return;
     }
     const msg = JSON.parse(ev.data) as { type: string; reason?: string; cols?: number; rows?: number; data?: string; message?: string };
@@ -134,6 +159,9 @@ export function openTerminal(el: HTMLElement, name: string, readOnly: boolean, o
       if (msg.cols && msg.rows) term.resize(msg.cols, msg.rows);
       draw(`\x1bc${msg.data ?? ''}`, false);
       if (document.hidden) ask('hold');
+      // The daemon found this tab 1 MiB behind: screens until the output calms down.
+      else if (msg.reason === 'resync' && !resyncAsked) ask('screens');
+      if (msg.reason === 'resync') resyncAsked = false;
       clearTimeout(statusTimer);
       if (msg.reason === 'screens') {
         // The daemon goes live again, unannounced, once the output calms down: no screen
