@@ -49,6 +49,8 @@ interface Run {
   deliveredMs: number | null;
   bytes: number | null;
   resyncs: number | null;
+  /** Screens received in screen mode (reason "screens"). */
+  screens: number | null;
   /** CPU ms spent from "go" until the client went quiet, per process (from /proc). */
   cpu: { agent: number; holder: number; daemon: number; chromium: number; bench: number };
 }
@@ -113,23 +115,23 @@ async function oneRun(t: Tree, mode: Mode, i: number): Promise<Run> {
   await sb.client.call('POST', `/v1/agents/${name}/input`, { data: 'go\r' });
   const agentMs = await agentTook(sb, name);
   process.stderr.write(`${name}: the agent printed ${MB} MB in ${agentMs} ms\n`);
-  let run: Run = { tree: t.label, mode, agentMs, deliveredMs: null, bytes: null, resyncs: null, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
+  let run: Run = { tree: t.label, mode, agentMs, deliveredMs: null, bytes: null, resyncs: null, screens: null, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
   if (mode === 'terminal client') {
     await waitFor('the client to go quiet', async () => (Date.now() - last > 1000 ? true : undefined), 600_000);
-    run = { ...run, deliveredMs: last - start, bytes, resyncs: 0, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
+    run = { ...run, deliveredMs: last - start, bytes, resyncs: 0, screens: 0, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
     ws!.close();
   } else if (mode === 'browser tab') {
     const read = () =>
       page.evaluate(() => {
         const w = window as unknown as AttachSpy;
-        return { __bytes: w.__bytes, __resyncs: w.__resyncs, __last: w.__last };
+        return { __bytes: w.__bytes, __resyncs: w.__resyncs, __screens: w.__screens, __last: w.__last };
       });
     await waitFor('the tab to go quiet', async () => {
       const r = await read();
       return r.__last && Date.now() - r.__last > 1000 ? true : undefined;
     }, 600_000);
     const r = await read();
-    run = { ...run, deliveredMs: r.__last - start, bytes: r.__bytes, resyncs: r.__resyncs, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
+    run = { ...run, deliveredMs: r.__last - start, bytes: r.__bytes, resyncs: r.__resyncs, screens: r.__screens, cpu: cpuSince(cpuBefore, cpuNow(watched)) };
   }
   await sb.client.call('POST', `/v1/agents/${name}/kill`, { signal: 'KILL' });
   await waitFor(`${name} stopped`, async () => (await sb.client.call<{ agent: { state: string } }>('GET', `/v1/agents/${name}`)).agent.state !== 'running' || undefined);
@@ -170,14 +172,15 @@ try {
   for (const t of trees) {
     const of = (mode: Mode) => runs.filter((r) => r.tree === t.label && r.mode === mode);
     const floor = median(of('no client').map((r) => r.agentMs));
-    process.stdout.write(`\n${t.label}:\n\n| ${MB} MB, median of ${RUNS} | agent's own time | vs no client | until the client's last byte | bytes reached the client | resyncs |\n|---|---|---|---|---|---|\n`);
+    process.stdout.write(`\n${t.label}:\n\n| ${MB} MB, median of ${RUNS} | agent's own time | vs no client | until the client's last byte | bytes reached the client | resyncs | screens |\n|---|---|---|---|---|---|---|\n`);
     for (const mode of MODES) {
       const rs = of(mode);
       const agent = median(rs.map((r) => r.agentMs));
       const delivered = rs[0]!.deliveredMs === null ? '-' : `${median(rs.map((r) => r.deliveredMs!)).toFixed(0)} ms`;
       const bytes = rs[0]!.bytes === null ? '-' : `${(median(rs.map((r) => r.bytes!)) / 1e6).toFixed(1)} MB`;
       const resyncs = rs[0]!.resyncs === null ? '-' : String(median(rs.map((r) => r.resyncs!)));
-      process.stdout.write(`| ${mode} | ${agent.toFixed(0)} ms | ${(agent / floor).toFixed(2)}× | ${delivered} | ${bytes} | ${resyncs} |\n`);
+      const screens = rs[0]!.screens === null ? '-' : String(median(rs.map((r) => r.screens!)));
+      process.stdout.write(`| ${mode} | ${agent.toFixed(0)} ms | ${(agent / floor).toFixed(2)}× | ${delivered} | ${bytes} | ${resyncs} | ${screens} |\n`);
     }
     process.stdout.write(`\n| CPU ms, median of ${RUNS} | agent | holder | daemon | chromium (all its processes) | bench process (client, playwright) |\n|---|---|---|---|---|---|\n`);
     for (const mode of MODES) {

@@ -116,6 +116,8 @@ export interface AttachSpy {
   __bytes: number;
   /** Screens received with reason `resync`. */
   __resyncs: number;
+  /** Screens received with reason `screens` (screen mode, docs/api.md). */
+  __screens: number;
   /** When it last received anything (Date.now()). */
   __last: number;
   /** The types of the control messages the page sent on it (hold, resync, ack, resize...). */
@@ -127,6 +129,7 @@ export function spyOnAttach(): void {
   const w = window as unknown as AttachSpy;
   w.__bytes = 0;
   w.__resyncs = 0;
+  w.__screens = 0;
   w.__last = 0;
   w.__sent = [];
   const Native = window.WebSocket;
@@ -136,8 +139,13 @@ export function spyOnAttach(): void {
       if (!String(url).includes('/attach')) return;
       this.addEventListener('message', (ev) => {
         w.__last = Date.now();
-        if (typeof ev.data !== 'string') w.__bytes += (ev.data as ArrayBuffer).byteLength;
-        else if (ev.data.includes('"resync"')) w.__resyncs++;
+        if (typeof ev.data !== 'string') {
+          w.__bytes += (ev.data as ArrayBuffer).byteLength;
+          return;
+        }
+        const reason = (JSON.parse(ev.data) as { reason?: string }).reason;
+        if (reason === 'resync') w.__resyncs++;
+        else if (reason === 'screens') w.__screens++;
       });
     }
     override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {

@@ -1,14 +1,15 @@
 /**
  * A browser tab takes no more agent output than it can draw (web/terminal-view.ts): a tab
- * that falls behind, or is hidden, asks the daemon to hold the stream, and comes back with
- * a fresh screen — intact, with what was printed meanwhile. Skips, saying why, where no
- * chromium is installed. The protocol itself (hold, resync) is tested without a browser.
+ * that falls behind asks the daemon for screens instead of bytes until the output calms
+ * down; a hidden one asks it to hold the stream, and comes back with a fresh screen —
+ * intact, with what was printed meanwhile. Skips, saying why, where no chromium is
+ * installed. The protocol itself (hold, resync, screens) is tested without a browser.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { cleanup, makeSandbox, spawnAgent, waitFor, type Sandbox } from './daemon-harness.js';
+import { cleanup, makeSandbox, record, render, sleep, spawnAgent, waitFor, type Sandbox } from './daemon-harness.js';
 import { loginLink, spyOnAttach, startDashboardDaemon, type AttachSpy, type DashboardDaemon } from './dashboard-support.js';
 
 const CHROMIUM = [process.env.CELISTRA_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
@@ -85,6 +86,65 @@ test('a client that acknowledges what it consumed is behind by what it has not a
   ws.close();
 });
 
+/** The agent's screen now, as text lines: a fresh attach's first screen, rendered. */
+async function agentScreen(name: string): Promise<string[]> {
+  const ws = await sb.client.attach(name, { readOnly: 1 });
+  const first = await record(ws).first;
+  ws.close();
+  return render(first.cols, first.rows, first.data);
+}
+
+test('an attach client that asks for screens gets screens, not bytes, while the output floods, then live output again, on the exact screen', { timeout: 90_000 }, async (t) => {
+  const bytes = 30_000_000;
+  await spawnAgent(sb, 'screens-proto', ['sh', '-c', `read go; yes '${'s'.repeat(79)}' | head -c ${bytes}; echo; echo SCREENS-END; while read x; do echo "got $x"; done`]);
+  const ws = await sb.client.attach('screens-proto', { cols: 80, rows: 24 });
+  const rec = record(ws);
+  await rec.first;
+  ws.send(JSON.stringify({ type: 'screens' }));
+  ws.send(JSON.stringify({ type: 'input', data: 'go\r' }));
+  await waitFor('the flood to end', async () => ((await sb.client.logs('screens-proto')).includes('SCREENS-END') ? true : undefined), 60_000);
+  // Within a period or two of the flood's end the last screen comes, and the client is live again.
+  await waitFor('a screen with the end', () => rec.controls.find((c) => typeof c.data === 'string' && c.data.includes('SCREENS-END')), 10_000);
+  // Output that comes within a period of the last screen still comes as a screen; once a
+  // period passes with none, an echo comes as live bytes.
+  let live = false;
+  for (let i = 0; i < 5 && !live; i++) {
+    await sleep(600);
+    ws.send(JSON.stringify({ type: 'input', data: `after-${i}\r` }));
+    live = await waitFor(`the echo of after-${i}`, () => (rec.outputTail().includes(`got after-${i}`) ? true : rec.controls.some((c) => String(c.data).includes(`got after-${i}`)) ? false : undefined), 10_000);
+  }
+  assert.ok(live, 'live output again after the flood');
+  assert.ok(!rec.controls.some((c) => c.type === 'error'), `no error: ${JSON.stringify(rec.controls.filter((c) => c.type === 'error'))}`);
+  const screens = rec.controls.filter((c) => c.type === 'screen');
+  assert.ok(screens.length >= 2, `screens during the flood: ${screens.length}`);
+  assert.ok(screens.every((c) => c.reason === 'screens'), `each with reason "screens": ${screens.map((c) => c.reason).join(', ')}`);
+  const received = rec.outputBytes();
+  t.diagnostic(`${screens.length} screens and ${received} bytes for a ${bytes}-byte flood`);
+  assert.ok(received < bytes / 20, `far fewer bytes than printed: ${received} of ${bytes}`);
+  // What the client shows: its last screen, then every byte after it.
+  assert.ok(rec.messages.length < 10_000, `every message recorded: ${rec.messages.length}`);
+  let lastAt = 0;
+  rec.messages.forEach((m, i) => (lastAt = m.binary ? lastAt : i));
+  const lastScreen = JSON.parse(rec.messages[lastAt]!.data.toString()) as { data: string; cols: number; rows: number };
+  const shown = await render(lastScreen.cols, lastScreen.rows, lastScreen.data, ...rec.messages.slice(lastAt + 1).map((m) => m.data));
+  assert.deepEqual(shown, await agentScreen('screens-proto'), 'the client ends on the agent\'s exact screen');
+  ws.close();
+});
+
+test('a logs client cannot ask for screens: it is told so, and keeps its stream', { timeout: 30_000 }, async () => {
+  await spawnAgent(sb, 'screens-logs', echoLoop);
+  await waitFor('ready', async () => ((await sb.client.logs('screens-logs')).includes('ready') ? true : undefined));
+  const ws = await sb.client.attach('screens-logs', { readOnly: 1, replay: 'logs' });
+  const rec = record(ws);
+  await rec.first;
+  ws.send(JSON.stringify({ type: 'screens' }));
+  const error = await waitFor('the error', () => rec.controls.find((c) => c.type === 'error'));
+  assert.match(String(error.message), /screens needs replay=screen/);
+  await sb.client.call('POST', '/v1/agents/screens-logs/input', { data: 'still\r' });
+  await waitFor('the stream goes on', () => (rec.outputTail().includes('got still') ? true : undefined));
+  ws.close();
+});
+
 async function openAttached(name: string): Promise<Page> {
   const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addInitScript(spyOnAttach);
@@ -122,16 +182,32 @@ test('a hidden tab holds the stream; shown again, it draws the screen as it is n
   await page.context().close();
 });
 
-test('a tab flooded faster than it can draw holds the stream and ends on the intact screen, having taken less than the flood', { skip, timeout: 120_000 }, async () => {
+/** The tab's terminal rows as text, right-trimmed (as render() gives them). */
+const terminalRows = (page: Page) => page.$$eval('#terminal .xterm-rows > div', (els) => els.map((el) => (el.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()));
+
+test('a tab flooded faster than it can draw asks for screens, takes a small part of the flood, and ends on the exact screen', { skip, timeout: 120_000 }, async (t) => {
   const bytes = 40_000_000;
   await spawnAgent(sb, 'flood-tab', ['sh', '-c', `read go; yes '${'y'.repeat(79)}' | head -c ${bytes}; echo; echo FLOOD-END-MARKER; exec sleep 300`]);
   const page = await openAttached('flood-tab');
   await sb.client.call('POST', '/v1/agents/flood-tab/input', { data: 'go\r' });
   await waitFor('the flood to end', async () => ((await sb.client.logs('flood-tab')).includes('FLOOD-END-MARKER') ? true : undefined), 100_000);
   await waitFor('the marker on the tab', async () => (/FLOOD-END-MARKER/.test(await terminalText(page)) ? true : undefined), 30_000);
+  const expected = await agentScreen('flood-tab');
+  let shown: string[] = [];
+  await waitFor('the tab to show the agent\'s screen', async () => {
+    shown = await terminalRows(page);
+    return JSON.stringify(shown) === JSON.stringify(expected) ? true : undefined;
+  }, 10_000).catch(() => undefined);
+  assert.deepEqual(shown, expected, 'the tab ends on the agent\'s exact screen');
   const s = await sent(page);
-  assert.ok(s.includes('hold') && s.includes('resync'), `the tab held the stream and resynced (sent: ${s.join(', ')})`);
-  const taken = await page.evaluate(() => (window as unknown as AttachSpy).__bytes);
-  assert.ok(taken < bytes, `the tab took ${taken} of ${bytes} bytes`);
+  assert.ok(s.includes('screens'), `the tab asked for screens (sent: ${[...new Set(s)].join(', ')})`);
+  assert.ok(!s.includes('hold'), `a visible tab never holds the stream (sent: ${[...new Set(s)].join(', ')})`);
+  const spy = await page.evaluate(() => {
+    const w = window as unknown as AttachSpy;
+    return { bytes: w.__bytes, screens: w.__screens, resyncs: w.__resyncs };
+  });
+  t.diagnostic(`the tab received ${spy.screens} screens, ${spy.resyncs} resyncs and ${spy.bytes} bytes of a ${bytes}-byte flood; it sent ${s.filter((m) => m !== "ack").join(", ")}`);
+  assert.ok(spy.screens >= 1, `the tab received screens: ${spy.screens}`);
+  assert.ok(spy.bytes < bytes / 10, `the tab took ${spy.bytes} of ${bytes} bytes`);
   await page.context().close();
 });

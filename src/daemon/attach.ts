@@ -13,9 +13,10 @@ const MAX_MESSAGE_BYTES = 1024 * 1024;
 /**
  * WS /v1/agents/:name/attach — the terminal of one agent, for the CLI and the browser.
  * Server → client: a JSON text message `{type:"screen"|"logs", reason, cols, rows, data}`
- * first (and again on a resync), then binary messages of raw output. Client → server:
- * binary messages (keystrokes) or JSON text `{type:"input", data}` /
- * `{type:"resize", cols, rows}`. The socket closes when the agent exits.
+ * first (and again on a resync, reason "resync", or in screen mode, reason "screens"),
+ * then binary messages of raw output. Client → server: binary messages (keystrokes) or
+ * JSON text `{type:"input", data}` / `{type:"resize", cols, rows}`, and the intake
+ * controls `ack`, `hold`, `resync`, `screens`. The socket closes when the agent exits.
  */
 export function createAttachHandler(supervisor: Supervisor) {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
@@ -73,7 +74,8 @@ export function createAttachHandler(supervisor: Supervisor) {
         intake.sent += out.length;
       },
       sendStart: (start: StartPayload, reason) => {
-        // A resync starts from a fresh screen: what the old filter was inside is gone.
+        // A resync (or screen mode's next screen) starts from a fresh screen: what the
+        // old filter was inside is gone.
         if (filter) filter = new OutputFilter('terminal', allow);
         const screen = filter ? new OutputFilter('terminal').push(Buffer.from(start.screen, 'utf8')).toString('utf8') : start.screen;
         ws.send(JSON.stringify({ type: start.kind, reason, cols: start.cols, rows: start.rows, data: screen }));
@@ -92,7 +94,7 @@ export function createAttachHandler(supervisor: Supervisor) {
       if (size && !opts.readOnly) supervisor.resize(name, size.cols, size.rows);
     };
     let detach: () => void;
-    let flow: (want: 'hold' | 'resync') => void;
+    let flow: (want: 'hold' | 'resync' | 'screens') => void;
     try {
       activate();
       ({ detach, flow } = supervisor.attach(name, client, opts.replay, opts.bytes));
@@ -126,6 +128,11 @@ export function createAttachHandler(supervisor: Supervisor) {
           // The client's own intake: stop sending it output (it is behind in drawing,
           // or hidden), then the current screen afresh and live output again.
           flow(msg.type);
+        } else if (msg.type === 'screens') {
+          // The client is behind in drawing: screens instead of bytes until the output
+          // calms down (docs/api.md). A log reader has no screen to be given.
+          if (opts.replay !== 'screen') throw new CelistraError('E_USAGE', 'screens needs replay=screen: a logs client has no screen to be sent');
+          flow('screens');
         } else if (msg.type === 'input') {
           if (typeof msg.data !== 'string') throw new CelistraError('E_USAGE', 'input needs a string "data"');
           if (opts.readOnly) throw new CelistraError('E_USAGE', 'this client attached read-only');

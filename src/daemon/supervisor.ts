@@ -695,7 +695,7 @@ export class Supervisor {
    * Attach a client. `replay: 'screen'` sends the current screen first (for terminals),
    * `'logs'` the last `bytes` of scrollback (for `logs --follow`); then live output.
    */
-  attach(name: string, client: FanoutClient, replay: 'screen' | 'logs', bytes?: number): { detach: () => void; flow: (want: 'hold' | 'resync') => void } {
+  attach(name: string, client: FanoutClient, replay: 'screen' | 'logs', bytes?: number): { detach: () => void; flow: (want: 'hold' | 'resync' | 'screens') => void } {
     const live = this.get(name);
     const link = live.link;
     if (live.record.state !== 'running' || !link) throw new CelistraError('E_CONFLICT', `agent ${name} is not running (${live.record.state})`, `see its output with: celistra ctl logs ${name}`);
@@ -710,7 +710,7 @@ export class Supervisor {
               : link.logsNow(bytes, (b) => done(b && { kind: 'logs', screen: '', cols: live.cols, rows: live.rows, bytes: b }));
     live.fanout.add(client, provider);
     const fanout = live.fanout;
-    return { detach: () => fanout.remove(client), flow: (want) => (want === 'hold' ? fanout.hold(client) : fanout.resync(client)) };
+    return { detach: () => fanout.remove(client), flow: (want) => fanout[want](client) };
   }
 
   /** The most recently active client's size wins (tmux's `window-size latest`). */
