@@ -5,11 +5,16 @@
  * with E_GIT naming the limit, and nothing of the host changed. Fenced, as root and as the
  * unprivileged user (npm test runs test/sandbox as both).
  */
-import { test } from 'node:test';
+import { test as nodeTest, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { celistra, CLI, makeRepo, must, scratch, snapshot } from '../worktree-fixture.js';
+import { anyTaskWorktreeSkip } from '../support/fence-skip.js';
+
+/** Every test here fences a task worktree: where no backend can, each skips saying why. */
+const skip = anyTaskWorktreeSkip();
+const test = (name: string, fn: (t: TestContext) => void) => nodeTest(name, { skip }, fn);
 
 /** Long enough for any real step here, short enough that a hang fails the test rather than the suite. */
 const TEST_LIMIT_MS = 60_000;

@@ -1,9 +1,14 @@
-import { test } from 'node:test';
+import { test as nodeTest, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, CLI, makeRepo, must, scratch, sh, type Scratch } from '../worktree-fixture.js';
+import { anyTaskWorktreeSkip } from '../support/fence-skip.js';
+
+/** Every test here fences a task worktree: where no backend can, each skips saying why. */
+const skip = anyTaskWorktreeSkip();
+const test = (name: string, fn: (t: TestContext) => void) => nodeTest(name, { skip }, fn);
 
 // What the agent leaves in its own git state (the index, a half-done rebase) must not make
 // the user's plain git in the task worktree run a program of the agent's: gitlinks are

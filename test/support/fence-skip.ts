@@ -15,3 +15,10 @@ export function taskWorktreeSkip(backend: BackendName): string | false {
   if (backend === 'landlock' && !caps.details.userNamespaces) return 'landlock without user namespaces refuses task worktrees here (read-only .git pointers need a mount namespace)';
   return false;
 }
+
+/** Why no Linux backend can fence a task worktree here (so `run --worktree` is refused), or false. */
+export function anyTaskWorktreeSkip(): string | false {
+  const landlock = taskWorktreeSkip('landlock');
+  const bwrap = taskWorktreeSkip('bwrap');
+  return landlock && bwrap ? `no Linux backend fences a task worktree here: ${landlock}; ${bwrap}` : false;
+}
