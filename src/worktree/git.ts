@@ -56,7 +56,7 @@ export interface GitRunOptions {
 const MAX_GIT_OUTPUT_BYTES = 256 * 1024 * 1024;
 
 /** How long one host git may run, in seconds, unless CELISTRA_GIT_TIME_LIMIT says otherwise. */
-export const DEFAULT_GIT_TIME_LIMIT_S = 120;
+const DEFAULT_GIT_TIME_LIMIT_S = 120;
 
 /**
  * The time limit of one host git, in ms. The agent writes the task's git state, and git
@@ -66,9 +66,9 @@ export const DEFAULT_GIT_TIME_LIMIT_S = 120;
  * (whose background diff stats run while the agent does), so every git gets a limit and
  * is killed past it, failing with E_GIT.
  */
-export function gitTimeLimitMs(env: NodeJS.ProcessEnv = process.env): number {
+function gitTimeLimitMs(): number {
   if (limitOverrideMs !== undefined) return limitOverrideMs;
-  const raw = env.CELISTRA_GIT_TIME_LIMIT;
+  const raw = process.env.CELISTRA_GIT_TIME_LIMIT;
   if (raw === undefined || raw === '') return DEFAULT_GIT_TIME_LIMIT_S * 1000;
   const s = Number(raw);
   if (!Number.isFinite(s) || s <= 0) throw new CelistraError('E_USAGE', `CELISTRA_GIT_TIME_LIMIT must be a positive number of seconds, not "${raw}"`);
@@ -93,9 +93,15 @@ export function withGitTimeLimit<T>(ms: number, work: () => T): T {
   }
 }
 
-/** E_GIT for a git that was stopped at its time limit. */
-function overTime(args: string[], limitMs: number, gitDir: string | undefined): CelistraError {
-  return new CelistraError(
+/** spawnSync options that stop one host git at its time limit. */
+function timeLimited(): { timeout: number; killSignal: 'SIGKILL' } {
+  return { timeout: gitTimeLimitMs(), killSignal: 'SIGKILL' };
+}
+
+/** Throws E_GIT, saying why, when git was stopped at its time limit (spawnSync's ETIMEDOUT). */
+function failIfOverTime(error: Error | undefined, args: string[], limitMs: number, gitDir: string | undefined): void {
+  if ((error as NodeJS.ErrnoException | undefined)?.code !== 'ETIMEDOUT') return;
+  throw new CelistraError(
     'E_GIT',
     `git ${args[0]} ran longer than ${limitMs / 1000} s and was stopped`,
     `a FIFO or device the agent put among the task's objects or refs makes git wait forever (look: find ${gitDir ?? "the task's git dir"} -type p -o -type c -o -type b); for a repository that is only slow, raise CELISTRA_GIT_TIME_LIMIT (seconds)`,
@@ -137,7 +143,9 @@ export function gitEnvironment(opts: Pick<GitRunOptions, 'gitDir' | 'workTree' |
  * daemon lives for days, and a driver configured after a cached read would run.
  */
 export function neutralizedFilters(gitDir: string, cwd: string): Record<string, string> {
-  const r = childProcess().spawnSync('git', ['config', '-z', '--get-regexp', '^filter\\.'], { cwd, env: gitEnvironment({ gitDir }), encoding: 'utf8', timeout: gitTimeLimitMs(), killSignal: 'SIGKILL' });
+  const limit = timeLimited();
+  const r = childProcess().spawnSync('git', ['config', '-z', '--get-regexp', '^filter\\.'], { cwd, env: gitEnvironment({ gitDir }), encoding: 'utf8', ...limit });
+  failIfOverTime(r.error, ['config'], limit.timeout, gitDir);
   if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new CelistraError('E_GIT', 'git is not installed', 'install it: apt-get install -y git');
   // Status 1: no filter is configured anywhere. Anything else: we cannot tell, so refuse.
   if (r.error || (r.status !== 0 && r.status !== 1)) {
@@ -177,7 +185,7 @@ function hardenedEnvironment(opts: GitRunOptions): Record<string, string> {
 /** Run git and return whatever happened; never throws for a non-zero status. */
 export function gitTry(args: string[], opts: GitRunOptions): GitResult {
   const hardening = HARDENING_CONFIG.flatMap((kv) => ['-c', kv]);
-  const limitMs = gitTimeLimitMs();
+  const limit = timeLimited();
   const r = childProcess().spawnSync('git', ['--no-pager', ...hardening, ...args], {
     cwd: opts.cwd,
     env: hardenedEnvironment(opts),
@@ -185,12 +193,11 @@ export function gitTry(args: string[], opts: GitRunOptions): GitResult {
     stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
     encoding: opts.encoding ?? 'utf8',
     maxBuffer: MAX_GIT_OUTPUT_BYTES,
-    timeout: limitMs,
-    killSignal: 'SIGKILL',
+    ...limit,
   });
+  failIfOverTime(r.error, args, limit.timeout, opts.gitDir);
   if (r.error) {
     const err = r.error as NodeJS.ErrnoException;
-    if (err.code === 'ETIMEDOUT') throw overTime(args, limitMs, opts.gitDir);
     if (err.code === 'ENOENT') throw new CelistraError('E_GIT', 'git is not installed', 'install it: apt-get install -y git');
     if (err.code === 'ENOBUFS') throw new CelistraError('E_GIT', `git ${args[0]} wrote more than ${MAX_GIT_OUTPUT_BYTES / 2 ** 20} MiB, more than Celistra reads`, 'read it with git itself (git diff in the main checkout after a pull, or against the task branch)');
     throw new CelistraError('E_GIT', `could not run git: ${err.message}`);
@@ -211,16 +218,15 @@ export function git(args: string[], opts: GitRunOptions): string {
 /** Pipe one git command's stdout into another's stdin (binary-safe). */
 export function gitPipe(from: { args: string[]; opts: GitRunOptions }, to: { args: string[]; opts: GitRunOptions }): string {
   const hardening = HARDENING_CONFIG.flatMap((kv) => ['-c', kv]);
-  const limitMs = gitTimeLimitMs();
+  const limit = timeLimited();
   const a = childProcess().spawnSync('git', ['--no-pager', ...hardening, ...from.args], {
     cwd: from.opts.cwd,
     env: hardenedEnvironment(from.opts),
     input: from.opts.input,
     maxBuffer: 4 * 1024 * 1024 * 1024,
-    timeout: limitMs,
-    killSignal: 'SIGKILL',
+    ...limit,
   });
-  if ((a.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT') throw overTime(from.args, limitMs, from.opts.gitDir);
+  failIfOverTime(a.error, from.args, limit.timeout, from.opts.gitDir);
   if (a.error || a.status !== 0) {
     throw new CelistraError('E_GIT', `git ${from.args[0]} failed: ${a.error?.message ?? a.stderr.toString().trim()}`);
   }
