@@ -25,8 +25,14 @@ for p in sys.argv[1:]:
 
 /** The console, screen memory and kernel log nodes this process can open for reading outside the fence. */
 function openableConsoles(): string[] {
-  const names = readdirSync('/dev').filter((n) => /^(console|kmsg|tty\d+|ttyS\d+|vcsa?\d*|vcsu\d*)$/.test(n)).slice(0, 24);
-  return names
+  // A few of each kind (a host has 64 VTs): console, kmsg, ttyN, ttySN, vcs, vcsa, vcsu.
+  const kinds = new Map<string, string[]>();
+  for (const n of readdirSync('/dev').sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
+    const kind = /^(console|kmsg|ttyS|tty|vcsa|vcsu|vcs)\d*$/.exec(n)?.[1];
+    if (kind && (kind === 'console' || kind === 'kmsg' || n !== kind)) kinds.set(kind, [...(kinds.get(kind) ?? []), n]);
+  }
+  return [...kinds.values()]
+    .flatMap((names) => names.slice(0, 3))
     .map((n) => `/dev/${n}`)
     .filter((p) => {
       try {
