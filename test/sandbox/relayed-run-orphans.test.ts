@@ -63,3 +63,38 @@ test('without namespaces, a relayed run whose helper alone is SIGKILLed still en
     child.kill('SIGKILL');
   }
 });
+
+test('without namespaces, a leftover that holds the relayed stdout does not keep the run open after its helper alone is SIGKILLed', { skip }, async () => {
+  const iso = isolatedEnv('celistra-relayed-orphan-writer-');
+  const ws = join(iso.root, 'ws');
+  mkdirSync(ws);
+  const a = `7${Date.now() % 100000}3`;
+  // The leftover keeps the command's stdout (the relay's pipe) open and writes to it, so
+  // the relay, which stops waiting only after 2 s of silence, never ends: the orphans must
+  // be ended as soon as the helper is reaped, not after the relay.
+  const script = `setsid sh -c 'sleep ${a} & while :; do echo leftover; sleep 0.2; done' </dev/null 2>/dev/null & echo ready >&2; exec sleep 300`;
+  const env = { ...iso.env, CELISTRA_FORCE_NO_USERNS: '1', CELISTRA_LANDLOCK_ROOT_WITHOUT_USERNS: 'accept-metadata-gap' };
+  const out = openSync(join(iso.root, 'out'), 'w');
+  const child = spawn(process.execPath, [CELISTRA_BIN, 'run', '--backend', 'landlock', '--workspace', ws, '--', 'sh', '-c', script], { env, stdio: ['ignore', out, 'pipe'] });
+  closeSync(out);
+  let said = '';
+  child.stderr!.on('data', (d: Buffer) => (said += d.toString()));
+  const sleeps = [`sleep\0${a}\0`];
+  try {
+    for (const deadline = Date.now() + 10_000; running(sleeps).length < 1 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(running(sleeps).length, 1, `the leftover runs (${said})`);
+    const helper = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]!;
+    assert.match(readFileSync(`/proc/${helper}/cmdline`, 'utf8'), /celistra-exec/);
+    let exited = false;
+    const done = new Promise<void>((resolve) => child.once('exit', () => resolve((exited = true) && undefined)));
+    process.kill(Number(helper), 'SIGKILL');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+    const survivors = running(sleeps);
+    for (const pid of survivors) process.kill(Number(pid), 'SIGKILL');
+    assert.equal(exited, true, `the run was still open 10 s after its helper was gone (${said})`);
+    assert.deepEqual(survivors, [], `the leftover outlived the run (${said})`);
+    assert.match(said, /ended \d+ process\(es\) the command left running after its sandbox helper was gone/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
