@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Case, CaseContext, CustomResult } from '../case.js';
 import { ownTaskWorktree } from '../own-task-worktree.js';
@@ -27,12 +27,17 @@ interface Plant {
   planted: (wt: string, container: string) => boolean;
   /** Run on the host after the user's steps, to leave the worktree on the task branch for the next plant. */
   after?: string;
+  /** What a user does by hand that this plant aims at, run before the common steps (`$M` as in script; `signer` a host program). */
+  userSteps?: (m: (what: string) => string, signer: string) => string[];
+  /** Checked on the host right after `userSteps`: what the plant did to the user's own work, or undefined. */
+  harm?: (wt: string) => string | undefined;
 }
 
 /** Whether the admin dir, or the host-owned quarantine Celistra moved it to, holds `rel` (a rebase's state). */
 function inAdminOrQuarantine(container: string, rel: string): boolean {
   const quarantine = join(container, 'quarantine');
-  return existsSync(join(container, 'admin', rel)) || (existsSync(quarantine) && readdirSync(quarantine).some((d) => existsSync(join(quarantine, d, rel))));
+  const there = (p: string) => lstatSync(p, { throwIfNoEntry: false }) !== undefined;
+  return there(join(container, 'admin', rel)) || (existsSync(quarantine) && readdirSync(quarantine).some((d) => there(join(quarantine, d, rel))));
 }
 
 /** A nested repository at `path` with an fsmonitor, a post-checkout hook and a clean filter of its own. */
@@ -45,6 +50,12 @@ function nestedRepo(path: string, m: (what: string) => string): string {
 
 function section(name: string, path: string, extra = ''): string {
   return `'[submodule "${name}"]\\n\\tpath = ${path}\\n\\turl = ./${path}\\n\\tignore = none\\n${extra}'`;
+}
+
+/** Two commits, then an interactive rebase of them stopped at a break (picks reversed: git makes new commits), then `extra`. */
+function halfDone(tag: string, extra: string): string {
+  const todo = '"$(git rev-parse --git-path rebase-merge)/git-rebase-todo"';
+  return `(git stash -q -u || true) && for i in 1 2; do echo $i > conf34-${tag}$i && git add conf34-${tag}$i && git commit -qm ${tag}$i; done && GIT_SEQUENCE_EDITOR="sed -i '1i break'" git rebase -q -i HEAD~2 && grep '^pick' ${todo} | tac > ${todo}.new && mv ${todo}.new ${todo} && ${extra}`;
 }
 
 const PLANTS: Plant[] = [
@@ -74,6 +85,61 @@ const PLANTS: Plant[] = [
     script: (m) =>
       `(git stash -q -u || true) && for i in 1 2; do echo $i > conf34-r$i && git add conf34-r$i && git commit -qm r$i; done && GIT_SEQUENCE_EDITOR="sed -i '1i break'" git rebase -q -i HEAD~2 && sed -i ${sh(`1i exec touch ${m('rebase-exec')}`)} "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`,
     planted: (_, container) => inAdminOrQuarantine(container, 'rebase-merge/git-rebase-todo'),
+    after: 'git rebase --abort; git checkout -q -f agent/t',
+  },
+  // The attack review of the git guard (h-atk-gitx): state git reads differently than it
+  // looks, signing requests, a recorded resolution, a bisect start that is an option, a
+  // locked index, a state dir the user cannot read until they chmod it.
+  {
+    name: 'a half-done rebase whose strategy is "ort " (trailing blank: git runs git-merge-"ort "), for your git rebase --continue',
+    script: (m) =>
+      `${halfDone('ort', `printf 'ort \\n' > "$(git rev-parse --git-path rebase-merge)/strategy"`)} && printf '#!/bin/sh\\ntouch %s\\n' ${sh(m('strategy-ort-blank'))} > 'git-merge-ort ' && chmod +x 'git-merge-ort '`,
+    planted: (_, container) => inAdminOrQuarantine(container, 'rebase-merge/strategy'),
+    userSteps: () => ['PATH=.:$PATH git rebase --continue'],
+    after: "git rebase --abort; rm -f 'git-merge-ort '; git checkout -q -f agent/t",
+  },
+  {
+    name: 'a half-done rebase that asks to sign (gpg_sign_opt -S<key>), for your git rebase --continue with your gpg',
+    script: () => halfDone('gpg', `echo -SDEADBEEFCAFE > "$(git rev-parse --git-path rebase-merge)/gpg_sign_opt"`),
+    planted: (_, container) => inAdminOrQuarantine(container, 'rebase-merge/gpg_sign_opt'),
+    userSteps: (_, signer) => [`git -c gpg.program=${sh(signer)} rebase --continue`],
+    after: 'git rebase --abort; git checkout -q -f agent/t',
+  },
+  {
+    name: 'an rr-cache with the agent\'s resolution of a conflict, for your own git merge',
+    script: () =>
+      [
+        'git checkout -qb conf34-x && echo theirs > conf34-rr.txt && git add conf34-rr.txt && git commit -qm x && git checkout -q agent/t',
+        'echo ours > conf34-rr.txt && git add conf34-rr.txt && git commit -qm ours',
+        'git -c rerere.enabled=true merge -q conf34-x >/dev/null 2>&1; echo AGENT-RESOLUTION > conf34-rr.txt && git add conf34-rr.txt && git -c rerere.enabled=true commit -qm merged',
+        'git reset -q --hard HEAD~1',
+      ].join(' && '),
+    planted: (_, container) => existsSync(join(container, 'git', 'rr-cache')),
+    userSteps: () => ['git merge conf34-x'],
+    harm: (wt) => (readFileSync(join(wt, 'conf34-rr.txt'), 'utf8').includes('AGENT-RESOLUTION') ? 'your merge took the agent\'s recorded resolution (rerere)' : undefined),
+    after: 'git merge --abort; git checkout -q -f agent/t',
+  },
+  {
+    name: 'a bisect state whose BISECT_START is an option (-f), for your git bisect reset with uncommitted work',
+    script: () => 'echo committed > conf34-bisect.txt && git add conf34-bisect.txt && git commit -qm bisect && git bisect start >/dev/null && printf -- "-f\\n" > "$(git rev-parse --git-path BISECT_START)"',
+    planted: (_, container) => inAdminOrQuarantine(container, 'BISECT_START'),
+    userSteps: () => ['echo your-work > conf34-bisect.txt && git bisect reset'],
+    harm: (wt) => (readFileSync(join(wt, 'conf34-bisect.txt'), 'utf8') !== 'your-work\n' ? 'git bisect reset threw away your uncommitted change (checkout -f)' : undefined),
+    after: 'git bisect reset; git checkout -q -f agent/t',
+  },
+  {
+    name: 'an index left locked (index.lock) with an unmarked gitlink, for your rm of the stale lock then git add -A',
+    script: (m) =>
+      `${nestedRepo('conf34-locked', m)} && git add conf34-locked 2>/dev/null && git -c diff.ignoreSubmodules=none commit -qm 'conf34: locked gitlink' && touch -d 2001-01-01 conf34-locked/n && git -c core.hooksPath=/dev/null update-index --no-skip-worktree conf34-locked && touch "$(git rev-parse --git-path index.lock)"`,
+    planted: (wt) => existsSync(join(wt, 'conf34-locked', '.git')),
+    userSteps: () => ['rm -f "$(git rev-parse --git-path index.lock)"; echo conf34 >> conf34-wip.txt && git add -A', 'git stash'],
+    after: 'git stash pop; git checkout -q -f agent/t',
+  },
+  {
+    name: 'a half-done rebase with an exec line in a state dir made unreadable (chmod 000), for your chmod then git rebase --continue',
+    script: (m) => `${halfDone('mode000', `sed -i ${sh(`1i exec touch ${m('rebase-exec-000')}`)} "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`)} && chmod 000 "$(git rev-parse --git-path rebase-merge)"`,
+    planted: (_, container) => inAdminOrQuarantine(container, 'rebase-merge'),
+    userSteps: () => ['chmod -R u+rwx "$(git rev-parse --git-path rebase-merge)"; git rebase --continue'],
     after: 'git rebase --abort; git checkout -q -f agent/t',
   },
   {
@@ -152,6 +218,9 @@ async function check(ctx: CaseContext): Promise<CustomResult[]> {
   const container = join(repo, '.git', 'celistra', 'worktrees', 't');
   const home = readFileSync(join(s.home, '.gitconfig'), 'utf8');
   const m = (what: string) => join(markers, what);
+  // The user's gpg: it marks that it was asked to sign (and refuses).
+  const signer = join(base, 'gpg');
+  writeFileSync(signer, `#!/bin/sh\ntouch ${sh(m('gpg-signed'))}\nexit 1\n`, { mode: 0o755 });
 
   const results: CustomResult[] = [];
   // Markers stay: each is charged to the first step after which it appeared.
@@ -179,6 +248,12 @@ async function check(ctx: CaseContext): Promise<CustomResult[]> {
       cli(...args);
       judge(`celistra ${args.join(' ')}`);
     }
+    for (const step of plant.userSteps?.(m, signer) ?? []) {
+      hostSh(`(${step}) >/dev/null 2>&1`, wt);
+      judge(`plain \`${step}\` in the task worktree`);
+    }
+    const harmed = plant.harm?.(wt);
+    if (harmed) fired.push(harmed);
     for (const step of USER_GIT) {
       hostSh(`${step} >/dev/null 2>&1`, wt);
       judge(`plain \`${step}\` in the task worktree`);

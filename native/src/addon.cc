@@ -16,6 +16,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -194,18 +195,30 @@ Napi::Value BecomeSubreaper(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// endOrphans(): SIGKILL and reap every child of this process's main thread, again and
-// again (killing one reparents its own children here) until none is left or `rounds`
-// passed; returns how many were ended. Called only once the run's own child (the helper)
-// has been reaped, so every child left is one the command left behind. Each is reaped by
-// its pid (never waitpid(-1), which could take a child libuv waits for).
+// endOrphans(ms): SIGKILL and reap every child of this process's main thread, again and
+// again (killing one reparents its own children here) until none is left, for at most
+// `ms` milliseconds (default 10 000): bounded by time, not by rounds, so a fork bomb's
+// leftovers, which refill the list as fast as it is emptied, are ended too. A child that
+// leads its own process group (setsid, setpgid) has the whole group killed with it, which
+// reaches its descendants before they are reparented here; a group it merely joined is
+// never signalled (it could be one of the host's). Returns how many children were ended.
+// Called only once the run's own child (the helper) has been reaped, so every child left
+// is one the command left behind. Each is reaped by its pid (never waitpid(-1), which
+// could take a child libuv waits for).
+static long long MonotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 Napi::Value EndOrphans(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  int rounds = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 1000;
+  long long budget = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : 10000;
+  long long deadline = MonotonicMs() + budget;
   char path[64];
   snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
   int ended = 0;
-  for (int round = 0; round < rounds; round++) {
+  for (;;) {
     FILE* f = fopen(path, "re");
     if (f == nullptr) {
       Napi::Error::New(env, std::string("cannot list this process's children: ") + std::strerror(errno)).ThrowAsJavaScriptException();
@@ -215,8 +228,11 @@ Napi::Value EndOrphans(const Napi::CallbackInfo& info) {
     int pid;
     while (fscanf(f, "%d", &pid) == 1) pids.push_back(pid);
     fclose(f);
-    if (pids.empty()) break;
-    for (int p : pids) kill(p, SIGKILL);
+    if (pids.empty() || MonotonicMs() > deadline) break;
+    for (int p : pids) {
+      if (getpgid(p) == p) kill(-p, SIGKILL);
+      kill(p, SIGKILL);
+    }
     for (int p : pids) {
       while (waitpid(p, nullptr, 0) < 0 && errno == EINTR) {
       }

@@ -9,7 +9,7 @@ import { runInTerminal, runPiped } from '../run/launch.js';
 import { createPrivateTmp, removePrivateTmp } from '../run/private-tmp.js';
 import { RunAudit } from '../run/audit.js';
 import { execIntoHelper } from '../run/launch-exec.js';
-import { guardAgainstOrphans } from '../run/orphans.js';
+import { guardAgainstOrphans, type OrphanGuard } from '../run/orphans.js';
 import { isTerminal } from '../run/is-terminal.js';
 import { leaveTerminalsAlone } from '../run/terminal-exit.js';
 import { prepareStdioRelay } from '../run/stdio-relay.js';
@@ -107,12 +107,14 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     // Returns only when the run cannot hand itself over to celistra-exec; a relayed run
     // must not (the relay is this process), nor one whose limits need the wrapper.
     if (!interactive && !relay && !checkout && !limits.wrapped) await execIntoHelper(plan, policy, argv, audit, agent, routes?.routes[0] === 'empty');
-    const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid) };
     const passOn = relay ?? (routes?.routes[0] === 'empty' ? routes : undefined);
-    // Landlock: this process is the subreaper of last resort if the helper alone dies (run/orphans.ts).
+    // Landlock: this process is the subreaper of last resort if the helper alone dies
+    // (run/orphans.ts). What it left is ended once the helper is reaped: such a process
+    // may hold the relayed stdout and keep writing, and the relay would wait on it.
     const orphans = plan.backend === 'landlock' ? guardAgainstOrphans() : undefined;
+    let leftBehind = 0;
+    const hooks = { onSpawn: (pid: number) => audit.spawned(plan, policy, argv, pid), onReaped: () => void (leftBehind = endOrphansSaying(orphans)) };
     const result = interactive ? await runInTerminal(limits.plan, hooks) : await runPiped(limits.plan, hooks, passOn && prepareStdioRelay(passOn));
-    const leftBehind = orphans?.end() ?? 0;
     if (leftBehind) process.stderr.write(`celistra: ended ${leftBehind} process(es) the command left running after its sandbox helper was gone\n`);
     limits.end();
     await audit.exited(result);
@@ -148,5 +150,15 @@ function terminalName(fd: number): string {
     return readlinkSync(`/proc/self/fd/${fd}`);
   } catch {
     return `on descriptor ${fd}`;
+  }
+}
+
+/** The orphans ended (run/orphans.ts); a failure to list them is said, never thrown from the child's exit handler. */
+function endOrphansSaying(orphans: OrphanGuard | undefined): number {
+  try {
+    return orphans?.end() ?? 0;
+  } catch (e) {
+    process.stderr.write(`celistra: warning: could not end what the command may have left running: ${(e as Error).message}\n`);
+    return 0;
   }
 }

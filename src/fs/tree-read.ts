@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readSync, type Dir } from 'node:fs';
 import { openDirNoFollow, procFdWorks } from './tree-remove.js';
 
 /**
@@ -7,20 +7,57 @@ import { openDirNoFollow, procFdWorks } from './tree-remove.js';
  * with O_NOFOLLOW and their entries reached through `/proc/self/fd/<fd>/<name>`, as in
  * tree-remove.ts, and each file is opened with O_NOFOLLOW. A link is skipped, never read.
  * Where /proc is missing (macOS) it walks by path with lstat, which a swap mid-walk can beat.
+ *
+ * The walk is bounded, and its bounds fail closed: the agent can plant thousands of big
+ * (or sparse: no disk) files, and what reads them is every host command on its task. A
+ * tree that does not fit (too many entries, too many bytes in all, one file too big, too
+ * deep) or that cannot be read (a directory or file the agent made unreadable) throws
+ * IncompleteRead naming the path and the bound, before reading past it: a caller that
+ * must see every file (the submodule pins) never goes on with a part.
  */
 export interface ReadLimits {
   /** Entries at the top that are not read (`objects`). */
   skip?: ReadonlySet<string>;
-  /** Files larger than this are skipped. */
+  /** A regular file larger than this fails the walk. */
   maxFileBytes: number;
-  /** Deeper than this, the walk stops going down. */
+  /** A directory deeper than this fails the walk. */
   maxDepth: number;
+  /** The total the walks sharing it may read; going past it fails the walk. */
+  budget: ReadBudget;
+}
+
+/** Entries seen and bytes read by the walks that share it (those of one scan), and their bounds. */
+export class ReadBudget {
+  entries = 0;
+  bytes = 0;
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes: number,
+  ) {}
+}
+
+/** The walk stopped without reading all of the tree: `path` is where, `reason` why (the bound it would pass). */
+export class IncompleteRead extends Error {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path} ${reason}`);
+    this.name = 'IncompleteRead';
+  }
+}
+
+const MiB = 1024 * 1024;
+/** A byte count as the bounds are said (64 MiB). */
+export function sizeText(bytes: number): string {
+  return bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB` : `${bytes} bytes`;
 }
 
 export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: (relPath: string, content: Buffer) => void): void {
   const viaFd = procFdWorks();
-  const top = viaFd ? openDirNoFollow(root) : lstatSync(root, { throwIfNoEntry: false })?.isDirectory() ? -1 : undefined;
+  const top = viaFd ? openDir(root) : lstatSync(root, { throwIfNoEntry: false })?.isDirectory() ? -1 : undefined;
   if (top === undefined) return;
+  const budget = limits.budget;
   try {
     walk(viaFd ? `/proc/self/fd/${top}` : root, '', 0);
   } finally {
@@ -28,37 +65,92 @@ export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: 
   }
 
   function walk(dir: string, rel: string, depth: number): void {
-    let names: string[];
+    const shown = rel ? `${root}/${rel}` : root;
+    let handle: Dir;
     try {
-      names = readdirSync(dir);
-    } catch {
-      return;
+      handle = opendirSync(dir);
+    } catch (e) {
+      throw new IncompleteRead(shown, `cannot be listed (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
-    for (const name of names) {
-      if (depth === 0 && limits.skip?.has(name)) continue;
-      const path = `${dir}/${name}`;
-      const st = lstatSync(path, { throwIfNoEntry: false });
-      if (!st) continue;
-      const relPath = rel ? `${rel}/${name}` : name;
-      if (st.isDirectory()) {
-        if (depth >= limits.maxDepth) continue;
-        if (!viaFd) {
-          walk(path, relPath, depth + 1);
-          continue;
-        }
-        const fd = openDirNoFollow(path);
-        if (fd === undefined) continue;
-        try {
-          walk(`/proc/self/fd/${fd}`, relPath, depth + 1);
-        } finally {
-          closeSync(fd);
-        }
-      } else if (st.isFile() && st.size <= limits.maxFileBytes) {
-        const content = readFileNoFollow(path, limits.maxFileBytes);
-        if (content) visit(relPath, content);
+    try {
+      // One entry at a time: a directory of millions of names stops at the bound, unread.
+      for (let entry = handle.readSync(); entry; entry = handle.readSync()) {
+        const name = entry.name;
+        if (depth === 0 && limits.skip?.has(name)) continue;
+        const relPath = rel ? `${rel}/${name}` : name;
+        if (++budget.entries > budget.maxEntries) throw new IncompleteRead(`${root}/${relPath}`, `is past the ${budget.maxEntries} entries the scan reads in all`);
+        visitEntry(`${dir}/${name}`, relPath, depth);
       }
+    } finally {
+      handle.closeSync();
     }
   }
+
+  function visitEntry(path: string, relPath: string, depth: number): void {
+    const shown = `${root}/${relPath}`;
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (!st) return;
+    if (st.isDirectory()) {
+      if (depth >= limits.maxDepth) throw new IncompleteRead(shown, `is deeper than the ${limits.maxDepth} levels the scan reads`);
+      if (!viaFd) return walk(path, relPath, depth + 1);
+      const fd = openDir(path, shown);
+      if (fd === undefined) return;
+      try {
+        walk(`/proc/self/fd/${fd}`, relPath, depth + 1);
+      } finally {
+        closeSync(fd);
+      }
+    } else if (st.isFile()) {
+      const content = readBoundedFile(path, shown, limits.maxFileBytes, budget);
+      if (content) visit(relPath, content);
+    }
+  }
+}
+
+/** A directory opened without following a link (undefined: a link or gone); one that cannot be opened fails the walk. */
+function openDir(path: string, shown = path): number | undefined {
+  try {
+    return openDirNoFollow(path);
+  } catch (e) {
+    throw new IncompleteRead(shown, `cannot be opened (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+/**
+ * A regular file's content, opened without following a link: undefined when it is a link
+ * or gone by now (swapped mid-walk). A file that cannot be opened, or whose size (as
+ * opened: not read yet) passes the file's or the budget's bound, fails the walk.
+ */
+function readBoundedFile(path: string, shown: string, maxBytes: number, budget: ReadBudget): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOENT') return undefined;
+    throw new IncompleteRead(shown, `cannot be read (${code ?? (e as Error).message})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    if (st.size > maxBytes) throw new IncompleteRead(shown, `is larger than the ${sizeText(maxBytes)} the scan reads of one file (${st.size} bytes)`);
+    if (budget.bytes + st.size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
+    budget.bytes += st.size;
+    return readAll(fd, st.size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readAll(fd: number, size: number): Buffer {
+  const buf = Buffer.alloc(size);
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
 }
 
 /** A regular file's content, opened without following a link; undefined for anything else or a larger file. */
@@ -72,14 +164,7 @@ export function readFileNoFollow(path: string, maxBytes: number): Buffer | undef
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.size > maxBytes) return undefined;
-    const buf = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    return buf.subarray(0, got);
+    return readAll(fd, st.size);
   } finally {
     closeSync(fd);
   }

@@ -21,6 +21,12 @@ export function statusFrom(code: number | null, signal: NodeJS.Signals | null): 
 export interface LaunchHooks {
   /** Called once the child exists, so bookkeeping (the audit log) overlaps its run. */
   onSpawn?: (pid: number) => void;
+  /**
+   * Called as soon as the child was reaped, before the relay drains what is left of its
+   * output: a process the command left behind can hold the relay's pipe and keep writing,
+   * and must be ended here (run/orphans.ts), not after the relay (which would wait on it).
+   */
+  onReaped?: () => void;
 }
 
 /**
@@ -58,6 +64,7 @@ export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}, relay?: Stdi
     });
     child.once('exit', (code, signal) => {
       cleanup();
+      hooks.onReaped?.();
       const result = { status: statusFrom(code, signal), code, signal };
       if (relay) void relay.finish().then(() => resolveExit(result));
       else resolveExit(result);
@@ -100,6 +107,7 @@ export async function runInTerminal(plan: LaunchPlan, hooks: LaunchHooks = {}): 
   for (const [sig, h] of handlers) process.on(sig, h);
   return new Promise((resolveExit) => {
     term.onExit(({ exitCode, signal }) => {
+      hooks.onReaped?.();
       output.dispose();
       for (const [sig, h] of handlers) process.off(sig, h);
       stdout.off('resize', onResize);

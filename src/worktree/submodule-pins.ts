@@ -2,7 +2,8 @@ import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, ren
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
-import { readFileNoFollow, readSmallFilesNoFollow } from '../fs/tree-read.js';
+import { IncompleteRead, ReadBudget, readFileNoFollow, readSmallFilesNoFollow, sizeText } from '../fs/tree-read.js';
+import { CelistraError } from '../policy/errors.js';
 import { layoutOf, type WorktreeLayout, type WorktreeRecord } from './record.js';
 
 /**
@@ -70,7 +71,7 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   const names = new Set(state.names);
   const blobs = new Set<string>();
 
-  const mentioned = mentionedIds(layout);
+  const mentioned = mentionedIds(layout, record);
   const { commits: existing, trees, blobs: mentionedBlobs } = existingObjects([...mentioned, ...state.scanned], read);
   const commits = [...mentioned].filter((c) => existing.has(c)).sort();
   const scanned = new Set(state.scanned);
@@ -132,18 +133,38 @@ function readState(layout: WorktreeLayout): PinState {
 }
 
 /**
+ * The bounds of the scan of the task's git state (mentionedIds). They fit a task's own refs,
+ * reflogs and sequencer state with a wide margin, and the mirror of a big repository's refs
+ * (one packed-refs file). They keep an agent that plants thousands of big or sparse files
+ * from making every host command on its task slow or memory-hungry; past them the scan
+ * fails closed (refusal, never pins made from a part): docs/git-in-the-fence.md.
+ */
+export const SCAN_LIMITS = { maxEntries: 50_000, maxTotalBytes: 256 * 1024 * 1024, maxFileBytes: 64 * 1024 * 1024, maxDepth: 32 } as const;
+
+/**
  * Every object id named anywhere in the task's git state except its objects: refs,
  * packed-refs, reflogs, HEAD, ORIG_HEAD, rebase and merge state, in the shadow and the
- * admin dir. Read as data, never following a link.
+ * admin dir. Read as data, never following a link. A state that does not fit the bounds,
+ * or that cannot be read (a directory made unreadable), is refused: pins made from part
+ * of it could miss a name the user's git then reads.
  */
-function mentionedIds(layout: WorktreeLayout): Set<string> {
+function mentionedIds(layout: WorktreeLayout, record: WorktreeRecord): Set<string> {
   const ids = new Set<string>();
   const collect = (_: string, content: Buffer) => {
     for (const m of content.toString('latin1').matchAll(OBJECT_ID)) ids.add(m[0]);
   };
-  const limits = { maxFileBytes: 64 * 1024 * 1024, maxDepth: 32 };
-  readSmallFilesNoFollow(layout.shadowDir, { ...limits, skip: new Set(['objects', 'config', 'hooks', 'info']) }, collect);
-  readSmallFilesNoFollow(layout.adminDir, { ...limits, skip: new Set(['index']) }, collect);
+  const limits = { maxFileBytes: SCAN_LIMITS.maxFileBytes, maxDepth: SCAN_LIMITS.maxDepth, budget: new ReadBudget(SCAN_LIMITS.maxEntries, SCAN_LIMITS.maxTotalBytes) };
+  try {
+    readSmallFilesNoFollow(layout.shadowDir, { ...limits, skip: new Set(['objects', 'config', 'hooks', 'info']) }, collect);
+    readSmallFilesNoFollow(layout.adminDir, { ...limits, skip: new Set(['index']) }, collect);
+  } catch (e) {
+    if (!(e instanceof IncompleteRead)) throw e;
+    throw new CelistraError(
+      'E_GIT',
+      `the git state of task worktree "${record.name}" cannot be checked for submodule names: ${e.message}`,
+      `Celistra reads at most ${SCAN_LIMITS.maxEntries} entries and ${sizeText(SCAN_LIMITS.maxTotalBytes)} there (${sizeText(SCAN_LIMITS.maxFileBytes)} a file, ${SCAN_LIMITS.maxDepth} levels deep), and does not guess past that; do not run git by hand in ${record.path}: remove what the agent planted there and run the command again, or remove the worktree with \`celistra worktree rm --force ${record.name}\` (its unharvested commits are then lost)`,
+    );
+  }
   return ids;
 }
 

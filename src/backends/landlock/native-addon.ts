@@ -16,7 +16,7 @@ interface NativeAddon {
   pipe(): [number, number];
   pipeUnread(fd: number): number;
   becomeSubreaper(): void;
-  endOrphans(rounds?: number): number;
+  endOrphans(budgetMs?: number): number;
   emptyStdin(): void;
 }
 
@@ -87,7 +87,7 @@ export function loadPipeUnread(): ((fd: number) => number) | undefined {
 }
 
 /** The addon's PR_SET_CHILD_SUBREAPER and its ending of adopted orphans (run/orphans.ts), or undefined. */
-export function loadOrphanReaper(): { becomeSubreaper: () => void; endOrphans: (rounds?: number) => number } | undefined {
+export function loadOrphanReaper(): { becomeSubreaper: () => void; endOrphans: (budgetMs?: number) => number } | undefined {
   const becomeSubreaper = addonFunction('becomeSubreaper');
   const endOrphans = addonFunction('endOrphans');
   return becomeSubreaper && endOrphans ? { becomeSubreaper, endOrphans } : undefined;
