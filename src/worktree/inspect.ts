@@ -30,9 +30,11 @@ export interface HostView {
 export function hostView(record: WorktreeRecord): HostView {
   const layout = layoutOf(record);
   verifyShadowObjectStore(layout, record.commonDir);
+  // The guard goes first: state it moves aside (a rebase dir the agent made unreadable,
+  // say) is no longer the user's git's to read, so the pins scan need not refuse over it.
+  const guard = guardHostGit(record, layout, hasLiveLease(layout));
   // Every host-side command on a task refreshes what the user's own git there ignores.
   pinSubmoduleNames(record);
-  const guard = guardHostGit(record, layout, hasLiveLease(layout));
   return {
     guard,
     record,

@@ -251,6 +251,24 @@ test('a rebase state the agent made unreadable (chmod 000) is moved aside, not l
   assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the unreadable rebase state was left in the admin dir');
 });
 
+test('an unreadable rebase state a killed run left behind (no after-run step) is moved aside by worktree ls, which does not refuse over it', (tc) => {
+  if (process.getuid?.() === 0) return tc.skip('root reads a mode-000 dir anyway: runs again as the unprivileged test user (npm test runs test/sandbox as celistra-ci)');
+  const t = stage('guard-rebase-unreadable-killed');
+  fenced(t, halfDoneRebase(`sed -i '1i exec touch ${t.marker}' "$(git rev-parse --git-path rebase-merge)/git-rebase-todo"`));
+  // The run's own after-run step moved it aside; put it back sealed, as a run killed
+  // before that step would have left it.
+  const quarantine = join(t.container, 'quarantine');
+  const moved = readdirSync(quarantine).map((d) => join(quarantine, d, 'rebase-merge')).find((p) => existsSync(p));
+  assert.ok(moved, 'the after-run step did not move the rebase state aside');
+  const admin = join(t.container, 'admin', 'rebase-merge');
+  must(`mv '${moved}' '${admin}' && chmod 000 '${admin}'`, t.repo, t.s.env);
+  const ls = celistra(['worktree', 'ls'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, `worktree ls refused over state the guard moves aside: ${ls.stderr}`);
+  assert.equal(existsSync(admin), false, 'the unreadable rebase state was left in the admin dir');
+  must(`git rebase --continue >/dev/null 2>&1 || true`, t.wt, t.s.env);
+  assert.equal(existsSync(t.marker), false, 'git rebase --continue ran the exec line');
+});
+
 test('a rebase state dir filled with sparse giants is not read whole: worktree ls refuses at the pins scan\'s bound, holding little memory', (tc) => {
   if (spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status !== 0) return tc.skip('no /usr/bin/time to read the peak memory of worktree ls');
   const t = stage('guard-sparse-giants');

@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, makeRepo, must, scratch, snapshot, type Scratch } from '../worktree-fixture.js';
+import { anyTaskWorktreeSkip } from '../support/fence-skip.js';
+
+/** Every test here fences a task worktree: where no backend can, each skips saying why. */
+const skip = anyTaskWorktreeSkip();
 
 // Every host command on a task (worktree ls, diff, pull, rm, a run's steps) scans the
 // task's git state, which the agent writes, for the commits whose .gitmodules names must
@@ -53,7 +57,7 @@ function recovers(t: Stage, planted: string): void {
   assert.equal(ls.status, 0, ls.stderr);
 }
 
-test('sparse files past the total the pins scan reads make host commands refuse, not read them all', () => {
+test('sparse files past the total the pins scan reads make host commands refuse, not read them all', { skip }, () => {
   const t = stage('pins-budget-total');
   // Five sparse 60 MiB files (no disk): each under the file bound, 300 MiB in all.
   fenced(t, 'mkdir "$d/logs/pad" && for i in 1 2 3 4 5; do truncate -s 60M "$d/logs/pad/$i"; done');
@@ -62,7 +66,7 @@ test('sparse files past the total the pins scan reads make host commands refuse,
   recovers(t, join(t.container, 'git', 'logs', 'pad'));
 });
 
-test('a ref file larger than the bound of one file is refused, not skipped (git reads it whatever its size)', () => {
+test('a ref file larger than the bound of one file is refused, not skipped (git reads it whatever its size)', { skip }, () => {
   const t = stage('pins-budget-file');
   // A valid ref for git (the id, then NULs): skipping it would miss the commit it names.
   fenced(t, 'git rev-parse HEAD > "$d/refs/heads/big" && truncate -s 65M "$d/refs/heads/big"');
@@ -70,14 +74,14 @@ test('a ref file larger than the bound of one file is refused, not skipped (git 
   recovers(t, join(t.container, 'git', 'refs', 'heads', 'big'));
 });
 
-test('more entries than the pins scan reads make host commands refuse', () => {
+test('more entries than the pins scan reads make host commands refuse', { skip }, () => {
   const t = stage('pins-budget-entries');
   fenced(t, 'mkdir "$d/many" && cd "$d/many" && seq 1 50001 | xargs touch');
   refused(t, /many\/\d+ is past the 50000 entries the scan reads in all/);
   recovers(t, join(t.container, 'git', 'many'));
 });
 
-test('a ref deeper than the pins scan goes is refused, not skipped', () => {
+test('a ref deeper than the pins scan goes is refused, not skipped', { skip }, () => {
   const t = stage('pins-budget-depth');
   const deep = Array.from({ length: 33 }, (_, i) => `l${i}`).join('/');
   fenced(t, `mkdir -p "$d/refs/heads/${deep}" && git rev-parse HEAD > "$d/refs/heads/${deep}/x"`);
@@ -86,7 +90,7 @@ test('a ref deeper than the pins scan goes is refused, not skipped', () => {
 });
 
 const isRoot = process.getuid?.() === 0;
-test('a refs directory the agent made unreadable is refused, not skipped', { skip: isRoot ? 'root reads a mode-000 directory anyway; npm test runs this as the unprivileged user' : false }, () => {
+test('a refs directory the agent made unreadable is refused, not skipped', { skip: isRoot ? 'root reads a mode-000 directory anyway; npm test runs this as the unprivileged user' : skip }, () => {
   const t = stage('pins-budget-unreadable');
   fenced(t, 'mkdir "$d/refs/heads/sealed" && git rev-parse HEAD > "$d/refs/heads/sealed/x" && chmod 000 "$d/refs/heads/sealed"');
   refused(t, /refs\/heads\/sealed cannot be (?:opened|listed) \(EACCES\)/);
