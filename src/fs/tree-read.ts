@@ -1,11 +1,12 @@
-import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readSync, type Dir } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readlinkSync, readSync, type Dir } from 'node:fs';
 import { openDirNoFollow, procFdWorks } from './tree-remove.js';
 
 /**
  * Reading the small files of a tree an agent can write (its git admin dir and refs), by
  * the unfenced host, without following a link the agent swaps in: directories are opened
  * with O_NOFOLLOW and their entries reached through `/proc/self/fd/<fd>/<name>`, as in
- * tree-remove.ts, and each file is opened with O_NOFOLLOW. A link is skipped, never read.
+ * tree-remove.ts, and each file is opened with O_NOFOLLOW. A link is never followed: it is
+ * skipped, or handed to `onLink` with its text for the caller to judge.
  * Where /proc is missing (macOS) it walks by path with lstat, which a swap mid-walk can beat.
  *
  * The walk is bounded, and its bounds fail closed: the agent can plant thousands of big
@@ -24,6 +25,8 @@ export interface ReadLimits {
   maxDepth: number;
   /** The total the walks sharing it may read; going past it fails the walk. */
   budget: ReadBudget;
+  /** Each symbolic link met, with its text (never followed); it may throw IncompleteRead. Without it links are skipped. */
+  onLink?: (relPath: string, target: string, shown: string) => void;
 }
 
 /** Entries seen and bytes read by the walks that share it (those of one scan), and their bounds. */
@@ -103,6 +106,14 @@ export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: 
     } else if (st.isFile()) {
       const content = readBoundedFile(path, shown, limits.maxFileBytes, budget);
       if (content) visit(relPath, content);
+    } else if (st.isSymbolicLink() && limits.onLink) {
+      let target: string;
+      try {
+        target = readlinkSync(path);
+      } catch {
+        return; // gone (swapped) since the lstat
+      }
+      limits.onLink(relPath, target, shown);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, makeRepo, must, scratch, snapshot, type Scratch } from '../worktree-fixture.js';
 import { anyTaskWorktreeSkip } from '../support/fence-skip.js';
@@ -43,7 +43,7 @@ function refused(t: Stage, expected: RegExp): void {
   const before = hostState(t);
   for (const args of [['worktree', 'ls'], ['diff', 'a'], ['run', '--worktree', 'a', '--', 'true']]) {
     const r = celistra(args, t.repo, t.s.env);
-    assert.notEqual(r.status, 0, `celistra ${args.join(' ')} went on past the scan's bound`);
+    assert.notEqual(r.status, 0, `celistra ${args.join(' ')} went on past the scan's bound: ${r.stderr}`);
     assert.match(r.stderr, expected, `celistra ${args.join(' ')} did not say which path passed which bound`);
     assert.match(r.stderr, /cannot be checked for submodule names/);
   }
@@ -95,4 +95,25 @@ test('a refs directory the agent made unreadable is refused, not skipped', { ski
   fenced(t, 'mkdir "$d/refs/heads/sealed" && git rev-parse HEAD > "$d/refs/heads/sealed/x" && chmod 000 "$d/refs/heads/sealed"');
   refused(t, /refs\/heads\/sealed cannot be (?:opened|listed) \(EACCES\)/);
   recovers(t, join(t.container, 'git', 'refs', 'heads', 'sealed'));
+});
+
+test('a ref that is a link out of the git state is refused, not skipped: git follows it to what the agent wrote elsewhere', { skip }, () => {
+  const t = stage('pins-budget-link');
+  // A commit whose .gitmodules names "hidden", then every ordinary trace of it gone
+  // (branch, reflogs): only a link in refs/heads, to a file in the worktree, names it.
+  fenced(
+    t,
+    [
+      `git checkout -q -b side && printf '[submodule "hidden"]\\n\\tpath = h\\n\\turl = ./h\\n' > .gitmodules && git add .gitmodules && git commit -qm gm`,
+      `git rev-parse HEAD > .hidden-ref && git checkout -q - && git branch -q -D side && git reflog expire --expire=now --all`,
+      `ln -s "$PWD/.hidden-ref" "$d/refs/heads/hidden"`,
+      // A link whose text is a ref name is git's old symbolic ref: git never opens it.
+      `ln -s refs/heads/main "$d/refs/heads/alias"`,
+    ].join(' && '),
+  );
+  const wt = join(t.s.root, 'repo-a');
+  assert.match(must('git for-each-ref --format="%(refname)" refs/heads/hidden', wt, t.s.env), /refs\/heads\/hidden/, 'git does not follow the link: the plant proves nothing');
+  refused(t, /refs\/heads\/hidden is a link \(to ".*\.hidden-ref"\) that git would follow/);
+  assert.equal(existsSync(join(t.container, 'submodule-pins.config')) && /hidden/.test(readFileSync(join(t.container, 'submodule-pins.config'), 'utf8')), false);
+  recovers(t, join(t.container, 'git', 'refs', 'heads', 'hidden'));
 });
