@@ -76,6 +76,18 @@ const PLANTS: Plant[] = [
     planted: (wt) => existsSync(join(wt, 'conf34-staged', '.git')) && !existsSync(join(wt, '.gitmodules')),
   },
   {
+    name: 'a submodule name only a commit named by a ref linked to a file in the worktree has (no branch, no reflog), for your checkout of that ref',
+    script: (m) =>
+      [
+        `${nestedRepo('conf34-linked', m)} && printf ${section('conf34-linked', 'conf34-linked')} >> .gitmodules`,
+        `git add .gitmodules conf34-linked 2>/dev/null && git commit -qm 'conf34: linked' && git rev-parse HEAD > conf34-linked-ref && git reset -q --hard HEAD~1`,
+        'rm -f "$(git rev-parse --git-path ORIG_HEAD)" && for f in $(find "$SHADOW/logs" "$ADMIN/logs" -type f); do : > "$f"; done && ln -s "$PWD/conf34-linked-ref" "$SHADOW/refs/heads/conf34-linked"',
+      ].join(' && '),
+    planted: (wt, container) => existsSync(join(wt, 'conf34-linked', '.git')) && lstatSync(join(container, 'git', 'refs', 'heads', 'conf34-linked'), { throwIfNoEntry: false })?.isSymbolicLink() === true,
+    userSteps: () => ['git checkout conf34-linked', 'git status'],
+    after: 'git checkout -q -f agent/t',
+  },
+  {
     name: 'a gitlink checked out as a nested repo (fsmonitor, filter) with no .gitmodules, for your git add -A/-u/./commit -a/stash with local changes',
     script: (m) => `${nestedRepo('conf34-bare', m)} && git add conf34-bare 2>/dev/null && git -c diff.ignoreSubmodules=none commit -qm 'conf34: bare gitlink' 2>/dev/null && touch -d 2001-01-01 conf34-bare/n`,
     planted: (wt) => existsSync(join(wt, 'conf34-bare', '.git')),

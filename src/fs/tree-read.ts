@@ -5,8 +5,10 @@ import { openDirNoFollow, procFdWorks } from './tree-remove.js';
  * Reading the small files of a tree an agent can write (its git admin dir and refs), by
  * the unfenced host, without following a link the agent swaps in: directories are opened
  * with O_NOFOLLOW and their entries reached through `/proc/self/fd/<fd>/<name>`, as in
- * tree-remove.ts, and each file is opened with O_NOFOLLOW. A link is never followed: it is
- * skipped, or handed to `onLink` with its text for the caller to judge.
+ * tree-remove.ts, and each file is opened with O_NOFOLLOW. A link is skipped unless the
+ * caller's `onLink` asks for it to be read as the program the tree is for would (git reads
+ * a loose ref through a link): then only a regular file behind it is read, within the same
+ * bounds, and anything else there fails the walk.
  * Where /proc is missing (macOS) it walks by path with lstat, which a swap mid-walk can beat.
  *
  * The walk is bounded, and its bounds fail closed: the agent can plant thousands of big
@@ -25,8 +27,8 @@ export interface ReadLimits {
   maxDepth: number;
   /** The total the walks sharing it may read; going past it fails the walk. */
   budget: ReadBudget;
-  /** Each symbolic link met, with its text (never followed); it may throw IncompleteRead. Without it links are skipped. */
-  onLink?: (relPath: string, target: string, shown: string) => void;
+  /** Each symbolic link met, with its text: 'read' reads the regular file it leads to as if it were there. Without it links are skipped. */
+  onLink?: (relPath: string, target: string) => 'skip' | 'read';
 }
 
 /** Entries seen and bytes read by the walks that share it (those of one scan), and their bounds. */
@@ -113,7 +115,9 @@ export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: 
       } catch {
         return; // gone (swapped) since the lstat
       }
-      limits.onLink(relPath, target, shown);
+      if (limits.onLink(relPath, target) === 'skip') return;
+      const content = readThroughLink(path, shown, target, limits.maxFileBytes, budget);
+      visit(relPath, content);
     }
   }
 }
@@ -145,6 +149,32 @@ function readBoundedFile(path: string, shown: string, maxBytes: number, budget: 
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
     if (st.size > maxBytes) throw new IncompleteRead(shown, `is larger than the ${sizeText(maxBytes)} the scan reads of one file (${st.size} bytes)`);
+    if (budget.bytes + st.size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
+    budget.bytes += st.size;
+    return readAll(fd, st.size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The regular file a link leads to, opened as a program following the link would, but
+ * without waiting (a FIFO there would hang the host). A link to a directory, to nothing,
+ * or to anything but a regular file fails the walk: what the program would make of it
+ * cannot be read here (a directory of refs elsewhere, a file that appears later).
+ */
+function readThroughLink(path: string, shown: string, target: string, maxBytes: number, budget: ReadBudget): Buffer {
+  const refuse = (what: string) => new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}) ${what}`);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw refuse(`that cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw refuse(st.isDirectory() ? 'to a directory' : 'to something other than a regular file');
+    if (st.size > maxBytes) throw new IncompleteRead(shown, `leads to a file larger than the ${sizeText(maxBytes)} the scan reads of one file (${st.size} bytes)`);
     if (budget.bytes + st.size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
     budget.bytes += st.size;
     return readAll(fd, st.size);

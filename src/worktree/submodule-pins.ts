@@ -153,7 +153,7 @@ function mentionedIds(layout: WorktreeLayout, record: WorktreeRecord): Set<strin
   const collect = (_: string, content: Buffer) => {
     for (const m of content.toString('latin1').matchAll(OBJECT_ID)) ids.add(m[0]);
   };
-  const limits = { maxFileBytes: SCAN_LIMITS.maxFileBytes, maxDepth: SCAN_LIMITS.maxDepth, budget: new ReadBudget(SCAN_LIMITS.maxEntries, SCAN_LIMITS.maxTotalBytes), onLink: refuseLinkGitFollows };
+  const limits = { maxFileBytes: SCAN_LIMITS.maxFileBytes, maxDepth: SCAN_LIMITS.maxDepth, budget: new ReadBudget(SCAN_LIMITS.maxEntries, SCAN_LIMITS.maxTotalBytes), onLink: linkAsGitReadsIt };
   try {
     readSmallFilesNoFollow(layout.shadowDir, { ...limits, skip: new Set(['objects', 'config', 'hooks', 'info']) }, collect);
     readSmallFilesNoFollow(layout.adminDir, { ...limits, skip: new Set(['index']) }, collect);
@@ -169,16 +169,14 @@ function mentionedIds(layout: WorktreeLayout, record: WorktreeRecord): Set<strin
 }
 
 /**
- * A link in the git state that git would follow. Git reads a link whose text is a ref name
- * (`refs/...`, git's old symbolic refs) as a symbolic ref, never opening it: the ref it
- * names is read from the tree scanned here. Any other link git opens and reads, or lists as
- * a directory of refs, wherever it points (a file the agent wrote in its worktree, say):
- * the scan, which never follows a link, would miss what it names, so it refuses.
+ * How git reads a link in its state: one whose text is a ref name (`refs/...`, git's old
+ * symbolic refs) names that ref, read from the tree scanned here, and is never opened.
+ * Any other link git opens and reads wherever it points (a file the agent wrote in its
+ * worktree, say), so the scan reads it too: a commit named only there is still pinned.
  */
 const SYMREF_TEXT = /^refs\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-function refuseLinkGitFollows(_relPath: string, target: string, shown: string): void {
-  if (SYMREF_TEXT.test(target) && !target.includes('..') && !/\.lock(?:\/|$)/.test(target)) return;
-  throw new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}) that git would follow out of what the scan reads`);
+function linkAsGitReadsIt(_relPath: string, target: string): 'skip' | 'read' {
+  return SYMREF_TEXT.test(target) && !target.includes('..') && !/\.lock(?:\/|$)/.test(target) ? 'skip' : 'read';
 }
 
 /** Those of `ids` in the task's object stores, by type: commits (and tags), trees, blobs. */

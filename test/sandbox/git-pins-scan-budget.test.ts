@@ -97,7 +97,7 @@ test('a refs directory the agent made unreadable is refused, not skipped', { ski
   recovers(t, join(t.container, 'git', 'refs', 'heads', 'sealed'));
 });
 
-test('a ref that is a link out of the git state is refused, not skipped: git follows it to what the agent wrote elsewhere', { skip }, () => {
+test('a ref that is a link to a file the agent wrote elsewhere is read as git reads it: the commit it names is pinned', { skip }, () => {
   const t = stage('pins-budget-link');
   // A commit whose .gitmodules names "hidden", then every ordinary trace of it gone
   // (branch, reflogs): only a link in refs/heads, to a file in the worktree, names it.
@@ -113,7 +113,20 @@ test('a ref that is a link out of the git state is refused, not skipped: git fol
   );
   const wt = join(t.s.root, 'repo-a');
   assert.match(must('git for-each-ref --format="%(refname)" refs/heads/hidden', wt, t.s.env), /refs\/heads\/hidden/, 'git does not follow the link: the plant proves nothing');
-  refused(t, /refs\/heads\/hidden is a link \(to ".*\.hidden-ref"\) that git would follow/);
-  assert.equal(existsSync(join(t.container, 'submodule-pins.config')) && /hidden/.test(readFileSync(join(t.container, 'submodule-pins.config'), 'utf8')), false);
-  recovers(t, join(t.container, 'git', 'refs', 'heads', 'hidden'));
+  const ls = celistra(['worktree', 'ls'], t.repo, t.s.env);
+  assert.equal(ls.status, 0, ls.stderr);
+  assert.match(readFileSync(join(t.container, 'submodule-pins.config'), 'latin1'), /\[submodule "hidden"\]/, 'the name only the linked ref reaches was not pinned');
+});
+
+test('a ref that is a link to a directory, to nothing or to a FIFO is refused, not skipped', { skip }, () => {
+  const t = stage('pins-budget-badlink');
+  for (const [name, plant, expected] of [
+    ['dir', 'mkdir -p .refdir && ln -s "$PWD/.refdir" "$d/refs/heads/dir"', /refs\/heads\/dir is a link \(to ".*\.refdir"\) to a directory/],
+    ['dangling', 'ln -s "$PWD/.nothing" "$d/refs/heads/dangling"', /refs\/heads\/dangling is a link \(to ".*\.nothing"\) that cannot be read \(ENOENT\)/],
+    ['fifo', 'mkfifo .fifo && ln -s "$PWD/.fifo" "$d/refs/heads/fifo"', /refs\/heads\/fifo is a link \(to ".*\.fifo"\) to something other than a regular file/],
+  ] as const) {
+    fenced(t, plant);
+    refused(t, expected);
+    recovers(t, join(t.container, 'git', 'refs', 'heads', name));
+  }
 });
