@@ -145,3 +145,27 @@ test('the fleet stream pushes an agent whose diff stat changed when nothing else
     await cleanup(sb, daemon);
   }
 });
+
+test('a pull from a terminal (celistra pull) moves the row\'s stat while a client follows the events, as the dashboard does', async () => {
+  const sb = makeSandbox();
+  const daemon = await startDaemonProcess(sb);
+  let events: WebSocket | undefined;
+  try {
+    const { repo } = taskRepo(sb, 'cli-pulled');
+    const commit = 'git -c user.email=a@example.com -c user.name=agent commit -qm';
+    await spawnAgent(sb, 'cli-pulled', ['sh', '-c', `echo feature > feat.txt && git add feat.txt && ${commit} feature; echo DONE; exec sleep 300`], { worktree: 'cli-pulled', repo, workspace: undefined });
+    await waitFor('the commit', async () => (await sb.client.logs('cli-pulled')).includes('DONE') || undefined, 30_000);
+    await waitFor('the stat of the commit', async () => (JSON.stringify(okCounts(await statOf(sb, 'cli-pulled'))) === JSON.stringify({ files: 1, added: 1, removed: 0 }) ? true : undefined), 30_000);
+    // The dashboard's activity feed: an events stream, whose follower reads the log.
+    events = new WebSocket(`ws+unix://${sb.client.socketPath}:/v1/events/stream`);
+    await new Promise((r, j) => events!.once('open', r).once('error', j));
+    // The agent prints nothing more and does not exit: only the pull can move its stat.
+    const pulled = spawnSync(process.execPath, [CLI_MAIN, 'pull', 'cli-pulled'], { cwd: repo, env: sb.env, encoding: 'utf8' });
+    assert.equal(pulled.status, 0, pulled.stderr);
+    const empty = JSON.stringify({ files: 0, added: 0, removed: 0 });
+    await waitFor('the stat after the terminal pull', async () => (JSON.stringify(okCounts(await statOf(sb, 'cli-pulled'))) === empty ? true : undefined), 20_000);
+  } finally {
+    events?.terminate();
+    await cleanup(sb, daemon);
+  }
+});

@@ -164,9 +164,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       concurrency: Math.max(1, GIT_WORKERS - 1),
     });
     diffStats = stats;
-    // A run's end or start changes what its task holds: measured again at once.
+    // A run's end or start changes what its task holds, and a pull its base: measured
+    // again at once. A pull from a terminal reaches here when its spooled event is taken
+    // in, which any read of the log does (the dashboard's activity feed polls it); the
+    // task's agent is the agent of the task's name, as the pull route takes it.
     const unsubscribeStats = audit.subscribe((row) => {
-      if (row.agent && (row.type === 'exit' || row.type === 'restart' || row.type === 'spawn')) stats.refreshNow(row.agent);
+      if (row.agent && (row.type === 'exit' || row.type === 'restart' || row.type === 'spawn' || row.type === 'pull')) stats.refreshNow(row.agent);
     });
     for (const a of supervisor.list()) stats.get(a.name);
     const route = createRouter(supervisor, info, audit, approvals, requestStop, { pool: gitPool, diffStats: stats });
