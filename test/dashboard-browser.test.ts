@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { agent, cleanup, makeSandbox, spawnAgent, waitFor, type Sandbox } from './daemon-harness.js';
 import type { ApprovalView } from '../src/approvals/request.js';
@@ -179,6 +180,30 @@ test('the spawn form starts an agent with the given command, one argument per li
   assert.deepEqual(spawned.argv, ['sh', '-c', 'echo "ready $GREETING"; while read x; do echo "got $x"; done']);
   assert.deepEqual(spawned.envKeys, ['GREETING']);
   await waitFor('its output', async () => (await sb.client.logs('foxtrot')).includes('ready from the form') || undefined, 15_000);
+  await page.context().close();
+});
+
+test('the spawn form passes approval rules and what the terminal may pass, as ctl spawn --approve/--auto-deny/--allow-terminal', { skip }, async () => {
+  const page = await openDashboard();
+  await page.click('#new-agent');
+  await page.fill('#spawn-form [name=name]', 'hotel');
+  await page.fill('#spawn-form [name=workspace]', sb.workspace);
+  await page.fill('#spawn-form [name=argv]', ['sh', '-c', 'echo ready; exec sleep 300'].join('\n'));
+  await page.selectOption('#spawn-form [name=approvalsOtherwise]', 'deny');
+  await page.fill('#spawn-form [name=approvalsAsk]', 'Bash(git push:*)\nWebFetch');
+  await page.check('#spawn-form [name=terminalAllow][value=title]');
+  await page.check('#spawn-form [name=terminalAllow][value=notify]');
+  await page.click('#spawn-submit');
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'hotel' && s === 'running'), 'hotel on the page');
+  assert.deepEqual((await agent(sb, 'hotel')).terminalAllow, ['title', 'notify']);
+  // The rules are in the daemon's record of the agent (no listing shows them).
+  const db = new Database(join(sb.paths.stateDir, 'agents.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT record FROM agents WHERE name = ?').get('hotel') as { record: string };
+    assert.deepEqual(JSON.parse(row.record).spec.approvals, { ask: ['Bash(git push:*)', 'WebFetch'], otherwise: 'deny' });
+  } finally {
+    db.close();
+  }
   await page.context().close();
 });
 

@@ -38,6 +38,14 @@ export function spawnRequest(form: HTMLFormElement): Record<string, unknown> {
   }
   // Limits as `--max-procs/--memory/--cpu` give them: strings the daemon parses (policy/limits.ts).
   for (const key of ['maxProcs', 'memory', 'cpu']) if (field(key)) body[key] = field(key);
+  // As `ctl spawn --approve/--auto-allow/--auto-deny`: left out when it is the default
+  // (every request to a person); the daemon checks the patterns (approvals/rules.ts).
+  const ask = pathLines((form.elements.namedItem('approvalsAsk') as HTMLTextAreaElement).value).map((p) => p.trim());
+  const otherwise = field('approvalsOtherwise') || 'person';
+  if (ask.length || otherwise !== 'person') body.approvals = { ask, otherwise };
+  // As `--allow-terminal`: none unless ticked.
+  const terminalAllow = [...form.querySelectorAll<HTMLInputElement>('input[name=terminalAllow]:checked')].map((i) => i.value);
+  if (terminalAllow.length) body.terminalAllow = terminalAllow;
   return body;
 }
 
