@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readlinkSync, readSync, type Dir } from 'node:fs';
 import { openDirNoFollow, procFdWorks } from './tree-remove.js';
+import { openRegularBehindLink } from './link-target.js';
 
 /**
  * Reading the small files of a tree an agent can write (its git admin dir and refs), by
@@ -7,8 +8,8 @@ import { openDirNoFollow, procFdWorks } from './tree-remove.js';
  * with O_NOFOLLOW and their entries reached through `/proc/self/fd/<fd>/<name>`, as in
  * tree-remove.ts, and each file is opened with O_NOFOLLOW. A link is skipped unless the
  * caller's `onLink` asks for it to be read as the program the tree is for would (git reads
- * a loose ref through a link): then only a regular file behind it is read, within the same
- * bounds, and anything else there fails the walk.
+ * a loose ref through a link): then only a regular file behind it is opened and read,
+ * within the same bounds, and anything else there fails the walk.
  * Where /proc is missing (macOS) it walks by path with lstat, which a swap mid-walk can beat.
  *
  * The walk is bounded, and its bounds fail closed: the agent can plant thousands of big
@@ -84,14 +85,15 @@ export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: 
         if (depth === 0 && limits.skip?.has(name)) continue;
         const relPath = rel ? `${rel}/${name}` : name;
         if (++budget.entries > budget.maxEntries) throw new IncompleteRead(`${root}/${relPath}`, `is past the ${budget.maxEntries} entries the scan reads in all`);
-        visitEntry(`${dir}/${name}`, relPath, depth);
+        visitEntry(dir, name, relPath, depth);
       }
     } finally {
       handle.closeSync();
     }
   }
 
-  function visitEntry(path: string, relPath: string, depth: number): void {
+  function visitEntry(dir: string, name: string, relPath: string, depth: number): void {
+    const path = `${dir}/${name}`;
     const shown = `${root}/${relPath}`;
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st) return;
@@ -116,8 +118,9 @@ export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: 
         return; // gone (swapped) since the lstat
       }
       if (limits.onLink(relPath, target) === 'skip') return;
-      const content = readThroughLink(path, shown, target, limits.maxFileBytes, budget);
-      visit(relPath, content);
+      // Where /proc is missing the link cannot be resolved without following it: refused.
+      if (!viaFd) throw new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}), read only where /proc/self/fd is (Linux)`);
+      visit(relPath, readThroughLink(dir, shown, target, limits.maxFileBytes, budget));
     }
   }
 }
@@ -158,28 +161,22 @@ function readBoundedFile(path: string, shown: string, maxBytes: number, budget: 
 }
 
 /**
- * The regular file a link leads to, opened as a program following the link would, but
- * without waiting (a FIFO there would hang the host). A link to a directory, to nothing,
- * or to anything but a regular file fails the walk: what the program would make of it
- * cannot be read here (a directory of refs elsewhere, a file that appears later).
+ * The regular file a link leads to, resolved without opening anything else on the way
+ * (link-target.ts), read within the same bounds. A link to a directory, to nothing, or
+ * to anything but a regular file fails the walk: what the program the tree is for would
+ * make of it cannot be read here (a directory of refs elsewhere, a file that appears later).
  */
-function readThroughLink(path: string, shown: string, target: string, maxBytes: number, budget: ReadBudget): Buffer {
-  const refuse = (what: string) => new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}) ${what}`);
-  let fd: number;
+function readThroughLink(linkDir: string, shown: string, target: string, maxBytes: number, budget: ReadBudget): Buffer {
+  const opened = openRegularBehindLink(linkDir, target);
+  if ('refused' in opened) throw new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}) that ${opened.refused}`);
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw refuse(`that cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw refuse(st.isDirectory() ? 'to a directory' : 'to something other than a regular file');
-    if (st.size > maxBytes) throw new IncompleteRead(shown, `leads to a file larger than the ${sizeText(maxBytes)} the scan reads of one file (${st.size} bytes)`);
-    if (budget.bytes + st.size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
-    budget.bytes += st.size;
-    return readAll(fd, st.size);
+    const size = fstatSync(opened.fd).size;
+    if (size > maxBytes) throw new IncompleteRead(shown, `leads to a file larger than the ${sizeText(maxBytes)} the scan reads of one file (${size} bytes)`);
+    if (budget.bytes + size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
+    budget.bytes += size;
+    return readAll(opened.fd, size);
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 

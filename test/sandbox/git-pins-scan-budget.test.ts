@@ -118,12 +118,14 @@ test('a ref that is a link to a file the agent wrote elsewhere is read as git re
   assert.match(readFileSync(join(t.container, 'submodule-pins.config'), 'latin1'), /\[submodule "hidden"\]/, 'the name only the linked ref reaches was not pinned');
 });
 
-test('a ref that is a link to a directory, to nothing or to a FIFO is refused, not skipped', { skip }, () => {
+test('a ref that is a link to a directory, to nothing, to a FIFO or to a device is refused, not skipped', { skip }, () => {
   const t = stage('pins-budget-badlink');
   for (const [name, plant, expected] of [
-    ['dir', 'mkdir -p .refdir && ln -s "$PWD/.refdir" "$d/refs/heads/dir"', /refs\/heads\/dir is a link \(to ".*\.refdir"\) to a directory/],
-    ['dangling', 'ln -s "$PWD/.nothing" "$d/refs/heads/dangling"', /refs\/heads\/dangling is a link \(to ".*\.nothing"\) that cannot be read \(ENOENT\)/],
-    ['fifo', 'mkfifo .fifo && ln -s "$PWD/.fifo" "$d/refs/heads/fifo"', /refs\/heads\/fifo is a link \(to ".*\.fifo"\) to something other than a regular file/],
+    ['dir', 'mkdir -p .refdir && ln -s "$PWD/.refdir" "$d/refs/heads/dir"', /refs\/heads\/dir is a link \(to ".*\.refdir"\) that leads to a directory/],
+    ['dangling', 'ln -s "$PWD/.nothing" "$d/refs/heads/dangling"', /refs\/heads\/dangling is a link \(to ".*\.nothing"\) that leads to nothing \(\.nothing is missing\)/],
+    ['fifo', 'mkfifo .fifo && ln -s "$PWD/.fifo" "$d/refs/heads/fifo"', /refs\/heads\/fifo is a link \(to ".*\.fifo"\) that leads to something other than a regular file/],
+    // Through a link of its own in the way: resolved a step at a time, the device never opened.
+    ['device', 'ln -s /dev .devdir && ln -s "$PWD/.devdir/null" "$d/refs/heads/device"', /refs\/heads\/device is a link \(to ".*\.devdir\/null"\) that leads to something other than a regular file/],
   ] as const) {
     fenced(t, plant);
     refused(t, expected);

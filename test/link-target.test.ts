@@ -1,0 +1,82 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { openRegularBehindLink } from '../src/fs/link-target.js';
+
+// The host resolves a link the agent wrote a step at a time and opens only a regular
+// file at its end (src/fs/link-target.ts): never a device, a FIFO or a directory.
+
+const linux = process.platform === 'linux' && existsSync('/proc/self/fd');
+const skip = linux ? false : 'resolves through /proc/self/fd (Linux only)';
+
+function tree(): { root: string; dirFd: number; dir: string } {
+  const root = mkdtempSync(join(tmpdir(), 'celistra-link-target-'));
+  mkdirSync(join(root, 'refs'));
+  const dirFd = openSync(join(root, 'refs'), 'r');
+  return { root, dirFd, dir: `/proc/self/fd/${dirFd}` };
+}
+
+function read(dir: string, text: string): string {
+  const r = openRegularBehindLink(dir, text);
+  if ('refused' in r) return `refused: ${r.refused}`;
+  try {
+    return readFileSync(r.fd, 'utf8');
+  } finally {
+    closeSync(r.fd);
+  }
+}
+
+test('relative, absolute, .. and chained links reach the regular file as the kernel would', { skip }, () => {
+  const { root, dirFd, dir } = tree();
+  try {
+    writeFileSync(join(root, 'id'), 'abc\n');
+    mkdirSync(join(root, 'sub'));
+    symlinkSync('../id', join(root, 'sub', 'up'));
+    symlinkSync(join(root, 'sub'), join(root, 'subdir-link'));
+    assert.equal(read(dir, '../id'), 'abc\n');
+    assert.equal(read(dir, join(root, 'id')), 'abc\n');
+    assert.equal(read(dir, '../sub/up'), 'abc\n');
+    assert.equal(read(dir, `${join(root, 'subdir-link')}/up`), 'abc\n');
+    assert.equal(read(dir, './../sub/../id'), 'abc\n');
+  } finally {
+    closeSync(dirFd);
+  }
+});
+
+test('a directory, nothing, a loop of links and a device are refused', { skip }, () => {
+  const { root, dirFd, dir } = tree();
+  try {
+    symlinkSync('loop-b', join(root, 'loop-a'));
+    symlinkSync('loop-a', join(root, 'loop-b'));
+    assert.match(read(dir, '..'), /^refused: leads to a directory/);
+    assert.match(read(dir, '../missing'), /^refused: leads to nothing/);
+    assert.match(read(dir, '../loop-a'), /^refused: passes more than 40 links/);
+    assert.match(read(dir, '/dev/null'), /^refused: leads to something other than a regular file/);
+    writeFileSync(join(root, 'file'), 'x');
+    assert.match(read(dir, '../file/deeper'), /^refused: leads through file, which is not a directory/);
+  } finally {
+    closeSync(dirFd);
+  }
+});
+
+test('a FIFO at the end is refused without being opened (a writer waiting on it stays blocked)', { skip }, async () => {
+  const { root, dirFd, dir } = tree();
+  const fifo = join(root, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const marker = join(root, 'opened');
+  // The writer's open blocks until some reader opens the FIFO: the marker says one did.
+  const writer = spawn('sh', ['-c', `echo x > '${fifo}' && touch '${marker}'`], { stdio: 'ignore' });
+  try {
+    await sleep(200);
+    assert.match(read(dir, '../fifo'), /^refused: leads to something other than a regular file/);
+    await sleep(300);
+    assert.equal(existsSync(marker), false, 'the FIFO was opened: its writer went on');
+  } finally {
+    writer.kill('SIGKILL');
+    closeSync(dirFd);
+  }
+});
