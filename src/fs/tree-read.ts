@@ -142,7 +142,7 @@ function openDir(path: string, shown = path): number | undefined {
 function readBoundedFile(path: string, shown: string, maxBytes: number, budget: ReadBudget): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP' || code === 'ENOENT') return undefined;
@@ -195,7 +195,7 @@ function readAll(fd: number, size: number): Buffer {
 export function readFileNoFollow(path: string, maxBytes: number): Buffer | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
     return undefined;
   }
