@@ -4,7 +4,6 @@ import { celistraPaths } from '../../policy/paths.js';
 import { DaemonClient } from '../../daemon/client.js';
 import { TERMINAL_ENTER, TERMINAL_RESTORE } from '../../terminal/output-filter.js';
 import { runCommand } from '../command.js';
-import { survivesTerminalHangup } from '../../run/terminal-exit.js';
 
 /** Ctrl-\ : detaches (the agent keeps running). Not Ctrl-C, which belongs to the agent. */
 export const DETACH_KEY = 0x1c;
@@ -75,10 +74,7 @@ function relay(ws: WebSocket, name: string, readOnly: boolean): Promise<number> 
       resolve(detached || code === 1000 ? 0 : 72);
     });
     ws.on('error', () => ws.terminate());
-    if (stdin.isTTY) {
-      survivesTerminalHangup();
-      stdin.setRawMode(true);
-    }
+    if (stdin.isTTY) stdin.setRawMode(true);
     // The alternate screen, as tmux does: detach gives the user's screen and scrollback back.
     if (stdout.isTTY) stdout.write(TERMINAL_ENTER);
     stdin.on('data', onInput);
