@@ -129,3 +129,27 @@ test('daemon install writes a systemd user unit that keeps agents alive across d
     await cleanup(sb);
   }
 });
+
+test('ctl attach whose terminal hangs up ends by the hangup, not a crash, and leaves the agent running', async () => {
+  const sb = makeSandbox();
+  const daemon = await startDaemonProcess(sb);
+  try {
+    await spawnAgent(sb, 'hup', ['sh', '-c', 'echo drawn; while read x; do echo "got $x"; done']);
+    await waitFor('drawn', async () => (await sb.client.logs('hup')).includes('drawn') || undefined);
+    const term = pty.spawn(process.execPath, [CLI_MAIN, 'ctl', 'attach', 'hup'], { cols: 80, rows: 24, env: sb.env as Record<string, string> });
+    let seen = '';
+    term.onData((d) => (seen += d));
+    const exited = new Promise<{ exitCode: number; signal?: number }>((r) => term.onExit(r));
+    await waitFor('the screen', () => seen.includes('drawn') || undefined);
+    // Close the master side: a hangup (SIGHUP, then EIO on the terminal). node-pty's
+    // UnixTerminal has destroy(); its IPty type does not.
+    (term as unknown as { destroy(): void }).destroy();
+    const { signal } = await exited;
+    // The hangup's SIGHUP ends it, as any terminal program; never a crash of its own
+    // (SIGABRT/SIGSEGV: Node's exit-time restore of a raw-mode terminal that is gone).
+    assert.ok(signal === undefined || signal === 0 || signal === 1, `ctl attach died of signal ${signal}`);
+    assert.equal((await agent(sb, 'hup')).state, 'running', 'the agent did not outlive the attach');
+  } finally {
+    await cleanup(sb, daemon);
+  }
+});

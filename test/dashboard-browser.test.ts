@@ -186,7 +186,7 @@ test('the spawn form starts an agent with the given command, one argument per li
 test('the spawn form passes approval rules and what the terminal may pass, as ctl spawn --approve/--auto-deny/--allow-terminal', { skip }, async () => {
   const page = await openDashboard();
   await page.click('#new-agent');
-  await page.fill('#spawn-form [name=name]', 'hotel');
+  await page.fill('#spawn-form [name=name]', 'form-rules');
   await page.fill('#spawn-form [name=workspace]', sb.workspace);
   await page.fill('#spawn-form [name=argv]', ['sh', '-c', 'echo ready; exec sleep 300'].join('\n'));
   await page.selectOption('#spawn-form [name=approvalsOtherwise]', 'deny');
@@ -194,12 +194,12 @@ test('the spawn form passes approval rules and what the terminal may pass, as ct
   await page.check('#spawn-form [name=terminalAllow][value=title]');
   await page.check('#spawn-form [name=terminalAllow][value=notify]');
   await page.click('#spawn-submit');
-  await waitForRows(page, (r) => r.some(([n, s]) => n === 'hotel' && s === 'running'), 'hotel on the page');
-  assert.deepEqual((await agent(sb, 'hotel')).terminalAllow, ['title', 'notify']);
+  await waitForRows(page, (r) => r.some(([n, s]) => n === 'form-rules' && s === 'running'), 'form-rules on the page');
+  assert.deepEqual((await agent(sb, 'form-rules')).terminalAllow, ['title', 'notify']);
   // The rules are in the daemon's record of the agent (no listing shows them).
   const db = new Database(join(sb.paths.stateDir, 'agents.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare('SELECT record FROM agents WHERE name = ?').get('hotel') as { record: string };
+    const row = db.prepare('SELECT record FROM agents WHERE name = ?').get('form-rules') as { record: string };
     assert.deepEqual(JSON.parse(row.record).spec.approvals, { ask: ['Bash(git push:*)', 'WebFetch'], otherwise: 'deny' });
   } finally {
     db.close();

@@ -128,6 +128,37 @@ test('a failed computation is published with its reason; a removed agent is forg
   h.tracker.close();
 });
 
+test('failures in a row double the interval of output-driven refreshes; a success resets it; an exit still goes at once', async () => {
+  const h = harness({ a: '/w/a' }, 250);
+  h.tracker.get('a');
+  h.calls[0]!.finish(new Error('git diff ran longer than 20 s and was stopped'));
+  await tick();
+  // One failure: the next output-driven computation waits 2 intervals (500 ms), not 1.
+  for (let i = 0; i < 10; i++) h.tracker.outputMoved('a');
+  await sleep(300);
+  assert.equal(h.calls.length, 1, 'retried after one interval despite the failure');
+  await sleep(350);
+  assert.equal(h.calls.length, 2, 'not retried after two intervals');
+  h.calls[1]!.finish(new Error('again'));
+  await tick();
+  // Two failures: 4 intervals (1 s).
+  h.tracker.outputMoved('a');
+  await sleep(600);
+  assert.equal(h.calls.length, 2, 'retried before four intervals after two failures');
+  // An exit is measured at once whatever the backoff.
+  h.tracker.refreshNow('a');
+  assert.equal(h.calls.length, 3, 'an exit waited for the backoff');
+  h.calls[2]!.finish({ files: 1, added: 1, removed: 0 });
+  await tick();
+  // A success: back to one interval.
+  h.tracker.outputMoved('a');
+  await sleep(400);
+  assert.equal(h.calls.length, 4, 'the interval did not reset after a success');
+  h.calls[3]!.finish({ files: 1, added: 2, removed: 0 });
+  await tick();
+  h.tracker.close();
+});
+
 test('the pool runs jobs in worker threads: the event loop stays free while git works, one job per key at a time', async () => {
   // A stand-in worker that blocks its own thread 300 ms per job, as a long git would.
   const src = `import { parentPort } from 'node:worker_threads';

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gitGrantsFor } from '../src/worktree/grants.js';
+import { gitGrantsFor, recordedWorktree } from '../src/worktree/grants.js';
+import { mirrorMainRefs } from '../src/worktree/shadow.js';
+import { layoutOf } from '../src/worktree/record.js';
 import { buildPolicy } from '../src/policy/policy.js';
 import { celistraPaths } from '../src/policy/paths.js';
 import { celistra, makeRepo, must, scratch, write } from './worktree-fixture.js';
@@ -103,6 +105,13 @@ test('refreshing the view of main deletes nothing through a symlink the agent pu
   mkdirSync(join(outside, 'heads'), { recursive: true });
   write(join(outside, 'heads', 'main'), 'precious\n');
   must(`mv ${shadow}/refs ${shadow}/refs.real && ln -s ${outside} ${shadow}/refs`, s.root, s.env);
-  gitGrantsFor(wt);
+  // The pins scan, which runs first, refuses a link to a directory in the git state (git
+  // would list refs there): the run is refused before anything is refreshed.
+  assert.throws(() => gitGrantsFor(wt), /refs is a link \(to ".*outside"\) that leads to a directory/);
+  assert.equal(readFileSync(join(outside, 'heads', 'main'), 'utf8'), 'precious\n');
+  // The refresh itself, reached some other way, still deletes nothing through the link.
+  const found = recordedWorktree(wt);
+  assert.ok(found);
+  mirrorMainRefs(layoutOf(found.record), { top: found.record.repo, commonDir: found.record.commonDir }, found.record.branch);
   assert.equal(readFileSync(join(outside, 'heads', 'main'), 'utf8'), 'precious\n');
 });

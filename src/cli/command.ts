@@ -25,8 +25,13 @@ export async function runCommand(body: () => Promise<number | void>): Promise<ne
     }
   }
   process.exitCode = status;
-  // Let stdout/stderr drain before leaving; citty would otherwise keep going.
-  await new Promise<void>((r) => process.stdout.write('', () => r()));
+  // Let stdout/stderr drain before leaving; citty would otherwise keep going. A stdout
+  // that is gone (a terminal that hung up: EIO; a closed pipe: EPIPE) must not replace
+  // the status with Node's crash on an unhandled stream error.
+  await new Promise<void>((r) => {
+    process.stdout.once('error', () => r());
+    process.stdout.write('', () => r());
+  });
   process.exit(status);
 }
 

@@ -11,7 +11,7 @@ import { RunAudit } from '../run/audit.js';
 import { execIntoHelper } from '../run/launch-exec.js';
 import { guardAgainstOrphans, type OrphanGuard } from '../run/orphans.js';
 import { isTerminal } from '../run/is-terminal.js';
-import { leaveTerminalsAlone } from '../run/terminal-exit.js';
+import { leaveTerminalsAlone, survivesTerminalHangup } from '../run/terminal-exit.js';
 import { prepareStdioRelay } from '../run/stdio-relay.js';
 import { STDIO_NAMES, needsRelay, stdioRoutes, type StdioRoutes } from '../run/stdio-kind.js';
 import { runLimits, type RunLimits } from '../run/limits.js';
@@ -88,6 +88,7 @@ export async function runFenced({ flags, command: argv }: RunArgs): Promise<numb
     const interactive = isTerminal(0) && isTerminal(1);
     // Node's restore of the terminal at exit would undo what others set meanwhile (run/terminal-exit.ts).
     if (!interactive) leaveTerminalsAlone();
+    else survivesTerminalHangup();
     // `--no-name` and `--no-worktree` name nothing, so the default applies (citty's reading
     // recorded the agent as null).
     const agent = unlessNegated(flags.name) ?? unlessNegated(flags.worktree) ?? taskName(policy.workspace, policy.git?.branch);

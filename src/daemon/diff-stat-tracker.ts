@@ -2,6 +2,12 @@ import type { DiffCounts, DiffStat } from './diff-stat.js';
 
 /** A running agent's stat is computed again at most this often, and only when its output moved. */
 export const DEFAULT_STAT_INTERVAL_MS = 5_000;
+/**
+ * After failed computations the interval doubles per failure in a row, up to this: a stat
+ * that fails by git's time limit (an agent's FIFO where git reads) held a worker 20 s each
+ * time, and an agent that keeps printing would have it retried every interval.
+ */
+export const MAX_FAILED_STAT_INTERVAL_MS = 5 * 60_000;
 
 export interface DiffStatTrackerOptions {
   /** Compute an agent's counts (null: not a task worktree); runs git off the event loop. */
@@ -26,6 +32,8 @@ interface Entry {
   dirty: boolean;
   /** An exit, restart or pull: compute as soon as a slot is free, whatever the interval. */
   urgent: boolean;
+  /** Computations that failed in a row: each doubles the periodic interval (MAX_FAILED_STAT_INTERVAL_MS). */
+  failures: number;
   waiting: boolean;
   timer?: NodeJS.Timeout;
 }
@@ -100,14 +108,15 @@ export class DiffStatTracker {
   private enrol(agent: string): Entry | undefined {
     const workspace = this.opts.workspaceOf(agent);
     if (workspace === undefined || this.closed) return undefined;
-    const entry: Entry = { workspace, stat: undefined, startedAt: 0, running: false, dirty: false, urgent: true, waiting: false };
+    const entry: Entry = { workspace, stat: undefined, startedAt: 0, running: false, dirty: false, urgent: true, waiting: false, failures: 0 };
     this.entries.set(agent, entry);
     this.enqueue(agent, entry);
     return entry;
   }
 
   private schedule(agent: string, entry: Entry): void {
-    const wait = entry.startedAt + this.intervalMs - this.now();
+    const interval = entry.failures === 0 ? this.intervalMs : Math.min(this.intervalMs * 2 ** entry.failures, Math.max(this.intervalMs, MAX_FAILED_STAT_INTERVAL_MS));
+    const wait = entry.startedAt + interval - this.now();
     if (wait <= 0) return this.enqueue(agent, entry);
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
@@ -145,8 +154,10 @@ export class DiffStatTracker {
     try {
       const counts = await this.opts.compute(entry.workspace);
       stat = counts === null ? null : { status: 'ok', ...counts, at: this.now() };
+      entry.failures = 0;
     } catch (e) {
       stat = { status: 'failed', reason: e instanceof Error ? e.message : String(e), at: this.now() };
+      entry.failures++;
     }
     this.inFlight--;
     entry.running = false;
