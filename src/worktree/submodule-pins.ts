@@ -265,10 +265,10 @@ function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
 /**
  * A regular file opened for reading as git would reach it, through a link too; undefined
  * for anything else (a FIFO, a device, a directory) or nothing. A plain open following the
- * link would act on a device before fstat could refuse it: a terminal the agent holds (a
- * pty it opened) would become the controlling terminal of the detached daemon, whose
- * background stat reads this while the agent runs, and the agent's ^C would then signal
- * the daemon. So the link is resolved a step at a time (link-target.ts), opening only a
+ * link would act on a device before fstat could refuse it: a FIFO's writer goes on, and a
+ * terminal without a session becomes the controlling terminal of a session leader that
+ * opens it (the detached daemon is one, and its background stat reads this while the
+ * agent runs), whose ^C then signals that process. So the link is resolved a step at a time (link-target.ts), opening only a
  * regular file at its end. Where /proc is missing (macOS) it is opened following the link,
  * without waiting and never as a controlling terminal.
  */
