@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, celistra, makeRepo, must, scratch, snapshot, type Scratch } from './worktree-fixture.js';
@@ -133,6 +134,30 @@ test('a .gitmodules that is a FIFO does not hang the run\'s after-step, ls, diff
     assert.equal(r.status, 0, `celistra ${args.join(' ')}: ${r.stderr}`);
   }
   assert.equal(existsSync(t.wt), false, 'rm left the worktree');
+});
+
+test('a .gitmodules linked to a FIFO (or a terminal) is never opened by ls, diff or rm: its waiting writer stays blocked', async () => {
+  const t = stage('pins-fifo-link');
+  // A link the agent aims at a device makes a plain open act on it: a terminal the agent
+  // holds (a pty it opened) becomes the controlling one of the detached daemon, whose
+  // stat opens it, and the agent's ^C then reaches the daemon. A FIFO shows the same open:
+  // the writer's own open waits until some reader opens it.
+  fenced(t, 'mkfifo fifo && ln -s fifo .gitmodules');
+  const marker = join(t.s.root, 'fifo-opened');
+  // Nothing is written: a reader that closes at once would kill a writing one (SIGPIPE) first.
+  const writer = spawn('sh', ['-c', `: > '${join(t.wt, 'fifo')}' && touch '${marker}'`], { stdio: 'ignore' });
+  try {
+    await sleep(200);
+    // (diff's own status is not the point here: git refuses a linked .gitmodules in an index.)
+    for (const args of [['worktree', 'ls', '--json'], ['diff', 'a', '--stat'], ['worktree', 'rm', 'a', '--force']]) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { cwd: t.repo, env: t.s.env, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.signal, null, `celistra ${args.join(' ')} hung`);
+      await sleep(300);
+      assert.equal(existsSync(marker), false, `celistra ${args.join(' ')} opened the FIFO behind .gitmodules: its writer went on`);
+    }
+  } finally {
+    writer.kill('SIGKILL');
+  }
 });
 
 test('a submodule name that is not UTF-8 is pinned byte for byte', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -69,13 +69,56 @@ test('a FIFO at the end is refused without being opened (a writer waiting on it 
   execFileSync('mkfifo', [fifo]);
   const marker = join(root, 'opened');
   // The writer's open blocks until some reader opens the FIFO: the marker says one did.
-  const writer = spawn('sh', ['-c', `echo x > '${fifo}' && touch '${marker}'`], { stdio: 'ignore' });
+  // It writes nothing: a reader that opens and closes at once would otherwise kill it
+  // (SIGPIPE) before the marker, about half the time, and hide the open.
+  const writer = spawn('sh', ['-c', `: > '${fifo}' && touch '${marker}'`], { stdio: 'ignore' });
   try {
     await sleep(200);
     assert.match(read(dir, '../fifo'), /^refused: leads to something other than a regular file/);
     await sleep(300);
     assert.equal(existsSync(marker), false, 'the FIFO was opened: its writer went on');
   } finally {
+    writer.kill('SIGKILL');
+    closeSync(dirFd);
+  }
+});
+
+// renameat2(RENAME_EXCHANGE) in a loop: the name at the link's end flips between a regular
+// file and a FIFO, never missing, as the agent can do while the daemon's stat resolves it.
+const RACER = `
+import ctypes, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = sys.argv[1].encode(), sys.argv[2].encode()
+while True:
+    libc.renameat2(-100, a, -100, b, 2)
+`;
+const python = linux && spawnSync('python3', ['-c', 'import ctypes'], { stdio: 'ignore' }).status === 0;
+
+test('a FIFO exchanged with the regular file at the end while it is resolved is never opened', { skip: skip || (!python && 'python3 (with ctypes) is needed to race renames: not found') }, async () => {
+  const { root, dirFd, dir } = tree();
+  const fifo = join(root, 'fifo');
+  writeFileSync(join(root, 'id'), 'abc\n');
+  execFileSync('mkfifo', [fifo]);
+  const marker = join(root, 'opened');
+  // The writer waits on the FIFO by a name that is not raced (a hard link to it); it writes
+  // nothing (a reader closing at once would kill it first).
+  linkSync(fifo, join(root, 'fifo-held'));
+  const writer = spawn('sh', ['-c', `: > '${join(root, 'fifo-held')}' && touch '${marker}'`], { stdio: 'ignore' });
+  const racer = spawn('python3', ['-c', RACER, join(root, 'id'), fifo], { stdio: 'ignore' });
+  try {
+    await sleep(300);
+    const until = Date.now() + 3000;
+    while (Date.now() < until && !existsSync(marker)) {
+      for (let i = 0; i < 200; i++) {
+        const r = openRegularBehindLink(dir, '../id');
+        if ('fd' in r) closeSync(r.fd);
+      }
+      await sleep(1);
+    }
+    await sleep(200);
+    assert.equal(existsSync(marker), false, 'the FIFO swapped in after the lstat was opened: its writer went on');
+  } finally {
+    racer.kill('SIGKILL');
     writer.kill('SIGKILL');
     closeSync(dirFd);
   }

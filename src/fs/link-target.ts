@@ -1,5 +1,6 @@
-import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync } from 'node:fs';
+import { closeSync, lstatSync, readlinkSync } from 'node:fs';
 import { openDirNoFollow } from './tree-remove.js';
+import { openRegularNoFollow } from './open-regular.js';
 
 /** Links followed in one resolution before it is refused (the kernel's own limit is 40). */
 const MAX_LINK_HOPS = 40;
@@ -9,9 +10,9 @@ const MAX_LINK_HOPS = 40;
  * opening nothing else on the way. The link's text is resolved one component at a time
  * from held directory descriptors (`/proc/self/fd/<fd>/<name>`, Linux): each directory is
  * opened with O_DIRECTORY|O_NOFOLLOW, each link in the way is read (never followed by the
- * kernel), and only a name lstat calls a regular file is opened, with O_NOFOLLOW|O_NONBLOCK|
- * O_NOCTTY and checked again on the descriptor. A plain open following the link would let
- * the agent point it at a device whose mere open acts (a watchdog, a tape, another
+ * kernel), and only a name lstat calls a regular file is opened, and only if it still is
+ * one (open-regular.ts: pinned with O_PATH, checked, then opened). A plain open following
+ * the link would let the agent point it at a device whose mere open acts (a watchdog, a tape, another
  * terminal becoming the daemon's controlling one), or swap a directory on the way for a
  * link there while the host resolves it. Returns the descriptor, or why it was refused.
  *
@@ -52,16 +53,14 @@ export function openRegularBehindLink(linkDir: string, text: string): { fd: numb
       }
       if (!last) return { refused: `leads through ${name}, which is not a directory` };
       if (!st.isFile()) return { refused: 'leads to something other than a regular file' };
-      let fd: number;
+      let fd: number | undefined;
       try {
-        fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+        fd = openRegularNoFollow(path);
       } catch (e) {
         return { refused: `leads to a file that cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
       }
-      if (!fstatSync(fd).isFile()) {
-        closeSync(fd);
-        return { refused: 'leads to something other than a regular file' };
-      }
+      // Swapped since the lstat (a link, a FIFO): refused as it is now.
+      if (fd === undefined) return { refused: 'leads to something other than a regular file' };
       return { fd };
     }
     return { refused: 'leads to a directory' };

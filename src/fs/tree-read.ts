@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, lstatSync, opendirSync, openSync, readlinkSync, readSync, type Dir } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, opendirSync, readlinkSync, readSync, type Dir } from 'node:fs';
 import { openDirNoFollow, procFdWorks } from './tree-remove.js';
 import { openRegularBehindLink } from './link-target.js';
+import { openRegularNoFollow } from './open-regular.js';
 
 /**
  * Reading the small files of a tree an agent can write (its git admin dir and refs), by
@@ -140,17 +141,15 @@ function openDir(path: string, shown = path): number | undefined {
  * opened: not read yet) passes the file's or the budget's bound, fails the walk.
  */
 function readBoundedFile(path: string, shown: string, maxBytes: number, budget: ReadBudget): Buffer | undefined {
-  let fd: number;
+  let fd: number | undefined;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openRegularNoFollow(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP' || code === 'ENOENT') return undefined;
-    throw new IncompleteRead(shown, `cannot be read (${code ?? (e as Error).message})`);
+    throw new IncompleteRead(shown, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
+  if (fd === undefined) return undefined;
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) return undefined;
     if (st.size > maxBytes) throw new IncompleteRead(shown, `is larger than the ${sizeText(maxBytes)} the scan reads of one file (${st.size} bytes)`);
     if (budget.bytes + st.size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
     budget.bytes += st.size;
@@ -193,16 +192,17 @@ function readAll(fd: number, size: number): Buffer {
 
 /** A regular file's content, opened without following a link; undefined for anything else or a larger file. */
 export function readFileNoFollow(path: string, maxBytes: number): Buffer | undefined {
-  let fd: number;
+  let fd: number | undefined;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    fd = openRegularNoFollow(path);
   } catch {
     return undefined;
   }
+  if (fd === undefined) return undefined;
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > maxBytes) return undefined;
-    return readAll(fd, st.size);
+    const size = fstatSync(fd).size;
+    if (size > maxBytes) return undefined;
+    return readAll(fd, size);
   } finally {
     closeSync(fd);
   }

@@ -6,7 +6,7 @@ import { alternatesList, git, gitTry, type GitRunOptions } from './git.js';
 import { layoutOf, type WorktreeRecord } from './record.js';
 import { readAgentTip, readWorktreeHead, verifyShadowObjectStore } from './shadow.js';
 import { pinSubmoduleNames } from './submodule-pins.js';
-import { guardHostGit, type HostGitGuardReport } from './host-git-guard.js';
+import { guardHostGit, guardNote, type HostGitGuardReport } from './host-git-guard.js';
 import { hasLiveLease } from './lease-liveness.js';
 
 /**
@@ -34,7 +34,7 @@ export function hostView(record: WorktreeRecord): HostView {
   // say) is no longer the user's git's to read, so the pins scan need not refuse over it.
   const guard = guardHostGit(record, layout, hasLiveLease(layout));
   // Every host-side command on a task refreshes what the user's own git there ignores.
-  pinSubmoduleNames(record);
+  refreshPins(record, guard);
   return {
     guard,
     record,
@@ -46,6 +46,21 @@ export function hostView(record: WorktreeRecord): HostView {
       env: { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternatesList([join(layout.shadowDir, 'objects')]) },
     },
   };
+}
+
+/**
+ * The pins refreshed; a refusal there still tells what the guard did just before (state it
+ * moved to the quarantine, and how to put it back), which the refused command would
+ * otherwise never print.
+ */
+function refreshPins(record: WorktreeRecord, guard: HostGitGuardReport): void {
+  try {
+    pinSubmoduleNames(record);
+  } catch (e) {
+    const done = guardNote(record.name, guard).trimEnd();
+    if (!(e instanceof CelistraError) || !done) throw e;
+    throw new CelistraError(e.code, e.message, e.hint ? `${e.hint}\n${done}` : done);
+  }
 }
 
 export function requireTip(view: HostView): string {

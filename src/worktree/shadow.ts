@@ -5,6 +5,7 @@ import { git, gitTry } from './git.js';
 import type { MainRepo } from './repo.js';
 import type { WorktreeLayout } from './record.js';
 import { unlinkBeneath } from '../fs/tree-remove.js';
+import { readFileNoFollow } from '../fs/tree-read.js';
 import { includesPins, PINS_INCLUDE } from './submodule-pins.js';
 import { hooksPathOf, installGitlinkHook } from './gitlink-hook.js';
 
@@ -225,9 +226,9 @@ export function mirrorMainRefs(layout: WorktreeLayout, repo: MainRepo, branch: s
 /** `[sha, refname]` entries of the shadow's packed-refs; peeled lines are dropped. */
 function readPackedRefs(shadowDir: string): Array<[string, string]> {
   const file = join(shadowDir, 'packed-refs');
-  if (!existsSync(file) || !lstatSync(file).isFile()) return [];
+  if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) return [];
   const entries: Array<[string, string]> = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
+  for (const line of readAgentFile(file, MAX_PACKED_REFS, 'packed-refs').split('\n')) {
     const m = /^([0-9a-f]{40}|[0-9a-f]{64}) (refs\/\S+)$/.exec(line);
     if (m) entries.push([m[1]!, m[2]!]);
   }
@@ -246,13 +247,33 @@ export function readAgentTip(layout: WorktreeLayout, branch: string): string | u
 export function readWorktreeHead(layout: WorktreeLayout): string | undefined {
   const file = join(layout.adminDir, 'HEAD');
   if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) return undefined;
-  const content = readFileSync(file, 'utf8').trim();
+  // Swapped since the lstat (a link, a FIFO): as if it were one from the start.
+  const content = readFileNoFollow(file, MAX_REF_FILE)?.toString('utf8').trim();
+  if (content === undefined) return undefined;
   if (COMMIT_ID.test(content)) return content;
   const m = /^ref: (refs\/heads\/\S+)$/.exec(content);
   return m ? readShadowRef(layout, m[1]!) : undefined;
 }
 
 const COMMIT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+/** A ref file holds an id or `ref: <name>`; far more is garbage. */
+const MAX_REF_FILE = 64 * 1024;
+/** The shadow's own packed-refs (the task's refs only; the main repository's are elsewhere). */
+const MAX_PACKED_REFS = 64 * 1024 * 1024;
+
+/**
+ * A file of the agent's (its HEAD, a ref, packed-refs) that lstat just called regular, read
+ * without following a link, without waiting and within a bound: the agent can swap a link
+ * to a FIFO or a terminal in after the lstat, and a plain read by path would open that
+ * (hanging the daemon's background stat, or giving the detached daemon a controlling terminal).
+ */
+function readAgentFile(file: string, max: number, what: string): string {
+  const content = readFileNoFollow(file, max);
+  if (content === undefined) {
+    throw new CelistraError('E_GIT', `${what} in ${file} is not a plain file of at most ${max} bytes (it changed while it was read, or is larger)`, 'inspect the worktree by hand; Celistra does not follow it');
+  }
+  return content.toString('utf8');
+}
 
 function readShadowRef(layout: WorktreeLayout, ref: string): string | undefined {
   if (ref.split('/').some((part) => part === '..' || part === '.' || part === '')) return undefined;
@@ -262,7 +283,7 @@ function readShadowRef(layout: WorktreeLayout, ref: string): string | undefined 
     if (!st.isFile()) {
       throw new CelistraError('E_GIT', `${ref} in ${layout.shadowDir} is not a plain ref file`, 'inspect the worktree by hand; Celistra does not follow it');
     }
-    const content = readFileSync(loose, 'utf8').trim();
+    const content = readAgentFile(loose, MAX_REF_FILE, ref).trim();
     if (COMMIT_ID.test(content)) return content;
     throw new CelistraError('E_GIT', `${ref} in ${layout.shadowDir} does not hold a commit id`, 'a symbolic ref or garbage there is not followed');
   }

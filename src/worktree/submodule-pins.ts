@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
 import { IncompleteRead, ReadBudget, readFileNoFollow, readSmallFilesNoFollow, sizeText } from '../fs/tree-read.js';
+import { openRegularBehindLink } from '../fs/link-target.js';
+import { openDirNoFollow, procFdWorks } from '../fs/tree-remove.js';
 import { CelistraError } from '../policy/errors.js';
 import { layoutOf, type WorktreeLayout, type WorktreeRecord } from './record.js';
 
@@ -95,9 +97,10 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
     readBlobs.add(blob);
   }
   // As git reads it: through a link too (its target may be a file the agent wrote elsewhere),
-  // but only a regular file, opened without waiting (a FIFO there hung every host command).
+  // but only a regular file, and nothing else opened on the way (a FIFO there hung every
+  // host command; a terminal there became the daemon's).
   // Git reads the open file itself, whatever its size (a cap would let a padded file by).
-  const fd = openRegularFile(join(record.path, '.gitmodules'));
+  const fd = openRegularFile(record.path, '.gitmodules');
   if (fd !== undefined) {
     try {
       const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, stdin: fd, encoding: 'latin1' });
@@ -259,11 +262,35 @@ function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
   }
 }
 
-/** A regular file opened for reading, following a link; undefined for anything else (a FIFO, a device). */
-function openRegularFile(path: string): number | undefined {
+/**
+ * A regular file opened for reading as git would reach it, through a link too; undefined
+ * for anything else (a FIFO, a device, a directory) or nothing. A plain open following the
+ * link would act on a device before fstat could refuse it: a FIFO's writer goes on, and a
+ * terminal without a session becomes the controlling terminal of a session leader that
+ * opens it (the detached daemon is one, and its background stat reads this while the
+ * agent runs), whose ^C then signals that process. So the link is resolved a step at a time (link-target.ts), opening only a
+ * regular file at its end. Where /proc is missing (macOS) it is opened following the link,
+ * without waiting and never as a controlling terminal.
+ */
+function openRegularFile(dir: string, name: string): number | undefined {
+  if (procFdWorks()) {
+    let dirFd: number | undefined;
+    try {
+      dirFd = openDirNoFollow(dir);
+    } catch {
+      return undefined;
+    }
+    if (dirFd === undefined) return undefined;
+    try {
+      const opened = openRegularBehindLink(`/proc/self/fd/${dirFd}`, name);
+      return 'fd' in opened ? opened.fd : undefined;
+    } finally {
+      closeSync(dirFd);
+    }
+  }
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
     return undefined;
   }

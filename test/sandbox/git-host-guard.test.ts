@@ -133,6 +133,22 @@ test('a rebase state naming an outside merge strategy, or a cherry-pick whose op
   assert.equal(existsSync(seq), false);
 });
 
+test('a rebase state moved aside by a command the pins scan then refuses is still told, with how to put it back', () => {
+  const t = stage('guard-then-refusal');
+  // Both written as if a run was killed before its after-step: a rebase naming an outside
+  // strategy (the guard moves it aside) and a refs dir linked elsewhere (the pins scan
+  // refuses). The guard runs first, so the command that refuses has moved the rebase.
+  const todo = '"$(git rev-parse --git-path rebase-merge)/git-rebase-todo"';
+  must(halfDoneRebase(`echo evil > "$(git rev-parse --git-path rebase-merge)/strategy" && grep '^pick' ${todo} | tac > ../todo && mv ../todo ${todo}`), t.wt, t.s.env);
+  const tags = join(t.container, 'git', 'refs', 'tags');
+  must(`mv ${tags} ${t.s.root}/tags-elsewhere && ln -s ${t.s.root}/tags-elsewhere ${tags}`, t.s.root, t.s.env);
+  const ls = celistra(['worktree', 'ls'], t.repo, t.s.env);
+  assert.equal(ls.status, 69, ls.stderr);
+  assert.match(ls.stderr, /cannot be checked for submodule names/);
+  assert.equal(existsSync(join(t.container, 'admin', 'rebase-merge')), false, 'the guard did not move the rebase state');
+  assert.match(ls.stderr, /moved to .*quarantine.* put it back: mv /, 'the refusal hid where the rebase state went');
+});
+
 test('a half-done rebase with only pick lines is left alone and your git rebase --continue finishes it', () => {
   const t = stage('guard-rebase-picks');
   fenced(t, halfDoneRebase('true'));
