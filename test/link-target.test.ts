@@ -123,3 +123,25 @@ test('a FIFO exchanged with the regular file at the end while it is resolved is 
     closeSync(dirFd);
   }
 });
+
+test('with `within`, a file outside those trees is refused unread (outside), one inside is opened', { skip }, () => {
+  const { root, dirFd, dir } = tree();
+  try {
+    mkdirSync(join(root, 'mine'));
+    writeFileSync(join(root, 'mine', 'id'), 'abc\n');
+    writeFileSync(join(root, 'host-secret'), 'secret\n');
+    // Through a link of the agent's inside the allowed tree that leads back out.
+    symlinkSync(join(root, 'host-secret'), join(root, 'mine', 'back-out'));
+    const within = [join(root, 'mine')];
+    const inside = openRegularBehindLink(dir, '../mine/id', within);
+    assert.ok('fd' in inside, JSON.stringify(inside));
+    closeSync(inside.fd);
+    for (const text of ['../host-secret', '../mine/back-out', '/proc/self/status']) {
+      const r = openRegularBehindLink(dir, text, within);
+      assert.ok('refused' in r && r.outside === true, `${text}: ${JSON.stringify(r)}`);
+      assert.match(r.refused, /leads outside the task's worktree and git dirs/);
+    }
+  } finally {
+    closeSync(dirFd);
+  }
+});

@@ -1,4 +1,5 @@
 import { closeSync, lstatSync, readlinkSync } from 'node:fs';
+import { sep } from 'node:path';
 import { openDirNoFollow } from './tree-remove.js';
 import { openRegularNoFollow } from './open-regular.js';
 
@@ -17,9 +18,12 @@ const MAX_LINK_HOPS = 40;
  * link there while the host resolves it. Returns the descriptor, or why it was refused.
  *
  * `linkDir` is the directory holding the link, as a path the caller holds open
- * (`/proc/self/fd/<fd>`); `text` the link's text.
+ * (`/proc/self/fd/<fd>`); `text` the link's text. With `within` (real paths), a file that
+ * is not below one of them is refused (`outside`), unread: the host reads with its own
+ * rights, and what it makes of the content can reach the agent (pinned submodule names
+ * from a file the fence denies it, sysfs or proc files whose reads act).
  */
-export function openRegularBehindLink(linkDir: string, text: string): { fd: number } | { refused: string } {
+export function openRegularBehindLink(linkDir: string, text: string, within?: readonly string[]): { fd: number } | { refused: string; outside?: true } {
   const held: number[] = [];
   const hold = (fd: number) => {
     held.push(fd);
@@ -61,6 +65,14 @@ export function openRegularBehindLink(linkDir: string, text: string): { fd: numb
       }
       // Swapped since the lstat (a link, a FIFO): refused as it is now.
       if (fd === undefined) return { refused: 'leads to something other than a regular file' };
+      if (within) {
+        // Where the kernel says the open file is, not where the text seemed to lead.
+        const at = readlinkSync(`/proc/self/fd/${fd}`);
+        if (!within.some((root) => at === root || at.startsWith(root.endsWith(sep) ? root : root + sep))) {
+          closeSync(fd);
+          return { refused: `leads outside the task's worktree and git dirs (to ${at})`, outside: true };
+        }
+      }
       return { fd };
     }
     return { refused: 'leads to a directory' };

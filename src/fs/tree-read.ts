@@ -31,6 +31,8 @@ export interface ReadLimits {
   budget: ReadBudget;
   /** Each symbolic link met, with its text: 'read' reads the regular file it leads to as if it were there. Without it links are skipped. */
   onLink?: (relPath: string, target: string) => 'skip' | 'read';
+  /** Real paths a link read through must lead below (link-target.ts `within`); anything else fails the walk. */
+  linkTargetsWithin?: readonly string[];
 }
 
 /** Entries seen and bytes read by the walks that share it (those of one scan), and their bounds. */
@@ -121,7 +123,7 @@ export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: 
       if (limits.onLink(relPath, target) === 'skip') return;
       // Where /proc is missing the link cannot be resolved without following it: refused.
       if (!viaFd) throw new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}), read only where /proc/self/fd is (Linux)`);
-      visit(relPath, readThroughLink(dir, shown, target, limits.maxFileBytes, budget));
+      visit(relPath, readThroughLink(dir, shown, target, limits, budget));
     }
   }
 }
@@ -165,8 +167,9 @@ function readBoundedFile(path: string, shown: string, maxBytes: number, budget: 
  * to anything but a regular file fails the walk: what the program the tree is for would
  * make of it cannot be read here (a directory of refs elsewhere, a file that appears later).
  */
-function readThroughLink(linkDir: string, shown: string, target: string, maxBytes: number, budget: ReadBudget): Buffer {
-  const opened = openRegularBehindLink(linkDir, target);
+function readThroughLink(linkDir: string, shown: string, target: string, limits: ReadLimits, budget: ReadBudget): Buffer {
+  const maxBytes = limits.maxFileBytes;
+  const opened = openRegularBehindLink(linkDir, target, limits.linkTargetsWithin);
   if ('refused' in opened) throw new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}) that ${opened.refused}`);
   try {
     const size = fstatSync(opened.fd).size;

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
@@ -73,7 +73,7 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   const names = new Set(state.names);
   const blobs = new Set<string>();
 
-  const mentioned = mentionedIds(layout, record);
+  const mentioned = mentionedIds(layout, record, agentTrees(record, layout));
   const { commits: existing, trees, blobs: mentionedBlobs } = existingObjects([...mentioned, ...state.scanned], read);
   const commits = [...mentioned].filter((c) => existing.has(c)).sort();
   const scanned = new Set(state.scanned);
@@ -100,7 +100,7 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   // but only a regular file, and nothing else opened on the way (a FIFO there hung every
   // host command; a terminal there became the daemon's).
   // Git reads the open file itself, whatever its size (a cap would let a padded file by).
-  const fd = openRegularFile(record.path, '.gitmodules');
+  const fd = openRegularFile(record.path, '.gitmodules', agentTrees(record, layout), record);
   if (fd !== undefined) {
     try {
       const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, stdin: fd, encoding: 'latin1' });
@@ -151,12 +151,12 @@ export const SCAN_LIMITS = { maxEntries: 50_000, maxTotalBytes: 256 * 1024 * 102
  * or that cannot be read (a directory made unreadable), is refused: pins made from part
  * of it could miss a name the user's git then reads.
  */
-function mentionedIds(layout: WorktreeLayout, record: WorktreeRecord): Set<string> {
+function mentionedIds(layout: WorktreeLayout, record: WorktreeRecord, within: readonly string[]): Set<string> {
   const ids = new Set<string>();
   const collect = (_: string, content: Buffer) => {
     for (const m of content.toString('latin1').matchAll(OBJECT_ID)) ids.add(m[0]);
   };
-  const limits = { maxFileBytes: SCAN_LIMITS.maxFileBytes, maxDepth: SCAN_LIMITS.maxDepth, budget: new ReadBudget(SCAN_LIMITS.maxEntries, SCAN_LIMITS.maxTotalBytes), onLink: linkAsGitReadsIt };
+  const limits = { maxFileBytes: SCAN_LIMITS.maxFileBytes, maxDepth: SCAN_LIMITS.maxDepth, budget: new ReadBudget(SCAN_LIMITS.maxEntries, SCAN_LIMITS.maxTotalBytes), onLink: linkAsGitReadsIt, linkTargetsWithin: within };
   try {
     readSmallFilesNoFollow(layout.shadowDir, { ...limits, skip: new Set(['objects', 'config', 'hooks', 'info']) }, collect);
     readSmallFilesNoFollow(layout.adminDir, { ...limits, skip: new Set(['index']) }, collect);
@@ -169,6 +169,22 @@ function mentionedIds(layout: WorktreeLayout, record: WorktreeRecord): Set<strin
     );
   }
   return ids;
+}
+
+/**
+ * Where a link the scan reads through may lead: the task's worktree and its git dirs, the
+ * trees this agent writes. Anywhere else is a file the host would read with its own rights
+ * for the agent (the fence may deny it; the pins, which the agent reads, would carry its
+ * section names), or a kernel file whose read acts.
+ */
+function agentTrees(record: WorktreeRecord, layout: WorktreeLayout): string[] {
+  return [record.path, layout.shadowDir, layout.adminDir].flatMap((p) => {
+    try {
+      return [realpathSync(p)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /**
@@ -272,7 +288,7 @@ function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
  * regular file at its end. Where /proc is missing (macOS) it is opened following the link,
  * without waiting and never as a controlling terminal.
  */
-function openRegularFile(dir: string, name: string): number | undefined {
+function openRegularFile(dir: string, name: string, within: readonly string[], record: WorktreeRecord): number | undefined {
   if (procFdWorks()) {
     let dirFd: number | undefined;
     try {
@@ -282,8 +298,16 @@ function openRegularFile(dir: string, name: string): number | undefined {
     }
     if (dirFd === undefined) return undefined;
     try {
-      const opened = openRegularBehindLink(`/proc/self/fd/${dirFd}`, name);
-      return 'fd' in opened ? opened.fd : undefined;
+      const opened = openRegularBehindLink(`/proc/self/fd/${dirFd}`, name, within);
+      if ('fd' in opened) return opened.fd;
+      if (opened.outside) {
+        throw new CelistraError(
+          'E_GIT',
+          `the git state of task worktree "${record.name}" cannot be checked for submodule names: its ${name} is a link that ${opened.refused}`,
+          `your git there would read that file for submodules, and Celistra does not read host files on the agent's behalf (the names it pins reach the agent); do not run git by hand in ${record.path}: remove the link (${join(dir, name)}) and run the command again`,
+        );
+      }
+      return undefined;
     } finally {
       closeSync(dirFd);
     }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { celistra, makeRepo, must, scratch, snapshot, type Scratch } from '../worktree-fixture.js';
 import { anyTaskWorktreeSkip } from '../support/fence-skip.js';
@@ -130,5 +130,23 @@ test('a ref that is a link to a directory, to nothing, to a FIFO or to a device 
     fenced(t, plant);
     refused(t, expected);
     recovers(t, join(t.container, 'git', 'refs', 'heads', name));
+  }
+});
+
+test('a .gitmodules or a ref linked to a host file outside the task is refused, unread: its submodule names never reach the pins', { skip }, () => {
+  const t = stage('pins-budget-outside');
+  // A host file the agent did not write, shaped like a .gitmodules (the attack review's
+  // ~/.netrc holding a [submodule] section): before, its section names were pinned and the
+  // agent's git read them back.
+  const secret = join(t.s.root, 'host-secret');
+  writeFileSync(secret, '[submodule "SECRET-FROM-HOST"]\n\tpath = x\n');
+  for (const [name, plant, expected] of [
+    ['.gitmodules', `ln -sf '${secret}' .gitmodules`, /its \.gitmodules is a link that leads outside the task's worktree and git dirs \(to .*host-secret\)/],
+    ['ref', `ln -s '${secret}' "$d/refs/heads/outside"`, /refs\/heads\/outside is a link \(to ".*host-secret"\) that leads outside the task's worktree and git dirs/],
+  ] as const) {
+    fenced(t, plant);
+    refused(t, expected);
+    assert.ok(!existsSync(join(t.container, 'submodule-pins.config')) || !readFileSync(join(t.container, 'submodule-pins.config'), 'latin1').includes('SECRET-FROM-HOST'), `${name}: the host file's section name was pinned`);
+    recovers(t, name === 'ref' ? join(t.container, 'git', 'refs', 'heads', 'outside') : join(t.s.root, 'repo-a', '.gitmodules'));
   }
 });
