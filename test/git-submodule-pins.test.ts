@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { pinSubmoduleNames } from '../src/worktree/submodule-pins.js';
+import { readRecord } from '../src/worktree/record.js';
 import { join } from 'node:path';
 import { CLI, celistra, makeRepo, must, scratch, snapshot, type Scratch } from './worktree-fixture.js';
 
@@ -183,4 +185,18 @@ test('a tag of a bare tree is pinned before you restore its .gitmodules', () => 
   // No commit holds this tree: only an annotated tag names it.
   fenced(t, `git init -q nested && (cd nested && echo n > n && git add n && git commit -qm n && git config core.fsmonitor 'touch ${t.marker}; false') && git add nested 2>/dev/null && printf '[submodule "tagged"]\\n\\tpath = nested\\n\\tignore = none\\n' > .gitmodules && git add .gitmodules && TREE=$(git write-tree) && git rm -q --cached .gitmodules && rm .gitmodules && git tag -a -m t treetag $TREE`);
   userGit(t, ['git status', 'git restore --source=treetag .gitmodules', 'git status', 'git diff']);
+});
+
+test('an index past the scan\'s bound (sparse, 1 GiB and more) is refused, never left unread', () => {
+  const t = stage('pins-big-index');
+  const record = readRecord(join(t.repo, '.git'), 'a');
+  assert.ok(record);
+  const index = join(t.repo, '.git', 'celistra', 'worktrees', 'a', 'admin', 'index');
+  // Git skips an optional extension of any size: such an index still names .gitmodules.
+  truncateSync(index, 1024 * 1024 * 1024 + 1);
+  try {
+    assert.throws(() => pinSubmoduleNames(record), /admin\/index is larger than the 1024 MiB the scan reads/);
+  } finally {
+    rmSync(index, { force: true });
+  }
 });

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fstatSync, mkdtempSync, openSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
@@ -261,7 +261,14 @@ function everyCommitsBlobs(read: GitRunOptions): string[] {
 
 /** The `.gitmodules` entries of the worktree's index, read from a copy (the index is the agent's). */
 function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
-  const index = readFileNoFollow(join(layout.adminDir, 'index'), MAX_INDEX_FILE);
+  const indexFile = join(layout.adminDir, 'index');
+  // Git reads an index of any size (a huge optional extension of zeros is skipped): one
+  // past the bound is refused, never left unread (its .gitmodules names unpinned).
+  const size = lstatSync(indexFile, { throwIfNoEntry: false });
+  if (size?.isFile() && size.size > MAX_INDEX_FILE) {
+    throw new CelistraError('E_GIT', `the git state of task worktree "${record.name}" cannot be checked for submodule names: ${indexFile} is larger than the ${sizeText(MAX_INDEX_FILE)} the scan reads (${size.size} bytes)`, `do not run git by hand in ${record.path}: remove that index (git rebuilds one with \`git reset\`) and run the command again`);
+  }
+  const index = readFileNoFollow(indexFile, MAX_INDEX_FILE);
   if (!index) return [];
   const scratch = mkdtempSync(join(tmpdir(), 'celistra-pins-'));
   try {
