@@ -200,3 +200,11 @@ test('an index past the scan\'s bound (sparse, 1 GiB and more) is refused, never
     rmSync(index, { force: true });
   }
 });
+
+test('a name only in the task\'s index (staged, then removed from the worktree) is pinned from the index itself', () => {
+  const t = stage('pins-index-direct');
+  must(`printf '[submodule "index-only-name"]\\n\\tpath = x\\n' > .gitmodules && git add .gitmodules && rm .gitmodules`, t.wt, t.s.env);
+  const record = readRecord(join(t.repo, '.git'), 'a');
+  assert.ok(record);
+  assert.ok(pinSubmoduleNames(record).includes('index-only-name'));
+});

@@ -1,9 +1,9 @@
-import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdtempSync, openSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, existsSync, fstatSync, openSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alternatesList, gitTry, type GitRunOptions } from './git.js';
 import { IncompleteRead, ReadBudget, readFileNoFollow, readSmallFilesNoFollow, sizeText } from '../fs/tree-read.js';
 import { openRegularBehindLink } from '../fs/link-target.js';
+import { openRegularNoFollow } from '../fs/open-regular.js';
 import { openDirNoFollow, procFdWorks } from '../fs/tree-remove.js';
 import { CelistraError } from '../policy/errors.js';
 import { layoutOf, type WorktreeLayout, type WorktreeRecord } from './record.js';
@@ -262,26 +262,28 @@ function everyCommitsBlobs(read: GitRunOptions): string[] {
 /** The `.gitmodules` entries of the worktree's index, read from a copy (the index is the agent's). */
 function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
   const indexFile = join(layout.adminDir, 'index');
-  // Git reads an index of any size (a huge optional extension of zeros is skipped): one
-  // past the bound is refused, never left unread (its .gitmodules names unpinned).
-  const size = lstatSync(indexFile, { throwIfNoEntry: false });
-  if (size?.isFile() && size.size > MAX_INDEX_FILE) {
-    throw new CelistraError('E_GIT', `the git state of task worktree "${record.name}" cannot be checked for submodule names: ${indexFile} is larger than the ${sizeText(MAX_INDEX_FILE)} the scan reads (${size.size} bytes)`, `do not run git by hand in ${record.path}: remove that index (git rebuilds one with \`git reset\`) and run the command again`);
-  }
-  const index = readFileNoFollow(indexFile, MAX_INDEX_FILE);
-  if (!index) return [];
-  const scratch = mkdtempSync(join(tmpdir(), 'celistra-pins-'));
+  // Opened once, never through a link nor as anything but a regular file; git then reads
+  // that very file (its stdin: /dev/stdin is the descriptor) whatever the agent renames
+  // meanwhile, mapping it as it does its own index: no copy, nothing read into memory here
+  // (the daemon's stat does this every few seconds while the agent runs).
+  const fd = openRegularNoFollow(indexFile);
+  if (fd === undefined) return [];
   try {
-    writeFileSync(join(scratch, 'index'), index, { mode: 0o600 });
+    // Git reads an index of any size (a huge optional extension of zeros is skipped): one
+    // past the bound is refused, never left unread (its .gitmodules names unpinned).
+    const size = fstatSync(fd).size;
+    if (size > MAX_INDEX_FILE) {
+      throw new CelistraError('E_GIT', `the git state of task worktree "${record.name}" cannot be checked for submodule names: ${indexFile} is larger than the ${sizeText(MAX_INDEX_FILE)} the scan reads (${size} bytes)`, `do not run git by hand in ${record.path}: remove that index (git rebuilds one with \`git reset\`) and run the command again`);
+    }
     const listed = gitTry(['ls-files', '--stage', '-z', '--', ':(literal).gitmodules'], {
-      cwd: scratch,
+      cwd: record.repo,
       gitDir: record.commonDir,
-      workTree: scratch,
-      env: { GIT_INDEX_FILE: join(scratch, 'index') },
+      env: { GIT_INDEX_FILE: '/dev/stdin' },
+      stdin: fd,
     });
     return listed.stdout.split('\0').flatMap((e) => /^\d+ ([0-9a-f]+) \d\t/.exec(e)?.[1] ?? []);
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    closeSync(fd);
   }
 }
 
