@@ -46,6 +46,7 @@ export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}, relay?: Stdi
     for (const [sig, h] of handlers) process.on(sig, h);
     const cleanup = () => {
       for (const [sig, h] of handlers) process.off(sig, h);
+      ignoreLateHangup();
     };
     try {
       child = childProcess().spawn(plan.file, plan.args, { env: plan.env, cwd: plan.cwd, stdio: relay?.stdio ?? 'inherit' });
@@ -70,6 +71,17 @@ export function runPiped(plan: LaunchPlan, hooks: LaunchHooks = {}, relay?: Stdi
       else resolveExit(result);
     });
   });
+}
+
+const ignoreHangup = () => undefined;
+/**
+ * Once the command has ended there is nothing to pass a SIGHUP on to, and the run's last
+ * steps remain (the exit's audit event, the worktree lease, the private tmp): a hangup
+ * then (the terminal closing as the run ends, a second SIGHUP after the kernel's) must
+ * not cut them short by Node's default of dying.
+ */
+function ignoreLateHangup(): void {
+  if (!process.listeners('SIGHUP').includes(ignoreHangup)) process.on('SIGHUP', ignoreHangup);
 }
 
 /**
@@ -110,6 +122,7 @@ export async function runInTerminal(plan: LaunchPlan, hooks: LaunchHooks = {}): 
       hooks.onReaped?.();
       output.dispose();
       for (const [sig, h] of handlers) process.off(sig, h);
+      ignoreLateHangup();
       stdout.off('resize', onResize);
       stdin.off('data', onInput);
       stdin.setRawMode?.(false);

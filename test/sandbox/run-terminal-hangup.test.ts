@@ -3,7 +3,8 @@
  * gone): the command gets its SIGHUP and the run exits with the command's status (129),
  * its exit in the audit log. Before, Node's exit-time restore of the terminal failed on
  * the dead terminal and the run died of SIGSEGV/SIGABRT, or of an unhandled EIO on its
- * last write (src/run/terminal-exit.ts, src/cli/command.ts). On both Linux backends.
+ * last write (src/run/terminal-exit.ts, src/cli/command.ts), or of a further SIGHUP once
+ * the command had ended (src/run/launch.ts). On both Linux backends.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,8 +33,21 @@ for (const backend of [landlockBackend, bwrapBackend]) {
     // Closing the terminal's master side is a hangup: SIGHUP to the session, EIO on the
     // terminal. node-pty's UnixTerminal has destroy() (close the master), its IPty type does not.
     (term as unknown as { destroy(): void }).destroy();
+    // More SIGHUPs follow (node-pty sends one of its own after closing; a desktop session
+    // may too): one that lands after the command ended, while the run writes its exit,
+    // must not kill it (Node's default for SIGHUP is to die).
+    let done = false;
+    const again = setInterval(() => {
+      try {
+        if (!done) process.kill(term.pid, 'SIGHUP');
+      } catch {
+        // gone
+      }
+    }, 10);
     const timer = setTimeout(() => process.kill(term.pid, 'SIGKILL'), 20_000);
     const { exitCode, signal } = await exited;
+    done = true;
+    clearInterval(again);
     clearTimeout(timer);
     assert.equal(signal ?? 0, 0, `the run died of signal ${signal} (its own crash) instead of exiting`);
     assert.equal(exitCode, 129, 'the run\'s status is not its command\'s (SIGHUP: 128 + 1)');
