@@ -29,8 +29,8 @@ export interface ReadLimits {
   maxDepth: number;
   /** The total the walks sharing it may read; going past it fails the walk. */
   budget: ReadBudget;
-  /** Each symbolic link met, with its text: 'read' reads the regular file it leads to as if it were there. Without it links are skipped. */
-  onLink?: (relPath: string, target: string) => 'skip' | 'read';
+  /** Each symbolic link met, by its text: 'read' reads the regular file it leads to as if it were there. Without it links are skipped. */
+  onLink?: (target: string) => 'skip' | 'read';
   /** Real paths a link read through must lead below (link-target.ts `within`); anything else fails the walk. */
   linkTargetsWithin?: readonly string[];
 }
@@ -120,7 +120,7 @@ export function readSmallFilesNoFollow(root: string, limits: ReadLimits, visit: 
       } catch {
         return; // gone (swapped) since the lstat
       }
-      if (limits.onLink(relPath, target) === 'skip') return;
+      if (limits.onLink(target) === 'skip') return;
       // Where /proc is missing the link cannot be resolved without following it: refused.
       if (!viaFd) throw new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}), read only where /proc/self/fd is (Linux)`);
       visit(relPath, readThroughLink(dir, shown, target, limits, budget));
@@ -150,15 +150,7 @@ function readBoundedFile(path: string, shown: string, maxBytes: number, budget: 
     throw new IncompleteRead(shown, `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   if (fd === undefined) return undefined;
-  try {
-    const st = fstatSync(fd);
-    if (st.size > maxBytes) throw new IncompleteRead(shown, `is larger than the ${sizeText(maxBytes)} the scan reads of one file (${st.size} bytes)`);
-    if (budget.bytes + st.size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
-    budget.bytes += st.size;
-    return readAll(fd, st.size);
-  } finally {
-    closeSync(fd);
-  }
+  return readWithinBounds(fd, shown, 'is', maxBytes, budget);
 }
 
 /**
@@ -168,17 +160,25 @@ function readBoundedFile(path: string, shown: string, maxBytes: number, budget: 
  * make of it cannot be read here (a directory of refs elsewhere, a file that appears later).
  */
 function readThroughLink(linkDir: string, shown: string, target: string, limits: ReadLimits, budget: ReadBudget): Buffer {
-  const maxBytes = limits.maxFileBytes;
   const opened = openRegularBehindLink(linkDir, target, limits.linkTargetsWithin);
   if ('refused' in opened) throw new IncompleteRead(shown, `is a link (to ${JSON.stringify(target)}) that ${opened.refused}`);
+  return readWithinBounds(opened.fd, shown, 'leads to a file', limits.maxFileBytes, budget);
+}
+
+/**
+ * The content of an open regular file, then closed: its size (as opened, not read yet)
+ * is checked against the file's and the budget's bound first. `subject` words the refusal
+ * ("is" larger, or "leads to a file" larger, for a link).
+ */
+function readWithinBounds(fd: number, shown: string, subject: string, maxBytes: number, budget: ReadBudget): Buffer {
   try {
-    const size = fstatSync(opened.fd).size;
-    if (size > maxBytes) throw new IncompleteRead(shown, `leads to a file larger than the ${sizeText(maxBytes)} the scan reads of one file (${size} bytes)`);
+    const size = fstatSync(fd).size;
+    if (size > maxBytes) throw new IncompleteRead(shown, `${subject} larger than the ${sizeText(maxBytes)} the scan reads of one file (${size} bytes)`);
     if (budget.bytes + size > budget.maxBytes) throw new IncompleteRead(shown, `is past the ${sizeText(budget.maxBytes)} the scan reads in all`);
     budget.bytes += size;
-    return readAll(opened.fd, size);
+    return readAll(fd, size);
   } finally {
-    closeSync(opened.fd);
+    closeSync(fd);
   }
 }
 

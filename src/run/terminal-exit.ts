@@ -31,8 +31,8 @@ export function leaveTerminalsAlone(): void {
  * Node's exit-time restore (above) fails on a terminal that hung up (the ssh session or
  * the terminal window gone), and Node then aborts (SIGABRT; SIGSEGV seen for an
  * interactive `celistra run`) instead of exiting with the run's status, after the run's
- * own end was handled. A process that put its terminal in raw mode (an interactive run,
- * `ctl attach`) wants that restore while the terminal lives, so only the terminals that
+ * own end was handled. An interactive run, which put its terminal in raw mode, wants that
+ * restore while the terminal lives, so only the terminals that
  * no longer answer as terminals at exit are closed, which makes Node skip them.
  */
 export function survivesTerminalHangup(): void {

@@ -73,7 +73,8 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   const names = new Set(state.names);
   const blobs = new Set<string>();
 
-  const mentioned = mentionedIds(layout, record, agentTrees(record, layout));
+  const within = agentTrees(record, layout);
+  const mentioned = mentionedIds(layout, record, within);
   const { commits: existing, trees, blobs: mentionedBlobs } = existingObjects([...mentioned, ...state.scanned], read);
   const commits = [...mentioned].filter((c) => existing.has(c)).sort();
   const scanned = new Set(state.scanned);
@@ -100,7 +101,7 @@ export function pinSubmoduleNames(record: WorktreeRecord): string[] {
   // but only a regular file, and nothing else opened on the way (a FIFO there hung every
   // host command; a terminal there became the daemon's).
   // Git reads the open file itself, whatever its size (a cap would let a padded file by).
-  const fd = openRegularFile(record.path, '.gitmodules', agentTrees(record, layout), record);
+  const fd = openWorktreeGitmodules(record, within);
   if (fd !== undefined) {
     try {
       const listed = gitTry(['config', '--file', '-', '--name-only', '--list', '-z'], { cwd: record.repo, stdin: fd, encoding: 'latin1' });
@@ -194,7 +195,7 @@ function agentTrees(record: WorktreeRecord, layout: WorktreeLayout): string[] {
  * worktree, say), so the scan reads it too: a commit named only there is still pinned.
  */
 const SYMREF_TEXT = /^refs\/(?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-function linkAsGitReadsIt(_relPath: string, target: string): 'skip' | 'read' {
+function linkAsGitReadsIt(target: string): 'skip' | 'read' {
   return SYMREF_TEXT.test(target) && !target.includes('..') && !/\.lock(?:\/|$)/.test(target) ? 'skip' : 'read';
 }
 
@@ -259,7 +260,7 @@ function everyCommitsBlobs(read: GitRunOptions): string[] {
   return [...new Set(treeGitmodules(commits, read))];
 }
 
-/** The `.gitmodules` entries of the worktree's index, read from a copy (the index is the agent's). */
+/** The `.gitmodules` entries of the worktree's index (the agent's), read by git through one descriptor of Celistra's. */
 function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
   const indexFile = join(layout.adminDir, 'index');
   // Opened once, never through a link nor as anything but a regular file; git then reads
@@ -288,16 +289,19 @@ function indexBlobs(layout: WorktreeLayout, record: WorktreeRecord): string[] {
 }
 
 /**
- * A regular file opened for reading as git would reach it, through a link too; undefined
+ * The worktree's `.gitmodules` opened for reading as git would reach it, through a link too; undefined
  * for anything else (a FIFO, a device, a directory) or nothing. A plain open following the
  * link would act on a device before fstat could refuse it: a FIFO's writer goes on, and a
  * terminal without a session becomes the controlling terminal of a session leader that
  * opens it (the detached daemon is one, and its background stat reads this while the
  * agent runs), whose ^C then signals that process. So the link is resolved a step at a time (link-target.ts), opening only a
- * regular file at its end. Where /proc is missing (macOS) it is opened following the link,
- * without waiting and never as a controlling terminal.
+ * regular file at its end, and one that lies outside `within` is refused (E_GIT). Where
+ * /proc is missing (macOS) it is opened following the link, without waiting and never as
+ * a controlling terminal.
  */
-function openRegularFile(dir: string, name: string, within: readonly string[], record: WorktreeRecord): number | undefined {
+function openWorktreeGitmodules(record: WorktreeRecord, within: readonly string[]): number | undefined {
+  const dir = record.path;
+  const name = '.gitmodules';
   if (procFdWorks()) {
     let dirFd: number | undefined;
     try {
